@@ -1,0 +1,52 @@
+"""An in-process cache: TTLs, atomic counters, bounded size."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+
+class MemoryCache:
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._entries: OrderedDict[str, tuple[float, bytes | int]] = OrderedDict()
+        self._max = max_entries
+
+    def _live(self, key: str) -> bytes | int | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires <= time.monotonic():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    def _put(self, key: str, value: bytes | int, expires: float) -> None:
+        self._entries[key] = (expires, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    async def get(self, key: str) -> bytes | None:
+        value = self._live(key)
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        self._put(key, value, time.monotonic() + ttl_seconds)
+
+    async def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    async def incr(self, key: str, ttl_seconds: float) -> int:
+        # No await between read and write: atomic on the event loop.
+        current = self._live(key)
+        if isinstance(current, int):
+            count = current + 1
+            self._entries[key] = (self._entries[key][0], count)
+            return count
+        self._put(key, 1, time.monotonic() + ttl_seconds)
+        return 1
+
+    async def ping(self) -> None:
+        return None

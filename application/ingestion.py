@@ -1,0 +1,220 @@
+"""Taking documents in, and turning them into indexed chunks."""
+
+from __future__ import annotations
+
+import hashlib
+from uuid import UUID
+
+import msgspec
+
+from application.ports import (
+    Clock,
+    DocumentParser,
+    DocumentRepository,
+    Embedder,
+    IdGenerator,
+    JobQueue,
+    Transactions,
+    VectorStore,
+    WidgetRepository,
+)
+from domain.chunking import chunk_elements
+from domain.errors import (
+    InvalidInputError,
+    ParseError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+    WidgetNotFoundError,
+)
+from domain.models import Document, DocumentStatus, Job, Progress, Stage
+
+
+class IngestionPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    max_document_bytes: int = 20 * 1024 * 1024
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 30
+    embed_batch: int = 32
+    max_attempts: int = 3
+    retry_base_seconds: float = 2.0
+
+
+class NewDocument(msgspec.Struct, frozen=True, kw_only=True):
+    widget_id: UUID
+    title: str
+    content: bytes
+    content_type: str
+    source_url: str | None = None
+
+
+class Submitted(msgspec.Struct, frozen=True):
+    document: Document
+    created: bool
+
+
+class SubmitDocument:
+    def __init__(
+        self,
+        *,
+        widgets: WidgetRepository,
+        documents: DocumentRepository,
+        jobs: JobQueue,
+        transactions: Transactions,
+        parser: DocumentParser,
+        clock: Clock,
+        ids: IdGenerator,
+        policy: IngestionPolicy,
+    ) -> None:
+        self._widgets = widgets
+        self._documents = documents
+        self._jobs = jobs
+        self._transactions = transactions
+        self._parser = parser
+        self._clock = clock
+        self._ids = ids
+        self._policy = policy
+
+    async def __call__(self, new: NewDocument) -> Submitted:
+        self._validate(new)
+        if await self._widgets.get(new.widget_id) is None:
+            raise WidgetNotFoundError(f"widget {new.widget_id} not found")
+        digest = hashlib.sha256(new.content).hexdigest()
+        existing = await self._documents.find_by_hash(new.widget_id, digest)
+        if existing is not None:
+            return Submitted(await self._retry_if_failed(existing), created=False)
+        now = self._clock.now()
+        document = Document(
+            id=self._ids.new_id(),
+            widget_id=new.widget_id,
+            title=new.title.strip() or "Untitled",
+            content_type=new.content_type,
+            size_bytes=len(new.content),
+            sha256=digest,
+            source_url=new.source_url,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._transactions.begin():
+            await self._documents.add(document, new.content)
+            await self._jobs.enqueue(document.id)
+        return Submitted(document, created=True)
+
+    def _validate(self, new: NewDocument) -> None:
+        if not self._parser.supports(new.content_type):
+            raise UnsupportedMediaTypeError(
+                f"content type {new.content_type!r} is not supported",
+                details={"content_type": new.content_type},
+            )
+        if len(new.content) > self._policy.max_document_bytes:
+            raise PayloadTooLargeError(
+                f"document is larger than {self._policy.max_document_bytes} bytes"
+            )
+        if not new.content.strip():
+            raise InvalidInputError("document is empty", details={"field": "file"})
+
+    async def _retry_if_failed(self, document: Document) -> Document:
+        if document.status is not DocumentStatus.FAILED:
+            return document
+        requeued = msgspec.structs.replace(
+            document,
+            status=DocumentStatus.QUEUED,
+            stage=None,
+            error=None,
+            progress=Progress(),
+            updated_at=self._clock.now(),
+        )
+        async with self._transactions.begin():
+            await self._documents.update(requeued)
+            await self._jobs.enqueue(document.id)
+        return requeued
+
+
+class ProcessDocument:
+    """Parse → chunk → embed → index one document, recording progress as it goes."""
+
+    def __init__(
+        self,
+        *,
+        documents: DocumentRepository,
+        jobs: JobQueue,
+        parser: DocumentParser,
+        embedder: Embedder,
+        vectors: VectorStore,
+        clock: Clock,
+        policy: IngestionPolicy,
+    ) -> None:
+        self._documents = documents
+        self._jobs = jobs
+        self._parser = parser
+        self._embedder = embedder
+        self._vectors = vectors
+        self._clock = clock
+        self._policy = policy
+
+    async def next_job(self) -> bool:
+        """Processes one claimed job; False when the queue had nothing ready."""
+        job = await self._jobs.claim()
+        if job is None:
+            return False
+        await self(job)
+        return True
+
+    async def __call__(self, job: Job) -> None:
+        document = await self._documents.get(job.document_id)
+        if document is None:  # deleted while queued
+            await self._jobs.complete(job)
+            return
+        try:
+            document = await self._process(document)
+        except ParseError as error:
+            await self._give_up(job, document, error.message)
+            return
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}"
+            if job.attempts >= self._policy.max_attempts:
+                await self._give_up(job, document, reason)
+            else:
+                delay = self._policy.retry_base_seconds * 2 ** (job.attempts - 1)
+                await self._jobs.retry(job, reason, delay)
+            return
+        await self._jobs.complete(job)
+
+    async def _process(self, document: Document) -> Document:
+        document = await self._set(document, status=DocumentStatus.PROCESSING, stage=Stage.PARSING)
+        content = await self._documents.content(document.id)
+        if content is None:
+            raise ParseError("the document's content is missing")
+        elements = await self._parser.parse(content, document.content_type)
+        document = await self._set(document, stage=Stage.CHUNKING)
+        chunks = chunk_elements(
+            elements,
+            widget_id=document.widget_id,
+            document_id=document.id,
+            document_title=document.title,
+            max_tokens=self._policy.chunk_tokens,
+            overlap_tokens=self._policy.chunk_overlap_tokens,
+        )
+        if not chunks:
+            raise ParseError("the document contains no text")
+        total = len(chunks)
+        document = await self._set(document, stage=Stage.EMBEDDING, progress=Progress(0, total))
+        batch = self._policy.embed_batch
+        for start in range(0, total, batch):
+            part = chunks[start : start + batch]
+            vectors = await self._embedder.embed([c.text for c in part])
+            await self._vectors.upsert(part, vectors)
+            document = await self._set(document, progress=Progress(start + len(part), total))
+        document = await self._set(document, stage=Stage.INDEXING)
+        # Ids are deterministic, so upserts replaced earlier chunks; drop a stale tail.
+        await self._vectors.delete_document(document.widget_id, document.id, from_index=total)
+        return await self._set(
+            document, status=DocumentStatus.READY, stage=None, chunk_count=total, error=None
+        )
+
+    async def _give_up(self, job: Job, document: Document, reason: str) -> None:
+        await self._set(document, status=DocumentStatus.FAILED, error=reason)
+        await self._jobs.fail(job, reason)
+
+    async def _set(self, document: Document, **changes: object) -> Document:
+        updated = msgspec.structs.replace(document, updated_at=self._clock.now(), **changes)
+        await self._documents.update(updated)
+        return updated

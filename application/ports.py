@@ -1,0 +1,192 @@
+"""The ports the use cases need; adapters fulfil them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+import msgspec
+
+from domain.models import (
+    Chunk,
+    Conversation,
+    Document,
+    Element,
+    Job,
+    Message,
+    ScoredChunk,
+    Usage,
+    UsageEvent,
+    UsageSummary,
+    Widget,
+)
+from domain.prompts import Prompt
+
+Vector = Sequence[float]
+
+
+class RetrievalMode(enum.StrEnum):
+    DENSE = "dense"
+    SPARSE = "sparse"
+    HYBRID = "hybrid"
+
+
+class SearchQuery(msgspec.Struct, frozen=True):
+    text: str
+    vector: Vector
+    mode: RetrievalMode = RetrievalMode.DENSE
+
+
+class Embedder(Protocol):
+    """Turns texts into vectors of one model's space."""
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class VectorStore(Protocol):
+    """Chunks and their vectors, always read and written within one widget."""
+
+    async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None: ...
+
+    async def search(
+        self, widget_id: UUID, query: SearchQuery, limit: int
+    ) -> list[ScoredChunk]: ...
+
+    async def delete_document(
+        self, widget_id: UUID, document_id: UUID, *, from_index: int = 0
+    ) -> None: ...
+
+    async def delete_widget(self, widget_id: UUID) -> None: ...
+
+    async def count(self, widget_id: UUID, document_id: UUID | None = None) -> int: ...
+
+    async def ping(self) -> None: ...
+
+
+class ChatModel(Protocol):
+    """One provider + model; streams text deltas, then exactly one Usage."""
+
+    @property
+    def name(self) -> str: ...
+
+    def stream(self, prompt: Prompt) -> AsyncIterator[str | Usage]: ...
+
+
+class ChatModelRouter(Protocol):
+    """The ordered models to try for a widget: first choice, then fallbacks."""
+
+    def models_for(self, widget: Widget) -> Sequence[ChatModel]: ...
+
+
+class Cache(Protocol):
+    """Best-effort key/value store with TTLs and atomic counters."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def incr(self, key: str, ttl_seconds: float) -> int: ...
+
+    async def ping(self) -> None: ...
+
+
+class Transactions(Protocol):
+    """Makes the repository calls inside one block commit or fail together."""
+
+    def begin(self) -> AbstractAsyncContextManager[None]: ...
+
+
+class WidgetRepository(Protocol):
+    """Widgets and their settings."""
+
+    async def add(self, widget: Widget) -> None: ...
+
+    async def get(self, widget_id: UUID) -> Widget | None: ...
+
+    async def get_by_public_key(self, public_key: str) -> Widget | None: ...
+
+    async def update(self, widget: Widget) -> None: ...
+
+    async def delete(self, widget_id: UUID) -> None: ...
+
+
+class DocumentRepository(Protocol):
+    """Documents, their status, and their raw bytes until processed."""
+
+    async def add(self, document: Document, content: bytes) -> None: ...
+
+    async def get(self, document_id: UUID) -> Document | None: ...
+
+    async def find_by_hash(self, widget_id: UUID, sha256: str) -> Document | None: ...
+
+    async def list_for_widget(self, widget_id: UUID) -> list[Document]: ...
+
+    async def content(self, document_id: UUID) -> bytes | None: ...
+
+    async def update(self, document: Document) -> None: ...
+
+    async def delete(self, document_id: UUID) -> None: ...
+
+
+class ConversationRepository(Protocol):
+    """Conversations and their messages."""
+
+    async def get(self, conversation_id: UUID) -> Conversation | None: ...
+
+    async def add(self, conversation: Conversation) -> None: ...
+
+    async def add_messages(self, messages: Sequence[Message]) -> None: ...
+
+    async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]: ...
+
+
+class UsageRepository(Protocol):
+    """Usage events, summed per tenant and period."""
+
+    async def record(self, event: UsageEvent) -> None: ...
+
+    async def summarize(self, tenant_id: str, since: datetime, until: datetime) -> UsageSummary: ...
+
+
+class DocumentParser(Protocol):
+    """Bytes of a known content type into structural elements."""
+
+    def supports(self, content_type: str) -> bool: ...
+
+    async def parse(self, content: bytes, content_type: str) -> list[Element]: ...
+
+
+class JobQueue(Protocol):
+    """Durable hand-off of documents to process; claimed jobs carry a lease."""
+
+    async def enqueue(self, document_id: UUID) -> None: ...
+
+    async def claim(self) -> Job | None: ...
+
+    async def complete(self, job: Job) -> None: ...
+
+    async def retry(self, job: Job, error: str, delay_seconds: float) -> None: ...
+
+    async def fail(self, job: Job, error: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> UUID: ...
+
+    def new_key(self) -> str: ...

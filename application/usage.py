@@ -1,0 +1,28 @@
+"""What a tenant has spent."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from application.ports import Clock, UsageRepository
+from domain.errors import InvalidInputError
+from domain.models import UsageSummary
+
+DEFAULT_PERIOD = timedelta(days=30)
+
+
+class SummarizeUsage:
+    def __init__(self, usage: UsageRepository, clock: Clock) -> None:
+        self._usage = usage
+        self._clock = clock
+
+    async def __call__(
+        self, tenant_id: str, since: datetime | None = None, until: datetime | None = None
+    ) -> UsageSummary:
+        if not tenant_id.strip():
+            raise InvalidInputError("tenant_id is required", details={"field": "tenant_id"})
+        until = until or self._clock.now()
+        since = since or until - DEFAULT_PERIOD
+        if since >= until:
+            raise InvalidInputError("since must be before until", details={"field": "since"})
+        return await self._usage.summarize(tenant_id, since, until)

@@ -1,0 +1,152 @@
+"""Managing widgets, and recognising the widget behind a visitor's request."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+
+from application.ports import (
+    Clock,
+    DocumentRepository,
+    IdGenerator,
+    VectorStore,
+    WidgetRepository,
+)
+from domain.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    OriginNotAllowedError,
+    WidgetNotFoundError,
+)
+from domain.models import (
+    DEFAULT_NO_ANSWER,
+    DEFAULT_SYSTEM_PROMPT,
+    DEFAULT_TOP_K,
+    MAX_TOP_K,
+    Plan,
+    Widget,
+)
+
+
+class WidgetSpec(msgspec.Struct, frozen=True, kw_only=True):
+    tenant_id: str
+    plan: Plan
+    name: str
+    allowed_origins: tuple[str, ...] = ()
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    no_answer_message: str = DEFAULT_NO_ANSWER
+    top_k: int = DEFAULT_TOP_K
+
+
+class WidgetChanges(msgspec.Struct, frozen=True, kw_only=True):
+    """Fields left UNSET keep their value."""
+
+    plan: Plan | msgspec.UnsetType = msgspec.UNSET
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    allowed_origins: tuple[str, ...] | msgspec.UnsetType = msgspec.UNSET
+    system_prompt: str | msgspec.UnsetType = msgspec.UNSET
+    no_answer_message: str | msgspec.UnsetType = msgspec.UNSET
+    top_k: int | msgspec.UnsetType = msgspec.UNSET
+
+
+def _validate(widget: Widget) -> Widget:
+    if not widget.tenant_id.strip():
+        raise InvalidInputError("tenant_id must not be empty", details={"field": "tenant_id"})
+    if not widget.name.strip():
+        raise InvalidInputError("name must not be empty", details={"field": "name"})
+    if not 1 <= widget.top_k <= MAX_TOP_K:
+        raise InvalidInputError(
+            f"top_k must be between 1 and {MAX_TOP_K}", details={"field": "top_k"}
+        )
+    origins = tuple(o.rstrip("/") for o in widget.allowed_origins)
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise InvalidInputError(
+                f"allowed origin {origin!r} must be '*' or scheme://host[:port]",
+                details={"field": "allowed_origins"},
+            )
+    return msgspec.structs.replace(widget, allowed_origins=origins)
+
+
+class CreateWidget:
+    def __init__(self, widgets: WidgetRepository, clock: Clock, ids: IdGenerator) -> None:
+        self._widgets = widgets
+        self._clock = clock
+        self._ids = ids
+
+    async def __call__(self, spec: WidgetSpec) -> Widget:
+        now = self._clock.now()
+        widget = _validate(
+            Widget(
+                id=self._ids.new_id(),
+                public_key=self._ids.new_key(),
+                created_at=now,
+                updated_at=now,
+                **msgspec.structs.asdict(spec),
+            )
+        )
+        await self._widgets.add(widget)
+        return widget
+
+
+class GetWidget:
+    def __init__(self, widgets: WidgetRepository) -> None:
+        self._widgets = widgets
+
+    async def __call__(self, widget_id: UUID) -> Widget:
+        widget = await self._widgets.get(widget_id)
+        if widget is None:
+            raise WidgetNotFoundError(f"widget {widget_id} not found")
+        return widget
+
+
+class UpdateWidget:
+    def __init__(self, widgets: WidgetRepository, clock: Clock) -> None:
+        self._widgets = widgets
+        self._clock = clock
+
+    async def __call__(self, widget_id: UUID, changes: WidgetChanges) -> Widget:
+        widget = await GetWidget(self._widgets)(widget_id)
+        given = {
+            name: value
+            for name, value in msgspec.structs.asdict(changes).items()
+            if value is not msgspec.UNSET
+        }
+        updated = _validate(msgspec.structs.replace(widget, updated_at=self._clock.now(), **given))
+        await self._widgets.update(updated)
+        return updated
+
+
+class DeleteWidget:
+    def __init__(
+        self, widgets: WidgetRepository, documents: DocumentRepository, vectors: VectorStore
+    ) -> None:
+        self._widgets = widgets
+        self._documents = documents
+        self._vectors = vectors
+
+    async def __call__(self, widget_id: UUID) -> None:
+        await GetWidget(self._widgets)(widget_id)
+        # Chunks first: a widget row without chunks is harmless, chunks without a widget leak.
+        await self._vectors.delete_widget(widget_id)
+        for document in await self._documents.list_for_widget(widget_id):
+            await self._documents.delete(document.id)
+        await self._widgets.delete(widget_id)
+
+
+class AuthorizeVisitor:
+    """The widget a browser speaks for, from its public key and Origin header."""
+
+    def __init__(self, widgets: WidgetRepository) -> None:
+        self._widgets = widgets
+
+    async def __call__(self, public_key: str | None, origin: str | None) -> Widget:
+        if not public_key:
+            raise AuthenticationError("missing X-Widget-Key header")
+        widget = await self._widgets.get_by_public_key(public_key)
+        if widget is None:
+            raise AuthenticationError("unknown widget key")
+        if origin is not None and not widget.allows_origin(origin):
+            raise OriginNotAllowedError(f"origin {origin} is not allowed for this widget")
+        return widget

@@ -1,0 +1,161 @@
+"""Deterministic clock and ids, scripted chat models, and the use cases wired on fakes."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from adapters.cache.memory import MemoryCache
+from adapters.llm.extractive import ExtractiveChatModel
+from adapters.llm.router import PlanModelRouter
+from adapters.parsing.plaintext import PlainTextParser
+from application.chat import AnswerQuestion, ChatPolicy
+from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.ingestion import IngestionPolicy, ProcessDocument, SubmitDocument
+from application.ports import ChatModel
+from application.usage import SummarizeUsage
+from application.widgets import (
+    AuthorizeVisitor,
+    CreateWidget,
+    DeleteWidget,
+    GetWidget,
+    UpdateWidget,
+)
+from domain.errors import ModelUnavailableError
+from domain.models import Plan, Usage
+from domain.prompts import Prompt
+from tests.fakes.embedder import HashEmbedder
+from tests.fakes.repositories import (
+    FakeTransactions,
+    MemoryConversationRepository,
+    MemoryDocumentRepository,
+    MemoryJobQueue,
+    MemoryUsageRepository,
+    MemoryWidgetRepository,
+)
+from tests.fakes.vectorstore import MemoryVectorStore
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.current = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self.current += timedelta(milliseconds=1)
+        return self.current
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def new_id(self) -> uuid.UUID:
+        return uuid.UUID(int=next(self._n))
+
+    def new_key(self) -> str:
+        return f"wk_test_{next(self._n)}"
+
+
+class ScriptedModel:
+    """Streams the given deltas; can fail before the first one or after some."""
+
+    def __init__(
+        self,
+        name: str,
+        deltas: Sequence[str] = ("Hello ", "world [1]"),
+        usage: Usage | None = None,
+        fail_after: int | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        self.name = name
+        self._deltas = deltas
+        self._usage = usage or Usage(12, 3)
+        self._fail_after = fail_after
+        self._error = error or ModelUnavailableError(f"{name} is down")
+        self.prompts: list[Prompt] = []
+
+    async def stream(self, prompt: Prompt) -> AsyncIterator[str | Usage]:
+        self.prompts.append(prompt)
+        for n, delta in enumerate(self._deltas):
+            if self._fail_after is not None and n >= self._fail_after:
+                raise self._error
+            yield delta
+        if self._fail_after is not None and self._fail_after >= len(self._deltas):
+            raise self._error
+        yield self._usage
+
+
+@dataclass
+class FakeApp:
+    models: dict[Plan, list[ChatModel]] = field(
+        default_factory=lambda: {
+            Plan.FREE: [ExtractiveChatModel()],
+            Plan.PAID: [ExtractiveChatModel()],
+        }
+    )
+    widgets: MemoryWidgetRepository = field(default_factory=MemoryWidgetRepository)
+    documents: MemoryDocumentRepository = field(default_factory=MemoryDocumentRepository)
+    conversations: MemoryConversationRepository = field(
+        default_factory=MemoryConversationRepository
+    )
+    usage: MemoryUsageRepository = field(default_factory=MemoryUsageRepository)
+    jobs: MemoryJobQueue = field(default_factory=MemoryJobQueue)
+    embedder: HashEmbedder = field(default_factory=HashEmbedder)
+    clock: FakeClock = field(default_factory=FakeClock)
+    ids: SequentialIds = field(default_factory=SequentialIds)
+    cache: MemoryCache = field(default_factory=MemoryCache)
+    chat_policy: ChatPolicy = field(default_factory=lambda: ChatPolicy(min_score=0.1))
+    ingestion_policy: IngestionPolicy = field(
+        default_factory=lambda: IngestionPolicy(max_document_bytes=10_000, retry_base_seconds=0)
+    )
+
+    def __post_init__(self) -> None:
+        self.vectors = MemoryVectorStore(self.embedder.dimension)
+        self.parser = PlainTextParser()
+        tx = FakeTransactions()
+        self.create_widget = CreateWidget(self.widgets, self.clock, self.ids)
+        self.get_widget = GetWidget(self.widgets)
+        self.update_widget = UpdateWidget(self.widgets, self.clock)
+        self.delete_widget = DeleteWidget(self.widgets, self.documents, self.vectors)
+        self.authorize = AuthorizeVisitor(self.widgets)
+        self.submit = SubmitDocument(
+            widgets=self.widgets,
+            documents=self.documents,
+            jobs=self.jobs,
+            transactions=tx,
+            parser=self.parser,
+            clock=self.clock,
+            ids=self.ids,
+            policy=self.ingestion_policy,
+        )
+        self.process = ProcessDocument(
+            documents=self.documents,
+            jobs=self.jobs,
+            parser=self.parser,
+            embedder=self.embedder,
+            vectors=self.vectors,
+            clock=self.clock,
+            policy=self.ingestion_policy,
+        )
+        self.get_document = GetDocument(self.documents)
+        self.list_documents = ListDocuments(self.widgets, self.documents)
+        self.delete_document = DeleteDocument(self.documents, self.vectors)
+        self.answer = AnswerQuestion(
+            conversations=self.conversations,
+            usage=self.usage,
+            transactions=tx,
+            embedder=self.embedder,
+            vectors=self.vectors,
+            models=PlanModelRouter(self.models),
+            clock=self.clock,
+            ids=self.ids,
+            policy=self.chat_policy,
+        )
+        self.summarize = SummarizeUsage(self.usage, self.clock)
+
+    async def drain(self) -> None:
+        while await self.process.next_job():
+            pass

@@ -1,0 +1,192 @@
+"""In-memory fakes of the persistence ports; the contract suites keep them honest."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import msgspec
+
+from domain.models import (
+    Conversation,
+    Document,
+    Job,
+    Message,
+    ModelUsage,
+    UsageEvent,
+    UsageSummary,
+    Widget,
+)
+
+
+class FakeTransactions:
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[None]:
+        yield
+
+
+class MemoryWidgetRepository:
+    def __init__(self) -> None:
+        self.widgets: dict[UUID, Widget] = {}
+
+    async def add(self, widget: Widget) -> None:
+        self.widgets[widget.id] = widget
+
+    async def get(self, widget_id: UUID) -> Widget | None:
+        return self.widgets.get(widget_id)
+
+    async def get_by_public_key(self, public_key: str) -> Widget | None:
+        return next((w for w in self.widgets.values() if w.public_key == public_key), None)
+
+    async def update(self, widget: Widget) -> None:
+        self.widgets[widget.id] = widget
+
+    async def delete(self, widget_id: UUID) -> None:
+        self.widgets.pop(widget_id, None)
+
+
+class MemoryDocumentRepository:
+    def __init__(self) -> None:
+        self.documents: dict[UUID, Document] = {}
+        self.contents: dict[UUID, bytes] = {}
+
+    async def add(self, document: Document, content: bytes) -> None:
+        self.documents[document.id] = document
+        self.contents[document.id] = content
+
+    async def get(self, document_id: UUID) -> Document | None:
+        return self.documents.get(document_id)
+
+    async def find_by_hash(self, widget_id: UUID, sha256: str) -> Document | None:
+        return next(
+            (d for d in self.documents.values()
+             if d.widget_id == widget_id and d.sha256 == sha256),
+            None,
+        )
+
+    async def list_for_widget(self, widget_id: UUID) -> list[Document]:
+        docs = [d for d in self.documents.values() if d.widget_id == widget_id]
+        return sorted(docs, key=lambda d: (d.created_at, d.id))
+
+    async def content(self, document_id: UUID) -> bytes | None:
+        return self.contents.get(document_id)
+
+    async def update(self, document: Document) -> None:
+        if document.id in self.documents:
+            self.documents[document.id] = document
+
+    async def delete(self, document_id: UUID) -> None:
+        self.documents.pop(document_id, None)
+        self.contents.pop(document_id, None)
+
+
+class MemoryConversationRepository:
+    def __init__(self) -> None:
+        self.conversations: dict[UUID, Conversation] = {}
+        self.messages: list[Message] = []
+
+    async def get(self, conversation_id: UUID) -> Conversation | None:
+        return self.conversations.get(conversation_id)
+
+    async def add(self, conversation: Conversation) -> None:
+        self.conversations.setdefault(conversation.id, conversation)
+
+    async def add_messages(self, messages: Sequence[Message]) -> None:
+        self.messages.extend(messages)
+
+    async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]:
+        mine = [m for m in self.messages if m.conversation_id == conversation_id]
+        return mine[-limit:] if limit > 0 else []
+
+
+class MemoryUsageRepository:
+    def __init__(self) -> None:
+        self.events: list[UsageEvent] = []
+
+    async def record(self, event: UsageEvent) -> None:
+        self.events.append(event)
+
+    async def summarize(self, tenant_id: str, since: datetime, until: datetime) -> UsageSummary:
+        events = [
+            e for e in self.events
+            if e.tenant_id == tenant_id and since <= e.created_at < until
+        ]
+        by_model: dict[str, list[UsageEvent]] = {}
+        for e in events:
+            by_model.setdefault(e.model, []).append(e)
+        return UsageSummary(
+            tenant_id=tenant_id,
+            since=since,
+            until=until,
+            messages=len(events),
+            input_tokens=sum(e.usage.input_tokens for e in events),
+            output_tokens=sum(e.usage.output_tokens for e in events),
+            cost_usd=sum(e.usage.cost_usd for e in events),
+            by_model=tuple(
+                ModelUsage(
+                    model=model,
+                    messages=len(group),
+                    input_tokens=sum(e.usage.input_tokens for e in group),
+                    output_tokens=sum(e.usage.output_tokens for e in group),
+                    cost_usd=sum(e.usage.cost_usd for e in group),
+                )
+                for model, group in sorted(by_model.items())
+            ),
+        )
+
+
+class _QueuedJob(msgspec.Struct, kw_only=True):
+    id: UUID
+    document_id: UUID
+    attempts: int = 0
+    state: str = "queued"  # queued | running | done | failed
+    available_at: datetime
+    leased_until: datetime | None = None
+    error: str | None = None
+
+
+class MemoryJobQueue:
+    def __init__(self, lease_seconds: float = 60.0) -> None:
+        self.jobs: dict[UUID, _QueuedJob] = {}
+        self._lease = timedelta(seconds=lease_seconds)
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def enqueue(self, document_id: UUID) -> None:
+        existing = next((j for j in self.jobs.values() if j.document_id == document_id), None)
+        if existing is not None and existing.state in ("queued", "running"):
+            return
+        if existing is not None:
+            existing.state, existing.attempts, existing.available_at = "queued", 0, self._now()
+            return
+        job = _QueuedJob(id=uuid.uuid4(), document_id=document_id, available_at=self._now())
+        self.jobs[job.id] = job
+
+    async def claim(self) -> Job | None:
+        now = self._now()
+        for job in sorted(self.jobs.values(), key=lambda j: j.available_at):
+            ready = job.state == "queued" and job.available_at <= now
+            expired = job.state == "running" and job.leased_until is not None and (
+                job.leased_until < now
+            )
+            if ready or expired:
+                job.state, job.leased_until = "running", now + self._lease
+                job.attempts += 1
+                return Job(id=job.id, document_id=job.document_id, attempts=job.attempts)
+        return None
+
+    async def complete(self, job: Job) -> None:
+        self.jobs[job.id].state = "done"
+
+    async def retry(self, job: Job, error: str, delay_seconds: float) -> None:
+        queued = self.jobs[job.id]
+        queued.state, queued.error = "queued", error
+        queued.available_at = self._now() + timedelta(seconds=delay_seconds)
+
+    async def fail(self, job: Job, error: str) -> None:
+        queued = self.jobs[job.id]
+        queued.state, queued.error = "failed", error

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+
+from application.widgets import WidgetSpec
+from domain.models import Plan, Widget
+from tests.fakes.core import FakeApp
+
+HANDBOOK = """# Returns
+
+You can return any item within 30 days of delivery for a full refund.
+Refunds are paid to the original card within five working days.
+
+# Shipping
+
+Orders ship from our Lisbon warehouse. Express delivery takes two days.
+"""
+
+
+@pytest.fixture
+def app() -> FakeApp:
+    return FakeApp()
+
+
+async def make_widget(app: FakeApp, plan: Plan = Plan.FREE, **extra: object) -> Widget:
+    fields: dict[str, object] = {"tenant_id": "acme", "name": "Help", **extra}
+    spec = WidgetSpec(plan=plan, **fields)  # type: ignore[arg-type]
+    return await app.create_widget(spec)
+
+
+async def add_document(app: FakeApp, widget: Widget, text: str, title: str = "Handbook") -> None:
+    from application.ingestion import NewDocument
+
+    await app.submit(
+        NewDocument(
+            widget_id=widget.id, title=title, content=text.encode(), content_type="text/markdown"
+        )
+    )
+    await app.drain()

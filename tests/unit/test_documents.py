@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+import pytest
+
+from application.ingestion import NewDocument
+from domain.errors import (
+    DocumentNotFoundError,
+    InvalidInputError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+    WidgetNotFoundError,
+)
+from domain.models import DocumentStatus, Widget
+from tests.fakes.core import FakeApp
+from tests.unit.conftest import HANDBOOK, make_widget
+
+
+def doc(widget: Widget, text: str = HANDBOOK, content_type: str = "text/markdown") -> NewDocument:
+    return NewDocument(
+        widget_id=widget.id, title="Handbook", content=text.encode(), content_type=content_type
+    )
+
+
+async def test_a_submitted_document_is_queued_then_processed_to_ready(app: FakeApp) -> None:
+    widget = await make_widget(app)
+
+    submitted = await app.submit(doc(widget))
+    assert submitted.created and submitted.document.status is DocumentStatus.QUEUED
+    await app.drain()
+
+    ready = await app.get_document(submitted.document.id)
+    assert ready.status is DocumentStatus.READY
+    assert ready.chunk_count == 2 == await app.vectors.count(widget.id, ready.id)
+    assert ready.progress.done == ready.progress.total == 2
+    assert ready.stage is None and ready.error is None
+
+
+async def test_the_same_bytes_twice_are_one_document(app: FakeApp) -> None:
+    widget = await make_widget(app)
+    first = await app.submit(doc(widget))
+    second = await app.submit(doc(widget))
+
+    assert not second.created
+    assert second.document.id == first.document.id
+    assert len(app.jobs.jobs) == 1
+
+
+@pytest.mark.parametrize(
+    ("new", "error"),
+    [
+        (dict(content_type="application/x-msdownload"), UnsupportedMediaTypeError),
+        (dict(content=b"x" * 10_001), PayloadTooLargeError),
+        (dict(content=b"  \n "), InvalidInputError),
+        (dict(widget_id=uuid.uuid4()), WidgetNotFoundError),
+    ],
+)
+async def test_bad_submissions_are_refused(app: FakeApp, new: dict, error: type) -> None:
+    widget = await make_widget(app)
+    with pytest.raises(error):
+        await app.submit(msgspec.structs.replace(doc(widget), **new))
+    assert app.documents.documents == {}
+
+
+async def test_an_unparseable_document_fails_with_a_readable_reason(app: FakeApp) -> None:
+    widget = await make_widget(app)
+    submitted = await app.submit(doc(widget, "binary\x00junk", "text/plain"))
+    await app.drain()
+
+    failed = await app.get_document(submitted.document.id)
+    assert failed.status is DocumentStatus.FAILED
+    assert failed.error == "the file looks binary, not text"
+
+
+async def test_a_transient_failure_is_retried_then_given_up(app: FakeApp) -> None:
+    widget = await make_widget(app)
+    submitted = await app.submit(doc(widget))
+    app.vectors.available = False
+
+    await app.drain()
+
+    job = next(iter(app.jobs.jobs.values()))
+    assert job.attempts == app.ingestion_policy.max_attempts
+    failed = await app.get_document(submitted.document.id)
+    assert failed.status is DocumentStatus.FAILED
+    assert "VectorStoreUnavailableError" in (failed.error or "")
+
+
+async def test_a_failed_document_submitted_again_is_queued_again(app: FakeApp) -> None:
+    widget = await make_widget(app)
+    first = await app.submit(doc(widget))
+    app.vectors.available = False
+    await app.drain()
+    app.vectors.available = True
+
+    again = await app.submit(doc(widget))
+    assert again.document.status is DocumentStatus.QUEUED and again.document.error is None
+    await app.drain()
+    assert (await app.get_document(first.document.id)).status is DocumentStatus.READY
+
+
+async def test_reprocessing_a_shorter_version_drops_the_stale_chunks(app: FakeApp) -> None:
+    widget = await make_widget(app)
+    submitted = await app.submit(doc(widget))
+    await app.drain()
+    document_id = submitted.document.id
+    app.documents.contents[document_id] = b"# Returns\n\nThirty days."
+    await app.jobs.enqueue(document_id)
+
+    await app.drain()
+
+    assert await app.vectors.count(widget.id, document_id) == 1
+
+
+async def test_deleting_a_document_removes_its_chunks(app: FakeApp) -> None:
+    widget = await make_widget(app)
+    submitted = await app.submit(doc(widget))
+    await app.drain()
+
+    await app.delete_document(submitted.document.id)
+
+    assert await app.vectors.count(widget.id) == 0
+    with pytest.raises(DocumentNotFoundError):
+        await app.get_document(submitted.document.id)
+
+
+async def test_listing_is_per_widget(app: FakeApp) -> None:
+    a, b = await make_widget(app), await make_widget(app)
+    await app.submit(doc(a))
+    await app.submit(doc(b, "# Other\n\nSomething else entirely."))
+
+    assert [d.widget_id for d in await app.list_documents(a.id)] == [a.id]
+    with pytest.raises(WidgetNotFoundError):
+        await app.list_documents(uuid.uuid4())
