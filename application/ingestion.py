@@ -94,7 +94,9 @@ class SubmitDocument:
             updated_at=now,
         )
         async with self._transactions.begin():
-            await self._documents.add(document, new.content)
+            stored = await self._documents.add(document, new.content)
+            if stored.id != document.id:  # a concurrent upload of the same bytes won
+                return Submitted(stored, created=False)
             await self._jobs.enqueue(document.id)
         return Submitted(document, created=True)
 

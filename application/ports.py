@@ -125,7 +125,9 @@ class WidgetRepository(Protocol):
 class DocumentRepository(Protocol):
     """Documents, their status, and their raw bytes until processed."""
 
-    async def add(self, document: Document, content: bytes) -> None: ...
+    async def add(self, document: Document, content: bytes) -> Document:
+        """The stored document: this one, or the one that already holds the same content."""
+        ...
 
     async def get(self, document_id: UUID) -> Document | None: ...
 

@@ -25,8 +25,9 @@ DEFAULT_PRICES: Mapping[str, Price] = {
 }
 
 
-def cost_of(model: str, input_tokens: int, output_tokens: int,
-            prices: Mapping[str, Price] = DEFAULT_PRICES) -> Usage:
+def cost_of(
+    model: str, input_tokens: int, output_tokens: int, prices: Mapping[str, Price] = DEFAULT_PRICES
+) -> Usage:
     """Usage with its cost; a model missing from the table costs 0 and says so by name."""
     price = prices.get(model, Price(0.0, 0.0))
     cost = (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1e6

@@ -42,6 +42,7 @@ def _markdown(text: str) -> list[Element]:
 
     for line in text.splitlines():
         if _FENCE.match(line):
+            flush()  # a code block is its own paragraph
             in_fence = not in_fence
             continue
         heading = None if in_fence else _HEADING.match(line)

@@ -42,7 +42,8 @@ class MemoryWidgetRepository:
         return next((w for w in self.widgets.values() if w.public_key == public_key), None)
 
     async def update(self, widget: Widget) -> None:
-        self.widgets[widget.id] = widget
+        if widget.id in self.widgets:
+            self.widgets[widget.id] = widget
 
     async def delete(self, widget_id: UUID) -> None:
         self.widgets.pop(widget_id, None)
@@ -53,17 +54,23 @@ class MemoryDocumentRepository:
         self.documents: dict[UUID, Document] = {}
         self.contents: dict[UUID, bytes] = {}
 
-    async def add(self, document: Document, content: bytes) -> None:
+    async def add(self, document: Document, content: bytes) -> Document:
+        """Like PostgreSQL's unique (widget_id, sha256): the first copy wins and is returned."""
+        existing = self.documents.get(document.id) or await self.find_by_hash(
+            document.widget_id, document.sha256
+        )
+        if existing is not None:
+            return existing
         self.documents[document.id] = document
         self.contents[document.id] = content
+        return document
 
     async def get(self, document_id: UUID) -> Document | None:
         return self.documents.get(document_id)
 
     async def find_by_hash(self, widget_id: UUID, sha256: str) -> Document | None:
         return next(
-            (d for d in self.documents.values()
-             if d.widget_id == widget_id and d.sha256 == sha256),
+            (d for d in self.documents.values() if d.widget_id == widget_id and d.sha256 == sha256),
             None,
         )
 
@@ -98,7 +105,11 @@ class MemoryConversationRepository:
         self.messages.extend(messages)
 
     async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]:
-        mine = [m for m in self.messages if m.conversation_id == conversation_id]
+        # Chronological; messages of the same instant stay in the order they were added.
+        mine = sorted(
+            (m for m in self.messages if m.conversation_id == conversation_id),
+            key=lambda m: m.created_at,
+        )
         return mine[-limit:] if limit > 0 else []
 
 
@@ -107,12 +118,13 @@ class MemoryUsageRepository:
         self.events: list[UsageEvent] = []
 
     async def record(self, event: UsageEvent) -> None:
-        self.events.append(event)
+        """Recording the same event (same id) again counts it once."""
+        if all(e.id != event.id for e in self.events):
+            self.events.append(event)
 
     async def summarize(self, tenant_id: str, since: datetime, until: datetime) -> UsageSummary:
         events = [
-            e for e in self.events
-            if e.tenant_id == tenant_id and since <= e.created_at < until
+            e for e in self.events if e.tenant_id == tenant_id and since <= e.created_at < until
         ]
         by_model: dict[str, list[UsageEvent]] = {}
         for e in events:
@@ -170,14 +182,22 @@ class MemoryJobQueue:
         now = self._now()
         for job in sorted(self.jobs.values(), key=lambda j: j.available_at):
             ready = job.state == "queued" and job.available_at <= now
-            expired = job.state == "running" and job.leased_until is not None and (
-                job.leased_until < now
+            expired = (
+                job.state == "running" and job.leased_until is not None and (job.leased_until < now)
             )
             if ready or expired:
                 job.state, job.leased_until = "running", now + self._lease
                 job.attempts += 1
                 return Job(id=job.id, document_id=job.document_id, attempts=job.attempts)
         return None
+
+    async def heartbeat(self, job: Job) -> bool:
+        """Extends the lease; False when it was lost (expired and claimed again, or ended)."""
+        queued = self.jobs.get(job.id)
+        if queued is None or queued.state != "running" or queued.attempts != job.attempts:
+            return False
+        queued.leased_until = self._now() + self._lease
+        return True
 
     async def complete(self, job: Job) -> None:
         self.jobs[job.id].state = "done"

@@ -134,3 +134,13 @@ async def test_listing_is_per_widget(app: FakeApp) -> None:
     assert [d.widget_id for d in await app.list_documents(a.id)] == [a.id]
     with pytest.raises(WidgetNotFoundError):
         await app.list_documents(uuid.uuid4())
+
+
+async def test_concurrent_uploads_of_the_same_bytes_make_one_document(app: FakeApp) -> None:
+    import asyncio
+
+    widget = await make_widget(app)
+    results = await asyncio.gather(*(app.submit(doc(widget)) for _ in range(5)))
+
+    assert len({r.document.id for r in results}) == 1
+    assert len(app.jobs.jobs) == 1

@@ -1,0 +1,157 @@
+"""The asyncpg pool, the transaction open in the current task, and the edge where an
+unreachable database becomes `DatabaseUnavailableError`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import asyncpg
+import msgspec
+from asyncpg.transaction import Transaction
+
+from adapters.postgres.urls import asyncpg_dsn
+from domain.errors import DatabaseUnavailableError
+
+PING_TIMEOUT = 2.0
+
+_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+# Other InterfaceErrors (e.g. "another operation is in progress") are bugs, not outages.
+_CLOSED = ("connection is closed", "pool is closed", "pool is closing")
+
+
+def _is_unavailable(error: Exception) -> bool:
+    if isinstance(error, asyncpg.InterfaceError):
+        return str(error) in _CLOSED
+    return isinstance(error, _UNAVAILABLE)
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        if _is_unavailable(error):
+            # Clients see this message; the cause (hosts, ports) stays in the chain, for logs.
+            raise DatabaseUnavailableError("the database is unavailable") from error
+        raise
+
+
+def _encode_jsonb(value: Any) -> bytes:
+    return b"\x01" + msgspec.json.encode(value)  # binary jsonb: version 1, then the text
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    return msgspec.json.decode(memoryview(data)[1:])
+
+
+async def _register_codecs(connection: asyncpg.Connection) -> None:
+    await connection.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        encoder=_encode_jsonb,
+        decoder=_decode_jsonb,
+        format="binary",
+    )
+
+
+async def create_pool(
+    url: str,
+    min_size: int = 1,
+    max_size: int = 10,
+    *,
+    connect_timeout: float = 5.0,
+    command_timeout: float = 10.0,
+) -> asyncpg.Pool:
+    """A pool whose calls fail within seconds, not minutes, when the database is gone."""
+    with _database_errors():
+        return await asyncpg.create_pool(
+            asyncpg_dsn(url),
+            min_size=min_size,
+            max_size=max_size,
+            timeout=connect_timeout,
+            command_timeout=command_timeout,
+            init=_register_codecs,
+        )
+
+
+class Database:
+    """The pool plus the connection of the transaction open in the calling task, if any.
+
+    It fulfils the `Transactions` port: repositories built on it join the transaction
+    that `begin()` opened in the same task (and in tasks started inside that block,
+    which must therefore not run queries concurrently).
+    """
+
+    def __init__(self, pool: asyncpg.Pool, *, acquire_timeout: float = 5.0) -> None:
+        self.pool = pool
+        self._acquire_timeout = acquire_timeout
+        self._transaction: ContextVar[asyncpg.Connection | None] = ContextVar(
+            "postgres_transaction", default=None
+        )
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """The open transaction's connection, else a pooled one, for repository calls."""
+        with _database_errors():
+            async with self._current_or_pooled() as connection:
+                yield connection
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[None]:
+        """A transaction around the block; nested blocks become savepoints.
+
+        Only the database's own failures are translated, never those of the block.
+        """
+        async with self._current_or_pooled() as connection:
+            transaction = connection.transaction()
+            with _database_errors():
+                await transaction.start()
+            token = self._transaction.set(connection)
+            try:
+                yield
+            except BaseException:
+                await _rollback_quietly(transaction)
+                raise
+            finally:
+                self._transaction.reset(token)
+            with _database_errors():
+                await transaction.commit()
+
+    async def ping(self) -> None:
+        """For readiness checks: answers within PING_TIMEOUT seconds or raises."""
+        with _database_errors():
+            async with asyncio.timeout(PING_TIMEOUT), self.connection() as connection:
+                await connection.execute("SELECT 1")
+
+    @asynccontextmanager
+    async def _current_or_pooled(self) -> AsyncIterator[asyncpg.Connection]:
+        current = self._transaction.get()
+        if current is not None:
+            yield current
+            return
+        with _database_errors():
+            connection = await self.pool.acquire(timeout=self._acquire_timeout)
+        try:
+            yield connection
+        finally:
+            await self.pool.release(connection)
+
+
+async def _rollback_quietly(transaction: Transaction) -> None:
+    # The block's own error is the one worth raising; a failed rollback (typically on a
+    # connection that just died) adds nothing, and the server rolls back anyway.
+    with contextlib.suppress(Exception):
+        await transaction.rollback()

@@ -1,0 +1,139 @@
+"""Documents in PostgreSQL; their bytes live in document_contents, read only on demand."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from adapters.postgres.database import Database
+from domain.models import Document, DocumentStatus, Progress, Stage
+
+_SELECT = """
+    SELECT id, widget_id, title, content_type, size_bytes, sha256, source_url, status, stage,
+           progress_done, progress_total, chunk_count, error, created_at, updated_at
+    FROM documents
+"""
+
+
+def _document(row: asyncpg.Record) -> Document:
+    return Document(
+        id=row["id"],
+        widget_id=row["widget_id"],
+        title=row["title"],
+        content_type=row["content_type"],
+        size_bytes=row["size_bytes"],
+        sha256=row["sha256"],
+        source_url=row["source_url"],
+        status=DocumentStatus(row["status"]),
+        stage=Stage(row["stage"]) if row["stage"] is not None else None,
+        progress=Progress(row["progress_done"], row["progress_total"]),
+        chunk_count=row["chunk_count"],
+        error=row["error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class AsyncpgDocumentRepository:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def add(self, document: Document, content: bytes) -> Document:
+        """Adds nothing when the widget already has a document with the same sha256 (or id):
+        of two racing uploads of one file the first wins, and both get its document."""
+        async with self._database.connection() as connection:
+            status = await connection.execute(
+                """
+                WITH added AS (
+                    INSERT INTO documents (id, widget_id, title, content_type, size_bytes,
+                                           sha256, source_url, status, stage, progress_done,
+                                           progress_total, chunk_count, error,
+                                           created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                    ON CONFLICT DO NOTHING
+                    RETURNING id
+                )
+                INSERT INTO document_contents (document_id, content)
+                SELECT id, $16 FROM added
+                """,
+                document.id,
+                document.widget_id,
+                document.title,
+                document.content_type,
+                document.size_bytes,
+                document.sha256,
+                document.source_url,
+                document.status.value,
+                document.stage.value if document.stage is not None else None,
+                document.progress.done,
+                document.progress.total,
+                document.chunk_count,
+                document.error,
+                document.created_at,
+                document.updated_at,
+                content,
+            )
+            if status.endswith(" 1"):
+                return document
+            row = await connection.fetchrow(
+                _SELECT + "WHERE id = $1 OR (widget_id = $2 AND sha256 = $3) LIMIT 1",
+                document.id,
+                document.widget_id,
+                document.sha256,
+            )
+            return _document(row)
+
+    async def get(self, document_id: UUID) -> Document | None:
+        async with self._database.connection() as connection:
+            row = await connection.fetchrow(_SELECT + "WHERE id = $1", document_id)
+        return _document(row) if row is not None else None
+
+    async def find_by_hash(self, widget_id: UUID, sha256: str) -> Document | None:
+        async with self._database.connection() as connection:
+            row = await connection.fetchrow(
+                _SELECT + "WHERE widget_id = $1 AND sha256 = $2", widget_id, sha256
+            )
+        return _document(row) if row is not None else None
+
+    async def list_for_widget(self, widget_id: UUID) -> list[Document]:
+        async with self._database.connection() as connection:
+            rows = await connection.fetch(
+                _SELECT + "WHERE widget_id = $1 ORDER BY created_at, id", widget_id
+            )
+        return [_document(row) for row in rows]
+
+    async def content(self, document_id: UUID) -> bytes | None:
+        async with self._database.connection() as connection:
+            content: bytes | None = await connection.fetchval(
+                "SELECT content FROM document_contents WHERE document_id = $1", document_id
+            )
+        return content
+
+    async def update(self, document: Document) -> None:
+        """Writes what changes while a document is processed; an unknown id is ignored."""
+        async with self._database.connection() as connection:
+            await connection.execute(
+                """
+                UPDATE documents
+                SET title = $2, source_url = $3, status = $4, stage = $5,
+                    progress_done = $6, progress_total = $7, chunk_count = $8, error = $9,
+                    updated_at = $10
+                WHERE id = $1
+                """,
+                document.id,
+                document.title,
+                document.source_url,
+                document.status.value,
+                document.stage.value if document.stage is not None else None,
+                document.progress.done,
+                document.progress.total,
+                document.chunk_count,
+                document.error,
+                document.updated_at,
+            )
+
+    async def delete(self, document_id: UUID) -> None:
+        """Its bytes and its job go with it."""
+        async with self._database.connection() as connection:
+            await connection.execute("DELETE FROM documents WHERE id = $1", document_id)

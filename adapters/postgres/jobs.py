@@ -1,0 +1,110 @@
+"""The document-processing queue as a PostgreSQL table, claimed with SKIP LOCKED.
+
+Times come from the database clock, so workers on hosts with skewed clocks agree on
+when a job is due and when a lease has expired.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from adapters.postgres.database import Database
+from domain.models import Job
+
+
+class AsyncpgJobQueue:
+    def __init__(self, database: Database, lease_seconds: float = 60.0) -> None:
+        self._database = database
+        self._lease = timedelta(seconds=lease_seconds)
+
+    async def enqueue(self, document_id: uuid.UUID) -> None:
+        """Queues the document once: a queued or running job is left alone, a done or
+        failed one starts over."""
+        async with self._database.connection() as connection:
+            await connection.execute(
+                """
+                INSERT INTO jobs (id, document_id, state, available_at)
+                VALUES ($1, $2, 'queued', now())
+                ON CONFLICT (document_id) DO UPDATE
+                SET state = 'queued', attempts = 0, available_at = now(),
+                    leased_until = NULL, last_error = NULL, updated_at = now()
+                WHERE jobs.state IN ('done', 'failed')
+                """,
+                uuid.uuid4(),
+                document_id,
+            )
+
+    async def claim(self) -> Job | None:
+        """The next due job, or one whose worker let its lease expire; leased to the caller."""
+        async with self._database.connection() as connection:
+            row = await connection.fetchrow(
+                """
+                UPDATE jobs
+                SET state = 'running', attempts = attempts + 1,
+                    leased_until = now() + $1::interval, updated_at = now()
+                WHERE id = (
+                    SELECT id FROM jobs
+                    WHERE (state = 'queued' AND available_at <= now())
+                       OR (state = 'running' AND leased_until < now())
+                    ORDER BY available_at
+                    LIMIT 1
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id, document_id, attempts
+                """,
+                self._lease,
+            )
+        return Job(**row) if row is not None else None
+
+    async def heartbeat(self, job: Job) -> bool:
+        """Extends the lease; False when it was lost (expired and claimed again, or ended)."""
+        async with self._database.connection() as connection:
+            extended = await connection.fetchval(
+                """
+                UPDATE jobs
+                SET leased_until = now() + $3::interval, updated_at = now()
+                WHERE id = $1 AND attempts = $2 AND state = 'running'
+                RETURNING true
+                """,
+                job.id,
+                job.attempts,
+                self._lease,
+            )
+        return extended is not None
+
+    async def complete(self, job: Job) -> None:
+        async with self._database.connection() as connection:
+            await connection.execute(
+                """
+                UPDATE jobs SET state = 'done', leased_until = NULL, updated_at = now()
+                WHERE id = $1
+                """,
+                job.id,
+            )
+
+    async def retry(self, job: Job, error: str, delay_seconds: float) -> None:
+        async with self._database.connection() as connection:
+            await connection.execute(
+                """
+                UPDATE jobs
+                SET state = 'queued', last_error = $2, available_at = now() + $3::interval,
+                    leased_until = NULL, updated_at = now()
+                WHERE id = $1
+                """,
+                job.id,
+                error,
+                timedelta(seconds=delay_seconds),
+            )
+
+    async def fail(self, job: Job, error: str) -> None:
+        async with self._database.connection() as connection:
+            await connection.execute(
+                """
+                UPDATE jobs SET state = 'failed', last_error = $2, leased_until = NULL,
+                    updated_at = now()
+                WHERE id = $1
+                """,
+                job.id,
+                error,
+            )

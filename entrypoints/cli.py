@@ -1,0 +1,76 @@
+"""`chatconnect serve | worker | migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+import structlog
+
+from entrypoints.settings import Settings, SettingsError, load_settings
+
+
+def _serve(settings: Settings) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    Granian(
+        "entrypoints.http.app:create_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=settings.host,
+        port=settings.port,
+        workers=1,
+        log_access=False,
+    ).serve()
+
+
+async def _work(settings: Settings) -> None:
+    from dishka import make_async_container
+
+    from application.ingestion import ProcessDocument
+    from entrypoints.container import providers
+    from entrypoints.logs import configure_logging
+    from entrypoints.worker import Worker
+
+    configure_logging(settings.log_level, settings.log_format)
+    container = make_async_container(*providers(), context={Settings: settings})
+    worker = Worker(await container.get(ProcessDocument))
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped.set)
+    worker.start()
+    await stopped.wait()
+    await worker.stop()
+    await container.close()
+
+
+def _migrate(settings: Settings) -> None:
+    from adapters.postgres.embedded import start_embedded_postgres
+    from adapters.postgres.migrations import upgrade_to_head
+
+    upgrade_to_head(settings.database_url or start_embedded_postgres(settings.data_dir))
+    structlog.get_logger().info("migrated_to_head")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="chatconnect", description=__doc__)
+    parser.add_argument("command", choices=["serve", "worker", "migrate"])
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        sys.exit(f"chatconnect: configuration error: {error}")
+    if args.command == "serve":
+        _serve(settings)
+    elif args.command == "worker":
+        asyncio.run(_work(settings))
+    else:
+        _migrate(settings)
+
+
+if __name__ == "__main__":
+    main()

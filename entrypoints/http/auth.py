@@ -1,0 +1,44 @@
+"""Who is calling: the site owner (bearer token) or a visitor's browser (widget key)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from application.widgets import AuthorizeVisitor, GetWidget
+from domain.errors import AuthenticationError
+from domain.models import Widget
+from entrypoints.http.middleware import CORS_ORIGIN_STATE
+
+
+def is_owner(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    expected: bytes = connection.app.state.admin_token_bytes
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected)
+
+
+def owner_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard for owner routes."""
+    if not is_owner(connection):
+        raise AuthenticationError("missing or invalid bearer token")
+
+
+async def calling_widget(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    widget_id: UUID | None,
+    authorize: AuthorizeVisitor,
+    get_widget: GetWidget,
+) -> Widget:
+    """The widget a chat request speaks for; marks the origin it accepted for CORS."""
+    key = connection.headers.get("x-widget-key")
+    origin = connection.headers.get("origin")
+    if key is None and widget_id is not None and is_owner(connection):
+        return await get_widget(widget_id)  # a server-side proxy acting for the widget
+    widget = await authorize(key, origin)
+    if origin is not None:
+        connection.state[CORS_ORIGIN_STATE] = origin
+    return widget

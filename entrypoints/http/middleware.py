@@ -1,0 +1,89 @@
+"""Raw ASGI middleware for the two cross-cutting concerns of every request."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import structlog
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+WIDGET_PATHS = frozenset({"/api/widget/chat", "/api/widget/chat/stream"})
+CORS_ORIGIN_STATE = "cors_origin"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_PREFLIGHT_HEADERS = [
+    (b"access-control-allow-methods", b"POST, OPTIONS"),
+    (b"access-control-allow-headers", b"Content-Type, X-Widget-Key, X-Request-ID"),
+    (b"access-control-max-age", b"600"),
+    (b"vary", b"Origin"),
+]
+_EXPOSED = (b"access-control-expose-headers", b"X-Request-ID, Retry-After")
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+class RequestIdMiddleware:
+    """Every log line of a request, and its response, carry one request id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = (_header(scope, b"x-request-id") or b"").decode("latin-1")
+        request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        raw_id = request_id.encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", raw_id)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class WidgetCorsMiddleware:
+    """CORS for the routes a visitor's browser calls; owner routes send none.
+
+    Preflights carry no key, so they are answered for any origin; the real request is
+    checked against the widget's allow-list by the route, which records the origin it
+    accepted in the request state for the response headers added here.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in WIDGET_PATHS:
+            await self.app(scope, receive, send)
+            return
+        origin = _header(scope, b"origin")
+        if scope["method"] == "OPTIONS" and origin is not None:
+            headers = [(b"access-control-allow-origin", origin), *_PREFLIGHT_HEADERS]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+
+        async def send_with_cors(message: Message) -> None:
+            allowed = state.get(CORS_ORIGIN_STATE)
+            if message["type"] == "http.response.start" and allowed:
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"access-control-allow-origin", allowed.encode("latin-1")),
+                    (b"vary", b"Origin"),
+                    _EXPOSED,
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)

@@ -1,0 +1,81 @@
+"""The visitor's chat: one answer as JSON, or streamed as Server-Sent Events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Request, post
+from litestar.response import Stream
+
+from application.chat import AnswerQuestion, ChatTurn, Question
+from application.widgets import AuthorizeVisitor, GetWidget
+from domain.models import Answer
+from entrypoints.http.auth import calling_widget
+from entrypoints.http.schemas import ChatBody
+from entrypoints.http.sse import HEADERS, sse_frames
+
+# A message is at most a few thousand characters; nothing legitimate needs more.
+CHAT_BODY_LIMIT = 64 * 1024
+
+
+async def _turn(
+    request: Request[Any, Any, Any],
+    data: ChatBody,
+    answer: AnswerQuestion,
+    authorize: AuthorizeVisitor,
+    get_widget: GetWidget,
+) -> ChatTurn:
+    widget = await calling_widget(request, data.widget_id, authorize, get_widget)
+    return await answer.start(
+        Question(
+            widget=widget,
+            message=data.message,
+            conversation_id=data.conversation_id,
+            visitor_id=data.visitor_id,
+        )
+    )
+
+
+@post("/api/widget/chat", status_code=200, tags=["chat"], request_max_body_size=CHAT_BODY_LIMIT)
+@inject
+async def chat(
+    request: Request[Any, Any, Any],
+    data: ChatBody,
+    answer: FromDishka[AnswerQuestion],
+    authorize: FromDishka[AuthorizeVisitor],
+    get_widget: FromDishka[GetWidget],
+) -> Answer:
+    """Answer a visitor's question from the widget's documents, with numbered sources."""
+    turn = await _turn(request, data, answer, authorize, get_widget)
+    return await turn.collect()
+
+
+@post(
+    "/api/widget/chat/stream",
+    status_code=200,
+    media_type="text/event-stream",
+    tags=["chat"],
+    request_max_body_size=CHAT_BODY_LIMIT,
+    response_description=(
+        "text/event-stream of events: `start` {conversation_id, message_id, model}, "
+        "`sources` {sources}, `token` {text} (repeated), `done` {usage, finish_reason, "
+        "model}; or `error` {code, message}, after which the stream ends. A comment line "
+        "is sent every 15 s as a heartbeat."
+    ),
+)
+@inject
+async def chat_stream(
+    request: Request[Any, Any, Any],
+    data: ChatBody,
+    answer: FromDishka[AnswerQuestion],
+    authorize: FromDishka[AuthorizeVisitor],
+    get_widget: FromDishka[GetWidget],
+) -> Stream:
+    """Stream the answer token by token. Refusals (401/403/422/429) come before the stream."""
+    turn = await _turn(request, data, answer, authorize, get_widget)
+    return Stream(
+        sse_frames(turn.events(), request.app.state.heartbeat_seconds),
+        media_type="text/event-stream",
+        headers=HEADERS,
+    )

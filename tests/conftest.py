@@ -1,0 +1,1 @@
+from tests.support.postgres import *  # noqa: F403

@@ -1,0 +1,195 @@
+"""Contract of the JobQueue port, held by the in-memory fake and the asyncpg adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from uuid import UUID
+
+import pytest
+
+from adapters.postgres.database import Database
+from adapters.postgres.documents import AsyncpgDocumentRepository
+from adapters.postgres.jobs import AsyncpgJobQueue
+from adapters.postgres.widgets import AsyncpgWidgetRepository
+from tests.fakes.repositories import MemoryJobQueue
+from tests.support.entities import a_document, a_widget
+
+
+@dataclass(frozen=True)
+class QueueBackend:
+    make_queue: Callable[[float], MemoryJobQueue | AsyncpgJobQueue]
+    new_document: Callable[[], Awaitable[UUID]]  # jobs reference stored documents
+
+    def queue(self, lease_seconds: float = 60.0) -> MemoryJobQueue | AsyncpgJobQueue:
+        return self.make_queue(lease_seconds)
+
+
+@pytest.fixture(params=["memory", pytest.param("asyncpg", marks=pytest.mark.integration)])
+def backend(request: pytest.FixtureRequest) -> QueueBackend:
+    if request.param == "memory":
+
+        async def any_document() -> UUID:
+            return uuid.uuid4()
+
+        return QueueBackend(MemoryJobQueue, any_document)
+
+    database: Database = request.getfixturevalue("pg_database")
+    widgets = AsyncpgWidgetRepository(database)
+    documents = AsyncpgDocumentRepository(database)
+
+    async def stored_document() -> UUID:
+        widget = a_widget()
+        await widgets.add(widget)
+        document = a_document(widget.id)
+        await documents.add(document, b"hello")
+        return document.id
+
+    return QueueBackend(partial(AsyncpgJobQueue, database), stored_document)
+
+
+async def test_nothing_to_claim_is_none(backend: QueueBackend) -> None:
+    assert await backend.queue().claim() is None
+
+
+async def test_a_claimed_job_is_leased_to_its_claimer(backend: QueueBackend) -> None:
+    queue = backend.queue()
+    document_id = await backend.new_document()
+    await queue.enqueue(document_id)
+
+    job = await queue.claim()
+
+    assert job is not None
+    assert (job.document_id, job.attempts) == (document_id, 1)
+    assert await queue.claim() is None
+
+
+async def test_jobs_are_claimed_in_the_order_they_became_due(backend: QueueBackend) -> None:
+    queue = backend.queue()
+    first, second = await backend.new_document(), await backend.new_document()
+    await queue.enqueue(first)
+    await queue.enqueue(second)
+
+    claimed = [await queue.claim(), await queue.claim()]
+
+    assert [job.document_id for job in claimed if job] == [first, second]
+
+
+async def test_concurrent_claims_never_share_a_job(backend: QueueBackend) -> None:
+    queue = backend.queue()
+    document_ids = {await backend.new_document() for _ in range(10)}
+    for document_id in document_ids:
+        await queue.enqueue(document_id)
+
+    claimed = await asyncio.gather(*(queue.claim() for _ in range(20)))
+
+    jobs = [job for job in claimed if job is not None]
+    assert len(jobs) == 10
+    assert len({job.id for job in jobs}) == 10
+    assert {job.document_id for job in jobs} == document_ids
+
+
+async def test_an_expired_lease_is_claimed_again(backend: QueueBackend) -> None:
+    queue = backend.queue(lease_seconds=0.05)
+    await queue.enqueue(await backend.new_document())
+    first = await queue.claim()
+    assert first is not None
+
+    await asyncio.sleep(0.15)
+    again = await queue.claim()
+
+    assert again is not None
+    assert (again.id, again.attempts) == (first.id, 2)
+    assert await queue.heartbeat(first) is False  # the first worker lost its lease
+    assert await queue.heartbeat(again) is True
+
+
+async def test_a_heartbeat_keeps_the_lease(backend: QueueBackend) -> None:
+    queue = backend.queue(lease_seconds=0.5)
+    await queue.enqueue(await backend.new_document())
+    job = await queue.claim()
+    assert job is not None
+
+    await asyncio.sleep(0.3)
+    assert await queue.heartbeat(job) is True
+    await asyncio.sleep(0.35)  # past the first lease, within the extended one
+
+    assert await queue.claim() is None
+
+
+async def test_a_completed_job_is_not_claimed_again(backend: QueueBackend) -> None:
+    queue = backend.queue()
+    await queue.enqueue(await backend.new_document())
+    job = await queue.claim()
+    assert job is not None
+
+    await queue.complete(job)
+
+    assert await queue.claim() is None
+    assert await queue.heartbeat(job) is False
+
+
+async def test_a_retry_waits_for_its_delay(backend: QueueBackend) -> None:
+    queue = backend.queue()
+    await queue.enqueue(await backend.new_document())
+    job = await queue.claim()
+    assert job is not None
+
+    await queue.retry(job, "embedder timed out", delay_seconds=60)
+    assert await queue.claim() is None
+
+    await queue.retry(job, "embedder timed out", delay_seconds=0)
+    again = await queue.claim()
+    assert again is not None
+    assert (again.id, again.attempts) == (job.id, 2)
+
+
+async def test_a_failed_job_is_not_claimed_again(backend: QueueBackend) -> None:
+    queue = backend.queue()
+    await queue.enqueue(await backend.new_document())
+    job = await queue.claim()
+    assert job is not None
+
+    await queue.fail(job, "not a PDF")
+
+    assert await queue.claim() is None
+
+
+async def test_enqueueing_a_queued_or_running_document_again_changes_nothing(
+    backend: QueueBackend,
+) -> None:
+    queue = backend.queue()
+    document_id = await backend.new_document()
+    await queue.enqueue(document_id)
+    await queue.enqueue(document_id)
+
+    job = await queue.claim()
+    assert job is not None
+    await queue.enqueue(document_id)
+
+    assert await queue.claim() is None
+    assert await queue.heartbeat(job) is True
+
+
+@pytest.mark.parametrize("end", ["complete", "fail"])
+async def test_enqueueing_a_finished_document_starts_it_over(
+    backend: QueueBackend, end: str
+) -> None:
+    queue = backend.queue()
+    document_id = await backend.new_document()
+    await queue.enqueue(document_id)
+    job = await queue.claim()
+    assert job is not None
+    if end == "complete":
+        await queue.complete(job)
+    else:
+        await queue.fail(job, "gave up")
+
+    await queue.enqueue(document_id)
+
+    again = await queue.claim()
+    assert again is not None
+    assert (again.id, again.document_id, again.attempts) == (job.id, document_id, 1)

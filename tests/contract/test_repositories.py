@@ -1,0 +1,566 @@
+"""Contract of the persistence ports, held by the in-memory fakes and the asyncpg adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import msgspec
+import pytest
+
+from adapters.postgres.conversations import AsyncpgConversationRepository
+from adapters.postgres.database import Database, create_pool
+from adapters.postgres.documents import AsyncpgDocumentRepository
+from adapters.postgres.jobs import AsyncpgJobQueue
+from adapters.postgres.usage import AsyncpgUsageRepository
+from adapters.postgres.widgets import AsyncpgWidgetRepository
+from application.ports import (
+    ConversationRepository,
+    DocumentRepository,
+    UsageRepository,
+    WidgetRepository,
+)
+from domain.errors import DatabaseUnavailableError
+from domain.models import (
+    Conversation,
+    DocumentStatus,
+    Message,
+    ModelUsage,
+    Plan,
+    Progress,
+    Role,
+    Source,
+    Stage,
+    Usage,
+    UsageEvent,
+)
+from tests.fakes.repositories import (
+    MemoryConversationRepository,
+    MemoryDocumentRepository,
+    MemoryUsageRepository,
+    MemoryWidgetRepository,
+)
+from tests.support.entities import EPOCH, a_document, a_widget
+
+
+@dataclass(frozen=True)
+class Repositories:
+    widgets: WidgetRepository
+    documents: DocumentRepository
+    conversations: ConversationRepository
+    usage: UsageRepository
+    backend: str
+
+
+@pytest.fixture(params=["memory", pytest.param("asyncpg", marks=pytest.mark.integration)])
+def repos(request: pytest.FixtureRequest) -> Repositories:
+    if request.param == "memory":
+        return Repositories(
+            MemoryWidgetRepository(),
+            MemoryDocumentRepository(),
+            MemoryConversationRepository(),
+            MemoryUsageRepository(),
+            backend="memory",
+        )
+    database: Database = request.getfixturevalue("pg_database")
+    return Repositories(
+        AsyncpgWidgetRepository(database),
+        AsyncpgDocumentRepository(database),
+        AsyncpgConversationRepository(database),
+        AsyncpgUsageRepository(database),
+        backend="asyncpg",
+    )
+
+
+# Widgets
+
+
+async def test_a_widget_reads_back_as_added(repos: Repositories) -> None:
+    widget = a_widget(allowed_origins=("https://a.example", "https://b.example:8443"))
+    await repos.widgets.add(widget)
+
+    assert await repos.widgets.get(widget.id) == widget
+    assert await repos.widgets.get_by_public_key(widget.public_key) == widget
+
+
+async def test_an_unknown_widget_is_none(repos: Repositories) -> None:
+    await repos.widgets.add(a_widget())
+
+    assert await repos.widgets.get(uuid.uuid4()) is None
+    assert await repos.widgets.get_by_public_key("pk_unknown") is None
+
+
+async def test_a_widget_update_persists_every_setting(repos: Repositories) -> None:
+    widget = a_widget()
+    await repos.widgets.add(widget)
+    changed = a_widget(
+        id=widget.id,
+        tenant_id=widget.tenant_id,
+        plan=Plan.PAID,
+        name="Docs",
+        public_key="pk_rotated",
+        allowed_origins=("*",),
+        system_prompt="Answer briefly.",
+        no_answer_message="No idea.",
+        top_k=12,
+        updated_at=EPOCH + timedelta(hours=1),
+    )
+
+    await repos.widgets.update(changed)
+
+    assert await repos.widgets.get(widget.id) == changed
+    assert await repos.widgets.get_by_public_key(widget.public_key) is None
+    assert await repos.widgets.get_by_public_key("pk_rotated") == changed
+
+
+async def test_updating_an_unknown_widget_adds_nothing(repos: Repositories) -> None:
+    widget = a_widget()
+
+    await repos.widgets.update(widget)
+
+    assert await repos.widgets.get(widget.id) is None
+
+
+async def test_a_deleted_widget_is_gone(repos: Repositories) -> None:
+    widget, other = a_widget(), a_widget()
+    await repos.widgets.add(widget)
+    await repos.widgets.add(other)
+
+    await repos.widgets.delete(widget.id)
+    await repos.widgets.delete(uuid.uuid4())
+
+    assert await repos.widgets.get(widget.id) is None
+    assert await repos.widgets.get(other.id) == other
+
+
+async def test_deleting_a_widget_deletes_its_documents_and_conversations(
+    repos: Repositories,
+) -> None:
+    if repos.backend == "memory":
+        pytest.skip("the fakes are separate stores with no cascade; use cases delete explicitly")
+    widget, other = a_widget(), a_widget()
+    await repos.widgets.add(widget)
+    await repos.widgets.add(other)
+    doomed, kept = a_document(widget.id), a_document(other.id)
+    await repos.documents.add(doomed, b"hello")
+    await repos.documents.add(kept, b"hello")
+    conversation = Conversation(
+        id=uuid.uuid4(), widget_id=widget.id, visitor_id=None, created_at=EPOCH
+    )
+    await repos.conversations.add(conversation)
+
+    await repos.widgets.delete(widget.id)
+
+    assert await repos.documents.get(doomed.id) is None
+    assert await repos.documents.content(doomed.id) is None
+    assert await repos.conversations.get(conversation.id) is None
+    assert await repos.documents.get(kept.id) == kept
+
+
+# Documents
+
+
+async def test_a_document_and_its_bytes_read_back_as_added(repos: Repositories) -> None:
+    widget = a_widget()
+    await repos.widgets.add(widget)
+    document = a_document(widget.id, b"\x00binary\xff", source_url="https://example.com/faq")
+
+    await repos.documents.add(document, b"\x00binary\xff")
+
+    assert await repos.documents.get(document.id) == document
+    assert await repos.documents.content(document.id) == b"\x00binary\xff"
+    assert await repos.documents.find_by_hash(widget.id, document.sha256) == document
+
+
+async def test_an_unknown_document_is_none(repos: Repositories) -> None:
+    widget = a_widget()
+    await repos.widgets.add(widget)
+    await repos.documents.add(a_document(widget.id), b"hello")
+
+    assert await repos.documents.get(uuid.uuid4()) is None
+    assert await repos.documents.content(uuid.uuid4()) is None
+    assert await repos.documents.find_by_hash(widget.id, "0" * 64) is None
+    assert await repos.documents.list_for_widget(uuid.uuid4()) == []
+
+
+async def test_the_same_content_is_one_document_per_widget(repos: Repositories) -> None:
+    widget, other = a_widget(), a_widget()
+    await repos.widgets.add(widget)
+    await repos.widgets.add(other)
+    first = a_document(widget.id, title="first")
+    again = a_document(widget.id, title="again")
+    elsewhere = a_document(other.id)
+
+    assert await repos.documents.add(first, b"hello") == first
+    assert await repos.documents.add(again, b"hello") == first
+    assert await repos.documents.add(elsewhere, b"hello") == elsewhere
+
+    assert await repos.documents.get(again.id) is None
+    assert await repos.documents.content(again.id) is None
+    assert await repos.documents.find_by_hash(widget.id, first.sha256) == first
+    assert await repos.documents.find_by_hash(other.id, first.sha256) == elsewhere
+
+
+async def test_documents_are_listed_per_widget_oldest_first(repos: Repositories) -> None:
+    widget, other = a_widget(), a_widget()
+    await repos.widgets.add(widget)
+    await repos.widgets.add(other)
+    later = a_document(widget.id, b"b", created_at=EPOCH + timedelta(minutes=1))
+    tie_ids = sorted([uuid.uuid4(), uuid.uuid4()])
+    tied_second = a_document(widget.id, b"c", id=tie_ids[1])
+    tied_first = a_document(widget.id, b"d", id=tie_ids[0])
+    for document in (later, tied_second, tied_first):
+        await repos.documents.add(document, b"x")
+    await repos.documents.add(a_document(other.id, b"e"), b"x")
+
+    listed = await repos.documents.list_for_widget(widget.id)
+
+    assert listed == [tied_first, tied_second, later]
+
+
+async def test_a_document_update_persists_its_progress(repos: Repositories) -> None:
+    widget = a_widget()
+    await repos.widgets.add(widget)
+    document = a_document(widget.id)
+    await repos.documents.add(document, b"hello")
+    processing = msgspec.structs.replace(
+        document,
+        status=DocumentStatus.PROCESSING,
+        stage=Stage.EMBEDDING,
+        progress=Progress(3, 10),
+        chunk_count=10,
+        updated_at=EPOCH + timedelta(seconds=5),
+    )
+
+    await repos.documents.update(processing)
+    assert await repos.documents.get(document.id) == processing
+
+    failed = msgspec.structs.replace(
+        processing, status=DocumentStatus.FAILED, stage=None, error="could not parse page 3"
+    )
+    await repos.documents.update(failed)
+    assert await repos.documents.get(document.id) == failed
+    assert await repos.documents.content(document.id) == b"hello"
+
+
+async def test_updating_an_unknown_document_adds_nothing(repos: Repositories) -> None:
+    widget = a_widget()
+    await repos.widgets.add(widget)
+    document = a_document(widget.id)
+
+    await repos.documents.update(document)
+
+    assert await repos.documents.get(document.id) is None
+
+
+async def test_a_deleted_document_and_its_bytes_are_gone(repos: Repositories) -> None:
+    widget = a_widget()
+    await repos.widgets.add(widget)
+    document, other = a_document(widget.id, b"a"), a_document(widget.id, b"b")
+    await repos.documents.add(document, b"a")
+    await repos.documents.add(other, b"b")
+
+    await repos.documents.delete(document.id)
+    await repos.documents.delete(uuid.uuid4())
+
+    assert await repos.documents.get(document.id) is None
+    assert await repos.documents.content(document.id) is None
+    assert await repos.documents.find_by_hash(widget.id, document.sha256) is None
+    assert await repos.documents.list_for_widget(widget.id) == [other]
+
+
+# Conversations
+
+
+async def a_conversation(repos: Repositories, visitor_id: str | None = "v-1") -> Conversation:
+    widget = a_widget()
+    await repos.widgets.add(widget)
+    conversation = Conversation(
+        id=uuid.uuid4(), widget_id=widget.id, visitor_id=visitor_id, created_at=EPOCH
+    )
+    await repos.conversations.add(conversation)
+    return conversation
+
+
+def a_message(
+    conversation: Conversation, seconds: float, role: Role = Role.USER, **overrides: object
+) -> Message:
+    fields: dict[str, object] = {
+        "id": uuid.uuid4(),
+        "conversation_id": conversation.id,
+        "role": role,
+        "content": f"said at {seconds}s",
+        "created_at": EPOCH + timedelta(seconds=seconds),
+    }
+    return Message(**(fields | overrides))  # type: ignore[arg-type]
+
+
+async def test_a_conversation_reads_back_and_is_added_once(repos: Repositories) -> None:
+    conversation = await a_conversation(repos)
+
+    await repos.conversations.add(
+        Conversation(
+            id=conversation.id,
+            widget_id=conversation.widget_id,
+            visitor_id="other",
+            created_at=EPOCH + timedelta(days=1),
+        )
+    )
+
+    assert await repos.conversations.get(conversation.id) == conversation
+    assert await repos.conversations.get(uuid.uuid4()) is None
+
+
+async def test_recent_messages_are_the_last_n_oldest_first(repos: Repositories) -> None:
+    conversation = await a_conversation(repos)
+    elsewhere = await a_conversation(repos)
+    m1, m2, m3, m4 = (a_message(conversation, s) for s in (1, 2, 3, 4))
+    await repos.conversations.add_messages([m1, m2])
+    await repos.conversations.add_messages([m4, m3])  # added out of order
+    await repos.conversations.add_messages([a_message(elsewhere, 5)])
+
+    assert await repos.conversations.recent_messages(conversation.id, 3) == [m2, m3, m4]
+    assert await repos.conversations.recent_messages(conversation.id, 10) == [m1, m2, m3, m4]
+    assert await repos.conversations.recent_messages(conversation.id, 0) == []
+    assert await repos.conversations.recent_messages(uuid.uuid4(), 5) == []
+
+
+async def test_messages_of_the_same_instant_keep_the_order_they_were_added(
+    repos: Repositories,
+) -> None:
+    conversation = await a_conversation(repos)
+    question = a_message(conversation, 1, Role.USER)
+    answer = a_message(conversation, 1, Role.ASSISTANT)
+
+    await repos.conversations.add_messages([question, answer])
+
+    assert await repos.conversations.recent_messages(conversation.id, 2) == [question, answer]
+    assert await repos.conversations.recent_messages(conversation.id, 1) == [answer]
+
+
+async def test_an_answer_keeps_its_sources_usage_and_model(repos: Repositories) -> None:
+    conversation = await a_conversation(repos)
+    sources = (
+        Source(
+            index=1,
+            document_id=uuid.uuid4(),
+            title="Returns",
+            snippet='30 days, "full"',
+            score=0.8125,
+            page=3,
+            section="Refunds",
+        ),
+        Source(index=2, document_id=uuid.uuid4(), title="Ünïcode ☃", snippet="", score=0.5),
+    )
+    answer = a_message(
+        conversation,
+        2,
+        Role.ASSISTANT,
+        model="openai:gpt-4o-mini",
+        sources=sources,
+        usage=Usage(input_tokens=812, output_tokens=64, cost_usd=0.00016020),
+        finish_reason="stop",
+    )
+
+    await repos.conversations.add_messages([a_message(conversation, 1), answer])
+
+    assert (await repos.conversations.recent_messages(conversation.id, 1)) == [answer]
+
+
+# Usage
+
+
+def an_event(
+    tenant_id: str,
+    model: str,
+    minutes: float,
+    input_tokens: int,
+    output_tokens: int,
+    cost_usd: float,
+    **overrides: object,
+) -> UsageEvent:
+    fields: dict[str, object] = {
+        "id": uuid.uuid4(),
+        "tenant_id": tenant_id,
+        "widget_id": uuid.uuid4(),
+        "conversation_id": uuid.uuid4(),
+        "message_id": uuid.uuid4(),
+        "plan": Plan.FREE,
+        "model": model,
+        "usage": Usage(input_tokens, output_tokens, cost_usd),
+        "created_at": EPOCH + timedelta(minutes=minutes),
+    }
+    return UsageEvent(**(fields | overrides))  # type: ignore[arg-type]
+
+
+async def test_usage_is_summed_per_tenant_and_period_and_model(repos: Repositories) -> None:
+    # Upper case sorts before lower case here, as in Python, whatever the database collation.
+    qwen, mini = "openai:Qwen/Qwen2.5-7B-Instruct", "openai:gpt-4o-mini"
+    for event in (
+        an_event("acme", mini, 0, 100, 10, 0.000021),  # since is inclusive
+        an_event("acme", mini, 30, 200, 20, 0.000042, cached=True),
+        an_event("acme", qwen, 59, 1000, 100, 0.5),
+        an_event("acme", mini, 60, 5000, 500, 1.0),  # until is exclusive
+        an_event("acme", mini, -1, 5000, 500, 1.0),
+        an_event("other", mini, 10, 5000, 500, 1.0),
+    ):
+        await repos.usage.record(event)
+
+    summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
+
+    assert (summary.tenant_id, summary.since, summary.until) == (
+        "acme",
+        EPOCH,
+        EPOCH + timedelta(hours=1),
+    )
+    assert (summary.messages, summary.input_tokens, summary.output_tokens) == (3, 1300, 130)
+    assert summary.cost_usd == pytest.approx(0.500063)
+    assert summary.by_model == (
+        ModelUsage(model=qwen, messages=1, input_tokens=1000, output_tokens=100, cost_usd=0.5),
+        ModelUsage(
+            model=mini,
+            messages=2,
+            input_tokens=300,
+            output_tokens=30,
+            cost_usd=pytest.approx(0.000063),
+        ),
+    )
+
+
+async def test_usage_of_an_empty_period_is_zero(repos: Repositories) -> None:
+    await repos.usage.record(an_event("acme", "extractive", 0, 1, 1, 0.0))
+
+    summary = await repos.usage.summarize(
+        "acme", EPOCH + timedelta(days=1), EPOCH + timedelta(days=2)
+    )
+
+    assert (summary.messages, summary.input_tokens, summary.output_tokens) == (0, 0, 0)
+    assert summary.cost_usd == 0
+    assert summary.by_model == ()
+
+
+async def test_recording_an_event_twice_counts_it_once(repos: Repositories) -> None:
+    event = an_event("acme", "openai:gpt-4o", 1, 10, 10, 0.0001)
+
+    await repos.usage.record(event)
+    await repos.usage.record(event)
+
+    summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
+    assert (summary.messages, summary.input_tokens) == (1, 10)
+
+
+# Transactions, and the database's failures at the edge: the asyncpg adapter only, since
+# FakeTransactions has nothing to roll back.
+
+integration = pytest.mark.integration
+
+
+@integration
+async def test_a_failure_inside_a_transaction_rolls_back_the_document_and_its_job(
+    pg_database: Database,
+) -> None:
+    widgets = AsyncpgWidgetRepository(pg_database)
+    documents = AsyncpgDocumentRepository(pg_database)
+    jobs = AsyncpgJobQueue(pg_database)
+    widget = a_widget()
+    await widgets.add(widget)
+    document = a_document(widget.id)
+
+    with pytest.raises(RuntimeError, match="boom"):
+        async with pg_database.begin():
+            await documents.add(document, b"hello")
+            await jobs.enqueue(document.id)
+            assert await documents.get(document.id) == document  # the transaction sees it
+            raise RuntimeError("boom")
+
+    assert await documents.get(document.id) is None
+    assert await documents.content(document.id) is None
+    assert await jobs.claim() is None
+
+
+@integration
+async def test_a_transaction_commits_everything_at_its_end(pg_database: Database) -> None:
+    widgets = AsyncpgWidgetRepository(pg_database)
+    documents = AsyncpgDocumentRepository(pg_database)
+    jobs = AsyncpgJobQueue(pg_database)
+    widget = a_widget()
+    await widgets.add(widget)
+    document = a_document(widget.id)
+    outside = Database(pg_database.pool)  # another task's view: no transaction of its own
+
+    async with pg_database.begin():
+        await documents.add(document, b"hello")
+        await jobs.enqueue(document.id)
+        assert await AsyncpgDocumentRepository(outside).get(document.id) is None
+
+    assert await AsyncpgDocumentRepository(outside).get(document.id) == document
+    claimed = await jobs.claim()
+    assert claimed is not None and claimed.document_id == document.id
+
+
+@integration
+async def test_a_nested_transaction_is_a_savepoint(pg_database: Database) -> None:
+    widgets = AsyncpgWidgetRepository(pg_database)
+    kept, undone = a_widget(), a_widget()
+
+    async with pg_database.begin():
+        await widgets.add(kept)
+        with pytest.raises(RuntimeError):
+            async with pg_database.begin():
+                await widgets.add(undone)
+                raise RuntimeError("inner")
+
+    assert await widgets.get(kept.id) == kept
+    assert await widgets.get(undone.id) is None
+
+
+@integration
+async def test_errors_of_the_block_are_not_mistaken_for_the_database(
+    pg_database: Database,
+) -> None:
+    with pytest.raises(TimeoutError):
+        async with pg_database.begin():
+            raise TimeoutError("a slow vector store")
+
+
+@integration
+async def test_an_unreachable_database_fails_fast_as_unavailable() -> None:
+    started = time.perf_counter()
+
+    with pytest.raises(DatabaseUnavailableError) as raised:
+        await create_pool("postgresql://postgres@127.0.0.1:1/nothing", connect_timeout=2)
+
+    assert time.perf_counter() - started < 2.5
+    assert isinstance(raised.value.__cause__, OSError)
+
+
+@integration
+async def test_a_connection_lost_mid_query_is_unavailable_and_the_pool_recovers(
+    postgres_url: str, pg_database: Database
+) -> None:
+    pool = await create_pool(postgres_url, min_size=1, max_size=1)
+    database = Database(pool)
+    try:
+        async with database.connection() as connection:
+            backend_pid = connection.get_server_pid()
+
+        async def terminate_soon() -> None:
+            await asyncio.sleep(0.2)
+            await pg_database.pool.execute("SELECT pg_terminate_backend($1)", backend_pid)
+
+        terminator = asyncio.create_task(terminate_soon())
+        with pytest.raises(DatabaseUnavailableError):
+            async with database.connection() as connection:
+                await connection.execute("SELECT pg_sleep(5)")
+        await terminator
+
+        assert await AsyncpgWidgetRepository(database).get(uuid.uuid4()) is None
+        await database.ping()
+    finally:
+        await pool.close()
+
+    with pytest.raises(DatabaseUnavailableError):
+        await database.ping()

@@ -1,0 +1,171 @@
+"""The alembic migrations on real, freshly created databases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import asyncpg
+import pytest
+from alembic.command import downgrade
+from alembic.script import ScriptDirectory
+
+from adapters.postgres.conversations import AsyncpgConversationRepository
+from adapters.postgres.database import Database, create_pool
+from adapters.postgres.documents import AsyncpgDocumentRepository
+from adapters.postgres.jobs import AsyncpgJobQueue
+from adapters.postgres.migrations import PROJECT_ROOT, alembic_config, upgrade_to_head
+from adapters.postgres.urls import asyncpg_dsn
+from adapters.postgres.widgets import AsyncpgWidgetRepository
+from domain.models import Conversation, Message, Role, Source
+from tests.support.entities import EPOCH, a_document, a_widget
+from tests.support.postgres import fresh_database
+
+pytestmark = pytest.mark.integration
+
+TABLES = {
+    "widgets",
+    "documents",
+    "document_contents",
+    "jobs",
+    "conversations",
+    "messages",
+    "usage_events",
+}
+
+
+async def query(url: str, sql: str) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return await connection.fetch(sql)
+    finally:
+        await connection.close()
+
+
+async def tables(url: str) -> set[str]:
+    rows = await query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    return {row["tablename"] for row in rows}
+
+
+async def versions(url: str) -> list[str]:
+    return [row["version_num"] for row in await query(url, "SELECT * FROM alembic_version")]
+
+
+def head(url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+async def test_upgrade_downgrade_upgrade_on_an_empty_database(postgres_server: str) -> None:
+    async with fresh_database(postgres_server) as url:
+        await asyncio.to_thread(upgrade_to_head, url)
+        assert await tables(url) == TABLES | {"alembic_version"}
+        assert await versions(url) == [head(url)]
+
+        await asyncio.to_thread(downgrade, alembic_config(url), "base")
+        assert await tables(url) == {"alembic_version"}
+        assert await versions(url) == []
+
+        await asyncio.to_thread(upgrade_to_head, url)
+        assert await tables(url) == TABLES | {"alembic_version"}
+
+
+async def test_upgrading_a_database_that_holds_data_keeps_it(postgres_server: str) -> None:
+    async with fresh_database(postgres_server) as url:
+        await asyncio.to_thread(upgrade_to_head, url)
+        pool = await create_pool(url)
+        try:
+            database = Database(pool)
+            widget = a_widget()
+            document = a_document(widget.id)
+            conversation = Conversation(
+                id=uuid.uuid4(), widget_id=widget.id, visitor_id=None, created_at=EPOCH
+            )
+            message = Message(
+                id=uuid.uuid4(),
+                conversation_id=conversation.id,
+                role=Role.ASSISTANT,
+                content="Thirty days.",
+                created_at=EPOCH,
+                sources=(
+                    Source(
+                        index=1, document_id=document.id, title="FAQ", snippet="30 days", score=0.9
+                    ),
+                ),
+            )
+            await AsyncpgWidgetRepository(database).add(widget)
+            await AsyncpgDocumentRepository(database).add(document, b"hello")
+            await AsyncpgJobQueue(database).enqueue(document.id)
+            await AsyncpgConversationRepository(database).add(conversation)
+            await AsyncpgConversationRepository(database).add_messages([message])
+
+            await asyncio.to_thread(upgrade_to_head, url)
+
+            assert await versions(url) == [head(url)]
+            assert await AsyncpgWidgetRepository(database).get(widget.id) == widget
+            assert await AsyncpgDocumentRepository(database).content(document.id) == b"hello"
+            recent = await AsyncpgConversationRepository(database).recent_messages(
+                conversation.id, 5
+            )
+            assert recent == [message]
+            claimed = await AsyncpgJobQueue(database).claim()
+            assert claimed is not None and claimed.document_id == document.id
+        finally:
+            await pool.close()
+
+
+# A service replica starting: imports done, it migrates at the agreed instant.
+STARTER = """
+import sys, time
+from adapters.postgres.migrations import upgrade_to_head
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+upgrade_to_head(sys.argv[1])
+"""
+
+
+async def test_concurrent_starters_migrate_once(postgres_server: str) -> None:
+    async with fresh_database(postgres_server) as url:
+        start_at = str(time.time() + 3)  # time enough for the processes' imports
+        processes = [
+            await asyncio.create_subprocess_exec(sys.executable, "-c", STARTER, url, start_at)
+            for _ in range(3)
+        ]
+        exit_codes = [await asyncio.wait_for(p.wait(), timeout=60) for p in processes]
+
+        assert exit_codes == [0, 0, 0]
+        assert await tables(url) == TABLES | {"alembic_version"}
+        assert await versions(url) == [head(url)]
+
+
+async def test_concurrent_upgrades_in_one_process_take_turns(postgres_server: str) -> None:
+    async with fresh_database(postgres_server) as url:
+        upgrades = [asyncio.to_thread(upgrade_to_head, url) for _ in range(3)]
+        await asyncio.wait_for(asyncio.gather(*upgrades), timeout=60)
+
+        assert await versions(url) == [head(url)]
+
+
+async def test_the_alembic_command_line_takes_database_url(postgres_server: str) -> None:
+    def alembic(*args: str, url: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "alembic", *args],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+
+    async with fresh_database(postgres_server) as url:
+        await asyncio.to_thread(alembic, "upgrade", "head", url=url)
+        current = await asyncio.to_thread(alembic, "current", url=url)
+
+        assert f"{head(url)} (head)" in current
+        assert await tables(url) == TABLES | {"alembic_version"}
+
+    offline_sql = await asyncio.to_thread(alembic, "upgrade", "head", "--sql", url=url)
+    assert "CREATE TABLE widgets" in offline_sql

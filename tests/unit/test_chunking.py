@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+
+from domain.chunking import chunk_elements, chunk_id, estimate_tokens
+from domain.models import Element
+
+WIDGET, DOCUMENT = uuid.uuid4(), uuid.uuid4()
+
+
+def chunks(elements: list[Element], **limits: int) -> list:
+    return chunk_elements(
+        elements, widget_id=WIDGET, document_id=DOCUMENT, document_title="Doc", **limits
+    )
+
+
+def test_chunks_keep_their_section_heading_and_page() -> None:
+    result = chunks(
+        [
+            Element(text="Intro text."),
+            Element(text="Returns", kind="title", page=2),
+            Element(text="Thirty days.", page=2),
+            Element(text="Shipping", kind="title", page=3),
+            Element(text="Two days.", page=3),
+        ]
+    )
+    assert [(c.section, c.page, c.text) for c in result] == [
+        (None, None, "Intro text."),
+        ("Returns", 2, "Thirty days."),
+        ("Shipping", 3, "Two days."),
+    ]
+    assert [c.index for c in result] == [0, 1, 2]
+    assert all(c.title == "Doc" and c.widget_id == WIDGET for c in result)
+
+
+def test_chunks_stay_within_the_token_budget_and_overlap() -> None:
+    words = [f"w{n}" for n in range(1000)]
+    result = chunks([Element(text=" ".join(words))], max_tokens=130, overlap_tokens=26)
+
+    assert all(estimate_tokens(c.text) <= 130 for c in result)
+    first, second = result[0].text.split(), result[1].text.split()
+    assert first[-20:] == second[:20]  # 26 tokens ≈ 20 words carried over
+    covered = {w for c in result for w in c.text.split()}
+    assert covered == set(words)
+
+
+def test_short_paragraphs_are_packed_together() -> None:
+    result = chunks([Element(text=f"Paragraph {n}.") for n in range(5)])
+    assert len(result) == 1 and result[0].text.count("Paragraph") == 5
+
+
+def test_chunk_ids_are_deterministic_per_document_and_index() -> None:
+    assert chunk_id(DOCUMENT, 3) == chunk_id(DOCUMENT, 3)
+    assert chunk_id(DOCUMENT, 3) != chunk_id(DOCUMENT, 4)
+    assert chunk_id(DOCUMENT, 3) != chunk_id(uuid.uuid4(), 3)
+    assert [c.id for c in chunks([Element(text="a")])] == [chunk_id(DOCUMENT, 0)]
+
+
+def test_titles_without_text_make_no_chunk() -> None:
+    assert chunks([Element(text="Lonely", kind="title"), Element(text="  ")]) == []
