@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
+from application.answer_cache import AnswerCache, CachedAnswer
+from application.history import RecentHistory
+from application.limits import ChatLimits
 from application.ports import (
     ChatModel,
     ChatModelRouter,
+    ChatRecord,
     Clock,
     ConversationRepository,
     Embedder,
     IdGenerator,
     SearchQuery,
+    Telemetry,
+    TokenCounter,
     Transactions,
     UsageRepository,
     VectorStore,
@@ -39,7 +46,8 @@ from domain.models import (
     Widget,
 )
 from domain.pricing import DEFAULT_PRICES, Price, cost_of
-from domain.prompts import Prompt, PromptSource, Turn
+from domain.prompts import Prompt, PromptBudget, PromptSource, Turn, fit_prompt, prompt_tokens
+from domain.tokens import TokenCount, estimate_tokens
 
 SNIPPET_CHARS = 300
 
@@ -47,9 +55,12 @@ SNIPPET_CHARS = 300
 class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     max_message_chars: int = 4000
     history_messages: int = 10
-    # Cosine similarity below which a chunk is not evidence; see docs/benchmarks.md.
-    min_score: float = 0.2
+    # Relevance floor: when no retrieved chunk has at least this dense cosine with the
+    # question, the widget's no-answer message is the answer; see docs/benchmarks.md.
+    min_score: float = 0.3
     prices: Mapping[str, Price] = msgspec.field(default_factory=lambda: dict(DEFAULT_PRICES))
+    # The history window and the hard cap on what one question sends to a model.
+    budget: PromptBudget = msgspec.field(default_factory=PromptBudget)
 
 
 class Question(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,6 +68,12 @@ class Question(msgspec.Struct, frozen=True, kw_only=True):
     message: str
     conversation_id: UUID | None = None
     visitor_id: str | None = None
+    client_ip: str | None = None
+
+    @property
+    def visitor(self) -> str:
+        """Who the per-visitor limit counts: the widget's visitor id, else the address."""
+        return self.visitor_id or self.client_ip or "anonymous"
 
 
 class ChatStarted(msgspec.Struct, frozen=True):
@@ -77,6 +94,7 @@ class ChatFinished(msgspec.Struct, frozen=True):
     usage: Usage
     finish_reason: str
     model: str
+    cached: bool = False
 
 
 ChatEvent = ChatStarted | SourcesFound | TokenDelta | ChatFinished
@@ -106,10 +124,59 @@ class _Draft:
         self.sources: tuple[Source, ...] = ()
         self.usage = Usage()
         self.finish_reason = "cancelled"
+        self.cached = False
+        # The model asked and what it was sent, until it reports its own usage.
+        self.pending: tuple[ChatModel, Prompt] | None = None
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+
+def _counter(model: ChatModel) -> TokenCount:
+    return model.count_tokens if isinstance(model, TokenCounter) else estimate_tokens
+
+
+def _estimated_usage(
+    model: ChatModel, sent: Prompt, output: str, prices: Mapping[str, Price]
+) -> Usage:
+    """A stream cut short never reports usage; the provider still bills what it did."""
+    count = _counter(model)
+    return cost_of(model.name, prompt_tokens(sent, count), count(output), prices)
+
+
+def _pieces(text: str) -> list[str]:
+    """A cached answer streams word by word, like a fresh one."""
+    words = text.split(" ")
+    return [word + " " for word in words[:-1]] + words[-1:]
+
+
+def _cached(draft: _Draft) -> CachedAnswer:
+    return CachedAnswer(
+        answer=draft.text,
+        sources=draft.sources,
+        model=draft.model,
+        finish_reason=draft.finish_reason,
+    )
+
+
+class _Timing:
+    """Seconds since the turn began, at retrieval and at the first token."""
+
+    def __init__(self) -> None:
+        self.began = time.perf_counter()
+        self.retrieval: float | None = None
+        self.first: float | None = None
+
+    def retrieved(self) -> None:
+        self.retrieval = time.perf_counter() - self.began
+
+    def first_token(self) -> None:
+        if self.first is None:
+            self.first = time.perf_counter() - self.began
+
+    def total(self) -> float:
+        return time.perf_counter() - self.began
 
 
 class ChatTurn:
@@ -141,27 +208,56 @@ class ChatTurn:
         owner, widget = self._owner, self._question.widget
         models = owner.models_for(widget)
         draft = _Draft(models[0].name)
+        timing = _Timing()
+        # Only a conversation's first question: later ones may lean on what came before.
+        cacheable = self._is_new
         try:
             yield ChatStarted(self.conversation_id, self.message_id, draft.model)
-            hits = await owner.retrieve(widget, self._question.message)
-            draft.sources = _sources(hits)
-            yield SourcesFound(draft.sources)
-            if not hits:
-                draft.parts.append(widget.no_answer_message)
-                draft.finish_reason = "no_answer"
-                yield TokenDelta(widget.no_answer_message)
+            cached = (
+                await owner.answers.recall(widget, self._question.message) if cacheable else None
+            )
+            if cached is not None:
+                draft.cached, draft.model, draft.sources = True, cached.model, cached.sources
+                yield SourcesFound(draft.sources)
+                for piece in _pieces(cached.answer):
+                    draft.parts.append(piece)
+                    timing.first_token()
+                    yield TokenDelta(piece)
+                draft.finish_reason = cached.finish_reason
             else:
-                prompt = self._prompt(hits)
-                async for delta in owner.generate(models, prompt, draft):
-                    yield TokenDelta(delta)
-                draft.finish_reason = "stop"
-            yield ChatFinished(draft.usage, draft.finish_reason, draft.model)
+                async for event in self._answer(models, draft, timing):
+                    yield event
+                if cacheable:
+                    await owner.answers.remember(widget, self._question.message, _cached(draft))
+            yield ChatFinished(draft.usage, draft.finish_reason, draft.model, draft.cached)
         except Exception:
             draft.finish_reason = "error"
             raise
         finally:
             # Shielded: a visitor who hangs up cancels the stream, not the bookkeeping.
             await asyncio.shield(owner.persist(self, draft))
+            await owner.history.forget(self.conversation_id, owner.history_messages)
+            owner.report(widget, draft, timing)
+
+    async def _answer(
+        self, models: Sequence[ChatModel], draft: _Draft, timing: _Timing
+    ) -> AsyncIterator[ChatEvent]:
+        owner, widget = self._owner, self._question.widget
+        hits = await owner.retrieve(widget, self._question.message)
+        timing.retrieved()
+        draft.sources = _sources(hits)
+        yield SourcesFound(draft.sources)
+        if not hits:
+            draft.parts.append(widget.no_answer_message)
+            draft.finish_reason = "no_answer"
+            timing.first_token()
+            yield TokenDelta(widget.no_answer_message)
+            return
+        prompt = self._prompt(hits)
+        async for delta in owner.generate(models, prompt, draft):
+            timing.first_token()
+            yield TokenDelta(delta)
+        draft.finish_reason = "stop"
 
     async def collect(self) -> Answer:
         sources: tuple[Source, ...] = ()
@@ -183,6 +279,7 @@ class ChatTurn:
             model=finished.model,
             usage=finished.usage,
             finish_reason=finished.finish_reason,
+            cached=finished.cached,
         )
 
     def _prompt(self, hits: Sequence[ScoredChunk]) -> Prompt:
@@ -228,7 +325,15 @@ class AnswerQuestion:
         clock: Clock,
         ids: IdGenerator,
         policy: ChatPolicy,
+        telemetry: Telemetry,
+        limits: ChatLimits,
+        answers: AnswerCache,
+        history: RecentHistory,
     ) -> None:
+        self._telemetry = telemetry
+        self._limits = limits
+        self.answers = answers
+        self.history = history
         self._conversations = conversations
         self._usage = usage
         self._transactions = transactions
@@ -250,6 +355,7 @@ class AnswerQuestion:
                 f"message is longer than {limit} characters", details={"field": "message"}
             )
         question = msgspec.structs.replace(question, message=message)
+        await self._limits.admit(question.widget, question.visitor)
         conversation, is_new, history = await self._conversation_of(question)
         return ChatTurn(
             self, question, conversation, is_new, history, self._ids.new_id(), self._clock.now()
@@ -269,8 +375,28 @@ class AnswerQuestion:
         found = await self._conversations.get(question.conversation_id)
         if found is None or found.widget_id != question.widget.id:
             raise ConversationNotFoundError(f"conversation {question.conversation_id} not found")
-        history = await self._conversations.recent_messages(found.id, self._policy.history_messages)
+        history = await self.history.recent(found.id, self.history_messages)
         return found, False, history
+
+    @property
+    def history_messages(self) -> int:
+        return self._policy.history_messages
+
+    def report(self, widget: Widget, draft: _Draft, timing: _Timing) -> None:
+        self._telemetry.chat_completed(
+            ChatRecord(
+                widget_id=widget.id,
+                plan=widget.plan,
+                model=draft.model,
+                finish_reason=draft.finish_reason,
+                usage=draft.usage,
+                sources=len(draft.sources),
+                retrieval_seconds=timing.retrieval,
+                first_token_seconds=timing.first,
+                total_seconds=timing.total(),
+                cached=draft.cached,
+            )
+        )
 
     def models_for(self, widget: Widget) -> Sequence[ChatModel]:
         models = self._models.models_for(widget)
@@ -283,7 +409,13 @@ class AnswerQuestion:
         hits = await self._vectors.search(
             widget.id, SearchQuery(text=message, vector=vector), widget.top_k
         )
-        return [hit for hit in hits if hit.score >= self._policy.min_score]
+        # The floor gates the answer as a whole, on the dense cosine: fused scores rank the
+        # hits of one search but mean nothing across questions, and a keyword hit with a low
+        # cosine is still worth citing when a better hit shows the widget knows the topic.
+        best = max((h.score if h.similarity is None else h.similarity for h in hits), default=None)
+        if best is None or best < self._policy.min_score:
+            return []
+        return hits
 
     async def generate(
         self, models: Sequence[ChatModel], prompt: Prompt, draft: _Draft
@@ -292,8 +424,10 @@ class AnswerQuestion:
         failures: list[str] = []
         for model in models:
             draft.model = model.name
+            sent = fit_prompt(prompt, self._policy.budget, _counter(model))
+            draft.pending = (model, sent)
             try:
-                async for item in model.stream(prompt):
+                async for item in model.stream(sent):
                     if isinstance(item, Usage):
                         draft.usage = cost_of(
                             model.name,
@@ -301,6 +435,7 @@ class AnswerQuestion:
                             item.output_tokens,
                             self._policy.prices,
                         )
+                        draft.pending = None
                     else:
                         draft.parts.append(item)
                         yield item
@@ -308,10 +443,15 @@ class AnswerQuestion:
             except DependencyUnavailableError as error:
                 if draft.parts:
                     raise
+                draft.pending = None  # a refused or failed request is not billed
                 failures.append(f"{model.name}: {error.message}")
         raise ModelUnavailableError("no chat model could answer", details={"failures": failures})
 
     async def persist(self, turn: ChatTurn, draft: _Draft) -> None:
+        if draft.pending is not None:
+            model, sent = draft.pending
+            draft.usage = _estimated_usage(model, sent, draft.text, self._policy.prices)
+            draft.pending = None
         now = self._clock.now()
         question, conversation = turn.question, turn.conversation
         user_message = Message(
@@ -341,6 +481,7 @@ class AnswerQuestion:
             plan=question.widget.plan,
             model=draft.model,
             usage=draft.usage,
+            cached=draft.cached,
             created_at=now,
         )
         async with self._transactions.begin():

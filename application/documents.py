@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from application.answer_cache import AnswerCache
 from application.ports import DocumentRepository, VectorStore, WidgetRepository
 from domain.errors import DocumentNotFoundError, WidgetNotFoundError
 from domain.models import Document
@@ -32,11 +33,15 @@ class ListDocuments:
 
 
 class DeleteDocument:
-    def __init__(self, documents: DocumentRepository, vectors: VectorStore) -> None:
+    def __init__(
+        self, documents: DocumentRepository, vectors: VectorStore, answers: AnswerCache
+    ) -> None:
         self._documents = documents
         self._vectors = vectors
+        self._answers = answers
 
     async def __call__(self, document_id: UUID) -> None:
         document = await GetDocument(self._documents)(document_id)
         await self._vectors.delete_document(document.widget_id, document.id)
         await self._documents.delete(document.id)
+        await self._answers.forget_widget(document.widget_id)

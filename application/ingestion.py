@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from uuid import UUID
 
 import msgspec
 
+from application.answer_cache import AnswerCache
 from application.ports import (
     Clock,
     DocumentParser,
@@ -14,6 +16,7 @@ from application.ports import (
     Embedder,
     IdGenerator,
     JobQueue,
+    Telemetry,
     Transactions,
     VectorStore,
     WidgetRepository,
@@ -143,7 +146,11 @@ class ProcessDocument:
         vectors: VectorStore,
         clock: Clock,
         policy: IngestionPolicy,
+        telemetry: Telemetry,
+        answers: AnswerCache,
     ) -> None:
+        self._telemetry = telemetry
+        self._answers = answers
         self._documents = documents
         self._jobs = jobs
         self._parser = parser
@@ -177,15 +184,20 @@ class ProcessDocument:
             else:
                 delay = self._policy.retry_base_seconds * 2 ** (job.attempts - 1)
                 await self._jobs.retry(job, reason, delay)
+                self._telemetry.job_finished("retried")
             return
         await self._jobs.complete(job)
+        await self._answers.forget_widget(document.widget_id)
+        self._telemetry.job_finished("ready")
 
     async def _process(self, document: Document) -> Document:
         document = await self._set(document, status=DocumentStatus.PROCESSING, stage=Stage.PARSING)
+        started = time.perf_counter()
         content = await self._documents.content(document.id)
         if content is None:
             raise ParseError("the document's content is missing")
         elements = await self._parser.parse(content, document.content_type)
+        started = self._lap(Stage.PARSING, started)
         document = await self._set(document, stage=Stage.CHUNKING)
         chunks = chunk_elements(
             elements,
@@ -198,16 +210,25 @@ class ProcessDocument:
         if not chunks:
             raise ParseError("the document contains no text")
         total = len(chunks)
+        self._lap(Stage.CHUNKING, started)
         document = await self._set(document, stage=Stage.EMBEDDING, progress=Progress(0, total))
         batch = self._policy.embed_batch
+        embedding = indexing = 0.0
         for start in range(0, total, batch):
             part = chunks[start : start + batch]
+            began = time.perf_counter()
             vectors = await self._embedder.embed([c.text for c in part])
+            embedded = time.perf_counter()
             await self._vectors.upsert(part, vectors)
+            embedding += embedded - began
+            indexing += time.perf_counter() - embedded
             document = await self._set(document, progress=Progress(start + len(part), total))
         document = await self._set(document, stage=Stage.INDEXING)
+        began = time.perf_counter()
         # Ids are deterministic, so upserts replaced earlier chunks; drop a stale tail.
         await self._vectors.delete_document(document.widget_id, document.id, from_index=total)
+        self._telemetry.stage_completed(Stage.EMBEDDING, embedding)
+        self._telemetry.stage_completed(Stage.INDEXING, indexing + time.perf_counter() - began)
         return await self._set(
             document, status=DocumentStatus.READY, stage=None, chunk_count=total, error=None
         )
@@ -215,6 +236,12 @@ class ProcessDocument:
     async def _give_up(self, job: Job, document: Document, reason: str) -> None:
         await self._set(document, status=DocumentStatus.FAILED, error=reason)
         await self._jobs.fail(job, reason)
+        self._telemetry.job_finished("failed")
+
+    def _lap(self, stage: Stage, since: float) -> float:
+        now = time.perf_counter()
+        self._telemetry.stage_completed(stage, now - since)
+        return now
 
     async def _set(self, document: Document, **changes: object) -> Document:
         updated = msgspec.structs.replace(document, updated_at=self._clock.now(), **changes)

@@ -6,7 +6,7 @@ import enum
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 import msgspec
@@ -18,7 +18,9 @@ from domain.models import (
     Element,
     Job,
     Message,
+    Plan,
     ScoredChunk,
+    Stage,
     Usage,
     UsageEvent,
     UsageSummary,
@@ -30,15 +32,19 @@ Vector = Sequence[float]
 
 
 class RetrievalMode(enum.StrEnum):
+    """Hybrid is what the service uses; the single-signal modes exist to measure it."""
+
     DENSE = "dense"
     SPARSE = "sparse"
     HYBRID = "hybrid"
 
 
 class SearchQuery(msgspec.Struct, frozen=True):
+    """A question as text (for BM25) and as the embedder's vector of that text."""
+
     text: str
     vector: Vector
-    mode: RetrievalMode = RetrievalMode.DENSE
+    mode: RetrievalMode = RetrievalMode.HYBRID
 
 
 class Embedder(Protocol):
@@ -54,7 +60,11 @@ class Embedder(Protocol):
 
 
 class VectorStore(Protocol):
-    """Chunks and their vectors, always read and written within one widget."""
+    """Chunks and their vectors, always read and written within one widget.
+
+    `search` returns at most `limit` chunks of that widget, best first, ties in chunk id
+    order, each with the question's dense cosine as `similarity`.
+    """
 
     async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None: ...
 
@@ -74,12 +84,27 @@ class VectorStore(Protocol):
 
 
 class ChatModel(Protocol):
-    """One provider + model; streams text deltas, then exactly one Usage."""
+    """One provider + model; streams text deltas, then exactly one Usage.
+
+    A stream that cannot start raises a DependencyUnavailableError (the next model is
+    tried); one that breaks after its first delta raises one too, and the use case keeps
+    what was said. Closing the stream early must release the provider's request.
+    """
 
     @property
     def name(self) -> str: ...
 
     def stream(self, prompt: Prompt) -> AsyncIterator[str | Usage]: ...
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """Counts tokens as one model's tokenizer does; a ChatModel may also be one.
+
+    Models that are not are budgeted and billed with domain.tokens.estimate_tokens.
+    """
+
+    def count_tokens(self, text: str) -> int: ...
 
 
 class ChatModelRouter(Protocol):
@@ -170,8 +195,15 @@ class DocumentParser(Protocol):
     async def parse(self, content: bytes, content_type: str) -> list[Element]: ...
 
 
+class QueueStats(msgspec.Struct, frozen=True, kw_only=True):
+    jobs_by_state: dict[str, int]
+    oldest_queued_seconds: float
+
+
 class JobQueue(Protocol):
     """Durable hand-off of documents to process; claimed jobs carry a lease."""
+
+    async def stats(self) -> QueueStats: ...
 
     async def enqueue(self, document_id: UUID) -> None: ...
 
@@ -182,6 +214,37 @@ class JobQueue(Protocol):
     async def retry(self, job: Job, error: str, delay_seconds: float) -> None: ...
 
     async def fail(self, job: Job, error: str) -> None: ...
+
+
+class ChatRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """How one answered (or abandoned) question went; never its text."""
+
+    widget_id: UUID
+    plan: Plan
+    model: str
+    finish_reason: str
+    usage: Usage
+    sources: int
+    retrieval_seconds: float | None
+    first_token_seconds: float | None
+    total_seconds: float
+    cached: bool = False
+
+
+class Telemetry(Protocol):
+    """Where the core reports what it did, for metrics and operator logs."""
+
+    def chat_completed(self, record: ChatRecord) -> None: ...
+
+    def stage_completed(self, stage: Stage, seconds: float) -> None: ...
+
+    def job_finished(self, outcome: str) -> None: ...
+
+    def cache_accessed(self, cache: str, hit: bool) -> None: ...
+
+    def cache_degraded(self, operation: str) -> None: ...
+
+    def rate_limited(self, scope: str) -> None: ...
 
 
 class Clock(Protocol):

@@ -6,10 +6,13 @@ from uuid import UUID
 
 import msgspec
 
+from application.best_effort import ReadThrough
 from application.ports import (
+    Cache,
     Clock,
     DocumentRepository,
     IdGenerator,
+    Telemetry,
     VectorStore,
     WidgetRepository,
 )
@@ -20,6 +23,7 @@ from domain.errors import (
     WidgetNotFoundError,
 )
 from domain.models import (
+    DEFAULT_LIMIT_MESSAGE,
     DEFAULT_NO_ANSWER,
     DEFAULT_SYSTEM_PROMPT,
     DEFAULT_TOP_K,
@@ -37,6 +41,9 @@ class WidgetSpec(msgspec.Struct, frozen=True, kw_only=True):
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     no_answer_message: str = DEFAULT_NO_ANSWER
     top_k: int = DEFAULT_TOP_K
+    limit_message: str = DEFAULT_LIMIT_MESSAGE
+    visitor_limit_per_minute: int | None = None
+    widget_limit_per_minute: int | None = None
 
 
 class WidgetChanges(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,6 +55,9 @@ class WidgetChanges(msgspec.Struct, frozen=True, kw_only=True):
     system_prompt: str | msgspec.UnsetType = msgspec.UNSET
     no_answer_message: str | msgspec.UnsetType = msgspec.UNSET
     top_k: int | msgspec.UnsetType = msgspec.UNSET
+    limit_message: str | msgspec.UnsetType = msgspec.UNSET
+    visitor_limit_per_minute: int | msgspec.UnsetType | None = msgspec.UNSET
+    widget_limit_per_minute: int | msgspec.UnsetType | None = msgspec.UNSET
 
 
 def _validate(widget: Widget) -> Widget:
@@ -59,6 +69,10 @@ def _validate(widget: Widget) -> Widget:
         raise InvalidInputError(
             f"top_k must be between 1 and {MAX_TOP_K}", details={"field": "top_k"}
         )
+    for field in ("visitor_limit_per_minute", "widget_limit_per_minute"):
+        limit = getattr(widget, field)
+        if limit is not None and limit < 1:
+            raise InvalidInputError(f"{field} must be at least 1", details={"field": field})
     origins = tuple(o.rstrip("/") for o in widget.allowed_origins)
     for origin in origins:
         if origin != "*" and not origin.startswith(("http://", "https://")):
@@ -102,8 +116,9 @@ class GetWidget:
 
 
 class UpdateWidget:
-    def __init__(self, widgets: WidgetRepository, clock: Clock) -> None:
+    def __init__(self, widgets: WidgetRepository, lookup: WidgetLookup, clock: Clock) -> None:
         self._widgets = widgets
+        self._lookup = lookup
         self._clock = clock
 
     async def __call__(self, widget_id: UUID, changes: WidgetChanges) -> Widget:
@@ -115,19 +130,26 @@ class UpdateWidget:
         }
         updated = _validate(msgspec.structs.replace(widget, updated_at=self._clock.now(), **given))
         await self._widgets.update(updated)
+        await self._lookup.forget(updated)
         return updated
 
 
 class DeleteWidget:
     def __init__(
-        self, widgets: WidgetRepository, documents: DocumentRepository, vectors: VectorStore
+        self,
+        widgets: WidgetRepository,
+        documents: DocumentRepository,
+        vectors: VectorStore,
+        lookup: WidgetLookup,
     ) -> None:
         self._widgets = widgets
         self._documents = documents
         self._vectors = vectors
+        self._lookup = lookup
 
     async def __call__(self, widget_id: UUID) -> None:
-        await GetWidget(self._widgets)(widget_id)
+        widget = await GetWidget(self._widgets)(widget_id)
+        await self._lookup.forget(widget)
         # Chunks first: a widget row without chunks is harmless, chunks without a widget leak.
         await self._vectors.delete_widget(widget_id)
         for document in await self._documents.list_for_widget(widget_id):
@@ -135,16 +157,39 @@ class DeleteWidget:
         await self._widgets.delete(widget_id)
 
 
+# Every chat reads its widget; a change reaches other API instances within this time.
+WIDGET_TTL_SECONDS = 30.0
+
+
+class WidgetLookup:
+    """Widgets by public key, read through the cache; changes forget the cached copy."""
+
+    def __init__(self, widgets: WidgetRepository, cache: Cache, telemetry: Telemetry) -> None:
+        self._widgets = widgets
+        self._cached = ReadThrough(cache, telemetry, "widget", WIDGET_TTL_SECONDS)
+        self._encode = msgspec.msgpack.Encoder().encode
+        self._decode = msgspec.msgpack.Decoder(Widget).decode
+
+    async def by_key(self, public_key: str) -> Widget | None:
+        async def load() -> Widget | None:
+            return await self._widgets.get_by_public_key(public_key)
+
+        return await self._cached.get(f"widget:{public_key}", load, self._encode, self._decode)
+
+    async def forget(self, widget: Widget) -> None:
+        await self._cached.forget(f"widget:{widget.public_key}")
+
+
 class AuthorizeVisitor:
     """The widget a browser speaks for, from its public key and Origin header."""
 
-    def __init__(self, widgets: WidgetRepository) -> None:
-        self._widgets = widgets
+    def __init__(self, lookup: WidgetLookup) -> None:
+        self._lookup = lookup
 
     async def __call__(self, public_key: str | None, origin: str | None) -> Widget:
         if not public_key:
             raise AuthenticationError("missing X-Widget-Key header")
-        widget = await self._widgets.get_by_public_key(public_key)
+        widget = await self._lookup.by_key(public_key)
         if widget is None:
             raise AuthenticationError("unknown widget key")
         if origin is not None and not widget.allows_origin(origin):

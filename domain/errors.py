@@ -82,3 +82,11 @@ class EmbedderUnavailableError(DependencyUnavailableError):
 
 class ModelUnavailableError(DependencyUnavailableError):
     code = "model_unavailable"
+
+
+class CacheUnavailableError(DependencyUnavailableError):
+    code = "cache_unavailable"
+
+
+class QuotaExceededError(RateLimitedError):
+    code = "quota_exceeded"

@@ -35,6 +35,7 @@ class Role(enum.StrEnum):
 
 DEFAULT_NO_ANSWER = "I'm sorry, I couldn't find that in this site's documents."
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant for this website."
+DEFAULT_LIMIT_MESSAGE = "You're sending messages too quickly. Please wait a moment."
 DEFAULT_TOP_K = 5
 MAX_TOP_K = 20
 
@@ -49,6 +50,10 @@ class Widget(msgspec.Struct, frozen=True, kw_only=True):
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     no_answer_message: str = DEFAULT_NO_ANSWER
     top_k: int = DEFAULT_TOP_K
+    limit_message: str = DEFAULT_LIMIT_MESSAGE
+    # None: the plan's limit applies.
+    visitor_limit_per_minute: int | None = None
+    widget_limit_per_minute: int | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -98,8 +103,13 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ScoredChunk(msgspec.Struct, frozen=True):
+    """A retrieved chunk. `score` orders the hits of one search (for hybrid retrieval, a
+    fused score); `similarity` is the question's dense cosine with the chunk, when the store
+    measured it: unlike a fused score it means the same for every question and widget."""
+
     chunk: Chunk
     score: float
+    similarity: float | None = None
 
 
 class Source(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,22 +1,29 @@
-"""The grounded prompt: what a model is told, and how it is laid out for chat APIs."""
+"""The grounded prompt: what a model is told, how it is laid out for chat APIs, and how it
+is cut to fit a token budget."""
 
 from __future__ import annotations
 
 import msgspec
 
 from domain.models import Role
+from domain.tokens import MESSAGE_OVERHEAD_TOKENS, TokenCount
 
 GROUNDING_RULES = (
     "Answer only from the numbered sources below. Cite every fact with its source "
     "number in square brackets, like [1]. If the sources do not contain the answer, "
     "reply exactly with: {no_answer}"
 )
+# A source cut to fit the budget says so, so the model does not take it as complete.
+TRUNCATED = " […]"
 
 
 class PromptSource(msgspec.Struct, frozen=True, kw_only=True):
     index: int
     title: str
     text: str
+
+    def block(self) -> str:
+        return f"[{self.index}] {self.title}\n{self.text}"
 
 
 class Turn(msgspec.Struct, frozen=True):
@@ -31,15 +38,96 @@ class Prompt(msgspec.Struct, frozen=True, kw_only=True):
     sources: tuple[PromptSource, ...] = ()
     history: tuple[Turn, ...] = ()
 
+    def instructions(self) -> str:
+        return "\n\n".join(
+            (self.system.strip(), GROUNDING_RULES.format(no_answer=self.no_answer), "Sources:")
+        )
+
     def system_text(self) -> str:
         """System prompt, grounding rules and numbered sources, as one block."""
-        parts = [self.system.strip(), GROUNDING_RULES.format(no_answer=self.no_answer)]
-        parts.append("Sources:")
-        parts.extend(f"[{s.index}] {s.title}\n{s.text}" for s in self.sources)
-        return "\n\n".join(parts)
+        return "\n\n".join((self.instructions(), *(s.block() for s in self.sources)))
 
     def chat_messages(self) -> list[dict[str, str]]:
         """History then the question, in the role/content shape chat APIs share."""
         turns = [{"role": t.role.value, "content": t.content} for t in self.history]
         turns.append({"role": Role.USER.value, "content": self.question})
         return turns
+
+
+class PromptBudget(msgspec.Struct, frozen=True, kw_only=True):
+    """Tokens the conversation's history may take, and the hard cap on the whole prompt."""
+
+    history_tokens: int = 1000
+    context_tokens: int = 12_000
+
+
+def prompt_tokens(prompt: Prompt, count: TokenCount) -> int:
+    """The prompt's input tokens, as a model with this tokenizer would count them."""
+    messages = prompt.chat_messages()
+    return (
+        count(prompt.system_text())
+        + sum(count(m["content"]) for m in messages)
+        + MESSAGE_OVERHEAD_TOKENS * (len(messages) + 1)
+    )
+
+
+def _turn_cost(turn: Turn, count: TokenCount) -> int:
+    return count(turn.content) + MESSAGE_OVERHEAD_TOKENS
+
+
+def _history_window(history: tuple[Turn, ...], budget: int, count: TokenCount) -> list[Turn]:
+    """The newest turns that fit, starting with a visitor's turn, none of them empty."""
+    window: list[Turn] = []
+    spent = 0
+    for turn in reversed(history):
+        if not turn.content.strip():
+            continue  # an answer abandoned before its first token; providers refuse empties
+        spent += _turn_cost(turn, count)
+        if spent > budget:
+            break
+        window.append(turn)
+    window.reverse()
+    while window and window[0].role is not Role.USER:
+        window.pop(0)  # chat APIs expect the visitor to speak first
+    return window
+
+
+def _truncate(source: PromptSource, tokens: int, count: TokenCount) -> PromptSource:
+    text = source.text
+    while text and count(source.title) + count(text) + MESSAGE_OVERHEAD_TOKENS > tokens:
+        # Proportional cuts converge in a few steps; each drops at least one character.
+        ratio = tokens / (count(text) + count(source.title) + MESSAGE_OVERHEAD_TOKENS)
+        text = text[: min(len(text) - 1, int(len(text) * ratio * 0.95))]
+    return msgspec.structs.replace(source, text=text.rstrip() + TRUNCATED)
+
+
+def fit_prompt(prompt: Prompt, budget: PromptBudget, count: TokenCount) -> Prompt:
+    """The history windowed to its budget, then the prompt held under the hard cap.
+
+    Over the cap, the lowest-ranked sources go first (one always stays: it is the
+    evidence), then the oldest turns, and last the remaining source is cut short.
+    """
+    history = _history_window(prompt.history, budget.history_tokens, count)
+    sources = list(prompt.sources)
+    fixed = count(prompt.instructions()) + count(prompt.question) + MESSAGE_OVERHEAD_TOKENS * 2
+    source_costs = [count(s.block()) + 1 for s in sources]
+    history_costs = [_turn_cost(t, count) for t in history]
+
+    def total() -> int:
+        return fixed + sum(source_costs) + sum(history_costs)
+
+    while total() > budget.context_tokens and len(sources) > 1:
+        sources.pop()
+        source_costs.pop()
+    while total() > budget.context_tokens and history:
+        history.pop(0)
+        history_costs.pop(0)
+    while history and history[0].role is not Role.USER:
+        history.pop(0)
+        history_costs.pop(0)
+    if sources and total() > budget.context_tokens:
+        room = budget.context_tokens - fixed - sum(history_costs)
+        sources[0] = _truncate(sources[0], max(room, 0), count)
+    if sources == list(prompt.sources) and history == list(prompt.history):
+        return prompt
+    return msgspec.structs.replace(prompt, sources=tuple(sources), history=tuple(history))

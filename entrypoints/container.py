@@ -11,9 +11,13 @@ from dishka import Provider, Scope, from_context, provide, provide_all
 from qdrant_client import AsyncQdrantClient
 
 from adapters.cache.memory import MemoryCache
+from adapters.cache.redis import RedisCache
 from adapters.embeddings.onnx import OnnxEmbedder
-from adapters.llm.extractive import ExtractiveChatModel
+from adapters.embeddings.openai import OpenAIEmbedder
+from adapters.llm.catalog import ModelCatalog, ProviderConfig, openai_client
+from adapters.llm.resilience import Resilience
 from adapters.llm.router import PlanModelRouter
+from adapters.llm.specs import parse_spec
 from adapters.parsing.plaintext import PlainTextParser
 from adapters.postgres.conversations import AsyncpgConversationRepository
 from adapters.postgres.database import Database, create_pool
@@ -25,11 +29,18 @@ from adapters.postgres.usage import AsyncpgUsageRepository
 from adapters.postgres.widgets import AsyncpgWidgetRepository
 from adapters.system.clock import SystemClock
 from adapters.system.ids import RandomIds
+from adapters.telemetry.fanout import FanOutTelemetry
+from adapters.telemetry.logs import LogTelemetry
+from adapters.telemetry.prometheus import PrometheusTelemetry
 from adapters.vectorstore.edge import EdgeVectorStore
+from adapters.vectorstore.retrieval import Tuning
 from adapters.vectorstore.server import QdrantVectorStore
+from application.answer_cache import AnswerCache
 from application.chat import AnswerQuestion, ChatPolicy
 from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.history import RecentHistory
 from application.ingestion import IngestionPolicy, ProcessDocument, SubmitDocument
+from application.limits import ChatLimits, LimitPolicy, PlanLimits
 from application.ports import (
     Cache,
     ChatModel,
@@ -41,6 +52,7 @@ from application.ports import (
     Embedder,
     IdGenerator,
     JobQueue,
+    Telemetry,
     Transactions,
     UsageRepository,
     VectorStore,
@@ -53,8 +65,10 @@ from application.widgets import (
     DeleteWidget,
     GetWidget,
     UpdateWidget,
+    WidgetLookup,
 )
 from domain.models import Plan
+from domain.prompts import PromptBudget
 from entrypoints.readiness import Readiness
 from entrypoints.settings import Settings, SettingsError
 
@@ -106,11 +120,15 @@ class RetrievalProvider(Provider):
 
     @provide
     async def embedder(self, settings: Settings) -> AsyncIterator[Embedder]:
-        if settings.embeddings != "local":
-            raise SettingsError(f"EMBEDDINGS={settings.embeddings!r} is not available; use 'local'")
-        embedder = await asyncio.to_thread(OnnxEmbedder)
-        yield embedder
-        embedder.close()
+        if settings.embeddings == "local":
+            local = await asyncio.to_thread(OnnxEmbedder)
+            yield local
+            local.close()
+            return
+        remote = await _openai_embedder(settings)
+        log.info("embedder_ready", model=remote.model, dimension=remote.dimension)
+        yield remote
+        await remote.close()
 
     @provide
     async def vector_store(
@@ -124,32 +142,73 @@ class RetrievalProvider(Provider):
                 timeout=5,
                 check_compatibility=False,
             )
-            server = QdrantVectorStore(client, name, embedder.dimension)
+            server = QdrantVectorStore(client, name, embedder.dimension, _tuning(settings))
             await server.ensure_collection()
             yield server
             await server.close()
             return
         path = settings.data_dir / "vectors" / name
-        edge = await asyncio.to_thread(EdgeVectorStore, path, embedder.dimension)
+        edge = await asyncio.to_thread(EdgeVectorStore, path, embedder.dimension, _tuning(settings))
         yield edge
         await edge.close()
 
 
-def _chat_models(specs: list[str], plan: str) -> list[ChatModel]:
+def provider_config(settings: Settings) -> ProviderConfig:
+    return ProviderConfig(
+        openai_api_key=settings.openai_api_key,
+        openai_base_url=settings.openai_base_url,
+        anthropic_api_key=settings.anthropic_api_key,
+        anthropic_base_url=settings.anthropic_base_url,
+        connect_timeout=settings.llm_connect_timeout,
+        resilience=Resilience(
+            attempts=settings.llm_retry_attempts,
+            backoff_seconds=settings.llm_retry_backoff,
+            retry_budget_seconds=settings.llm_retry_budget,
+            first_token_seconds=settings.llm_first_token_timeout,
+            total_seconds=settings.llm_total_timeout,
+        ),
+        breaker_failures=settings.llm_breaker_failures,
+        breaker_reset_seconds=settings.llm_breaker_reset,
+        max_output_tokens=settings.llm_max_output_tokens,
+    )
+
+
+async def _openai_embedder(settings: Settings) -> OpenAIEmbedder:
+    try:
+        provider, model = parse_spec(settings.embeddings)
+    except ValueError:
+        provider, model = settings.embeddings, ""
+    if provider != "openai":
+        raise SettingsError(f"EMBEDDINGS={settings.embeddings!r}: use 'local' or 'openai:<model>'")
+    if not settings.openai_api_key:
+        raise SettingsError(f"EMBEDDINGS={settings.embeddings} needs OPENAI_API_KEY")
+    config = provider_config(settings)
+    embedder = OpenAIEmbedder(openai_client(config), model, resilience=config.resilience)
+    try:
+        return await embedder.ready()
+    except BaseException:
+        await embedder.close()
+        raise
+
+
+def _tuning(settings: Settings) -> Tuning:
+    return Tuning(
+        dense_weight=settings.retrieval_dense_weight, feedback=settings.retrieval_feedback
+    )
+
+
+def _chat_models(catalog: ModelCatalog, specs: list[str], plan: str) -> list[ChatModel]:
     models: list[ChatModel] = []
     for spec in specs:
-        if spec == "extractive":
-            models.append(ExtractiveChatModel())
-        else:
-            log.warning(
-                "chat_model_skipped",
-                plan=plan,
-                model=spec,
-                reason="provider not available in this build",
-            )
+        reason = catalog.missing(spec)
+        if reason is not None:
+            log.warning("chat_model_skipped", plan=plan, model=spec, reason=reason)
+            continue
+        models.append(catalog.model(spec))
+        log.info("chat_model_ready", plan=plan, model=spec, position=len(models))
     if not models:
         log.warning("chat_model_fallback", plan=plan, model="extractive")
-        models.append(ExtractiveChatModel())
+        models.append(catalog.model("extractive"))
     return models
 
 
@@ -159,23 +218,66 @@ class CoreProvider(Provider):
     ids = provide(RandomIds, provides=IdGenerator)
 
     @provide
-    def cache(self) -> Cache:
-        return MemoryCache()
+    async def cache(self, settings: Settings) -> AsyncIterator[Cache]:
+        if settings.redis_url is None:
+            yield MemoryCache()
+            return
+        redis = RedisCache.from_url(settings.redis_url)
+        yield redis
+        await redis.close()
+
+    @provide
+    def limit_policy(self, settings: Settings) -> LimitPolicy:
+        s = settings
+        return LimitPolicy(
+            by_plan={
+                Plan.FREE: PlanLimits(
+                    visitor_per_minute=s.rate_limit_free_visitor_per_minute,
+                    widget_per_minute=s.rate_limit_free_widget_per_minute,
+                    messages_per_month=s.quota_free_messages_per_month,
+                ),
+                Plan.PAID: PlanLimits(
+                    visitor_per_minute=s.rate_limit_paid_visitor_per_minute,
+                    widget_per_minute=s.rate_limit_paid_widget_per_minute,
+                    messages_per_month=s.quota_paid_messages_per_month,
+                ),
+            },
+            fail_open=s.rate_limit_fail_open,
+        )
 
     parser = provide(PlainTextParser, provides=DocumentParser)
 
     @provide
-    def router(self, settings: Settings) -> ChatModelRouter:
+    async def router(self, settings: Settings) -> AsyncIterator[ChatModelRouter]:
+        catalog = ModelCatalog(provider_config(settings))
         chains = settings.llm_chains
-        return PlanModelRouter(
-            {plan: _chat_models(chains[plan.value], plan.value) for plan in Plan}
-        )
+
+        def build() -> PlanModelRouter:
+            return PlanModelRouter(
+                {plan: _chat_models(catalog, chains[plan.value], plan.value) for plan in Plan}
+            )
+
+        # In a thread: an OpenAI model loads its tokenizer's ranks (~0.3 s) when built.
+        yield await asyncio.to_thread(build)
+        await catalog.close()
+
+    @provide
+    def telemetry(self, settings: Settings) -> Telemetry:
+        sinks: list[Telemetry] = [LogTelemetry()]
+        if settings.metrics_enabled:
+            sinks.append(PrometheusTelemetry())
+        return FanOutTelemetry(sinks)
 
     @provide
     def chat_policy(self, settings: Settings) -> ChatPolicy:
         return ChatPolicy(
             max_message_chars=settings.max_message_chars,
             min_score=settings.retrieval_min_score,
+            prices=settings.prices,
+            budget=PromptBudget(
+                history_tokens=settings.prompt_history_tokens,
+                context_tokens=settings.prompt_max_tokens,
+            ),
         )
 
     @provide
@@ -192,6 +294,7 @@ class CoreProvider(Provider):
 
 class UseCaseProvider(Provider):
     scope = Scope.APP
+    services = provide_all(ChatLimits, AnswerCache, RecentHistory, WidgetLookup)
     use_cases = provide_all(
         AnswerQuestion,
         SubmitDocument,

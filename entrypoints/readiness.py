@@ -22,13 +22,22 @@ class Readiness:
         self._required = dict(required)
         self._optional = dict(optional)
         self._timeout = timeout_seconds
+        self._abandoned: set[asyncio.Future[None]] = set()
 
     async def _probe(self, name: str, check: Check, failed_as: str) -> tuple[str, str]:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await check()
-        except Exception as error:
-            log.warning("readiness_check_failed", dependency=name, error=repr(error))
+        # The check runs as its own task so the answer never waits for a driver's
+        # cleanup after a timeout (asyncpg cancelling a query on a hung server can take
+        # seconds); the abandoned task finishes in the background.
+        task = asyncio.ensure_future(check())
+        done, _ = await asyncio.wait({task}, timeout=self._timeout)
+        if not done:
+            task.cancel()
+            self._abandoned.add(task)
+            task.add_done_callback(self._abandoned.discard)
+            log.warning("readiness_check_timed_out", dependency=name)
+            return name, failed_as
+        if task.exception() is not None:
+            log.warning("readiness_check_failed", dependency=name, error=repr(task.exception()))
             return name, failed_as
         return name, "ok"
 

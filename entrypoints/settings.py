@@ -10,9 +10,22 @@ from typing import Literal
 
 import msgspec
 
+from adapters.llm.specs import parse_spec
+from domain.pricing import DEFAULT_PRICES, Price, parse_prices
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names the variable."""
+
+
+LIMIT_FIELDS = (
+    "rate_limit_free_visitor_per_minute",
+    "rate_limit_free_widget_per_minute",
+    "rate_limit_paid_visitor_per_minute",
+    "rate_limit_paid_widget_per_minute",
+    "quota_free_messages_per_month",
+    "quota_paid_messages_per_month",
+)
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,13 +42,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
     llm_free: str = "extractive"
     llm_paid: str = "extractive"
     embeddings: str = "local"
+    llm_connect_timeout: float = 5.0
+    llm_first_token_timeout: float = 20.0
+    llm_total_timeout: float = 120.0
+    llm_retry_attempts: int = 3
+    llm_retry_backoff: float = 0.5
+    llm_retry_budget: float = 15.0
+    llm_breaker_failures: int = 5
+    llm_breaker_reset: float = 30.0
+    llm_max_output_tokens: int = 1024
+    llm_prices: str = ""
+    prompt_history_tokens: int = 1000
+    prompt_max_tokens: int = 12_000
     worker_in_process: bool = True
     max_upload_bytes: int = 20 * 1024 * 1024
     max_message_chars: int = 4000
-    retrieval_min_score: float = 0.2
+    rate_limit_free_visitor_per_minute: int = 20
+    rate_limit_free_widget_per_minute: int = 300
+    rate_limit_paid_visitor_per_minute: int = 60
+    rate_limit_paid_widget_per_minute: int = 3000
+    rate_limit_fail_open: bool = True
+    quota_free_messages_per_month: int = 1000
+    quota_paid_messages_per_month: int = 100_000
+    retrieval_min_score: float = 0.3
+    retrieval_dense_weight: float = 0.7
+    retrieval_feedback: bool = True
+    metrics_enabled: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
@@ -50,8 +86,48 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("MAX_MESSAGE_CHARS must be between 1 and 100000")
         if not -1.0 <= self.retrieval_min_score <= 1.0:
             raise SettingsError("RETRIEVAL_MIN_SCORE must be between -1 and 1")
+        if not 0.0 <= self.retrieval_dense_weight <= 1.0:
+            raise SettingsError("RETRIEVAL_DENSE_WEIGHT must be between 0 and 1")
+        for name in LIMIT_FIELDS:
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name.upper()} must be at least 1")
         if self.database_pool_size < 1:
             raise SettingsError("DATABASE_POOL_SIZE must be at least 1")
+        self._check_llm()
+
+    def _check_llm(self) -> None:
+        positive = (
+            "llm_connect_timeout",
+            "llm_first_token_timeout",
+            "llm_total_timeout",
+            "llm_retry_attempts",
+            "llm_breaker_failures",
+            "llm_max_output_tokens",
+            "prompt_max_tokens",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name.upper()} must be positive")
+        for name in ("llm_retry_backoff", "llm_retry_budget", "llm_breaker_reset"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name.upper()} must not be negative")
+        if not 0 <= self.prompt_history_tokens < self.prompt_max_tokens:
+            raise SettingsError("PROMPT_HISTORY_TOKENS must be within 0..PROMPT_MAX_TOKENS")
+        for plan, specs in self.llm_chains.items():
+            for spec in specs:
+                try:
+                    parse_spec(spec)
+                except ValueError as error:
+                    raise SettingsError(f"LLM_{plan.upper()}: {error}") from None
+        try:
+            parse_prices(self.llm_prices)
+        except ValueError as error:
+            raise SettingsError(f"LLM_PRICES: {error}") from None
+
+    @property
+    def prices(self) -> dict[str, Price]:
+        """The built-in price table with LLM_PRICES laid over it."""
+        return {**DEFAULT_PRICES, **parse_prices(self.llm_prices)}
 
     @property
     def llm_chains(self) -> dict[str, list[str]]:

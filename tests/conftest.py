@@ -1,1 +1,2 @@
 from tests.support.postgres import *  # noqa: F403
+from tests.support.redis import *  # noqa: F403

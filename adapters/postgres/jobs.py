@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 from adapters.postgres.database import Database
+from application.ports import QueueStats
 from domain.models import Job
 
 
@@ -17,6 +18,22 @@ class AsyncpgJobQueue:
     def __init__(self, database: Database, lease_seconds: float = 60.0) -> None:
         self._database = database
         self._lease = timedelta(seconds=lease_seconds)
+
+    async def stats(self) -> QueueStats:
+        """Jobs per state, and how long the longest-waiting due job has waited."""
+        async with self._database.connection() as connection:
+            rows = await connection.fetch(
+                """
+                SELECT state, count(*) AS jobs,
+                       coalesce(extract(epoch FROM now() - min(available_at)
+                                FILTER (WHERE available_at <= now())), 0) AS waited
+                FROM jobs GROUP BY state
+                """
+            )
+        waited = next((float(r["waited"]) for r in rows if r["state"] == "queued"), 0.0)
+        return QueueStats(
+            jobs_by_state={r["state"]: r["jobs"] for r in rows}, oldest_queued_seconds=waited
+        )
 
     async def enqueue(self, document_id: uuid.UUID) -> None:
         """Queues the document once: a queued or running job is left alone, a done or

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -9,26 +10,41 @@ import asyncpg
 from adapters.postgres.database import Database
 from domain.models import Plan, Widget
 
-_SELECT = """
-    SELECT id, tenant_id, plan, name, public_key, allowed_origins, system_prompt,
-           no_answer_message, top_k, created_at, updated_at
-    FROM widgets
-"""
+# Every column but id, in one place: inserts and updates are written from this list.
+_COLUMNS = (
+    "tenant_id",
+    "plan",
+    "name",
+    "public_key",
+    "allowed_origins",
+    "system_prompt",
+    "no_answer_message",
+    "top_k",
+    "limit_message",
+    "visitor_limit_per_minute",
+    "widget_limit_per_minute",
+    "created_at",
+    "updated_at",
+)
+_PLACEHOLDERS = ", ".join(f"${n}" for n in range(2, len(_COLUMNS) + 2))
+_SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM widgets "
+_INSERT = f"INSERT INTO widgets (id, {', '.join(_COLUMNS)}) VALUES ($1, {_PLACEHOLDERS})"
+_UPDATE = f"UPDATE widgets SET ({', '.join(_COLUMNS)}) = ({_PLACEHOLDERS}) WHERE id = $1"
+
+
+def _values(widget: Widget) -> list[Any]:
+    row = {**{c: getattr(widget, c) for c in _COLUMNS}, "plan": widget.plan.value}
+    return [widget.id, *(row[c] for c in _COLUMNS)]
 
 
 def _widget(row: asyncpg.Record) -> Widget:
+    fields = dict(row)
     return Widget(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
-        plan=Plan(row["plan"]),
-        name=row["name"],
-        public_key=row["public_key"],
-        allowed_origins=tuple(row["allowed_origins"]),
-        system_prompt=row["system_prompt"],
-        no_answer_message=row["no_answer_message"],
-        top_k=row["top_k"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        **{
+            **fields,
+            "plan": Plan(fields["plan"]),
+            "allowed_origins": tuple(fields["allowed_origins"]),
+        }
     )
 
 
@@ -38,25 +54,7 @@ class AsyncpgWidgetRepository:
 
     async def add(self, widget: Widget) -> None:
         async with self._database.connection() as connection:
-            await connection.execute(
-                """
-                INSERT INTO widgets (id, tenant_id, plan, name, public_key, allowed_origins,
-                                     system_prompt, no_answer_message, top_k,
-                                     created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                """,
-                widget.id,
-                widget.tenant_id,
-                widget.plan.value,
-                widget.name,
-                widget.public_key,
-                widget.allowed_origins,
-                widget.system_prompt,
-                widget.no_answer_message,
-                widget.top_k,
-                widget.created_at,
-                widget.updated_at,
-            )
+            await connection.execute(_INSERT, *_values(widget))
 
     async def get(self, widget_id: UUID) -> Widget | None:
         async with self._database.connection() as connection:
@@ -70,25 +68,7 @@ class AsyncpgWidgetRepository:
 
     async def update(self, widget: Widget) -> None:
         async with self._database.connection() as connection:
-            await connection.execute(
-                """
-                UPDATE widgets
-                SET tenant_id = $2, plan = $3, name = $4, public_key = $5,
-                    allowed_origins = $6, system_prompt = $7, no_answer_message = $8,
-                    top_k = $9, updated_at = $10
-                WHERE id = $1
-                """,
-                widget.id,
-                widget.tenant_id,
-                widget.plan.value,
-                widget.name,
-                widget.public_key,
-                widget.allowed_origins,
-                widget.system_prompt,
-                widget.no_answer_message,
-                widget.top_k,
-                widget.updated_at,
-            )
+            await connection.execute(_UPDATE, *_values(widget))
 
     async def delete(self, widget_id: UUID) -> None:
         """Its documents, their jobs, conversations and messages go with it."""

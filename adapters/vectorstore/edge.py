@@ -9,44 +9,59 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-import msgspec
 from qdrant_edge import (
     CountRequest,
     Distance,
     EdgeConfig,
     EdgeShard,
+    EdgeSparseVectorParams,
     EdgeVectorParams,
     FieldCondition,
     Filter,
+    HasIdCondition,
     KeywordIndexParams,
     MatchValue,
+    Modifier,
     PayloadSchemaType,
     Point,
     Query,
+    QueryBatchRequest,
     QueryRequest,
     RangeFloat,
-    ScoredPoint,
+    SparseVector,
     UpdateOperation,
 )
 
-from application.ports import RetrievalMode, SearchQuery, Vector
-from domain.errors import InvalidInputError, VectorStoreUnavailableError
+from adapters.vectorstore.common import (
+    DENSE,
+    DOCUMENT,
+    INDEX,
+    SPARSE,
+    UPSERT_BATCH,
+    WIDGET,
+    Sparse,
+    as_uuid,
+    check_search,
+    check_upsert,
+    payload,
+)
+from adapters.vectorstore.retrieval import Fetch, Hit, Nearest, Step, Stored, Tuning, plan, run
+from adapters.vectorstore.sparse import encode_chunk
+from application.ports import SearchQuery, Vector
+from domain.errors import VectorStoreUnavailableError
 from domain.models import Chunk, ScoredChunk
 
 T = TypeVar("T")
-
-DENSE = "dense"
-# Every Edge call holds the GIL, so one big upsert would freeze the event loop for its whole
-# duration; 256 points take ~5 ms, and the loop gets a turn between batches.
-UPSERT_BATCH = 256
 
 
 class EdgeVectorStore:
     """One Edge shard, driven from a single dedicated thread.
 
     Edge calls are synchronous and hold the GIL: they must stay off the event loop, and a
-    single worker thread also serialises them. The shard is opened here, at construction,
-    so a path that is already open (in this or another process) fails at startup.
+    single worker thread also serialises them. A whole search plan runs in that thread, so
+    its several engine calls cost one hop from the loop. The shard is opened here, at
+    construction, so a path that is already open (in this or another process) fails at
+    startup.
 
     Writes are not flushed per upsert: the shard's write-ahead log already brings them back
     after a killed process, while a flush (~0.2 s, holding the GIL, so freezing the event
@@ -54,9 +69,10 @@ class EdgeVectorStore:
     on close. Chunks are derived data: any lost to a power cut come back by re-processing.
     """
 
-    def __init__(self, path: str | Path, dimension: int) -> None:
+    def __init__(self, path: str | Path, dimension: int, tuning: Tuning | None = None) -> None:
         self._path = Path(path)
         self._dimension = dimension
+        self._tuning = tuning or Tuning()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qdrant-edge")
         try:
             self._shard = self._executor.submit(self._open).result()
@@ -67,18 +83,17 @@ class EdgeVectorStore:
 
     def _open(self) -> EdgeShard:
         config = EdgeConfig(
-            vectors={DENSE: EdgeVectorParams(size=self._dimension, distance=Distance.Cosine)}
+            vectors={DENSE: EdgeVectorParams(size=self._dimension, distance=Distance.Cosine)},
+            sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
         )
         if self._path.is_dir() and any(self._path.iterdir()):
-            # Passing the config makes Edge reject a shard of another dimension.
+            # Passing the config makes Edge reject a shard of another layout or dimension.
             shard = EdgeShard.load(str(self._path), config)
         else:
             shard = EdgeShard.create(str(self._path), config)
         # Creating an existing index is a no-op, so older shards get the indexes too.
-        shard.update(
-            UpdateOperation.create_field_index("widget_id", KeywordIndexParams(is_tenant=True))
-        )
-        shard.update(UpdateOperation.create_field_index("document_id", PayloadSchemaType.Keyword))
+        shard.update(UpdateOperation.create_field_index(WIDGET, KeywordIndexParams(is_tenant=True)))
+        shard.update(UpdateOperation.create_field_index(DOCUMENT, PayloadSchemaType.Keyword))
         return shard
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
@@ -92,57 +107,44 @@ class EdgeVectorStore:
         except Exception as exc:  # Edge raises bare Exception for every failure
             raise VectorStoreUnavailableError(f"Qdrant Edge failed: {exc}") from exc
 
-    def _check_vector(self, vector: Vector) -> None:
-        if len(vector) != self._dimension:
-            raise ValueError(f"expected a {self._dimension}-dimensional vector, got {len(vector)}")
-
     async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        if len(chunks) != len(vectors):
-            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
-        for vector in vectors:
-            self._check_vector(vector)
+        check_upsert(chunks, vectors, self._dimension)
         for start in range(0, len(chunks), UPSERT_BATCH):
             end = start + UPSERT_BATCH
             await self._call(self._upsert, chunks[start:end], vectors[start:end])
 
     def _upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
         points = [
-            Point(chunk.id, {DENSE: list(vector)}, _payload(chunk))
+            Point(
+                chunk.id,
+                {DENSE: list(vector), SPARSE: SparseVector(*encode_chunk(chunk))},
+                payload(chunk),
+            )
             for chunk, vector in zip(chunks, vectors, strict=True)
         ]
         self._shard.update(UpdateOperation.upsert_points(points))
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
-        if query.mode is not RetrievalMode.DENSE:
-            raise InvalidInputError(
-                f"retrieval mode {query.mode.value!r} is not supported yet; use 'dense'"
-            )
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-        self._check_vector(query.vector)
-        vector = list(query.vector)
-        # Ask for one more than needed: while the extra hit ties with the last one kept,
-        # the tie group is cut off, so widen until it is whole, then order ties by id.
-        fetch = limit + 1
-        while True:
-            points = await self._call(self._query, widget_id, vector, fetch)
-            if len(points) < fetch or points[-1].score != points[limit - 1].score:
-                break
-            fetch *= 2
-        hits = sorted(
-            (ScoredChunk(_chunk(p.id, p.payload), p.score) for p in points),
-            key=lambda hit: (-hit.score, hit.chunk.id),
-        )
-        return hits[:limit]
+        check_search(query, limit, self._dimension)
+        return await self._call(self._search, widget_id, query, limit)
 
-    def _query(self, widget_id: UUID, vector: list[float], limit: int) -> list[ScoredPoint]:
-        request = QueryRequest(
-            limit=limit,
-            query=Query.Nearest(vector, using=DENSE),
-            filter=_filter(widget_id),
-            with_payload=True,
-        )
-        return self._shard.query(request)
+    def _search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
+        def execute(step: Step) -> Any:
+            if isinstance(step, Fetch):
+                return self._fetch(step)
+            return self._nearest(widget_id, step)
+
+        return run(plan(query, limit, self._tuning), execute)
+
+    def _nearest(self, widget_id: UUID, searches: tuple[Nearest, ...]) -> list[list[Hit]]:
+        requests = [_request(widget_id, search) for search in searches]
+        found = self._shard.query_batch(QueryBatchRequest(requests))
+        return [[Hit(as_uuid(p.id), p.score) for p in points] for points in found]
+
+    def _fetch(self, step: Fetch) -> dict[UUID, Stored]:
+        with_vector = [DENSE, SPARSE] if step.vectors else False
+        records = self._shard.retrieve(list(step.ids), not step.vectors, with_vector)
+        return {as_uuid(record.id): _stored(record) for record in records}
 
     async def delete_document(
         self, widget_id: UUID, document_id: UUID, *, from_index: int = 0
@@ -150,7 +152,7 @@ class EdgeVectorStore:
         condition = _filter(
             widget_id,
             _document(document_id),
-            FieldCondition(key="index", range=RangeFloat(gte=from_index)),
+            FieldCondition(key=INDEX, range=RangeFloat(gte=from_index)),
         )
         await self._call(self._shard.update, UpdateOperation.delete_points_by_filter(condition))
 
@@ -180,23 +182,37 @@ class EdgeVectorStore:
         self._shard.close()
 
 
-def _filter(widget_id: UUID, *conditions: FieldCondition) -> Filter:
-    tenant = FieldCondition(key="widget_id", match=MatchValue(str(widget_id)))
+def _filter(widget_id: UUID, *conditions: Any) -> Filter:
+    tenant = FieldCondition(key=WIDGET, match=MatchValue(str(widget_id)))
     return Filter(must=[tenant, *conditions])
 
 
 def _document(document_id: UUID) -> FieldCondition:
-    return FieldCondition(key="document_id", match=MatchValue(str(document_id)))
+    return FieldCondition(key=DOCUMENT, match=MatchValue(str(document_id)))
 
 
-def _payload(chunk: Chunk) -> dict[str, Any]:
-    payload: dict[str, Any] = msgspec.to_builtins(chunk)
-    del payload["id"]  # it is the point id
-    return payload
+def _request(widget_id: UUID, search: Nearest) -> QueryRequest:
+    among = [] if search.among is None else [HasIdCondition(set(search.among))]
+    vector = search.vector
+    return QueryRequest(
+        limit=search.limit,
+        query=Query.Nearest(
+            SparseVector(*vector) if isinstance(vector, Sparse) else vector, using=search.using
+        ),
+        filter=_filter(widget_id, *among),
+        with_payload=False,
+    )
 
 
-def _chunk(point_id: object, payload: Any) -> Chunk:
-    return msgspec.convert({**payload, "id": point_id}, Chunk)
+def _stored(record: Any) -> Stored:
+    vectors = record.vector  # each access converts the whole record: read it once
+    vectors = vectors if isinstance(vectors, dict) else {}
+    sparse = vectors.get(SPARSE)
+    return Stored(
+        payload=record.payload,
+        dense=vectors.get(DENSE),
+        sparse=None if sparse is None else Sparse(tuple(sparse.indices), tuple(sparse.values)),
+    )
 
 
 def _open_error(path: Path, exc: Exception) -> str:
@@ -204,5 +220,10 @@ def _open_error(path: Path, exc: Exception) -> str:
         return (
             f"the Qdrant Edge shard at {path} is already open, in this or another process; "
             "a shard can be opened once at a time"
+        )
+    if SPARSE in str(exc):
+        return (
+            f"the Qdrant Edge shard at {path} predates hybrid retrieval (it has no {SPARSE!r} "
+            "sparse vector): delete the directory and process the documents again"
         )
     return f"cannot open the Qdrant Edge shard at {path}: {exc}"

@@ -8,18 +8,38 @@ from typing import Any
 from uuid import UUID
 
 import grpc
-import msgspec
 from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.common.client_exceptions import QdrantException
 from qdrant_client.http.exceptions import ApiException, UnexpectedResponse
 
-from application.ports import RetrievalMode, SearchQuery, Vector
-from domain.errors import InvalidInputError, VectorStoreUnavailableError
+from adapters.vectorstore.common import (
+    DENSE,
+    DOCUMENT,
+    INDEX,
+    SPARSE,
+    UPSERT_BATCH,
+    WIDGET,
+    Sparse,
+    as_uuid,
+    check_search,
+    check_upsert,
+    payload,
+)
+from adapters.vectorstore.retrieval import (
+    Fetch,
+    Hit,
+    Nearest,
+    Step,
+    Stored,
+    Tuning,
+    plan,
+    run_async,
+)
+from adapters.vectorstore.sparse import encode_chunk
+from application.ports import SearchQuery, Vector
+from domain.errors import VectorStoreUnavailableError
 from domain.models import Chunk, ScoredChunk
 
-DENSE = "dense"
-# Keeps each request body (and the server's work per request) bounded.
-UPSERT_BATCH = 256
 # REST failures (connection, timeout, bad response) arrive as ApiException, rate limits as
 # QdrantException, and the same failures over gRPC as RpcError.
 _FAILURES = (ApiException, QdrantException, grpc.RpcError)
@@ -34,12 +54,23 @@ def _translated(action: str) -> Iterator[None]:
 
 
 class QdrantVectorStore:
-    """One collection per embedding model; every widget's chunks share it, filtered by id."""
+    """One collection per embedding model; every widget's chunks share it, filtered by id.
 
-    def __init__(self, client: AsyncQdrantClient, collection: str, dimension: int) -> None:
+    This is Qdrant's layout for many small tenants: `widget_id` is a keyword index marked
+    as the tenant key, and every read and delete here carries the widget's filter.
+    """
+
+    def __init__(
+        self,
+        client: AsyncQdrantClient,
+        collection: str,
+        dimension: int,
+        tuning: Tuning | None = None,
+    ) -> None:
         self._client = client
         self._collection = collection
         self._dimension = dimension
+        self._tuning = tuning or Tuning()
 
     async def ensure_collection(self) -> None:
         with _translated("prepare the collection"):
@@ -49,21 +80,27 @@ class QdrantVectorStore:
                 await self._create()
             await self._client.create_payload_index(
                 self._collection,
-                "widget_id",
+                WIDGET,
                 models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True),
             )
             await self._client.create_payload_index(
-                self._collection, "document_id", models.PayloadSchemaType.KEYWORD
+                self._collection, DOCUMENT, models.PayloadSchemaType.KEYWORD
             )
 
     async def _check_existing(self) -> None:
-        info = await self._client.get_collection(self._collection)
-        vectors = info.config.params.vectors
-        params = vectors.get(DENSE) if isinstance(vectors, dict) else None
-        if params is None or params.size != self._dimension:
+        params = (await self._client.get_collection(self._collection)).config.params
+        vectors = params.vectors.get(DENSE) if isinstance(params.vectors, dict) else None
+        if vectors is None or vectors.size != self._dimension:
             raise ValueError(
                 f"collection {self._collection!r} has no {self._dimension}-dimensional "
                 f"{DENSE!r} vector; use one collection per embedding model"
+            )
+        sparse = (params.sparse_vectors or {}).get(SPARSE)
+        if sparse is None or sparse.modifier != models.Modifier.IDF:
+            raise ValueError(
+                f"collection {self._collection!r} predates hybrid retrieval (it has no "
+                f"{SPARSE!r} sparse vector with the IDF modifier): delete it and process the "
+                "documents again"
             )
 
     async def _create(self) -> None:
@@ -75,23 +112,21 @@ class QdrantVectorStore:
                         size=self._dimension, distance=models.Distance.COSINE
                     )
                 },
+                sparse_vectors_config={
+                    SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                },
             )
         except UnexpectedResponse as exc:
             if exc.status_code != 409:  # another process created it first: fine
                 raise
 
-    def _check_vector(self, vector: Vector) -> None:
-        if len(vector) != self._dimension:
-            raise ValueError(f"expected a {self._dimension}-dimensional vector, got {len(vector)}")
-
     async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        if len(chunks) != len(vectors):
-            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
-        for vector in vectors:
-            self._check_vector(vector)
+        check_upsert(chunks, vectors, self._dimension)
         points = [
             models.PointStruct(
-                id=str(chunk.id), vector={DENSE: list(vector)}, payload=_payload(chunk)
+                id=str(chunk.id),
+                vector={DENSE: list(vector), SPARSE: _sparse(encode_chunk(chunk))},
+                payload=payload(chunk),
             )
             for chunk, vector in zip(chunks, vectors, strict=True)
         ]
@@ -101,36 +136,38 @@ class QdrantVectorStore:
                 await self._client.upsert(self._collection, batch, wait=True)
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
-        if query.mode is not RetrievalMode.DENSE:
-            raise InvalidInputError(
-                f"retrieval mode {query.mode.value!r} is not supported yet; use 'dense'"
-            )
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-        self._check_vector(query.vector)
-        vector = list(query.vector)
-        # Ask for one more than needed: while the extra hit ties with the last one kept,
-        # the tie group is cut off, so widen until it is whole, then order ties by id.
-        fetch = limit + 1
+        check_search(query, limit, self._dimension)
+
+        async def execute(step: Step) -> Any:
+            if isinstance(step, Fetch):
+                return await self._fetch(step)
+            return await self._nearest(widget_id, step)
+
         with _translated("search"):
-            while True:
-                response = await self._client.query_points(
-                    self._collection,
-                    query=vector,
-                    using=DENSE,
-                    query_filter=_filter(widget_id),
-                    limit=fetch,
-                    with_payload=True,
-                )
-                points = response.points
-                if len(points) < fetch or points[-1].score != points[limit - 1].score:
-                    break
-                fetch *= 2
-        hits = sorted(
-            (ScoredChunk(_chunk(p.id, p.payload), p.score) for p in points),
-            key=lambda hit: (-hit.score, hit.chunk.id),
+            return await run_async(plan(query, limit, self._tuning), execute)
+
+    async def _nearest(self, widget_id: UUID, searches: tuple[Nearest, ...]) -> list[list[Hit]]:
+        requests = [
+            models.QueryRequest(
+                query=_sparse(s.vector) if isinstance(s.vector, Sparse) else s.vector,
+                using=s.using,
+                filter=_filter(widget_id, *_among(s)),
+                limit=s.limit,
+                with_payload=False,
+            )
+            for s in searches
+        ]
+        responses = await self._client.query_batch_points(self._collection, requests)
+        return [[Hit(as_uuid(p.id), p.score) for p in r.points] for r in responses]
+
+    async def _fetch(self, step: Fetch) -> dict[UUID, Stored]:
+        records = await self._client.retrieve(
+            self._collection,
+            list(step.ids),
+            with_payload=not step.vectors,
+            with_vectors=[DENSE, SPARSE] if step.vectors else False,
         )
-        return hits[:limit]
+        return {as_uuid(record.id): _stored(record) for record in records}
 
     async def delete_document(
         self, widget_id: UUID, document_id: UUID, *, from_index: int = 0
@@ -138,7 +175,7 @@ class QdrantVectorStore:
         condition = _filter(
             widget_id,
             _document(document_id),
-            models.FieldCondition(key="index", range=models.Range(gte=from_index)),
+            models.FieldCondition(key=INDEX, range=models.Range(gte=from_index)),
         )
         await self._delete(condition)
 
@@ -167,20 +204,34 @@ class QdrantVectorStore:
         await self._client.close()
 
 
-def _filter(widget_id: UUID, *conditions: models.FieldCondition) -> models.Filter:
-    tenant = models.FieldCondition(key="widget_id", match=models.MatchValue(value=str(widget_id)))
+def _filter(widget_id: UUID, *conditions: Any) -> models.Filter:
+    tenant = models.FieldCondition(key=WIDGET, match=models.MatchValue(value=str(widget_id)))
     return models.Filter(must=[tenant, *conditions])
 
 
 def _document(document_id: UUID) -> models.FieldCondition:
-    return models.FieldCondition(key="document_id", match=models.MatchValue(value=str(document_id)))
+    return models.FieldCondition(key=DOCUMENT, match=models.MatchValue(value=str(document_id)))
 
 
-def _payload(chunk: Chunk) -> dict[str, Any]:
-    payload: dict[str, Any] = msgspec.to_builtins(chunk)
-    del payload["id"]  # it is the point id
-    return payload
+def _among(search: Nearest) -> list[models.HasIdCondition]:
+    if search.among is None:
+        return []
+    return [models.HasIdCondition(has_id=list(search.among))]
 
 
-def _chunk(point_id: object, payload: Any) -> Chunk:
-    return msgspec.convert({**payload, "id": point_id}, Chunk)
+def _sparse(vector: Sparse) -> models.SparseVector:
+    return models.SparseVector(indices=list(vector.indices), values=list(vector.values))
+
+
+def _stored(record: models.Record) -> Stored:
+    vectors = record.vector if isinstance(record.vector, dict) else {}
+    dense, sparse = vectors.get(DENSE), vectors.get(SPARSE)
+    return Stored(
+        payload=record.payload,
+        dense=dense if isinstance(dense, list) else None,
+        sparse=(
+            Sparse(tuple(sparse.indices), tuple(sparse.values))
+            if isinstance(sparse, models.SparseVector)
+            else None
+        ),
+    )

@@ -7,13 +7,15 @@ from dishka import Provider, make_async_container
 from dishka.integrations.litestar import setup_dishka
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.prometheus import PrometheusConfig
 
+from application.chat import AnswerQuestion
 from application.ingestion import ProcessDocument
 from entrypoints.admin_token import admin_token
 from entrypoints.container import providers
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import RequestIdMiddleware, WidgetCorsMiddleware
-from entrypoints.http.routes import chat, documents, health, usage, widgets
+from entrypoints.http.routes import chat, documents, health, metrics, usage, widgets
 from entrypoints.logs import configure_logging
 from entrypoints.readiness import Readiness
 from entrypoints.settings import Settings, load_settings
@@ -36,35 +38,30 @@ ROUTES = [
     chat.chat_stream,
     usage.usage,
 ]
+HTTP_METRICS = PrometheusConfig(
+    app_name="chatconnect",
+    prefix="chatconnect_http",
+    group_path=True,  # the route template, not the path: ids would explode the label set
+    exclude=["^/metrics$"],
+    exclude_unhandled_paths=True,
+)
 # Room for multipart framing around a file of the largest allowed size.
 MULTIPART_OVERHEAD = 64 * 1024
-
-
-# Accepted now so deployments can set them; their adapters arrive with later issues.
-NOT_YET_USED = ("redis_url", "openai_api_key", "openai_base_url", "anthropic_api_key")
-
-
-def _warn_unused(settings: Settings) -> None:
-    for name in NOT_YET_USED:
-        if getattr(settings, name):
-            log.warning(
-                "setting_not_used_yet",
-                variable=name.upper(),
-                reason="this build has no adapter for it; the embedded default is used",
-            )
 
 
 def create_app(settings: Settings | None = None, *extra_providers: Provider) -> Litestar:
     """Builds the app; providers given here override the default bindings (for tests)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    _warn_unused(settings)
     container = make_async_container(*providers(), *extra_providers, context={Settings: settings})
     worker: Worker | None = None
 
     async def start() -> None:
         nonlocal worker
-        await container.get(Readiness)  # opens the database, vector store and model now
+        # Opens the database, vector store, embedding model and provider clients now, so the
+        # first visitor does not pay for them.
+        await container.get(Readiness)
+        await container.get(AnswerQuestion)
         if settings.worker_in_process:
             worker = Worker(await container.get(ProcessDocument))
             worker.start()
@@ -76,7 +73,8 @@ def create_app(settings: Settings | None = None, *extra_providers: Provider) -> 
         await container.close()
 
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, metrics.metrics] if settings.metrics_enabled else ROUTES,
+        middleware=[HTTP_METRICS.middleware] if settings.metrics_enabled else [],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         on_startup=[start],
         on_shutdown=[stop],

@@ -12,7 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 from application.widgets import AuthorizeVisitor, GetWidget
 from domain.errors import AuthenticationError
 from domain.models import Widget
-from entrypoints.http.middleware import CORS_ORIGIN_STATE
+from entrypoints.http.middleware import CORS_ORIGIN_STATE, WIDGET_STATE
 
 
 def is_owner(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
@@ -37,8 +37,10 @@ async def calling_widget(
     key = connection.headers.get("x-widget-key")
     origin = connection.headers.get("origin")
     if key is None and widget_id is not None and is_owner(connection):
-        return await get_widget(widget_id)  # a server-side proxy acting for the widget
-    widget = await authorize(key, origin)
-    if origin is not None:
-        connection.state[CORS_ORIGIN_STATE] = origin
+        widget = await get_widget(widget_id)  # a server-side proxy acting for the widget
+    else:
+        widget = await authorize(key, origin)
+        if origin is not None:
+            connection.state[CORS_ORIGIN_STATE] = origin
+    connection.state[WIDGET_STATE] = str(widget.id)
     return widget

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -11,6 +12,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 WIDGET_PATHS = frozenset({"/api/widget/chat", "/api/widget/chat/stream"})
 CORS_ORIGIN_STATE = "cors_origin"
+WIDGET_STATE = "widget_id"
+_access_log = structlog.get_logger("chatconnect.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _PREFLIGHT_HEADERS = [
     (b"access-control-allow-methods", b"POST, OPTIONS"),
@@ -29,7 +32,8 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class RequestIdMiddleware:
-    """Every log line of a request, and its response, carry one request id."""
+    """Every log line of a request, and its response, carry one request id; each request
+    ends with one access line (route template, status, duration, widget)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -43,13 +47,27 @@ class RequestIdMiddleware:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         raw_id = request_id.encode()
+        started = time.perf_counter()
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", raw_id)]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _access_log.info(
+                "request",
+                method=scope["method"],
+                route=scope.get("path_template", "unmatched"),
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+                widget_id=scope.get("state", {}).get(WIDGET_STATE),
+            )
 
 
 class WidgetCorsMiddleware:

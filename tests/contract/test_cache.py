@@ -1,18 +1,30 @@
-"""The Cache contract; the Redis adapter joins this suite when it lands."""
+"""The Cache contract, for the in-process cache and Redis alike."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 
 from adapters.cache.memory import MemoryCache
+from adapters.cache.redis import RedisCache
 from application.ports import Cache
+from domain.errors import CacheUnavailableError
 
 
-@pytest.fixture(params=["memory"])
-def cache(request: pytest.FixtureRequest) -> Cache:
-    return MemoryCache()
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
+    if request.param == "memory":
+        yield MemoryCache()
+        return
+    url = request.getfixturevalue("redis_url")
+    redis = RedisCache.from_url(url, timeout_seconds=0.5)
+    redis._prefix = f"test:{uuid.uuid4().hex}:"  # each test its own keys on a shared server
+    yield redis
+    await redis.close()
 
 
 async def test_set_get_delete(cache: Cache) -> None:
@@ -50,3 +62,20 @@ def test_memory_cache_stays_bounded() -> None:
         assert await cache.get("k0") is None and await cache.get("k9") == b"v"
 
     asyncio.run(fill())
+
+
+async def test_a_dead_redis_fails_fast_then_backs_off() -> None:
+    dead = RedisCache.from_url("redis://127.0.0.1:1/0", timeout_seconds=0.05)
+    try:
+        started = time.monotonic()
+        with pytest.raises(CacheUnavailableError):
+            await dead.get("k")
+        first = time.monotonic() - started
+        started = time.monotonic()
+        with pytest.raises(CacheUnavailableError):
+            await dead.incr("k", ttl_seconds=1)
+        again = time.monotonic() - started
+    finally:
+        await dead.close()
+    assert first < 0.5
+    assert again < 0.005  # backing off: no connection attempt at all

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
 import pytest
 
+from adapters.llm.catalog import ModelCatalog
 from adapters.llm.extractive import ExtractiveChatModel
-from application.ports import ChatModel
-from domain.models import Usage
-from domain.prompts import Prompt, PromptSource
+from adapters.llm.resilience import Resilience
+from application.ports import ChatModel, TokenCounter
+from domain.models import Role, Usage
+from domain.prompts import Prompt, PromptSource, Turn
 from tests.fakes.core import ScriptedModel
+from tests.support.llm_stubs import Reply, StubServer, running_stub, stub_models
+
+PROVIDER_SPECS = {"openai": "openai:gpt-4o-mini", "anthropic": "anthropic:claude-haiku-4-5"}
 
 PROMPT = Prompt(
     system="You help shoppers.",
@@ -27,8 +34,23 @@ PROMPT = Prompt(
 )
 
 
-@pytest.fixture(params=["extractive", "scripted"])
+@pytest.fixture(scope="module")
+def stub() -> Iterator[StubServer]:
+    with running_stub() as server:
+        yield server
+
+
+@pytest.fixture
+async def catalog(stub: StubServer) -> AsyncIterator[ModelCatalog]:
+    async with stub_models(stub, Resilience(first_token_seconds=5, total_seconds=10)) as models:
+        yield models
+
+
+@pytest.fixture(params=["extractive", "scripted", "openai", "anthropic"])
 def model(request: pytest.FixtureRequest) -> ChatModel:
+    if request.param in PROVIDER_SPECS:
+        catalog: ModelCatalog = request.getfixturevalue("catalog")
+        return catalog.model(PROVIDER_SPECS[request.param])
     return ExtractiveChatModel() if request.param == "extractive" else ScriptedModel("scripted")
 
 
@@ -65,3 +87,46 @@ async def test_extractive_says_the_no_answer_message_when_nothing_matches() -> N
 async def test_extractive_is_deterministic() -> None:
     runs = [[i async for i in ExtractiveChatModel().stream(PROMPT)] for _ in range(3)]
     assert runs[0] == runs[1] == runs[2]
+
+
+async def test_a_model_that_counts_tokens_counts_more_for_longer_text(model: ChatModel) -> None:
+    if not isinstance(model, TokenCounter):
+        pytest.skip("this model has no tokenizer of its own; the use case estimates for it")
+    short, long = model.count_tokens("kettle"), model.count_tokens("kettle warranty " * 50)
+    assert 0 < short < long
+    assert model.count_tokens("") == 0
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDER_SPECS))
+async def test_providers_get_the_grounded_prompt_and_report_their_own_usage(
+    catalog: ModelCatalog, stub: StubServer, provider: str
+) -> None:
+    stub.script(Reply(deltas=("Two ", "years [2]."), usage=(321, 4)))
+    prompt = Prompt(
+        system=PROMPT.system,
+        no_answer=PROMPT.no_answer,
+        question=PROMPT.question,
+        sources=PROMPT.sources,
+        history=(Turn(Role.USER, "Hi"), Turn(Role.ASSISTANT, "Hello! [1]")),
+    )
+
+    items = [item async for item in catalog.model(PROVIDER_SPECS[provider]).stream(prompt)]
+
+    assert items == ["Two ", "years [2].", Usage(321, 4)]
+    [seen] = stub.requests
+    body = seen.body
+    assert body["stream"] is True
+    if provider == "openai":
+        assert seen.path == "/v1/chat/completions"
+        assert body["stream_options"] == {"include_usage": True}
+        assert seen.headers["authorization"] == "Bearer sk-test"
+        system, *turns = body["messages"]
+        assert system == {"role": "system", "content": prompt.system_text()}
+    else:
+        assert seen.path == "/v1/messages"
+        assert body["system"] == prompt.system_text()
+        assert body["max_tokens"] > 0
+        turns = body["messages"]
+    assert turns == prompt.chat_messages()
+    assert "[2] Warranty\nEvery kettle has a two-year warranty." in prompt.system_text()
+    assert seen.wait_ended() == "completed"

@@ -193,3 +193,22 @@ async def test_enqueueing_a_finished_document_starts_it_over(
     again = await queue.claim()
     assert again is not None
     assert (again.id, again.document_id, again.attempts) == (job.id, document_id, 1)
+
+
+async def test_stats_count_jobs_by_state_and_age_the_longest_waiting(
+    backend: QueueBackend,
+) -> None:
+    queue = backend.queue()
+    assert (await queue.stats()).jobs_by_state == {}
+    for _ in range(3):
+        await queue.enqueue(await backend.new_document())
+    running = await queue.claim()
+    delayed = await queue.claim()
+    assert running is not None and delayed is not None
+    await queue.retry(delayed, "later", delay_seconds=600)  # queued, but not due: not waiting
+    await asyncio.sleep(0.05)
+
+    stats = await queue.stats()
+
+    assert stats.jobs_by_state == {"queued": 2, "running": 1}
+    assert 0.04 <= stats.oldest_queued_seconds < 5

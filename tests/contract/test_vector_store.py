@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from uuid import UUID
 
+import msgspec
 import pytest
 from qdrant_client import AsyncQdrantClient
 from qdrant_client.http.exceptions import ApiException
+from qdrant_client.models import Distance as QdrantDistance
+from qdrant_client.models import VectorParams
+from qdrant_edge import Distance, EdgeConfig, EdgeShard, EdgeVectorParams
 
+from adapters.vectorstore.common import Sparse
 from adapters.vectorstore.edge import EdgeVectorStore
+from adapters.vectorstore.retrieval import Tuning, expand, fuse, rocchio
 from adapters.vectorstore.server import QdrantVectorStore
 from application.ports import RetrievalMode, SearchQuery, VectorStore
-from domain.errors import InvalidInputError, VectorStoreUnavailableError
+from domain.errors import VectorStoreUnavailableError
 from domain.models import Chunk
 from tests.fakes.vectorstore import MemoryVectorStore
 
@@ -27,8 +35,11 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-async def open_qdrant_local(dimension: int = DIM) -> QdrantVectorStore:
-    store = QdrantVectorStore(AsyncQdrantClient(location=":memory:"), "chunks", dimension)
+async def open_qdrant_local(
+    dimension: int = DIM, tuning: Tuning | None = None
+) -> QdrantVectorStore:
+    client = AsyncQdrantClient(location=":memory:")
+    store = QdrantVectorStore(client, "chunks", dimension, tuning)
     await store.ensure_collection()
     return store
 
@@ -76,8 +87,14 @@ def query(vector: Sequence[float], mode: RetrievalMode = RetrievalMode.DENSE) ->
     return SearchQuery(text="question", vector=vector, mode=mode)
 
 
-async def ids_found(store: VectorStore, widget_id: UUID, vector: Sequence[float]) -> set[UUID]:
-    return {hit.chunk.id for hit in await store.search(widget_id, query(vector), 100)}
+async def ids_found(
+    store: VectorStore,
+    widget_id: UUID,
+    vector: Sequence[float],
+    mode: RetrievalMode = RetrievalMode.DENSE,
+) -> set[UUID]:
+    found = await store.search(widget_id, SearchQuery("chunk", vector, mode), 100)
+    return {hit.chunk.id for hit in found}
 
 
 async def test_search_finds_the_nearest_chunk_with_its_payload(store: VectorStore) -> None:
@@ -122,8 +139,9 @@ async def test_widgets_never_see_each_others_chunks(store: VectorStore) -> None:
     # The same vectors on both sides: only the widget filter can tell them apart.
     await store.upsert([*chunks_a, *chunks_b], [axis(i) for i in range(3)] + [axis(0), axis(1)])
 
-    assert await ids_found(store, widget_a, axis(0)) == {c.id for c in chunks_a}
-    assert await ids_found(store, widget_b, axis(0)) == {c.id for c in chunks_b}
+    for mode in RetrievalMode:
+        assert await ids_found(store, widget_a, axis(0), mode) == {c.id for c in chunks_a}
+        assert await ids_found(store, widget_b, axis(0), mode) == {c.id for c in chunks_b}
     assert await store.count(widget_a) == 3
     assert await store.count(widget_b) == 2
     assert await store.count(widget_b, document_a) == 0
@@ -203,10 +221,128 @@ async def test_search_respects_the_limit(store: VectorStore) -> None:
     assert len(await store.search(widget, query(axis(0)), 20)) == 7
 
 
-async def test_only_dense_retrieval_is_supported(store: VectorStore) -> None:
-    for mode in (RetrievalMode.SPARSE, RetrievalMode.HYBRID):
-        with pytest.raises(InvalidInputError, match=mode.value):
-            await store.search(uuid.uuid4(), query(axis(0), mode), 5)
+async def test_hybrid_is_the_default_and_finds_what_either_signal_finds(store: VectorStore) -> None:
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    close = make_chunk(widget, document, 0, text="how to descale the kettle")
+    coded = make_chunk(widget, document, 1, text="error XJ4410 means the filter is blocked")
+    others = [make_chunk(widget, document, i, text=f"unrelated note {i}") for i in range(2, 6)]
+    # The others are nearer the question than the coded chunk: dense alone ranks it last.
+    vectors = [axis(0), axis(2), *[[0.2, 1.0, 0.0, 0.0]] * len(others)]
+    await store.upsert([close, coded, *others], vectors)
+    question = SearchQuery(text="what is error XJ4410", vector=axis(0))
+
+    hits = await store.search(widget, question, 2)
+
+    assert question.mode is RetrievalMode.HYBRID
+    assert {hit.chunk.id for hit in hits} == {close.id, coded.id}
+    dense = await store.search(widget, query(axis(0), RetrievalMode.DENSE), 6)
+    assert dense[0].chunk.id == close.id and dense[-1].chunk.id == coded.id
+
+
+async def test_sparse_matches_exact_terms_of_the_text_title_and_section(
+    store: VectorStore,
+) -> None:
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    chunks = [
+        make_chunk(widget, document, 0, text="the warranty covers the housing"),
+        msgspec.structs.replace(make_chunk(widget, document, 1), title="Zephyr kettle"),
+        msgspec.structs.replace(make_chunk(widget, document, 2), section="Descaling"),
+    ]
+    await store.upsert(chunks, [axis(3)] * 3)
+
+    for words, expected in (("warranty", 0), ("zephyr", 1), ("descaling", 2)):
+        hits = await store.search(
+            widget,
+            SearchQuery(text=f"what about {words}?", vector=axis(0), mode=RetrievalMode.SPARSE),
+            3,
+        )
+        assert [hit.chunk.index for hit in hits] == [expected]
+        assert hits[0].score > 0
+
+
+async def test_every_mode_reports_the_dense_cosine_as_similarity(store: VectorStore) -> None:
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    vectors = [[1.0, 0, 0, 0], [1.0, 1.0, 0, 0], [0, 0, 2.0, 0], [-1.0, 0.5, 0, 0]]
+    chunks = [make_chunk(widget, document, i, text=f"kettle part {i}") for i in range(4)]
+    await store.upsert(chunks, vectors)
+    expected = {c.id: cosine([1.0, 0.2, 0, 0], v) for c, v in zip(chunks, vectors, strict=True)}
+
+    for mode in RetrievalMode:
+        hits = await store.search(widget, SearchQuery("kettle", [1.0, 0.2, 0, 0], mode), 4)
+        assert len(hits) == 4
+        for hit in hits:
+            assert hit.similarity == pytest.approx(expected[hit.chunk.id], abs=1e-5)
+
+
+async def test_hybrid_ties_are_ordered_by_chunk_id_at_every_limit(store: VectorStore) -> None:
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    twins = [make_chunk(widget, document, 0, text="same words") for _ in range(6)]
+    twins = [msgspec.structs.replace(twin, section=None, page=None) for twin in twins]
+    await store.upsert(twins, [axis(0)] * len(twins))
+    by_id = sorted(twin.id for twin in twins)
+
+    for mode in RetrievalMode:
+        for limit in (1, 2, 5, 6):
+            hits = await store.search(widget, SearchQuery("same words", axis(0), mode), limit)
+            assert [hit.chunk.id for hit in hits] == by_id[:limit]
+
+
+async def test_a_question_of_stop_words_only(store: VectorStore) -> None:
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    await store.upsert([make_chunk(widget, document, 0, text="kettle")], [axis(0)])
+
+    sparse = await store.search(
+        widget, SearchQuery("what is it?", axis(0), RetrievalMode.SPARSE), 5
+    )
+    hybrid = await store.search(widget, SearchQuery("what is it?", axis(0)), 5)
+
+    assert sparse == []
+    assert [hit.similarity for hit in hybrid] == [pytest.approx(1.0)]
+
+
+async def test_a_chunk_scores_the_same_in_every_store(tmp_path: Path) -> None:
+    stores: list[MemoryVectorStore | EdgeVectorStore | QdrantVectorStore] = [
+        MemoryVectorStore(DIM),
+        EdgeVectorStore(tmp_path, DIM),
+        await open_qdrant_local(),
+    ]
+    rng = random.Random(7)
+    words = "kettle water warranty years code error descale boil blue price euro lid".split()  # noqa: SIM905
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    # More chunks than a candidate list holds, so hybrid search takes its feedback step too.
+    chunks = [
+        make_chunk(widget, document, i, text=" ".join(rng.choices(words, k=8)))
+        for i in range(Tuning().depth * 2)
+    ]
+    vectors = [[rng.uniform(-1, 1) for _ in range(DIM)] for _ in chunks]
+    try:
+        for store in stores:
+            await store.upsert(chunks, vectors)
+        for mode in RetrievalMode:
+            question = SearchQuery("kettle warranty price", [1.0, 0.5, 0.0, -0.2], mode)
+            results = [await store.search(widget, question, 8) for store in stores]
+            first = [(h.chunk.id, h.score, h.similarity) for h in results[0]]
+            for other in results[1:]:
+                assert [h.chunk.id for h in other] == [hit_id for hit_id, _, _ in first]
+                assert [h.score for h in other] == pytest.approx([s for _, s, _ in first], rel=1e-5)
+                assert [h.similarity for h in other] == pytest.approx(
+                    [s for _, _, s in first], abs=1e-5
+                )
+    finally:
+        for store in stores:
+            await store.close()
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+
+
+def test_fusion_weights_must_be_a_share() -> None:
+    with pytest.raises(ValueError, match="dense_weight"):
+        Tuning(dense_weight=1.5)
+    with pytest.raises(ValueError, match="depth"):
+        Tuning(depth=0)
 
 
 async def test_malformed_calls_are_rejected(store: VectorStore) -> None:
@@ -278,6 +414,14 @@ async def test_edge_refuses_a_shard_of_another_dimension(tmp_path: Path) -> None
         EdgeVectorStore(tmp_path, DIM + 1)
 
 
+async def test_edge_refuses_a_shard_made_before_hybrid_retrieval(tmp_path: Path) -> None:
+    config = EdgeConfig(vectors={"dense": EdgeVectorParams(size=DIM, distance=Distance.Cosine)})
+    EdgeShard.create(str(tmp_path), config).close()
+
+    with pytest.raises(VectorStoreUnavailableError, match="predates hybrid retrieval"):
+        EdgeVectorStore(tmp_path, DIM)
+
+
 async def test_edge_a_closed_store_is_unavailable(tmp_path: Path) -> None:
     store = EdgeVectorStore(tmp_path, DIM)
     await store.close()
@@ -309,6 +453,17 @@ async def test_qdrant_refuses_a_collection_of_another_dimension() -> None:
 
     with pytest.raises(ValueError, match="dimensional"):
         await QdrantVectorStore(client, "chunks", DIM + 1).ensure_collection()
+    await client.close()
+
+
+async def test_qdrant_refuses_a_collection_made_before_hybrid_retrieval() -> None:
+    client = AsyncQdrantClient(location=":memory:")
+    await client.create_collection(
+        "chunks", vectors_config={"dense": VectorParams(size=DIM, distance=QdrantDistance.COSINE)}
+    )
+
+    with pytest.raises(ValueError, match="predates hybrid retrieval"):
+        await QdrantVectorStore(client, "chunks", DIM).ensure_collection()
     await client.close()
 
 
@@ -354,3 +509,35 @@ async def test_qdrant_timeout_is_unavailable() -> None:
     finally:
         await store.close()
         server.close()
+
+
+# The fusion and feedback steps every store shares.
+
+
+def test_fusion_is_a_convex_combination_with_bm25_scaled_by_its_best() -> None:
+    a, b, c = sorted(uuid.uuid4() for _ in range(3))
+
+    fused = fuse([c, b, a], {a: 0.5, b: 0.8}, {a: 6.0, c: 3.0}, dense_weight=0.7)
+
+    assert [hit.id for hit in fused] == [a, b, c]
+    assert [hit.score for hit in fused] == pytest.approx([0.35 + 0.3, 0.56, 0.15])
+    assert [h.id for h in fuse([c, b, a], {a: 0.5, b: 0.5, c: 0.5}, {}, 0.7)] == [a, b, c]
+
+
+def test_feedback_adds_the_strongest_unasked_terms() -> None:
+    asked = Sparse((1, 2), (1.0, 1.0))
+    feedback = [Sparse((1, 5, 6, 7), (3.0, 2.0, 1.0, 0.5)), Sparse((5, 7), (2.0, 0.5))]
+
+    expanded = expand(asked, feedback, terms=2, weight=0.3)
+
+    # 5 weighs 4, then 6 and 7 tie at 1: the smaller id wins.
+    assert expanded.indices == (1, 2, 5, 6)
+    assert expanded.values == pytest.approx((1.0, 1.0, 0.3, 0.3 * 1.0 / 4.0))
+    assert expand(asked, [], terms=2, weight=0.3) == asked
+
+
+def test_feedback_moves_the_question_towards_the_best_chunks() -> None:
+    moved = rocchio([2.0, 0.0, 0.0, 0.0], [[0.0, 3.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]], 1.0)
+
+    assert moved == pytest.approx([x / math.sqrt(1.5) for x in (1.0, 0.5, 0.5, 0.0)])
+    assert rocchio([1.0, 0.0], [], 1.0) == [1.0, 0.0]

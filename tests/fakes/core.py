@@ -12,9 +12,12 @@ from adapters.cache.memory import MemoryCache
 from adapters.llm.extractive import ExtractiveChatModel
 from adapters.llm.router import PlanModelRouter
 from adapters.parsing.plaintext import PlainTextParser
+from application.answer_cache import AnswerCache
 from application.chat import AnswerQuestion, ChatPolicy
 from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.history import RecentHistory
 from application.ingestion import IngestionPolicy, ProcessDocument, SubmitDocument
+from application.limits import ChatLimits, LimitPolicy, PlanLimits
 from application.ports import ChatModel
 from application.usage import SummarizeUsage
 from application.widgets import (
@@ -23,6 +26,7 @@ from application.widgets import (
     DeleteWidget,
     GetWidget,
     UpdateWidget,
+    WidgetLookup,
 )
 from domain.errors import ModelUnavailableError
 from domain.models import Plan, Usage
@@ -36,6 +40,7 @@ from tests.fakes.repositories import (
     MemoryUsageRepository,
     MemoryWidgetRepository,
 )
+from tests.fakes.telemetry import RecordingTelemetry
 from tests.fakes.vectorstore import MemoryVectorStore
 
 
@@ -107,20 +112,36 @@ class FakeApp:
     clock: FakeClock = field(default_factory=FakeClock)
     ids: SequentialIds = field(default_factory=SequentialIds)
     cache: MemoryCache = field(default_factory=MemoryCache)
+    telemetry: RecordingTelemetry = field(default_factory=RecordingTelemetry)
     chat_policy: ChatPolicy = field(default_factory=lambda: ChatPolicy(min_score=0.1))
     ingestion_policy: IngestionPolicy = field(
         default_factory=lambda: IngestionPolicy(max_document_bytes=10_000, retry_base_seconds=0)
+    )
+    limit_policy: LimitPolicy = field(
+        default_factory=lambda: LimitPolicy(
+            by_plan={
+                plan: PlanLimits(
+                    visitor_per_minute=1000, widget_per_minute=1000, messages_per_month=10_000
+                )
+                for plan in Plan
+            }
+        )
     )
 
     def __post_init__(self) -> None:
         self.vectors = MemoryVectorStore(self.embedder.dimension)
         self.parser = PlainTextParser()
         tx = FakeTransactions()
+        self.lookup = WidgetLookup(self.widgets, self.cache, self.telemetry)
+        self.answers = AnswerCache(self.cache, self.telemetry)
+        self.limits = ChatLimits(
+            self.cache, self.usage, self.clock, self.telemetry, self.limit_policy
+        )
         self.create_widget = CreateWidget(self.widgets, self.clock, self.ids)
         self.get_widget = GetWidget(self.widgets)
-        self.update_widget = UpdateWidget(self.widgets, self.clock)
-        self.delete_widget = DeleteWidget(self.widgets, self.documents, self.vectors)
-        self.authorize = AuthorizeVisitor(self.widgets)
+        self.update_widget = UpdateWidget(self.widgets, self.lookup, self.clock)
+        self.delete_widget = DeleteWidget(self.widgets, self.documents, self.vectors, self.lookup)
+        self.authorize = AuthorizeVisitor(self.lookup)
         self.submit = SubmitDocument(
             widgets=self.widgets,
             documents=self.documents,
@@ -139,10 +160,12 @@ class FakeApp:
             vectors=self.vectors,
             clock=self.clock,
             policy=self.ingestion_policy,
+            telemetry=self.telemetry,
+            answers=self.answers,
         )
         self.get_document = GetDocument(self.documents)
         self.list_documents = ListDocuments(self.widgets, self.documents)
-        self.delete_document = DeleteDocument(self.documents, self.vectors)
+        self.delete_document = DeleteDocument(self.documents, self.vectors, self.answers)
         self.answer = AnswerQuestion(
             conversations=self.conversations,
             usage=self.usage,
@@ -153,6 +176,10 @@ class FakeApp:
             clock=self.clock,
             ids=self.ids,
             policy=self.chat_policy,
+            telemetry=self.telemetry,
+            limits=self.limits,
+            answers=self.answers,
+            history=RecentHistory(self.conversations, self.cache, self.telemetry),
         )
         self.summarize = SummarizeUsage(self.usage, self.clock)
 

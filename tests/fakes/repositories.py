@@ -10,6 +10,7 @@ from uuid import UUID
 
 import msgspec
 
+from application.ports import QueueStats
 from domain.models import (
     Conversation,
     Document,
@@ -167,6 +168,16 @@ class MemoryJobQueue:
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
+
+    async def stats(self) -> QueueStats:
+        by_state: dict[str, int] = {}
+        for job in self.jobs.values():
+            by_state[job.state] = by_state.get(job.state, 0) + 1
+        now = self._now()
+        due = [j.available_at for j in self.jobs.values() if j.state == "queued"]
+        due = [at for at in due if at <= now]
+        oldest = (now - min(due)).total_seconds() if due else 0.0
+        return QueueStats(jobs_by_state=by_state, oldest_queued_seconds=oldest)
 
     async def enqueue(self, document_id: UUID) -> None:
         existing = next((j for j in self.jobs.values() if j.document_id == document_id), None)

@@ -1,69 +1,107 @@
-"""In-memory VectorStore; tests/contract/test_vector_store.py keeps it in step with Qdrant."""
+"""In-memory VectorStore; tests/contract/test_vector_store.py keeps it in step with Qdrant.
+
+It runs the adapters' own retrieval plans over exact in-memory searches: cosine for the
+dense vector, and BM25 with Qdrant's IDF (over every stored point, as Qdrant's default
+collection-wide statistics are) for the sparse one.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
-from application.ports import RetrievalMode, SearchQuery, Vector
-from domain.errors import InvalidInputError, VectorStoreUnavailableError
+from adapters.vectorstore.common import Sparse, check_search, check_upsert, payload
+from adapters.vectorstore.retrieval import Fetch, Hit, Nearest, Step, Stored, Tuning, plan, run
+from adapters.vectorstore.sparse import encode_chunk
+from application.ports import SearchQuery, Vector
+from domain.errors import VectorStoreUnavailableError
 from domain.models import Chunk, ScoredChunk
 
 
 class MemoryVectorStore:
-    """Exact cosine search over a dict. Set `available = False` to simulate an outage."""
+    """Exact search over a dict. Set `available = False` to simulate an outage."""
 
-    def __init__(self, dimension: int) -> None:
+    def __init__(self, dimension: int, tuning: Tuning | None = None) -> None:
         self.dimension = dimension
-        self.points: dict[UUID, tuple[Chunk, list[float]]] = {}
+        self.tuning = tuning or Tuning()
+        self.points: dict[UUID, tuple[Chunk, list[float], Sparse]] = {}
         self.available = True
 
     def _check_available(self) -> None:
         if not self.available:
             raise VectorStoreUnavailableError("the in-memory vector store is unavailable")
 
-    def _check_vector(self, vector: Vector) -> None:
-        if len(vector) != self.dimension:
-            raise ValueError(f"expected a {self.dimension}-dimensional vector, got {len(vector)}")
-
     async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        if len(chunks) != len(vectors):
-            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
-        for vector in vectors:
-            self._check_vector(vector)
+        check_upsert(chunks, vectors, self.dimension)
         self._check_available()
         for chunk, vector in zip(chunks, vectors, strict=True):
-            self.points[chunk.id] = (chunk, list(vector))
+            self.points[chunk.id] = (chunk, list(vector), encode_chunk(chunk))
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
-        if query.mode is not RetrievalMode.DENSE:
-            raise InvalidInputError(
-                f"retrieval mode {query.mode.value!r} is not supported yet; use 'dense'"
-            )
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-        self._check_vector(query.vector)
+        check_search(query, limit, self.dimension)
         self._check_available()
-        hits = [
-            ScoredChunk(chunk, _cosine(query.vector, vector))
-            for chunk, vector in self.points.values()
-            if chunk.widget_id == widget_id
+
+        def execute(step: Step) -> Any:
+            if isinstance(step, Fetch):
+                return self._fetch(step)
+            return [self._nearest(widget_id, search) for search in step]
+
+        return run(plan(query, limit, self.tuning), execute)
+
+    def _nearest(self, widget_id: UUID, step: Nearest) -> list[Hit]:
+        candidates = [
+            (chunk, dense, sparse)
+            for chunk, dense, sparse in self.points.values()
+            if chunk.widget_id == widget_id and (step.among is None or chunk.id in step.among)
         ]
-        hits.sort(key=lambda hit: (-hit.score, hit.chunk.id))
-        return hits[:limit]
+        if isinstance(step.vector, Sparse):
+            weights = self._idf_weighted(step.vector)
+            hits = [
+                Hit(chunk.id, _dot(weights, sparse))
+                for chunk, _, sparse in candidates
+                if weights.keys() & set(sparse.indices)
+            ]
+        else:
+            hits = [Hit(chunk.id, _cosine(step.vector, dense)) for chunk, dense, _ in candidates]
+        hits.sort(key=lambda hit: (-hit.score, hit.id))
+        return hits[: step.limit]
+
+    def _idf_weighted(self, question: Sparse) -> dict[int, float]:
+        total = len(self.points)
+        frequency = dict.fromkeys(question.indices, 0)
+        for _, _, sparse in self.points.values():
+            for index in sparse.indices:
+                if index in frequency:
+                    frequency[index] += 1
+        return {
+            index: value * math.log((total - frequency[index] + 0.5) / (frequency[index] + 0.5) + 1)
+            for index, value in zip(question.indices, question.values, strict=True)
+        }
+
+    def _fetch(self, step: Fetch) -> dict[UUID, Stored]:
+        found = {}
+        for point_id in step.ids:
+            if point_id in self.points:
+                chunk, dense, sparse = self.points[point_id]
+                if step.vectors:
+                    found[point_id] = Stored(dense=dense, sparse=sparse)
+                else:
+                    found[point_id] = Stored(payload=payload(chunk))
+        return found
 
     async def delete_document(
         self, widget_id: UUID, document_id: UUID, *, from_index: int = 0
     ) -> None:
         self._check_available()
         self.points = {
-            point_id: (chunk, vector)
-            for point_id, (chunk, vector) in self.points.items()
+            point_id: point
+            for point_id, point in self.points.items()
             if not (
-                chunk.widget_id == widget_id
-                and chunk.document_id == document_id
-                and chunk.index >= from_index
+                point[0].widget_id == widget_id
+                and point[0].document_id == document_id
+                and point[0].index >= from_index
             )
         }
 
@@ -79,7 +117,7 @@ class MemoryVectorStore:
         self._check_available()
         return sum(
             1
-            for chunk, _ in self.points.values()
+            for chunk, _, _ in self.points.values()
             if chunk.widget_id == widget_id
             and (document_id is None or chunk.document_id == document_id)
         )
@@ -89,6 +127,14 @@ class MemoryVectorStore:
 
     async def close(self) -> None:
         self.available = False
+
+
+def _dot(weights: dict[int, float], sparse: Sparse) -> float:
+    return math.fsum(
+        weights[index] * value
+        for index, value in zip(sparse.indices, sparse.values, strict=True)
+        if index in weights
+    )
 
 
 def _cosine(a: Vector, b: Vector) -> float:

@@ -24,6 +24,7 @@ from entrypoints.settings import ENV_NAMES, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"api", "worker", "postgres", "redis", "qdrant"}
+OBSERVABILITY = {"prometheus", "grafana"}
 APP_SERVICES = ("api", "worker")
 # Which compose service each URL setting must reach, recognised by its image.
 URL_SERVICES = {"DATABASE_URL": "postgres", "REDIS_URL": "redis", "QDRANT_URL": "qdrant/qdrant"}
@@ -122,7 +123,44 @@ def listening_port(service: Mapping[str, Any]) -> int:
 
 
 def test_compose_has_the_five_services(services: dict[str, Any]) -> None:
-    assert set(services) == SERVICES
+    assert {name for name, service in services.items() if not service.get("profiles")} == SERVICES
+
+
+def test_observability_services_are_optional_and_wired(services: dict[str, Any]) -> None:
+    optional = {name for name, service in services.items() if service.get("profiles")}
+    assert optional == OBSERVABILITY
+    for name in OBSERVABILITY:
+        assert services[name]["profiles"] == ["observability"]
+        assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+    scrape = yaml.safe_load((ROOT / "docs/ops/prometheus.yml").read_text())
+    [job] = scrape["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == ["api:8000"]
+    mounts = services["prometheus"]["volumes"] + services["grafana"]["volumes"]
+    for mount in mounts:
+        assert (ROOT / mount.split(":")[0]).exists(), f"{mount} mounts a missing path"
+
+
+def test_the_dashboard_only_queries_metrics_the_service_exports() -> None:
+    from adapters.telemetry import prometheus as ours
+
+    dashboard = json.loads((ROOT / "docs/ops/grafana/dashboards/chatconnect.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = {m for e in exprs for m in re.findall(r"chatconnect_[a-z_]+", e)}
+    exported = {
+        metric._name  # prometheus_client keeps the base name there
+        for metric in vars(ours).values()
+        if hasattr(metric, "_name") and hasattr(metric, "_type")
+    }
+    http = {
+        "chatconnect_http_requests",
+        "chatconnect_http_request_duration_seconds",
+        "chatconnect_http_requests_error",
+    }
+    suffixes = ("_total", "_bucket", "_sum", "_count")
+    for name in used:
+        base = next((name.removesuffix(s) for s in suffixes if name.endswith(s)), name)
+        assert base in exported | http, f"the dashboard queries {name}, which nothing exports"
 
 
 def test_compose_uses_the_specification_format(compose: dict[str, Any]) -> None:

@@ -6,14 +6,16 @@ from typing import Any
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, post
+from litestar.params import JSONBody
 from litestar.response import Stream
 
 from application.chat import AnswerQuestion, ChatTurn, Question
 from application.widgets import AuthorizeVisitor, GetWidget
+from domain.errors import RateLimitedError
 from domain.models import Answer
 from entrypoints.http.auth import calling_widget
 from entrypoints.http.schemas import ChatBody
-from entrypoints.http.sse import HEADERS, sse_frames
+from entrypoints.http.sse import HEADERS, error_frame, sse_frames
 
 # A message is at most a few thousand characters; nothing legitimate needs more.
 CHAT_BODY_LIMIT = 64 * 1024
@@ -33,6 +35,7 @@ async def _turn(
             message=data.message,
             conversation_id=data.conversation_id,
             visitor_id=data.visitor_id,
+            client_ip=request.client.host if request.client else None,
         )
     )
 
@@ -41,7 +44,7 @@ async def _turn(
 @inject
 async def chat(
     request: Request[Any, Any, Any],
-    data: ChatBody,
+    data: JSONBody[ChatBody],
     answer: FromDishka[AnswerQuestion],
     authorize: FromDishka[AuthorizeVisitor],
     get_widget: FromDishka[GetWidget],
@@ -67,13 +70,22 @@ async def chat(
 @inject
 async def chat_stream(
     request: Request[Any, Any, Any],
-    data: ChatBody,
+    data: JSONBody[ChatBody],
     answer: FromDishka[AnswerQuestion],
     authorize: FromDishka[AuthorizeVisitor],
     get_widget: FromDishka[GetWidget],
 ) -> Stream:
-    """Stream the answer token by token. Refusals (401/403/422/429) come before the stream."""
-    turn = await _turn(request, data, answer, authorize, get_widget)
+    """Stream the answer token by token. Refusals come before the stream: 401/403/422 as
+    JSON; a rate limit or spent allowance as 429 whose body is one SSE `error` event."""
+    try:
+        turn = await _turn(request, data, answer, authorize, get_widget)
+    except RateLimitedError as refused:
+        return Stream(
+            [error_frame(refused.code, refused.message)],
+            status_code=429,
+            media_type="text/event-stream",
+            headers={**HEADERS, "Retry-After": str(refused.retry_after)},
+        )
     return Stream(
         sse_frames(turn.events(), request.app.state.heartbeat_seconds),
         media_type="text/event-stream",

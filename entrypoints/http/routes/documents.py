@@ -11,6 +11,7 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException
+from litestar.params import FromPath, FromQuery
 
 from application.documents import DeleteDocument, GetDocument, ListDocuments
 from application.ingestion import NewDocument, SubmitDocument
@@ -110,17 +111,21 @@ async def process_document(
 
 @get("/api/widget/documents/{document_id:uuid}/status", guards=[owner_only], tags=["documents"])
 @inject
-async def document_status(document_id: UUID, get_document: FromDishka[GetDocument]) -> DocumentView:
+async def document_status(
+    document_id: FromPath[UUID], get_document: FromDishka[GetDocument]
+) -> DocumentView:
     return DocumentView.of(await get_document(document_id))
 
 
 @get("/api/widget/documents", guards=[owner_only], tags=["documents"])
 @inject
-async def list_documents(widget_id: UUID, list_all: FromDishka[ListDocuments]) -> DocumentList:
+async def list_documents(
+    widget_id: FromQuery[UUID], list_all: FromDishka[ListDocuments]
+) -> DocumentList:
     return DocumentList([DocumentView.of(d) for d in await list_all(widget_id)])
 
 
 @delete("/api/widget/documents/{document_id:uuid}", guards=[owner_only], tags=["documents"])
 @inject
-async def delete_document(document_id: UUID, remove: FromDishka[DeleteDocument]) -> None:
+async def delete_document(document_id: FromPath[UUID], remove: FromDishka[DeleteDocument]) -> None:
     await remove(document_id)

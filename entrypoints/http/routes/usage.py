@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import get
+from litestar.params import FromQuery
 
 from application.usage import SummarizeUsage
 from domain.models import UsageSummary
@@ -21,10 +22,10 @@ def _utc(moment: datetime | None) -> datetime | None:
 @get("/api/usage", guards=[owner_only], tags=["usage"])
 @inject
 async def usage(
-    tenant_id: str,
+    tenant_id: FromQuery[str],
     summarize: FromDishka[SummarizeUsage],
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
 ) -> UsageSummary:
     """Totals and a per-model breakdown; the period defaults to the last 30 days."""
     return await summarize(tenant_id, _utc(since), _utc(until))

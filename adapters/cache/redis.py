@@ -1,0 +1,90 @@
+"""The Cache port on Redis: pooled, with millisecond timeouts and a short back-off, so a
+dead or slow Redis costs a chat a few milliseconds once, then nothing until it returns."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import redis.asyncio as redis
+import structlog
+from redis.exceptions import RedisError
+
+from domain.errors import CacheUnavailableError
+
+log = structlog.get_logger()
+T = TypeVar("T")
+
+
+class RedisCache:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "chatconnect:",
+        timeout_seconds: float = 0.05,
+        backoff_seconds: float = 2.0,
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._timeout = timeout_seconds
+        self._backoff = backoff_seconds
+        self._down_until = 0.0
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout_seconds: float = 0.05) -> RedisCache:
+        # Blocking: a burst waits for a free connection instead of failing the cache.
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+            max_connections=64,
+            timeout=timeout_seconds,
+        )
+        return cls(redis.Redis(connection_pool=pool), timeout_seconds=timeout_seconds)
+
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        if time.monotonic() < self._down_until:
+            raise CacheUnavailableError("the cache is unavailable (backing off)")
+        try:
+            async with asyncio.timeout(self._timeout * 2):
+                return await operation()
+        except (RedisError, OSError, TimeoutError) as error:
+            self._down_until = time.monotonic() + self._backoff
+            log.warning("cache_unavailable", error=repr(error), backoff_s=self._backoff)
+            raise CacheUnavailableError("the cache is unavailable") from error
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._call(lambda: self._client.get(self._prefix + key))
+        return bytes(value) if value is not None else None
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        milliseconds = max(1, int(ttl_seconds * 1000))
+        await self._call(lambda: self._client.set(self._prefix + key, value, px=milliseconds))
+
+    async def delete(self, key: str) -> None:
+        await self._call(lambda: self._client.delete(self._prefix + key))
+
+    async def incr(self, key: str, ttl_seconds: float) -> int:
+        name = self._prefix + key
+        milliseconds = max(1, int(ttl_seconds * 1000))
+
+        async def increment() -> int:
+            # One MULTI/EXEC: the count and the window's expiry (set once, NX) together.
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.pexpire(name, milliseconds, nx=True)
+                count, _ = await pipe.execute()
+            return int(count)
+
+        return await self._call(increment)
+
+    async def ping(self) -> None:
+        # Readiness asks even while backing off: it must see the cache come back.
+        self._down_until = 0.0
+        await self._call(self._client.ping)
+
+    async def close(self) -> None:
+        await self._client.aclose(close_connection_pool=True)

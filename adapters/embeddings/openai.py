@@ -1,0 +1,87 @@
+"""OpenAI embeddings (or any server speaking its API), batched, with bounded retries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import openai
+
+from adapters.llm.errors import ProviderError, from_sdk
+from adapters.llm.resilience import Resilience, retrying_for
+from domain.errors import EmbedderUnavailableError
+
+PROVIDER = "openai"
+DEFAULT_MODEL = "text-embedding-3-small"
+# Known sizes spare a request at start; any other model is asked once.
+DIMENSIONS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+# The API takes up to 2,048 inputs per request; smaller batches keep each one quick.
+BATCH_SIZE = 256
+
+
+class OpenAIEmbedder:
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        model: str = DEFAULT_MODEL,
+        *,
+        dimension: int | None = None,
+        resilience: Resilience | None = None,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self._client = client
+        self._name = model
+        self._dimension = dimension or DIMENSIONS.get(model)
+        self._resilience = resilience or Resilience()
+        self._batch_size = batch_size
+
+    async def ready(self) -> OpenAIEmbedder:
+        """Learns the dimension of a model we do not know by embedding one text."""
+        if self._dimension is None:
+            [vector] = await self._batch(["dimension"])
+            self._dimension = len(vector)
+        return self
+
+    @property
+    def model(self) -> str:
+        # Prefixed, so its collection never meets another provider's model of the same name.
+        return f"{PROVIDER}:{self._name}"
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            raise RuntimeError("call ready() first: the model's dimension is not known yet")
+        return self._dimension
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            vectors += await self._batch(texts[start : start + self._batch_size])
+        if any(len(v) != self.dimension for v in vectors):
+            raise EmbedderUnavailableError(f"{self.model} returned vectors of another size")
+        return vectors
+
+    async def _batch(self, texts: Sequence[str]) -> list[list[float]]:
+        # The API refuses empty strings; a space embeds as "nothing" just as well.
+        inputs = [text if text.strip() else " " for text in texts]
+        try:
+            async for trial in retrying_for(self._resilience, f"{PROVIDER} embeddings"):
+                with trial:
+                    try:
+                        response = await self._client.embeddings.create(
+                            model=self._name, input=inputs, encoding_format="float"
+                        )
+                    except Exception as error:
+                        raise from_sdk(error, PROVIDER, openai) from error
+        except ProviderError as error:
+            raise EmbedderUnavailableError(f"{self.model}: {error.message}") from error
+        ordered = sorted(response.data, key=lambda item: item.index)
+        return [list(item.embedding) for item in ordered]
+
+    async def close(self) -> None:
+        await self._client.close()

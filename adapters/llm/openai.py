@@ -1,0 +1,63 @@
+"""OpenAI chat completions, streamed, for OpenAI and any server that speaks its API
+(Ollama, vLLM, llama.cpp server, LM Studio) through a base URL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import openai
+from openai import AsyncOpenAI
+
+from adapters.llm.errors import ProviderError, from_sdk
+from adapters.llm.resilience import ResilientChatModel
+from adapters.llm.tokens import TiktokenCounter
+from domain.models import Usage
+from domain.prompts import Prompt, prompt_tokens
+
+PROVIDER = "openai"
+
+
+class OpenAIChatModel(ResilientChatModel):
+    provider = PROVIDER
+    _client: AsyncOpenAI
+
+    def __init__(self, client: AsyncOpenAI, model: str, **options: Any) -> None:
+        super().__init__(client, model, **options)
+        self._counter = TiktokenCounter(model)
+
+    def count_tokens(self, text: str) -> int:
+        return self._counter.count_tokens(text)
+
+    async def _attempt(self, prompt: Prompt) -> AsyncIterator[str | Usage]:
+        parts: list[str] = []
+        usage: Usage | None = None
+        finished = False
+        try:
+            stream = await self._client.chat.completions.create(
+                model=self._model,
+                messages=[
+                    {"role": "system", "content": prompt.system_text()},
+                    *prompt.chat_messages(),  # type: ignore[list-item]
+                ],
+                max_tokens=self._max_output_tokens,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            async with stream:  # closes the response also when our reader stops early
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    for choice in chunk.choices:
+                        finished = finished or choice.finish_reason is not None
+                        if choice.delta is not None and choice.delta.content:
+                            parts.append(choice.delta.content)
+                            yield choice.delta.content
+        except Exception as error:
+            raise from_sdk(error, PROVIDER, openai) from error
+        if not finished:
+            raise ProviderError(f"{PROVIDER} ended the stream mid-answer", retryable=True)
+        # Servers that ignore include_usage get counted with the model's tokenizer.
+        yield usage or Usage(
+            prompt_tokens(prompt, self.count_tokens), self.count_tokens("".join(parts))
+        )

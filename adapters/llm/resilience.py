@@ -1,0 +1,170 @@
+"""Retries, timeouts and the circuit breaker around one provider's answer stream.
+
+The SDKs' own retries are off: this is the only place a request is repeated, and only
+before the first token, since after it the visitor has already seen part of the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import structlog
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
+
+from adapters.llm.breaker import CircuitBreaker
+from adapters.llm.errors import AnswerInterruptedError, ProviderError
+from domain.models import Usage
+from domain.prompts import Prompt
+
+log = structlog.get_logger()
+
+Item = str | Usage
+Attempt = Callable[[], AsyncIterator[Item]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resilience:
+    attempts: int = 3
+    # Full jitter: the n-th retry waits a random time up to backoff * 2**(n-1), capped.
+    backoff_seconds: float = 0.5
+    max_backoff_seconds: float = 8.0
+    # All attempts at one model, waits included; a longer Retry-After means fail over.
+    retry_budget_seconds: float = 15.0
+    first_token_seconds: float = 20.0
+    total_seconds: float = 120.0
+
+
+def _retryable(error: BaseException) -> bool:
+    return isinstance(error, ProviderError) and error.retryable
+
+
+class _Wait:
+    """Jittered exponential backoff, or the provider's Retry-After when it gave one."""
+
+    def __init__(self, policy: Resilience) -> None:
+        self._jitter = wait_random_exponential(
+            multiplier=policy.backoff_seconds, max=policy.max_backoff_seconds
+        )
+
+    def __call__(self, state: RetryCallState) -> float:
+        jitter = float(self._jitter(state))
+        error = state.outcome.exception() if state.outcome else None
+        hinted = getattr(error, "retry_after", None)
+        return max(float(hinted), jitter) if hinted is not None else jitter
+
+
+def retrying_for(policy: Resilience, provider: str) -> AsyncRetrying:
+    """Attempts at one request: retryable errors only, bounded in count and in time."""
+    return AsyncRetrying(
+        stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.retry_budget_seconds),
+        wait=_Wait(policy),
+        retry=retry_if_exception(_retryable),
+        before_sleep=lambda state: log.info(
+            "llm_retry",
+            provider=provider,
+            attempt=state.attempt_number,
+            error=str(state.outcome.exception()) if state.outcome else None,
+            wait_seconds=round(state.upcoming_sleep, 3),
+        ),
+        reraise=True,
+    )
+
+
+async def _next(items: AsyncIterator[Item], deadline: float, waiting_for: str) -> Item:
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await anext(items)
+    except TimeoutError:
+        raise ProviderError(f"no {waiting_for} in time", retryable=True) from None
+
+
+def _settle(breaker: CircuitBreaker, error: BaseException) -> None:
+    """Tells the breaker how a call failed: a provider fault, or no verdict at all."""
+    if isinstance(error, ProviderError) and not error.counts_against_provider:
+        breaker.released()
+    elif isinstance(error, Exception):
+        breaker.failed()
+    else:
+        breaker.released()  # cancelled: the visitor left
+
+
+async def _start(
+    attempt: Attempt, policy: Resilience, breaker: CircuitBreaker, deadline: float
+) -> tuple[AsyncIterator[Item], Item]:
+    """A stream and its first item, retrying what can be retried before it arrives."""
+    loop = asyncio.get_running_loop()
+    retrying = retrying_for(policy, breaker.name)
+    async for trial in retrying:
+        with trial:
+            breaker.before_call()
+            items = attempt()
+            first_deadline = min(deadline, loop.time() + policy.first_token_seconds)
+            try:
+                first = await _next(items, first_deadline, "first token")
+            except BaseException as error:
+                await items.aclose()
+                if isinstance(error, StopAsyncIteration):
+                    error = ProviderError("the stream ended before any answer", retryable=True)
+                _settle(breaker, error)
+                raise error from None
+            breaker.succeeded()
+            return items, first
+    raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+async def guarded_stream(
+    attempt: Attempt, policy: Resilience, breaker: CircuitBreaker
+) -> AsyncIterator[Item]:
+    """The attempt's items, under the retry policy, the breaker and the deadlines."""
+    deadline = asyncio.get_running_loop().time() + policy.total_seconds
+    items, item = await _start(attempt, policy, breaker, deadline)
+    try:
+        while True:
+            yield item
+            item = await _next(items, deadline, "end of the answer")
+    except StopAsyncIteration:
+        return
+    except ProviderError as error:
+        _settle(breaker, error)
+        raise AnswerInterruptedError(
+            f"{breaker.name} stopped before the answer was complete: {error.message}"
+        ) from error
+    finally:
+        await items.aclose()
+
+
+class ResilientChatModel:
+    """A provider's chat model: one attempt is the subclass's, the rest is shared."""
+
+    provider = ""
+
+    def __init__(
+        self,
+        client: object,
+        model: str,
+        *,
+        resilience: Resilience,
+        breaker: CircuitBreaker,
+        max_output_tokens: int = 1024,
+    ) -> None:
+        self.name = f"{self.provider}:{model}"
+        self._client = client
+        self._model = model
+        self._resilience = resilience
+        self._breaker = breaker
+        self._max_output_tokens = max_output_tokens
+
+    def stream(self, prompt: Prompt) -> AsyncIterator[Item]:
+        return guarded_stream(lambda: self._attempt(prompt), self._resilience, self._breaker)
+
+    def _attempt(self, prompt: Prompt) -> AsyncIterator[Item]:
+        raise NotImplementedError

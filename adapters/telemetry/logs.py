@@ -1,0 +1,47 @@
+"""One operator log line per chat: what it cost and how fast it was, never what was said."""
+
+from __future__ import annotations
+
+import structlog
+
+from application.ports import ChatRecord
+from domain.models import Stage
+
+log = structlog.get_logger("chatconnect.telemetry")
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+class LogTelemetry:
+    def chat_completed(self, record: ChatRecord) -> None:
+        log.info(
+            "chat_completed",
+            widget_id=str(record.widget_id),
+            plan=record.plan.value,
+            model=record.model,
+            finish_reason=record.finish_reason,
+            input_tokens=record.usage.input_tokens,
+            output_tokens=record.usage.output_tokens,
+            cost_usd=record.usage.cost_usd,
+            first_token_ms=_ms(record.first_token_seconds),
+            total_ms=_ms(record.total_seconds),
+            sources=record.sources,
+            cached=record.cached,
+        )
+
+    def stage_completed(self, stage: Stage, seconds: float) -> None:
+        log.debug("ingestion_stage", stage=stage.value, ms=_ms(seconds))
+
+    def job_finished(self, outcome: str) -> None:
+        log.info("ingestion_job_finished", outcome=outcome)
+
+    def cache_accessed(self, cache: str, hit: bool) -> None:
+        return None  # too frequent for a log line; the metrics count it
+
+    def cache_degraded(self, operation: str) -> None:
+        log.warning("cache_degraded", operation=operation)
+
+    def rate_limited(self, scope: str) -> None:
+        log.info("rate_limited", scope=scope)

@@ -1,0 +1,62 @@
+"""What every vector store adapter shares: names, payloads and the checks on calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+from uuid import UUID
+
+import msgspec
+
+from application.ports import SearchQuery, Vector
+from domain.models import Chunk
+
+# Named vectors of every point: the embedding model's and the BM25 encoder's.
+DENSE = "dense"
+SPARSE = "bm25"
+# Payload keys the stores filter on, both keyword-indexed; widget_id is the tenant key.
+WIDGET = "widget_id"
+DOCUMENT = "document_id"
+INDEX = "index"
+# Keeps each write bounded: a request body on a server, a GIL hold in the embedded engine.
+UPSERT_BATCH = 256
+
+
+class Sparse(NamedTuple):
+    """A sparse vector in library-neutral form: hashed token ids and their weights."""
+
+    indices: tuple[int, ...]
+    values: tuple[float, ...]
+
+
+def check_upsert(chunks: Sequence[Chunk], vectors: Sequence[Vector], dimension: int) -> None:
+    if len(chunks) != len(vectors):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    for vector in vectors:
+        check_vector(vector, dimension)
+
+
+def check_search(query: SearchQuery, limit: int, dimension: int) -> None:
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    check_vector(query.vector, dimension)
+
+
+def check_vector(vector: Vector, dimension: int) -> None:
+    if len(vector) != dimension:
+        raise ValueError(f"expected a {dimension}-dimensional vector, got {len(vector)}")
+
+
+def payload(chunk: Chunk) -> dict[str, Any]:
+    fields: dict[str, Any] = msgspec.to_builtins(chunk)
+    del fields["id"]  # it is the point id
+    return fields
+
+
+def chunk_of(point_id: object, fields: Any) -> Chunk:
+    return msgspec.convert({**fields, "id": point_id}, Chunk)
+
+
+def as_uuid(point_id: object) -> UUID:
+    """Point ids come back as UUID from one library and as str from another."""
+    return point_id if isinstance(point_id, UUID) else UUID(str(point_id))

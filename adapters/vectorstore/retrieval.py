@@ -1,0 +1,297 @@
+"""How a question becomes ranked chunks, written once for every vector store.
+
+A plan is a generator: it yields the store operations it needs (`Nearest`, `Fetch`) and is
+sent their results, so the embedded store can run a whole plan in its engine thread and the
+server store can await each step, while ranking, fusion and tie-breaking stay one code path
+and a chunk ranks the same in every store.
+
+Hybrid retrieval (docs/benchmarks.md has the measurements behind each choice):
+1. the widget's nearest chunks by the dense vector and by BM25, each `depth` deep;
+2. fusion by a convex combination, `w · cosine + (1 − w) · bm25 / best bm25`: scores keep
+   their size, where reciprocal rank fusion throws it away, and BM25 is scaled by the best
+   candidate's score, the only bound it has;
+3. pseudo-relevance feedback: the best fused chunks move the dense question towards
+   themselves (Rocchio) and lend the BM25 question their strongest terms, then the best
+   candidates of step 1 are scored again with both and fused again. It only
+   re-ranks candidates, so it costs two small id-restricted searches, not two scans; and it is
+   skipped in a widget too small to fill a candidate list.
+Every order breaks ties by chunk id, and a candidate list cut inside a tie group is widened
+until the group is whole, so the same question always gets the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, NamedTuple, TypeAlias, TypeVar
+from uuid import UUID
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from adapters.vectorstore.common import DENSE, SPARSE, Sparse, chunk_of
+from adapters.vectorstore.sparse import encode_question
+from application.ports import RetrievalMode, SearchQuery
+from domain.models import ScoredChunk
+
+T = TypeVar("T")
+
+
+class Tuning(msgspec.Struct, frozen=True, kw_only=True):
+    # Weight of the dense cosine in the fused score; BM25 gets the rest.
+    dense_weight: float = 0.7
+    # Candidates taken from each of the dense and the BM25 search (at least `limit`).
+    depth: int = 50
+    # Pseudo-relevance feedback: Rocchio over the best few chunks for the dense question,
+    # their strongest terms (at most `feedback_terms`, the strongest weighing
+    # `feedback_term_weight` against 1 for an asked term) for the BM25 question.
+    feedback: bool = True
+    feedback_dense_chunks: int = 5
+    feedback_dense_weight: float = 1.0
+    feedback_sparse_chunks: int = 5
+    feedback_terms: int = 20
+    feedback_term_weight: float = 0.3
+    # Candidates the feedback scores again (at least `limit`); the results come from them.
+    feedback_rerank: int = 30
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise ValueError(f"dense_weight must be within 0..1, got {self.dense_weight}")
+        if self.depth < 1:
+            raise ValueError(f"depth must be at least 1, got {self.depth}")
+
+
+class Hit(NamedTuple):
+    id: UUID
+    score: float
+
+
+class Nearest(NamedTuple):
+    """One widget's points nearest to `vector` by the named vector `using`, best first.
+
+    With `among`, only those points; a sparse search returns only points sharing a term.
+    """
+
+    using: str
+    vector: list[float] | Sparse
+    limit: int
+    among: frozenset[UUID] | None = None
+
+
+class Fetch(NamedTuple):
+    """The stored points with these ids: payload, or both vectors (`Stored`)."""
+
+    ids: tuple[UUID, ...]
+    vectors: bool = False
+
+
+class Stored(NamedTuple):
+    payload: Mapping[str, Any] | None = None
+    dense: Sequence[float] | None = None
+    sparse: Sparse | None = None
+
+
+# A step is a batch of searches, answered in order (one engine call where the engine
+# batches), or a fetch.
+Step: TypeAlias = tuple[Nearest, ...] | Fetch
+Plan: TypeAlias = Generator[Step, Any, T]
+
+
+def plan(query: SearchQuery, limit: int, tuning: Tuning) -> Plan[list[ScoredChunk]]:
+    vector = list(query.vector)
+    if query.mode is RetrievalMode.DENSE:
+        return _dense(vector, limit)
+    if query.mode is RetrievalMode.SPARSE:
+        return _sparse(vector, encode_question(query.text), limit)
+    return _hybrid(vector, encode_question(query.text), limit, tuning)
+
+
+def run(steps: Plan[T], execute: Callable[[Step], Any]) -> T:
+    result: Any = None
+    try:
+        while True:
+            result = execute(steps.send(result))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+async def run_async(steps: Plan[T], execute: Callable[[Step], Awaitable[Any]]) -> T:
+    result: Any = None
+    try:
+        while True:
+            result = await execute(steps.send(result))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def _dense(vector: list[float], limit: int) -> Plan[list[ScoredChunk]]:
+    [found] = yield from _deepest([(DENSE, vector)], limit)
+    hits = _ranked(found)[:limit]
+    return (yield from _scored(hits, {hit.id: hit.score for hit in hits}))
+
+
+def _sparse(vector: list[float], question: Sparse, limit: int) -> Plan[list[ScoredChunk]]:
+    if not question.indices:  # only stop words: BM25 has nothing to match
+        return []
+    [found] = yield from _deepest([(SPARSE, question)], limit)
+    hits = _ranked(found)[:limit]
+    return (yield from _scored(hits, (yield from _cosines(vector, hits, {}))))
+
+
+def _hybrid(
+    vector: list[float], question: Sparse, limit: int, tuning: Tuning
+) -> Plan[list[ScoredChunk]]:
+    searches: list[tuple[str, list[float] | Sparse]] = [(DENSE, vector)]
+    if question.indices:
+        searches.append((SPARSE, question))
+    found = yield from _deepest(searches, max(limit, tuning.depth))
+    cosines = {hit.id: hit.score for hit in found[0]}
+    bm25 = {hit.id: hit.score for hit in found[1]} if len(found) > 1 else {}
+    candidates = list(cosines.keys() | bm25.keys())  # fuse() orders them
+    fused = fuse(candidates, cosines, bm25, tuning.dense_weight)
+    # Feedback takes the best few chunks for relevant; among fewer candidates than a full
+    # list (a widget with few chunks) they are most of them, and it would only add noise.
+    if tuning.feedback and len(candidates) >= tuning.depth:
+        fused = yield from _feedback(vector, question, fused, cosines, limit, tuning)
+    hits = fused[:limit]
+    return (yield from _scored(hits, (yield from _cosines(vector, hits, cosines))))
+
+
+def _feedback(
+    vector: list[float],
+    question: Sparse,
+    fused: list[Hit],
+    cosines: dict[UUID, float],
+    limit: int,
+    tuning: Tuning,
+) -> Plan[list[Hit]]:
+    """Re-ranks the best candidates; learns their cosines with the question on the way."""
+    dense_ids = [hit.id for hit in fused[: tuning.feedback_dense_chunks]]
+    sparse_ids = [hit.id for hit in fused[: tuning.feedback_sparse_chunks]]
+    stored: dict[UUID, Stored] = yield Fetch(tuple(dict.fromkeys(dense_ids + sparse_ids)), True)
+    dense = [v for v in (stored[i].dense for i in dense_ids if i in stored) if v is not None]
+    sparse = [v for v in (stored[i].sparse for i in sparse_ids if i in stored) if v is not None]
+    # Only the best candidates are scored again: what the first fusion put lower seldom
+    # climbs into the results, and id-restricted searches cost by the id.
+    ranked = [hit.id for hit in fused[: max(limit, tuning.feedback_rerank)]]
+    among = frozenset(ranked)
+    searches = [
+        Nearest(DENSE, rocchio(vector, dense, tuning.feedback_dense_weight), len(among), among)
+    ]
+    expanded = expand(question, sparse, tuning.feedback_terms, tuning.feedback_term_weight)
+    if expanded.indices:
+        searches.append(Nearest(SPARSE, expanded, len(among), among))
+    unknown = among - cosines.keys()
+    if unknown:
+        searches.append(Nearest(DENSE, vector, len(unknown), frozenset(unknown)))
+    found: list[list[Hit]] = yield tuple(searches)
+    moved = {hit.id: hit.score for hit in found[0]}
+    bm25 = {hit.id: hit.score for hit in found[1]} if expanded.indices else {}
+    if unknown:
+        cosines.update((hit.id, hit.score) for hit in found[-1])
+    return fuse(ranked, moved, bm25, tuning.dense_weight)
+
+
+def fuse(
+    candidates: Sequence[UUID],
+    cosines: Mapping[UUID, float],
+    bm25: Mapping[UUID, float],
+    dense_weight: float,
+) -> list[Hit]:
+    """Convex combination; a candidate missing from one list scores 0 there."""
+    best = max(bm25.values(), default=0.0)
+    scale = (1.0 - dense_weight) / best if best > 0.0 else 0.0
+    return _ranked(
+        Hit(i, dense_weight * cosines.get(i, 0.0) + scale * bm25.get(i, 0.0)) for i in candidates
+    )
+
+
+def rocchio(
+    vector: Sequence[float], feedback: Sequence[Sequence[float]], weight: float
+) -> list[float]:
+    """The question moved towards the mean of the feedback vectors, as unit vectors (a
+    cosine store may keep vectors normalised or not: the result is the same either way)."""
+    if not feedback or weight == 0.0:
+        return list(vector)
+    units = _units(np.array([vector, *feedback], dtype=np.float64))
+    moved: list[float] = _units(units[:1] + weight * units[1:].mean(axis=0))[0].tolist()
+    return moved
+
+
+def _units(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.divide(rows, norms, out=rows.copy(), where=norms > 0.0)
+
+
+def expand(question: Sparse, feedback: Sequence[Sparse], terms: int, weight: float) -> Sparse:
+    """The question's terms, plus the feedback chunks' strongest other terms.
+
+    A term's strength is its BM25 term-frequency weight summed over the feedback chunks;
+    the strongest gets `weight`, the others proportionally less, against 1 for asked terms.
+    """
+    if not feedback or terms < 1 or weight == 0.0:
+        return question
+    asked = set(question.indices)
+    strength: dict[int, float] = {}
+    for vector in feedback:
+        for index, value in zip(vector.indices, vector.values, strict=True):
+            if index not in asked:
+                strength[index] = strength.get(index, 0.0) + value
+    # Strongest first, ties to the smaller id: two stable sorts with C-level keys.
+    chosen = sorted(sorted(strength.items()), key=itemgetter(1), reverse=True)[:terms]
+    if not chosen:
+        return question
+    top = chosen[0][1]
+    return Sparse(
+        question.indices + tuple(index for index, _ in chosen),
+        question.values + tuple(weight * value / top for _, value in chosen),
+    )
+
+
+def _ranked(hits: Any) -> list[Hit]:
+    # By the id's integer: the same order as the UUID's, without its Python-level __lt__.
+    return sorted(hits, key=lambda hit: (-hit.score, hit.id.int))
+
+
+def _deepest(
+    searches: Sequence[tuple[str, list[float] | Sparse]], depth: int
+) -> Plan[list[list[Hit]]]:
+    """The best `depth` hits of each search, and every hit tied with the last of them.
+
+    Engines cut a tie group at the limit arbitrarily: ask for one more, and while it ties
+    with the last kept, widen until the group is whole.
+    """
+    found: list[list[Hit]] = list(
+        (yield tuple(Nearest(using, vector, depth + 1) for using, vector in searches))
+    )
+    for n, (using, vector) in enumerate(searches):
+        fetch = depth + 1
+        while len(found[n]) == fetch and found[n][-1].score == found[n][depth - 1].score:
+            fetch *= 2
+            [found[n]] = yield (Nearest(using, vector, fetch),)
+        if len(found[n]) > depth:
+            cut = found[n][depth - 1].score
+            found[n] = [hit for hit in found[n] if hit.score >= cut]
+    return found
+
+
+def _cosines(
+    vector: list[float], hits: Sequence[Hit], known: Mapping[UUID, float]
+) -> Plan[dict[UUID, float]]:
+    """The question's dense cosine with each hit, searching only for those not yet known."""
+    cosines = {hit.id: known[hit.id] for hit in hits if hit.id in known}
+    missing = frozenset(hit.id for hit in hits) - cosines.keys()
+    if missing:
+        [found] = yield (Nearest(DENSE, vector, len(missing), missing),)
+        cosines.update((hit.id, hit.score) for hit in found)
+    return cosines
+
+
+def _scored(hits: Sequence[Hit], cosines: Mapping[UUID, float]) -> Plan[list[ScoredChunk]]:
+    stored: dict[UUID, Stored] = yield Fetch(tuple(hit.id for hit in hits))
+    return [
+        ScoredChunk(chunk_of(hit.id, point.payload), hit.score, cosines.get(hit.id))
+        for hit in hits
+        if (point := stored.get(hit.id)) is not None and point.payload is not None
+    ]

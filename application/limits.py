@@ -1,0 +1,116 @@
+"""Rate limits per visitor and per widget, and the tenant's monthly message allowance."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import msgspec
+
+from application.best_effort import best_effort
+from application.ports import Cache, Clock, Telemetry, UsageRepository
+from domain.errors import DependencyUnavailableError, QuotaExceededError, RateLimitedError
+from domain.models import Plan, Widget
+
+WINDOW_SECONDS = 60
+# The monthly count is read from usage at most this often per tenant; a burst inside that
+# window can overshoot the allowance by what it sends, which a monthly quota tolerates.
+QUOTA_REFRESH_SECONDS = 30.0
+
+
+class PlanLimits(msgspec.Struct, frozen=True, kw_only=True):
+    visitor_per_minute: int
+    widget_per_minute: int
+    messages_per_month: int
+
+
+class LimitPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    by_plan: Mapping[Plan, PlanLimits]
+    # With the cache down: admit everyone (open) or refuse with 503 (closed).
+    fail_open: bool = True
+
+
+def _month_start(now: datetime) -> datetime:
+    return datetime(now.year, now.month, 1, tzinfo=UTC)
+
+
+def _next_month(now: datetime) -> datetime:
+    return datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
+
+
+class ChatLimits:
+    def __init__(
+        self,
+        cache: Cache,
+        usage: UsageRepository,
+        clock: Clock,
+        telemetry: Telemetry,
+        policy: LimitPolicy,
+    ) -> None:
+        self._cache = cache
+        self._usage = usage
+        self._clock = clock
+        self._telemetry = telemetry
+        self._policy = policy
+
+    def _limits(self, widget: Widget) -> PlanLimits:
+        plan = self._policy.by_plan[widget.plan]
+        return PlanLimits(
+            visitor_per_minute=widget.visitor_limit_per_minute or plan.visitor_per_minute,
+            widget_per_minute=widget.widget_limit_per_minute or plan.widget_per_minute,
+            messages_per_month=plan.messages_per_month,
+        )
+
+    async def admit(self, widget: Widget, visitor: str) -> None:
+        """Counts this message; raises when a limit or the allowance is spent."""
+        limits = self._limits(widget)
+        now = self._clock.now()
+        try:
+            await self._within_rate(widget, visitor, limits, now)
+        except DependencyUnavailableError:
+            self._telemetry.cache_degraded("rate_limit")
+            if not self._policy.fail_open:
+                raise
+        await self._within_quota(widget, limits, now)
+
+    async def _within_rate(
+        self, widget: Widget, visitor: str, limits: PlanLimits, now: datetime
+    ) -> None:
+        window = int(now.timestamp()) // WINDOW_SECONDS
+        retry_after = WINDOW_SECONDS - int(now.timestamp()) % WINDOW_SECONDS
+        # Hashed: visitor ids and IP addresses never sit in the cache in the clear.
+        who = hashlib.blake2b(visitor.encode(), digest_size=12).hexdigest()
+        counts = (
+            ("visitor", f"rl:v:{widget.id}:{who}:{window}", limits.visitor_per_minute),
+            ("widget", f"rl:w:{widget.id}:{window}", limits.widget_per_minute),
+        )
+        for scope, key, limit in counts:
+            if await self._cache.incr(key, WINDOW_SECONDS) > limit:
+                self._telemetry.rate_limited(scope)
+                raise RateLimitedError(
+                    widget.limit_message, retry_after=retry_after, details={"scope": scope}
+                )
+
+    async def _within_quota(self, widget: Widget, limits: PlanLimits, now: datetime) -> None:
+        month = f"{now:%Y%m}"
+        key = f"quota:{widget.tenant_id}:{month}"
+        cached = await best_effort(self._cache.get(key), None, self._telemetry, "quota")
+        if cached is None:
+            # Counted from usage, the source of truth: a lost cache costs a query, not money.
+            summary = await self._usage.summarize(widget.tenant_id, _month_start(now), now)
+            used = summary.messages
+            encoded = str(used).encode()
+            await best_effort(
+                self._cache.set(key, encoded, QUOTA_REFRESH_SECONDS), None, self._telemetry, "quota"
+            )
+        else:
+            used = int(cached)
+        if used >= limits.messages_per_month:
+            self._telemetry.rate_limited("quota")
+            raise QuotaExceededError(
+                f"This site's monthly allowance of {limits.messages_per_month} messages is "
+                "spent; it renews at the start of next month.",
+                retry_after=int((_next_month(now) - now).total_seconds()),
+                details={"scope": "quota"},
+            )

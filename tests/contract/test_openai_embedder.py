@@ -1,0 +1,99 @@
+"""The OpenAI embedder through the real SDK against the local stand-in: batched, sized by
+its model, and failing as the core expects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import openai
+import pytest
+
+from adapters.embeddings.openai import OpenAIEmbedder
+from adapters.llm.resilience import Resilience
+from domain.errors import EmbedderUnavailableError
+from entrypoints.container import collection_name
+from tests.support.llm_stubs import Reply, StubServer, embedding_of, running_stub
+
+FAST = Resilience(attempts=2, backoff_seconds=0.01)
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[StubServer]:
+    with running_stub(embedding_dimension=1536) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(stub: StubServer) -> AsyncIterator[openai.AsyncOpenAI]:
+    stub.reset()
+    client = openai.AsyncOpenAI(api_key="sk-test", base_url=stub.url + "/v1", max_retries=0)
+    yield client
+    await client.close()
+
+
+async def test_texts_are_embedded_in_batches_in_order(
+    client: openai.AsyncOpenAI, stub: StubServer
+) -> None:
+    embedder = await OpenAIEmbedder(client, batch_size=2, resilience=FAST).ready()
+    texts = ["kettle", "toaster", "", "refund", "warranty"]
+
+    vectors = await embedder.embed(texts)
+
+    assert [len(v) for v in vectors] == [1536] * 5
+    assert vectors[0] == pytest.approx(embedding_of("kettle", 1536))
+    assert vectors[4] == pytest.approx(embedding_of("warranty", 1536))
+    assert [len(s.body["input"]) for s in stub.requests] == [2, 2, 1]
+    assert stub.requests[0].body["model"] == "text-embedding-3-small"
+    assert all(text != "" for s in stub.requests for text in s.body["input"])  # API refuses ""
+
+
+async def test_a_known_model_needs_no_request_to_know_its_dimension(
+    client: openai.AsyncOpenAI, stub: StubServer
+) -> None:
+    embedder = await OpenAIEmbedder(client, "text-embedding-3-large").ready()
+    assert embedder.dimension == 3072
+    assert stub.requests == []
+
+
+async def test_an_unknown_model_is_asked_its_dimension_once(
+    client: openai.AsyncOpenAI, stub: StubServer
+) -> None:
+    embedder = await OpenAIEmbedder(client, "nomic-embed-text").ready()
+    assert embedder.dimension == 1536
+    assert len(stub.requests) == 1
+
+
+def test_each_embedding_model_gets_its_own_collection() -> None:
+    names = {
+        collection_name(f"openai:{m}") for m in ("text-embedding-3-small", "text-embedding-3-large")
+    }
+    assert len(names | {collection_name("all-MiniLM-L6-v2")}) == 3
+
+
+async def test_a_transient_failure_is_retried(client: openai.AsyncOpenAI, stub: StubServer) -> None:
+    embedder = await OpenAIEmbedder(client, resilience=FAST).ready()
+    stub.script(Reply(status=503))
+
+    [vector] = await embedder.embed(["kettle"])
+
+    assert len(vector) == 1536
+    assert len(stub.requests) == 2
+
+
+async def test_a_lasting_failure_is_an_embedder_error(
+    client: openai.AsyncOpenAI, stub: StubServer
+) -> None:
+    embedder = await OpenAIEmbedder(client, resilience=FAST).ready()
+    stub.reset(default=Reply(status=500))
+
+    with pytest.raises(EmbedderUnavailableError, match="HTTP 500"):
+        await embedder.embed(["kettle"])
+    assert len(stub.requests) == FAST.attempts
+
+
+async def test_vectors_of_the_wrong_size_are_refused(
+    client: openai.AsyncOpenAI, stub: StubServer
+) -> None:
+    embedder = await OpenAIEmbedder(client, dimension=384, resilience=FAST).ready()
+    with pytest.raises(EmbedderUnavailableError, match="another size"):
+        await embedder.embed(["kettle"])

@@ -1,0 +1,29 @@
+"""A cache that is down: every call fails as an unreachable Redis would."""
+
+from __future__ import annotations
+
+from domain.errors import CacheUnavailableError
+
+
+class DownCache:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _fail(self) -> CacheUnavailableError:
+        self.calls += 1
+        return CacheUnavailableError("the cache is unavailable")
+
+    async def get(self, key: str) -> bytes | None:
+        raise self._fail()
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        raise self._fail()
+
+    async def delete(self, key: str) -> None:
+        raise self._fail()
+
+    async def incr(self, key: str, ttl_seconds: float) -> int:
+        raise self._fail()
+
+    async def ping(self) -> None:
+        raise self._fail()

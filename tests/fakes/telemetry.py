@@ -1,0 +1,34 @@
+"""Telemetry that remembers what it was told, for assertions."""
+
+from __future__ import annotations
+
+from application.ports import ChatRecord
+from domain.models import Stage
+
+
+class RecordingTelemetry:
+    def __init__(self) -> None:
+        self.chats: list[ChatRecord] = []
+        self.stages: list[tuple[Stage, float]] = []
+        self.jobs: list[str] = []
+        self.cache: list[tuple[str, bool]] = []
+        self.degraded: list[str] = []
+        self.limited: list[str] = []
+
+    def chat_completed(self, record: ChatRecord) -> None:
+        self.chats.append(record)
+
+    def stage_completed(self, stage: Stage, seconds: float) -> None:
+        self.stages.append((stage, seconds))
+
+    def job_finished(self, outcome: str) -> None:
+        self.jobs.append(outcome)
+
+    def cache_accessed(self, cache: str, hit: bool) -> None:
+        self.cache.append((cache, hit))
+
+    def cache_degraded(self, operation: str) -> None:
+        self.degraded.append(operation)
+
+    def rate_limited(self, scope: str) -> None:
+        self.limited.append(scope)
