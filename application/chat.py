@@ -19,7 +19,6 @@ from application.ports import (
     ChatRecord,
     Clock,
     ConversationRepository,
-    Embedder,
     IdGenerator,
     SearchQuery,
     Telemetry,
@@ -28,6 +27,7 @@ from application.ports import (
     UsageRepository,
     VectorStore,
 )
+from application.query_embeddings import QueryEmbeddings
 from domain.errors import (
     ConversationNotFoundError,
     DependencyUnavailableError,
@@ -319,7 +319,7 @@ class AnswerQuestion:
         conversations: ConversationRepository,
         usage: UsageRepository,
         transactions: Transactions,
-        embedder: Embedder,
+        questions: QueryEmbeddings,
         vectors: VectorStore,
         models: ChatModelRouter,
         clock: Clock,
@@ -337,7 +337,7 @@ class AnswerQuestion:
         self._conversations = conversations
         self._usage = usage
         self._transactions = transactions
-        self._embedder = embedder
+        self._questions = questions
         self._vectors = vectors
         self._models = models
         self._clock = clock
@@ -405,7 +405,7 @@ class AnswerQuestion:
         return models
 
     async def retrieve(self, widget: Widget, message: str) -> list[ScoredChunk]:
-        [vector] = await self._embedder.embed([message])
+        vector = await self._questions.embed(message)
         hits = await self._vectors.search(
             widget.id, SearchQuery(text=message, vector=vector), widget.top_k
         )

@@ -58,6 +58,7 @@ from application.ports import (
     VectorStore,
     WidgetRepository,
 )
+from application.query_embeddings import QueryEmbeddings
 from application.usage import SummarizeUsage
 from application.widgets import (
     AuthorizeVisitor,
@@ -294,7 +295,7 @@ class CoreProvider(Provider):
 
 class UseCaseProvider(Provider):
     scope = Scope.APP
-    services = provide_all(ChatLimits, AnswerCache, RecentHistory, WidgetLookup)
+    services = provide_all(ChatLimits, AnswerCache, RecentHistory, WidgetLookup, QueryEmbeddings)
     use_cases = provide_all(
         AnswerQuestion,
         SubmitDocument,

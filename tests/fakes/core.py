@@ -19,6 +19,7 @@ from application.history import RecentHistory
 from application.ingestion import IngestionPolicy, ProcessDocument, SubmitDocument
 from application.limits import ChatLimits, LimitPolicy, PlanLimits
 from application.ports import ChatModel
+from application.query_embeddings import QueryEmbeddings
 from application.usage import SummarizeUsage
 from application.widgets import (
     AuthorizeVisitor,
@@ -170,7 +171,7 @@ class FakeApp:
             conversations=self.conversations,
             usage=self.usage,
             transactions=tx,
-            embedder=self.embedder,
+            questions=QueryEmbeddings(self.embedder, self.cache, self.telemetry),
             vectors=self.vectors,
             models=PlanModelRouter(self.models),
             clock=self.clock,
