@@ -38,6 +38,7 @@ from domain.models import (
     Answer,
     Conversation,
     Message,
+    Plan,
     Role,
     ScoredChunk,
     Source,
@@ -254,7 +255,7 @@ class ChatTurn:
             yield TokenDelta(widget.no_answer_message)
             return
         prompt = self._prompt(hits)
-        async for delta in owner.generate(models, prompt, draft):
+        async for delta in owner.generate(widget.plan, models, prompt, draft):
             timing.first_token()
             yield TokenDelta(delta)
         draft.finish_reason = "stop"
@@ -418,7 +419,7 @@ class AnswerQuestion:
         return hits
 
     async def generate(
-        self, models: Sequence[ChatModel], prompt: Prompt, draft: _Draft
+        self, plan: Plan, models: Sequence[ChatModel], prompt: Prompt, draft: _Draft
     ) -> AsyncIterator[str]:
         """Falls over to the next model only while nothing has reached the visitor."""
         failures: list[str] = []
@@ -442,7 +443,9 @@ class AnswerQuestion:
                 return
             except DependencyUnavailableError as error:
                 if draft.parts:
+                    self._telemetry.model_failed(plan, model.name, "interrupted")
                     raise
+                self._telemetry.model_failed(plan, model.name, "failover")
                 draft.pending = None  # a refused or failed request is not billed
                 failures.append(f"{model.name}: {error.message}")
         raise ModelUnavailableError("no chat model could answer", details={"failures": failures})

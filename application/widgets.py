@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from uuid import UUID
 
 import msgspec
@@ -44,6 +45,7 @@ class WidgetSpec(msgspec.Struct, frozen=True, kw_only=True):
     limit_message: str = DEFAULT_LIMIT_MESSAGE
     visitor_limit_per_minute: int | None = None
     widget_limit_per_minute: int | None = None
+    models: tuple[str, ...] = ()
 
 
 class WidgetChanges(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,6 +60,7 @@ class WidgetChanges(msgspec.Struct, frozen=True, kw_only=True):
     limit_message: str | msgspec.UnsetType = msgspec.UNSET
     visitor_limit_per_minute: int | msgspec.UnsetType | None = msgspec.UNSET
     widget_limit_per_minute: int | msgspec.UnsetType | None = msgspec.UNSET
+    models: tuple[str, ...] | msgspec.UnsetType = msgspec.UNSET
 
 
 def _validate(widget: Widget) -> Widget:
@@ -73,6 +76,12 @@ def _validate(widget: Widget) -> Widget:
         limit = getattr(widget, field)
         if limit is not None and limit < 1:
             raise InvalidInputError(f"{field} must be at least 1", details={"field": field})
+    for spec in widget.models:
+        if not MODEL_SPEC.match(spec):
+            raise InvalidInputError(
+                f"model {spec!r} must be 'extractive' or 'provider:model'",
+                details={"field": "models"},
+            )
     origins = tuple(o.rstrip("/") for o in widget.allowed_origins)
     for origin in origins:
         if origin != "*" and not origin.startswith(("http://", "https://")):
@@ -157,6 +166,7 @@ class DeleteWidget:
         await self._widgets.delete(widget_id)
 
 
+MODEL_SPEC = re.compile(r"^(extractive|[a-z][a-z0-9_-]*:\S+)$")
 # Every chat reads its widget; a change reaches other API instances within this time.
 WIDGET_TTL_SECONDS = 30.0
 

@@ -54,6 +54,8 @@ class Widget(msgspec.Struct, frozen=True, kw_only=True):
     # None: the plan's limit applies.
     visitor_limit_per_minute: int | None = None
     widget_limit_per_minute: int | None = None
+    # Overrides the plan's model chain ("provider:model", in fallback order) when set.
+    models: tuple[str, ...] = ()
     created_at: datetime
     updated_at: datetime
 

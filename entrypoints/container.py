@@ -253,9 +253,17 @@ class CoreProvider(Provider):
         catalog = ModelCatalog(provider_config(settings))
         chains = settings.llm_chains
 
+        def resolve(spec: str) -> ChatModel | None:
+            try:
+                usable = catalog.missing(spec) is None
+            except ValueError:  # a provider this build does not know
+                return None
+            return catalog.model(spec) if usable else None
+
         def build() -> PlanModelRouter:
             return PlanModelRouter(
-                {plan: _chat_models(catalog, chains[plan.value], plan.value) for plan in Plan}
+                {plan: _chat_models(catalog, chains[plan.value], plan.value) for plan in Plan},
+                resolve,
             )
 
         # In a thread: an OpenAI model loads its tokenizer's ranks (~0.3 s) when built.

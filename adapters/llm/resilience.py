@@ -22,6 +22,7 @@ from tenacity import (
 
 from adapters.llm.breaker import CircuitBreaker
 from adapters.llm.errors import AnswerInterruptedError, ProviderError
+from adapters.telemetry.prometheus import BREAKER_OPEN, PROVIDER_ERRORS, PROVIDER_RETRIES
 from domain.models import Usage
 from domain.prompts import Prompt
 
@@ -68,14 +69,19 @@ def retrying_for(policy: Resilience, provider: str) -> AsyncRetrying:
         stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.retry_budget_seconds),
         wait=_Wait(policy),
         retry=retry_if_exception(_retryable),
-        before_sleep=lambda state: log.info(
-            "llm_retry",
-            provider=provider,
-            attempt=state.attempt_number,
-            error=str(state.outcome.exception()) if state.outcome else None,
-            wait_seconds=round(state.upcoming_sleep, 3),
-        ),
+        before_sleep=lambda state: _retried(provider, state),
         reraise=True,
+    )
+
+
+def _retried(provider: str, state: RetryCallState) -> None:
+    PROVIDER_RETRIES.labels(provider).inc()
+    log.info(
+        "llm_retry",
+        provider=provider,
+        attempt=state.attempt_number,
+        error=str(state.outcome.exception()) if state.outcome else None,
+        wait_seconds=round(state.upcoming_sleep, 3),
     )
 
 
@@ -92,9 +98,16 @@ def _settle(breaker: CircuitBreaker, error: BaseException) -> None:
     if isinstance(error, ProviderError) and not error.counts_against_provider:
         breaker.released()
     elif isinstance(error, Exception):
+        retryable = isinstance(error, ProviderError) and error.retryable
+        PROVIDER_ERRORS.labels(breaker.name, str(retryable).lower()).inc()
         breaker.failed()
     else:
         breaker.released()  # cancelled: the visitor left
+    _show(breaker)
+
+
+def _show(breaker: CircuitBreaker) -> None:
+    BREAKER_OPEN.labels(breaker.name).set(0 if breaker.state == "closed" else 1)
 
 
 async def _start(
@@ -117,6 +130,7 @@ async def _start(
                 _settle(breaker, error)
                 raise error from None
             breaker.succeeded()
+            _show(breaker)
             return items, first
     raise AssertionError("unreachable: tenacity re-raises the last error")
 

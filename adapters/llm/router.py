@@ -1,16 +1,44 @@
-"""Which models answer for which plan, in fallback order."""
+"""Which models answer for a widget, in fallback order: its own chain, else its plan's."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+
+import structlog
 
 from application.ports import ChatModel
 from domain.models import Plan, Widget
 
+log = structlog.get_logger()
+
+# A model spec, as a widget names it, to the model; None when it cannot be used here.
+Resolve = Callable[[str], ChatModel | None]
+
 
 class PlanModelRouter:
-    def __init__(self, by_plan: Mapping[Plan, Sequence[ChatModel]]) -> None:
+    def __init__(
+        self, by_plan: Mapping[Plan, Sequence[ChatModel]], resolve: Resolve | None = None
+    ) -> None:
         self._by_plan = {plan: tuple(models) for plan, models in by_plan.items()}
+        self._resolve = resolve
+        self._chains: dict[tuple[str, ...], tuple[ChatModel, ...]] = {}
 
     def models_for(self, widget: Widget) -> Sequence[ChatModel]:
-        return self._by_plan.get(widget.plan, ())
+        plan_chain = self._by_plan.get(widget.plan, ())
+        if not widget.models or self._resolve is None:
+            return plan_chain
+        if widget.models not in self._chains:
+            self._chains[widget.models] = self._chain(widget.models)
+        # A widget whose own models are all unusable here still answers, with its plan's.
+        return self._chains[widget.models] or plan_chain
+
+    def _chain(self, specs: tuple[str, ...]) -> tuple[ChatModel, ...]:
+        assert self._resolve is not None
+        chain = []
+        for spec in specs:
+            model = self._resolve(spec)
+            if model is None:
+                log.warning("widget_model_skipped", model=spec)
+            else:
+                chain.append(model)
+        return tuple(chain)

@@ -23,6 +23,7 @@ _COLUMNS = (
     "limit_message",
     "visitor_limit_per_minute",
     "widget_limit_per_minute",
+    "models",
     "created_at",
     "updated_at",
 )
@@ -44,6 +45,7 @@ def _widget(row: asyncpg.Record) -> Widget:
             **fields,
             "plan": Plan(fields["plan"]),
             "allowed_origins": tuple(fields["allowed_origins"]),
+            "models": tuple(fields["models"]),
         }
     )
 

@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 import structlog
 
 from application.ports import ChatRecord, Telemetry
-from domain.models import Stage
+from domain.models import Plan, Stage
 
 log = structlog.get_logger()
 
@@ -31,6 +31,9 @@ class FanOutTelemetry:
 
     def job_finished(self, outcome: str) -> None:
         self._each(lambda sink: sink.job_finished(outcome))
+
+    def model_failed(self, plan: Plan, model: str, outcome: str) -> None:
+        self._each(lambda sink: sink.model_failed(plan, model, outcome))
 
     def cache_accessed(self, cache: str, hit: bool) -> None:
         self._each(lambda sink: sink.cache_accessed(cache, hit))

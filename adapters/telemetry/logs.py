@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 
 from application.ports import ChatRecord
-from domain.models import Stage
+from domain.models import Plan, Stage
 
 log = structlog.get_logger("chatconnect.telemetry")
 
@@ -36,6 +36,9 @@ class LogTelemetry:
 
     def job_finished(self, outcome: str) -> None:
         log.info("ingestion_job_finished", outcome=outcome)
+
+    def model_failed(self, plan: Plan, model: str, outcome: str) -> None:
+        log.warning("model_failed", plan=plan.value, model=model, outcome=outcome)
 
     def cache_accessed(self, cache: str, hit: bool) -> None:
         return None  # too frequent for a log line; the metrics count it

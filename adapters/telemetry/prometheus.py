@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 from application.ports import ChatRecord, QueueStats
-from domain.models import Stage
+from domain.models import Plan, Stage
 
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _MODEL = ("plan", "provider", "model")
@@ -54,6 +54,21 @@ DEGRADED = Counter(
     "chatconnect_cache_degraded", "Operations that went on without the cache", ["operation"]
 )
 LIMITED = Counter("chatconnect_rate_limited", "Requests refused by a limit", ["scope"])
+PROVIDER_ERRORS = Counter(
+    "chatconnect_provider_errors", "Failed provider calls", ["provider", "retryable"]
+)
+PROVIDER_RETRIES = Counter("chatconnect_provider_retries", "Provider calls retried", ["provider"])
+BREAKER_OPEN = Gauge(
+    "chatconnect_provider_breaker_open",
+    "1 while a provider's circuit breaker is open or probing, else 0",
+    ["provider"],
+    multiprocess_mode="livemax",
+)
+MODEL_FAILURES = Counter(
+    "chatconnect_model_failures",
+    "Models that could not answer: failed over before the first token, or interrupted",
+    [*_MODEL, "outcome"],
+)
 JOB_STATES = ("queued", "running", "done", "failed")
 
 
@@ -81,6 +96,9 @@ class PrometheusTelemetry:
 
     def job_finished(self, outcome: str) -> None:
         JOBS.labels(outcome).inc()
+
+    def model_failed(self, plan: Plan, model: str, outcome: str) -> None:
+        MODEL_FAILURES.labels(plan.value, *provider_and_model(model), outcome).inc()
 
     def cache_accessed(self, cache: str, hit: bool) -> None:
         CACHE.labels(cache, "hit" if hit else "miss").inc()

@@ -106,6 +106,10 @@ async def test_a_widget_update_persists_every_setting(repos: Repositories) -> No
         system_prompt="Answer briefly.",
         no_answer_message="No idea.",
         top_k=12,
+        limit_message="Easy there.",
+        visitor_limit_per_minute=7,
+        widget_limit_per_minute=70,
+        models=("anthropic:claude-haiku-4-5", "extractive"),
         updated_at=EPOCH + timedelta(hours=1),
     )
 

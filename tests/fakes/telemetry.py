@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.ports import ChatRecord
-from domain.models import Stage
+from domain.models import Plan, Stage
 
 
 class RecordingTelemetry:
@@ -14,6 +14,7 @@ class RecordingTelemetry:
         self.cache: list[tuple[str, bool]] = []
         self.degraded: list[str] = []
         self.limited: list[str] = []
+        self.model_failures: list[tuple[str, str]] = []
 
     def chat_completed(self, record: ChatRecord) -> None:
         self.chats.append(record)
@@ -23,6 +24,9 @@ class RecordingTelemetry:
 
     def job_finished(self, outcome: str) -> None:
         self.jobs.append(outcome)
+
+    def model_failed(self, plan: Plan, model: str, outcome: str) -> None:
+        self.model_failures.append((model, outcome))
 
     def cache_accessed(self, cache: str, hit: bool) -> None:
         self.cache.append((cache, hit))

@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from prometheus_client import REGISTRY
 
 from adapters.llm.catalog import ModelCatalog
 from adapters.llm.errors import AnswerInterruptedError, ProviderError
@@ -44,6 +45,21 @@ FAST = Resilience(
 )
 # Bounds every wait of a test; nothing here should come near it.
 TEST_TIMEOUT_S = 10.0
+
+
+def _counted(what: str, provider: str) -> float:
+    """The provider's retries or errors so far, as /metrics reports them."""
+    total = 0.0
+    for family in REGISTRY.collect():
+        for sample in family.samples:
+            named = sample.name == f"chatconnect_provider_{what}_total"
+            if named and sample.labels.get("provider") == provider:
+                total += sample.value
+    return total
+
+
+def _breaker_open(provider: str) -> float | None:
+    return REGISTRY.get_sample_value("chatconnect_provider_breaker_open", {"provider": provider})
 
 
 @pytest.fixture(scope="module")
@@ -104,11 +120,15 @@ async def test_a_retry_after_longer_than_the_budget_fails_over_at_once(
 
 async def test_a_500_is_retried(model: ChatModel, stub: StubServer) -> None:
     stub.script(Reply(status=500), Reply(status=503))
+    provider = model.name.split(":")[0]
+    retries, errors = _counted("retries", provider), _counted("errors", provider)
 
     items = await collect(model)
 
     assert "".join(i for i in items if isinstance(i, str)).startswith("The kettle")
     assert stub.outcomes() == ["error", "error", "completed"]
+    assert _counted("retries", provider) - retries == 2
+    assert _counted("errors", provider) - errors == 2
 
 
 async def test_anthropic_overload_529_is_retried(catalog: ModelCatalog, stub: StubServer) -> None:
@@ -220,12 +240,14 @@ async def test_the_circuit_opens_after_repeated_failures_and_probes_later(
         await collect(model)
     assert "skipped" in skipped.value.message
     assert len(stub.requests) == 2  # the open circuit sent nothing
+    assert _breaker_open("anthropic") == 1
 
     await asyncio.sleep(0.35)
     stub.reset()  # the provider has recovered
     assert (await collect(model))[-1] == Usage(42, 7)
     assert len(stub.requests) == 1
     assert (await collect(model))[-1] == Usage(42, 7)  # closed again
+    assert _breaker_open("anthropic") == 0
     await catalog.close()
 
 

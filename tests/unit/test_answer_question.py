@@ -137,6 +137,7 @@ async def test_fails_over_to_the_next_model_before_the_first_token() -> None:
     assert answer.answer == "Hello world [1]"
     assert answer.model == "openai:gpt-4o"
     assert app.usage.events[0].model == "openai:gpt-4o"
+    assert app.telemetry.model_failures == [("anthropic:claude-sonnet-4-5", "failover")]
 
 
 async def test_when_every_model_fails_the_error_names_them_and_the_turn_is_saved() -> None:
@@ -166,6 +167,7 @@ async def test_a_failure_after_the_first_token_keeps_the_partial_answer() -> Non
     reply = app.conversations.messages[-1]
     assert (reply.content, reply.finish_reason) == ("Part one ", "error")
     assert backup.prompts == []  # the visitor already saw tokens: no silent switch
+    assert app.telemetry.model_failures == [("openai:gpt-4o-mini", "interrupted")]
 
 
 async def test_a_visitor_who_leaves_mid_stream_still_gets_the_partial_answer_saved() -> None:

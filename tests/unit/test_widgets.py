@@ -71,3 +71,22 @@ async def test_a_visitor_is_recognised_by_key_and_origin(app: FakeApp) -> None:
 async def test_a_wildcard_allows_any_origin(app: FakeApp) -> None:
     widget = await make_widget(app, allowed_origins=("*",))
     assert await app.authorize(widget.public_key, "https://anywhere.example") == widget
+
+
+async def test_a_widget_may_name_its_own_models_in_fallback_order() -> None:
+    from adapters.llm.router import PlanModelRouter
+    from tests.fakes.core import ScriptedModel
+
+    plan_model, own = ScriptedModel("extractive"), ScriptedModel("anthropic:claude-haiku-4-5")
+    known = {own.name: own}
+    router = PlanModelRouter({Plan.FREE: [plan_model]}, known.get)
+    app = FakeApp()
+    plain = await make_widget(app)
+    custom = await make_widget(app, models=("openai:gpt-unknown", own.name))
+    unusable = await make_widget(app, models=("openai:gpt-unknown",))
+
+    assert router.models_for(plain) == (plan_model,)
+    assert router.models_for(custom) == (own,)  # the unusable one is skipped
+    assert router.models_for(unusable) == (plan_model,)
+    with pytest.raises(InvalidInputError):
+        await make_widget(app, models=("gpt-4o",))
