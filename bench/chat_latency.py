@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -229,17 +230,33 @@ def check_answers(port: int, key: str, questions: Sequence[str], results: Result
     )
 
 
+_SERIAL = itertools.count()
+
+
+def unique_bodies(questions: Sequence[str], count: int = 20_000) -> list[bytes]:
+    """Chat bodies whose texts were never sent before in this run (each call draws new
+    serial numbers): the same text again would be answered from the answer cache, which
+    is its own benchmark (bench/cache_hit.py)."""
+    return [
+        json.dumps({"message": f"{questions[n % len(questions)]} (#{next(_SERIAL)})"}).encode()
+        for n in range(count)
+    ]
+
+
 @dataclass(frozen=True)
 class Endpoint:
     port: int
     path: str
     headers: Mapping[str, str]
     bodies: Sequence[bytes]
+    # When set, each load run takes new bodies from it instead of reusing `bodies`.
+    fresh: Callable[[], Sequence[bytes]] | None = None
 
 
 def drive(endpoint: Endpoint, clients: int, seconds: int) -> Stats:
     """Closed-loop load for a fixed time; wrk if installed, else the Python client."""
-    port, path, headers, bodies = endpoint.port, endpoint.path, endpoint.headers, endpoint.bodies
+    port, path, headers = endpoint.port, endpoint.path, endpoint.headers
+    bodies = endpoint.fresh() if endpoint.fresh else endpoint.bodies
     if load.wrk_path():
         stats = load.run_wrk(port, path, headers, bodies, clients, seconds)
     else:
@@ -330,6 +347,10 @@ def run(sizes: Sizes, work: Path) -> Results:
     token = secrets.token_urlsafe(24)
     questions = corpus.questions(sizes.documents, sizes.questions)
     bodies = [json.dumps({"message": q}).encode() for q in questions]
+
+    def fresh() -> list[bytes]:
+        return unique_bodies(questions)
+
     questions_file = work / "questions.json"
     questions_file.write_text(json.dumps(questions))
     env = {
@@ -364,8 +385,9 @@ def run(sizes: Sizes, work: Path) -> Results:
             key = widget["public_key"]
             headers = {"Content-Type": "application/json", "X-Widget-Key": key}
             check_answers(service.port, key, questions, results)
-            results.chat = measure_both(Endpoint(service.port, CHAT, headers, bodies), sizes)
-            measure_stream(service.port, key, bodies, results)
+            chat = Endpoint(service.port, CHAT, headers, bodies, fresh)
+            results.chat = measure_both(chat, sizes)
+            measure_stream(service.port, key, fresh(), results)
     finally:
         stop_embedded_postgres(data_dir)
 
@@ -375,7 +397,7 @@ def run(sizes: Sizes, work: Path) -> Results:
     try:
         with running(stub, "/health/ready"):
             check_answers(stub.port, key, questions, Results(sizes=sizes, tool=""))
-            chat = Endpoint(stub.port, CHAT, headers, bodies)
+            chat = Endpoint(stub.port, CHAT, headers, bodies, fresh)
             drive(chat, 1, sizes.warm_seconds)
             timings = f"http://127.0.0.1:{stub.port}/bench/timings"
             httpx.get(timings).raise_for_status()  # drops the warm-up's samples
@@ -480,7 +502,9 @@ def render(r: Results, seconds: float) -> str:
         "",
         f"Corpus: {r.sizes.documents} generated product manuals, {r.chunks} chunks, ingested "
         f"in {r.ingest_seconds:.0f} s ({r.chunks / r.ingest_seconds:.0f} chunks/s) by the "
-        f"in-process worker. {r.sizes.questions} distinct questions asked in turn: "
+        f"in-process worker. {r.sizes.questions} distinct questions asked in turn, each "
+        "with a serial number appended so that no text repeats and no cache answers it (the "
+        "answer cache is measured by bench/cache_hit.py): "
         f"{r.answered} were answered from sources, {r.on_topic} with the asked product's "
         f"manual as the first source. Load: {r.tool}, closed loop over keep-alive "
         f"connections, after every question was asked once and {r.sizes.warm_seconds} s of "

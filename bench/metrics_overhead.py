@@ -46,7 +46,12 @@ def prepare(work: Path, env: dict[str, str], token: str) -> str:
 
 
 def one_round(
-    work: Path, env: dict[str, str], key: str, bodies: list[bytes], metrics: bool, seconds: int
+    work: Path,
+    env: dict[str, str],
+    key: str,
+    questions: list[str],
+    metrics: bool,
+    seconds: int,
 ) -> load.Stats:
     granian = [
         str(bench.BIN / "granian"),
@@ -63,7 +68,9 @@ def one_round(
     headers = {"Content-Type": "application/json", "X-Widget-Key": key}
     try:
         with bench.running(stub, "/health/ready"):
-            endpoint = bench.Endpoint(stub.port, bench.CHAT, headers, bodies)
+            endpoint = bench.Endpoint(
+                stub.port, bench.CHAT, headers, (), lambda: bench.unique_bodies(questions)
+            )
             bench.drive(endpoint, 1, 2)
             return bench.measure(endpoint, 1, seconds)
     finally:
@@ -86,13 +93,12 @@ def main() -> None:
         **bench.UNLIMITED,
         "BENCH_QUESTIONS": str(questions_file),
     }
-    bodies = [json.dumps({"message": q}).encode() for q in questions]
     try:
         key = prepare(work, env, token)
         runs: dict[bool, list[load.Stats]] = {True: [], False: []}
         for n in range(ROUNDS):
             for metrics in (True, False) if n % 2 == 0 else (False, True):
-                stats = one_round(work, env, key, bodies, metrics, seconds)
+                stats = one_round(work, env, key, questions, metrics, seconds)
                 runs[metrics].append(stats)
                 print(
                     f"  round {n + 1} metrics {'on ' if metrics else 'off'}: "
