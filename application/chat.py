@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
-from application.answer_cache import AnswerCache, CachedAnswer
+from application.answer_cache import AnswerCache
+from application.chat_events import ChatEvent, ChatFinished, ChatStarted, SourcesFound, TokenDelta
 from application.history import RecentHistory
 from application.limits import ChatLimits
 from application.ports import (
@@ -22,12 +22,20 @@ from application.ports import (
     IdGenerator,
     SearchQuery,
     Telemetry,
-    TokenCounter,
     Transactions,
     UsageRepository,
     VectorStore,
 )
 from application.query_embeddings import QueryEmbeddings
+from application.turn_state import (
+    Draft,
+    Timing,
+    cached_of,
+    counter_for,
+    estimated_usage,
+    pieces_of,
+    sources_of,
+)
 from domain.errors import (
     ConversationNotFoundError,
     DependencyUnavailableError,
@@ -47,10 +55,7 @@ from domain.models import (
     Widget,
 )
 from domain.pricing import DEFAULT_PRICES, Price, cost_of
-from domain.prompts import Prompt, PromptBudget, PromptSource, Turn, fit_prompt, prompt_tokens
-from domain.tokens import TokenCount, estimate_tokens
-
-SNIPPET_CHARS = 300
+from domain.prompts import Prompt, PromptBudget, PromptSource, Turn, fit_prompt
 
 
 class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,109 +80,6 @@ class Question(msgspec.Struct, frozen=True, kw_only=True):
     def visitor(self) -> str:
         """Who the per-visitor limit counts: the widget's visitor id, else the address."""
         return self.visitor_id or self.client_ip or "anonymous"
-
-
-class ChatStarted(msgspec.Struct, frozen=True):
-    conversation_id: UUID
-    message_id: UUID
-    model: str
-
-
-class SourcesFound(msgspec.Struct, frozen=True):
-    sources: tuple[Source, ...]
-
-
-class TokenDelta(msgspec.Struct, frozen=True):
-    text: str
-
-
-class ChatFinished(msgspec.Struct, frozen=True):
-    usage: Usage
-    finish_reason: str
-    model: str
-    cached: bool = False
-
-
-ChatEvent = ChatStarted | SourcesFound | TokenDelta | ChatFinished
-
-
-def _sources(hits: Sequence[ScoredChunk]) -> tuple[Source, ...]:
-    return tuple(
-        Source(
-            index=n,
-            document_id=hit.chunk.document_id,
-            title=hit.chunk.title,
-            section=hit.chunk.section,
-            snippet=hit.chunk.text[:SNIPPET_CHARS],
-            score=round(hit.score, 4),
-            page=hit.chunk.page,
-        )
-        for n, hit in enumerate(hits, start=1)
-    )
-
-
-class _Draft:
-    """What has been produced so far; persisted whatever way the turn ends."""
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self.parts: list[str] = []
-        self.sources: tuple[Source, ...] = ()
-        self.usage = Usage()
-        self.finish_reason = "cancelled"
-        self.cached = False
-        # The model asked and what it was sent, until it reports its own usage.
-        self.pending: tuple[ChatModel, Prompt] | None = None
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-def _counter(model: ChatModel) -> TokenCount:
-    return model.count_tokens if isinstance(model, TokenCounter) else estimate_tokens
-
-
-def _estimated_usage(
-    model: ChatModel, sent: Prompt, output: str, prices: Mapping[str, Price]
-) -> Usage:
-    """A stream cut short never reports usage; the provider still bills what it did."""
-    count = _counter(model)
-    return cost_of(model.name, prompt_tokens(sent, count), count(output), prices)
-
-
-def _pieces(text: str) -> list[str]:
-    """A cached answer streams word by word, like a fresh one."""
-    words = text.split(" ")
-    return [word + " " for word in words[:-1]] + words[-1:]
-
-
-def _cached(draft: _Draft) -> CachedAnswer:
-    return CachedAnswer(
-        answer=draft.text,
-        sources=draft.sources,
-        model=draft.model,
-        finish_reason=draft.finish_reason,
-    )
-
-
-class _Timing:
-    """Seconds since the turn began, at retrieval and at the first token."""
-
-    def __init__(self) -> None:
-        self.began = time.perf_counter()
-        self.retrieval: float | None = None
-        self.first: float | None = None
-
-    def retrieved(self) -> None:
-        self.retrieval = time.perf_counter() - self.began
-
-    def first_token(self) -> None:
-        if self.first is None:
-            self.first = time.perf_counter() - self.began
-
-    def total(self) -> float:
-        return time.perf_counter() - self.began
 
 
 class ChatTurn:
@@ -208,8 +110,8 @@ class ChatTurn:
     async def events(self) -> AsyncIterator[ChatEvent]:
         owner, widget = self._owner, self._question.widget
         models = owner.models_for(widget)
-        draft = _Draft(models[0].name)
-        timing = _Timing()
+        draft = Draft(models[0].name)
+        timing = Timing()
         # Only a conversation's first question: later ones may lean on what came before.
         cacheable = self._is_new
         try:
@@ -220,7 +122,7 @@ class ChatTurn:
             if cached is not None:
                 draft.cached, draft.model, draft.sources = True, cached.model, cached.sources
                 yield SourcesFound(draft.sources)
-                for piece in _pieces(cached.answer):
+                for piece in pieces_of(cached.answer):
                     draft.parts.append(piece)
                     timing.first_token()
                     yield TokenDelta(piece)
@@ -229,7 +131,7 @@ class ChatTurn:
                 async for event in self._answer(models, draft, timing):
                     yield event
                 if cacheable:
-                    await owner.answers.remember(widget, self._question.message, _cached(draft))
+                    await owner.answers.remember(widget, self._question.message, cached_of(draft))
             yield ChatFinished(draft.usage, draft.finish_reason, draft.model, draft.cached)
         except Exception:
             draft.finish_reason = "error"
@@ -241,12 +143,12 @@ class ChatTurn:
             owner.report(widget, draft, timing)
 
     async def _answer(
-        self, models: Sequence[ChatModel], draft: _Draft, timing: _Timing
+        self, models: Sequence[ChatModel], draft: Draft, timing: Timing
     ) -> AsyncIterator[ChatEvent]:
         owner, widget = self._owner, self._question.widget
         hits = await owner.retrieve(widget, self._question.message)
         timing.retrieved()
-        draft.sources = _sources(hits)
+        draft.sources = sources_of(hits)
         yield SourcesFound(draft.sources)
         if not hits:
             draft.parts.append(widget.no_answer_message)
@@ -383,7 +285,7 @@ class AnswerQuestion:
     def history_messages(self) -> int:
         return self._policy.history_messages
 
-    def report(self, widget: Widget, draft: _Draft, timing: _Timing) -> None:
+    def report(self, widget: Widget, draft: Draft, timing: Timing) -> None:
         self._telemetry.chat_completed(
             ChatRecord(
                 widget_id=widget.id,
@@ -419,13 +321,13 @@ class AnswerQuestion:
         return hits
 
     async def generate(
-        self, plan: Plan, models: Sequence[ChatModel], prompt: Prompt, draft: _Draft
+        self, plan: Plan, models: Sequence[ChatModel], prompt: Prompt, draft: Draft
     ) -> AsyncIterator[str]:
         """Falls over to the next model only while nothing has reached the visitor."""
         failures: list[str] = []
         for model in models:
             draft.model = model.name
-            sent = fit_prompt(prompt, self._policy.budget, _counter(model))
+            sent = fit_prompt(prompt, self._policy.budget, counter_for(model))
             draft.pending = (model, sent)
             try:
                 async for item in model.stream(sent):
@@ -450,10 +352,10 @@ class AnswerQuestion:
                 failures.append(f"{model.name}: {error.message}")
         raise ModelUnavailableError("no chat model could answer", details={"failures": failures})
 
-    async def persist(self, turn: ChatTurn, draft: _Draft) -> None:
+    async def persist(self, turn: ChatTurn, draft: Draft) -> None:
         if draft.pending is not None:
             model, sent = draft.pending
-            draft.usage = _estimated_usage(model, sent, draft.text, self._policy.prices)
+            draft.usage = estimated_usage(model, sent, draft.text, self._policy.prices)
             draft.pending = None
         now = self._clock.now()
         question, conversation = turn.question, turn.conversation

@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator
 import msgspec
 import structlog
 
-from application.chat import ChatEvent, ChatFinished, ChatStarted, SourcesFound, TokenDelta
+from application.chat_events import (
+    ChatEvent,
+    ChatFinished,
+    ChatStarted,
+    SourcesFound,
+    TokenDelta,
+)
 from domain.errors import ChatConnectError
 
 log = structlog.get_logger()

@@ -1,0 +1,94 @@
+"""The pieces of one chat turn's state: its draft answer, its timing, its sources."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+from application.answer_cache import CachedAnswer
+from application.ports import ChatModel, TokenCounter
+from domain.models import ScoredChunk, Source, Usage
+from domain.pricing import Price, cost_of
+from domain.prompts import Prompt, prompt_tokens
+from domain.tokens import TokenCount, estimate_tokens
+
+SNIPPET_CHARS = 300
+
+
+def sources_of(hits: Sequence[ScoredChunk]) -> tuple[Source, ...]:
+    return tuple(
+        Source(
+            index=n,
+            document_id=hit.chunk.document_id,
+            title=hit.chunk.title,
+            section=hit.chunk.section,
+            snippet=hit.chunk.text[:SNIPPET_CHARS],
+            score=round(hit.score, 4),
+            page=hit.chunk.page,
+        )
+        for n, hit in enumerate(hits, start=1)
+    )
+
+
+class Draft:
+    """What has been produced so far; persisted whatever way the turn ends."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.parts: list[str] = []
+        self.sources: tuple[Source, ...] = ()
+        self.usage = Usage()
+        self.finish_reason = "cancelled"
+        self.cached = False
+        # The model asked and what it was sent, until it reports its own usage.
+        self.pending: tuple[ChatModel, Prompt] | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def counter_for(model: ChatModel) -> TokenCount:
+    return model.count_tokens if isinstance(model, TokenCounter) else estimate_tokens
+
+
+def estimated_usage(
+    model: ChatModel, sent: Prompt, output: str, prices: Mapping[str, Price]
+) -> Usage:
+    """A stream cut short never reports usage; the provider still bills what it did."""
+    count = counter_for(model)
+    return cost_of(model.name, prompt_tokens(sent, count), count(output), prices)
+
+
+def pieces_of(text: str) -> list[str]:
+    """A cached answer streams word by word, like a fresh one."""
+    words = text.split(" ")
+    return [word + " " for word in words[:-1]] + words[-1:]
+
+
+def cached_of(draft: Draft) -> CachedAnswer:
+    return CachedAnswer(
+        answer=draft.text,
+        sources=draft.sources,
+        model=draft.model,
+        finish_reason=draft.finish_reason,
+    )
+
+
+class Timing:
+    """Seconds since the turn began, at retrieval and at the first token."""
+
+    def __init__(self) -> None:
+        self.began = time.perf_counter()
+        self.retrieval: float | None = None
+        self.first: float | None = None
+
+    def retrieved(self) -> None:
+        self.retrieval = time.perf_counter() - self.began
+
+    def first_token(self) -> None:
+        if self.first is None:
+            self.first = time.perf_counter() - self.began
+
+    def total(self) -> float:
+        return time.perf_counter() - self.began
