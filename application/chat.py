@@ -139,7 +139,8 @@ class ChatTurn:
         finally:
             # Shielded: a visitor who hangs up cancels the stream, not the bookkeeping.
             await asyncio.shield(owner.persist(self, draft))
-            await owner.history.forget(self.conversation_id, owner.history_messages)
+            if not self._is_new:  # only a follow-up ever read (and cached) the history
+                await owner.history.forget(self.conversation_id, owner.history_messages)
             owner.report(widget, draft, timing)
 
     async def _answer(

@@ -146,6 +146,8 @@ async def test_with_the_cache_down_chats_still_answer_and_limits_fail_open() -> 
 
     assert await app.authorize(widget.public_key, None) == widget
     answers = [await ask(app, widget, visitor_id="v") for _ in range(3)]
+    follow_up = answers[0].conversation_id
+    answers.append(await ask(app, widget, visitor_id="v", conversation_id=follow_up))
 
     assert all("30 days" in a.answer and not a.cached for a in answers)
     assert {"rate_limit", "answer_cache", "widget", "quota", "history"} <= set(
