@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -9,11 +10,39 @@ import asyncpg
 from adapters.postgres.database import Database
 from domain.models import Document, DocumentStatus, Progress, Stage
 
-_SELECT = """
-    SELECT id, widget_id, title, content_type, size_bytes, sha256, source_url, status, stage,
-           progress_done, progress_total, chunk_count, error, created_at, updated_at
-    FROM documents
-"""
+# What processing may change; the rest is fixed when a document is added.
+_MUTABLE = (
+    "title",
+    "source_url",
+    "status",
+    "stage",
+    "progress_done",
+    "progress_total",
+    "chunk_count",
+    "error",
+    "updated_at",
+)
+_COLUMNS = ("id", "widget_id", "content_type", "size_bytes", "sha256", "created_at", *_MUTABLE)
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM documents "
+_INSERT = (
+    f"INSERT INTO documents ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(_COLUMNS) + 1))}) "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+_UPDATE = (
+    f"UPDATE documents SET ({', '.join(_MUTABLE)}) = "
+    f"({', '.join(f'${n}' for n in range(2, len(_MUTABLE) + 2))}) WHERE id = $1"
+)
+
+
+def _row(document: Document) -> dict[str, Any]:
+    return {
+        **{c: getattr(document, c, None) for c in _COLUMNS},
+        "status": document.status.value,
+        "stage": document.stage.value if document.stage is not None else None,
+        "progress_done": document.progress.done,
+        "progress_total": document.progress.total,
+    }
 
 
 def _document(row: asyncpg.Record) -> Document:
@@ -42,36 +71,13 @@ class AsyncpgDocumentRepository:
     async def add(self, document: Document, content: bytes) -> Document:
         """Adds nothing when the widget already has a document with the same sha256 (or id):
         of two racing uploads of one file the first wins, and both get its document."""
+        row = _row(document)
         async with self._database.connection() as connection:
             status = await connection.execute(
-                """
-                WITH added AS (
-                    INSERT INTO documents (id, widget_id, title, content_type, size_bytes,
-                                           sha256, source_url, status, stage, progress_done,
-                                           progress_total, chunk_count, error,
-                                           created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-                    ON CONFLICT DO NOTHING
-                    RETURNING id
-                )
-                INSERT INTO document_contents (document_id, content)
-                SELECT id, $16 FROM added
-                """,
-                document.id,
-                document.widget_id,
-                document.title,
-                document.content_type,
-                document.size_bytes,
-                document.sha256,
-                document.source_url,
-                document.status.value,
-                document.stage.value if document.stage is not None else None,
-                document.progress.done,
-                document.progress.total,
-                document.chunk_count,
-                document.error,
-                document.created_at,
-                document.updated_at,
+                f"WITH added AS ({_INSERT}) "
+                f"INSERT INTO document_contents (document_id, content) "
+                f"SELECT id, ${len(_COLUMNS) + 1} FROM added",
+                *(row[c] for c in _COLUMNS),
                 content,
             )
             if status.endswith(" 1"):
@@ -112,26 +118,9 @@ class AsyncpgDocumentRepository:
 
     async def update(self, document: Document) -> None:
         """Writes what changes while a document is processed; an unknown id is ignored."""
+        row = _row(document)
         async with self._database.connection() as connection:
-            await connection.execute(
-                """
-                UPDATE documents
-                SET title = $2, source_url = $3, status = $4, stage = $5,
-                    progress_done = $6, progress_total = $7, chunk_count = $8, error = $9,
-                    updated_at = $10
-                WHERE id = $1
-                """,
-                document.id,
-                document.title,
-                document.source_url,
-                document.status.value,
-                document.stage.value if document.stage is not None else None,
-                document.progress.done,
-                document.progress.total,
-                document.chunk_count,
-                document.error,
-                document.updated_at,
-            )
+            await connection.execute(_UPDATE, document.id, *(row[c] for c in _MUTABLE))
 
     async def delete(self, document_id: UUID) -> None:
         """Its bytes and its job go with it."""
