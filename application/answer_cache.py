@@ -48,26 +48,26 @@ class AnswerCache:
             await self._cache.set(key, version, VERSION_TTL_SECONDS)
         return version.decode()
 
-    async def _key(self, widget: Widget, question: str) -> str:
-        version = await self._version(widget.id)
-        digest = hashlib.sha256(normalize(question).encode()).hexdigest()[:32]
-        return f"answer:{widget.id}:{version}:{widget.updated_at.timestamp()}:{digest}"
+    async def key_for(self, widget: Widget, question: str) -> str | None:
+        """Taken once, before answering: an answer is stored under the corpus version it
+        was computed from, so one that raced a new document is never found under the new
+        version. None when the cache is down."""
 
-    async def recall(self, widget: Widget, question: str) -> CachedAnswer | None:
-        async def lookup() -> CachedAnswer | None:
-            raw = await self._cache.get(await self._key(widget, question))
-            return self._decode(raw) if raw is not None else None
+        async def key() -> str:
+            version = await self._version(widget.id)
+            digest = hashlib.sha256(normalize(question).encode()).hexdigest()[:32]
+            return f"answer:{widget.id}:{version}:{widget.updated_at.timestamp()}:{digest}"
 
-        found = await best_effort(lookup(), None, self._telemetry, "answer_cache")
-        self._telemetry.cache_accessed("answer", found is not None)
-        return found
+        return await best_effort(key(), None, self._telemetry, "answer_cache")
 
-    async def remember(self, widget: Widget, question: str, answer: CachedAnswer) -> None:
-        async def store() -> None:
-            key = await self._key(widget, question)
-            await self._cache.set(key, self._encode(answer), ANSWER_TTL_SECONDS)
+    async def recall(self, key: str) -> CachedAnswer | None:
+        raw = await best_effort(self._cache.get(key), None, self._telemetry, "answer_cache")
+        self._telemetry.cache_accessed("answer", raw is not None)
+        return self._decode(raw) if raw is not None else None
 
-        await best_effort(store(), None, self._telemetry, "answer_cache")
+    async def remember(self, key: str, answer: CachedAnswer) -> None:
+        stored = self._cache.set(key, self._encode(answer), ANSWER_TTL_SECONDS)
+        await best_effort(stored, None, self._telemetry, "answer_cache")
 
     async def forget_widget(self, widget_id: UUID) -> None:
         """A new corpus version: every answer cached for the widget is out of reach."""

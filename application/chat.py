@@ -112,13 +112,15 @@ class ChatTurn:
         models = owner.models_for(widget)
         draft = Draft(models[0].name)
         timing = Timing()
-        # Only a conversation's first question: later ones may lean on what came before.
-        cacheable = self._is_new
         try:
             yield ChatStarted(self.conversation_id, self.message_id, draft.model)
-            cached = (
-                await owner.answers.recall(widget, self._question.message) if cacheable else None
+            # Only a conversation's first question: later ones may lean on what came before.
+            key = (
+                await owner.answers.key_for(widget, self._question.message)
+                if self._is_new
+                else None
             )
+            cached = await owner.answers.recall(key) if key is not None else None
             if cached is not None:
                 draft.cached, draft.model, draft.sources = True, cached.model, cached.sources
                 yield SourcesFound(draft.sources)
@@ -130,8 +132,8 @@ class ChatTurn:
             else:
                 async for event in self._answer(models, draft, timing):
                     yield event
-                if cacheable:
-                    await owner.answers.remember(widget, self._question.message, cached_of(draft))
+                if key is not None:
+                    await owner.answers.remember(key, cached_of(draft))
             yield ChatFinished(draft.usage, draft.finish_reason, draft.model, draft.cached)
         except Exception:
             draft.finish_reason = "error"

@@ -206,3 +206,18 @@ async def test_question_vectors_are_cached_by_model_and_normalised_text() -> Non
     assert telemetry.cache == [("embedding", False), ("embedding", True)]
     down = QueryEmbeddings(embedder, DownCache(), telemetry)  # type: ignore[arg-type]
     assert await down.embed("Where is my parcel?") == pytest.approx(first, abs=1e-6)
+
+
+async def test_an_answer_that_raced_a_new_document_is_not_served_afterwards() -> None:
+    app = FakeApp()
+    widget = await make_widget(app)
+    await add_document(app, widget, HANDBOOK)
+    turn = await app.answer.start(Question(widget=widget, message="How long to return an item?"))
+    events = turn.events()
+    await anext(events)  # start
+    await anext(events)  # sources: the answer's key was taken before retrieval
+    await app.answers.forget_widget(widget.id)  # a document became ready meanwhile
+    async for _ in events:
+        pass
+
+    assert not (await ask(app, widget)).cached
