@@ -26,7 +26,6 @@ from domain.errors import (
     InvalidInputError,
     ParseError,
     PayloadTooLargeError,
-    UnsupportedMediaTypeError,
     WidgetNotFoundError,
 )
 from domain.models import Document, DocumentStatus, Job, Progress, Stage
@@ -77,7 +76,7 @@ class SubmitDocument:
         self._policy = policy
 
     async def __call__(self, new: NewDocument) -> Submitted:
-        self._validate(new)
+        new = self._validate(new)
         if await self._widgets.get(new.widget_id) is None:
             raise WidgetNotFoundError(f"widget {new.widget_id} not found")
         digest = hashlib.sha256(new.content).hexdigest()
@@ -103,18 +102,15 @@ class SubmitDocument:
             await self._jobs.enqueue(document.id)
         return Submitted(document, created=True)
 
-    def _validate(self, new: NewDocument) -> None:
-        if not self._parser.supports(new.content_type):
-            raise UnsupportedMediaTypeError(
-                f"content type {new.content_type!r} is not supported",
-                details={"content_type": new.content_type},
-            )
+    def _validate(self, new: NewDocument) -> NewDocument:
         if len(new.content) > self._policy.max_document_bytes:
             raise PayloadTooLargeError(
                 f"document is larger than {self._policy.max_document_bytes} bytes"
             )
         if not new.content.strip():
             raise InvalidInputError("document is empty", details={"field": "file"})
+        content_type = self._parser.identify(new.content, new.content_type)
+        return msgspec.structs.replace(new, content_type=content_type)
 
     async def _retry_if_failed(self, document: Document) -> Document:
         if document.status is not DocumentStatus.FAILED:

@@ -192,7 +192,32 @@ class DocumentParser(Protocol):
 
     def supports(self, content_type: str) -> bool: ...
 
-    async def parse(self, content: bytes, content_type: str) -> list[Element]: ...
+    def identify(self, content: bytes, declared: str) -> str:
+        """The content type these bytes will be parsed as, judged by their content.
+
+        Raises UnsupportedMediaTypeError when the content is of no supported type, or
+        when it contradicts the declared type (a ZIP called a PDF)."""
+        ...
+
+    async def parse(self, content: bytes, content_type: str) -> list[Element]:
+        """Raises ParseError with a reason a site owner can read; never returns []."""
+        ...
+
+
+class FetchedDocument(msgspec.Struct, frozen=True, kw_only=True):
+    content: bytes
+    content_type: str  # as the server declared it, without parameters
+    url: str  # after redirects
+    title: str | None = None
+
+
+class DocumentFetcher(Protocol):
+    """Brings a web page or file in by URL, within size and time bounds."""
+
+    async def fetch(self, url: str) -> FetchedDocument:
+        """Raises InvalidInputError for a refused address (private, loopback, …),
+        PayloadTooLargeError past the size bound, FetchError when it cannot be had."""
+        ...
 
 
 class QueueStats(msgspec.Struct, frozen=True, kw_only=True):

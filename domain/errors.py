@@ -64,6 +64,12 @@ class ParseError(ChatConnectError):
     code = "parse_failed"
 
 
+class FetchError(ChatConnectError):
+    """A URL given to ingest could not be fetched; the reason is shown to the owner."""
+
+    code = "fetch_failed"
+
+
 class DependencyUnavailableError(ChatConnectError):
     code = "dependency_unavailable"
 

@@ -91,6 +91,7 @@ class Element(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     kind: str = "text"  # "title" or "text"
     page: int | None = None
+    level: int | None = None  # a title's depth: 1 for the top heading, 2 below it, …
 
 
 class Chunk(msgspec.Struct, frozen=True, kw_only=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from domain.errors import ParseError
+from domain.errors import ParseError, UnsupportedMediaTypeError
 from domain.models import Element
 
 MARKDOWN = frozenset({"text/markdown", "text/x-markdown"})
@@ -65,6 +65,13 @@ def _plain(text: str) -> list[Element]:
 class PlainTextParser:
     def supports(self, content_type: str) -> bool:
         return content_type in SUPPORTED
+
+    def identify(self, content: bytes, declared: str) -> str:
+        if declared not in SUPPORTED or b"\x00" in content[:8192]:
+            raise UnsupportedMediaTypeError(
+                f"content type {declared!r} is not supported", details={"content_type": declared}
+            )
+        return declared
 
     async def parse(self, content: bytes, content_type: str) -> list[Element]:
         text = decode(content)

@@ -22,6 +22,7 @@ STATUS_OF: dict[type[errors.ChatConnectError], int] = {
     errors.UnsupportedMediaTypeError: 415,
     errors.RateLimitedError: 429,
     errors.ParseError: 422,
+    errors.FetchError: 422,
     errors.DependencyUnavailableError: 503,
 }
 

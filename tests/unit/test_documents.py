@@ -66,12 +66,18 @@ async def test_bad_submissions_are_refused(app: FakeApp, new: dict, error: type)
 
 async def test_an_unparseable_document_fails_with_a_readable_reason(app: FakeApp) -> None:
     widget = await make_widget(app)
-    submitted = await app.submit(doc(widget, "binary\x00junk", "text/plain"))
+    submitted = await app.submit(doc(widget, "```\n```\n", "text/markdown"))
     await app.drain()
 
     failed = await app.get_document(submitted.document.id)
     assert failed.status is DocumentStatus.FAILED
-    assert failed.error == "the file looks binary, not text"
+    assert failed.error == "the document contains no text"
+
+
+async def test_binary_content_labelled_as_text_is_refused_at_upload(app: FakeApp) -> None:
+    widget = await make_widget(app)
+    with pytest.raises(UnsupportedMediaTypeError):
+        await app.submit(doc(widget, "binary\x00junk", "text/plain"))
 
 
 async def test_a_transient_failure_is_retried_then_given_up(app: FakeApp) -> None:
