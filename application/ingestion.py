@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import enum
 import hashlib
 import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -11,6 +16,7 @@ import msgspec
 from application.answer_cache import AnswerCache
 from application.ports import (
     Clock,
+    DocumentFetcher,
     DocumentParser,
     DocumentRepository,
     Embedder,
@@ -38,6 +44,21 @@ class IngestionPolicy(msgspec.Struct, frozen=True, kw_only=True):
     embed_batch: int = 32
     max_attempts: int = 3
     retry_base_seconds: float = 2.0
+    # Well inside the queue's lease, so one missed beat does not lose the job.
+    heartbeat_seconds: float = 20.0
+
+
+class LeaseLostError(Exception):
+    """This worker's claim on a job expired and another worker took it."""
+
+
+class _Outcome(enum.Enum):
+    READY = "ready"
+    DELETED = "deleted"
+    CONTENT_CHANGED = "content_changed"
+
+
+_T = TypeVar("_T")
 
 
 class NewDocument(msgspec.Struct, frozen=True, kw_only=True):
@@ -83,6 +104,10 @@ class SubmitDocument:
         existing = await self._documents.find_by_hash(new.widget_id, digest)
         if existing is not None:
             return Submitted(await self._retry_if_failed(existing), created=False)
+        if new.source_url is not None:
+            earlier = await self._documents.find_by_source(new.widget_id, new.source_url)
+            if earlier is not None:
+                return Submitted(await self._replace(earlier, new, digest), created=True)
         now = self._clock.now()
         document = Document(
             id=self._ids.new_id(),
@@ -101,6 +126,26 @@ class SubmitDocument:
                 return Submitted(stored, created=False)
             await self._jobs.enqueue(document.id)
         return Submitted(document, created=True)
+
+    async def _replace(self, earlier: Document, new: NewDocument, digest: str) -> Document:
+        """The page at a known URL changed: same document, next revision. Its live chunks
+        keep answering until the new ones are published."""
+        changed = msgspec.structs.replace(
+            earlier,
+            title=new.title.strip() or earlier.title,
+            content_type=new.content_type,
+            size_bytes=len(new.content),
+            sha256=digest,
+            status=DocumentStatus.QUEUED,
+            stage=None,
+            error=None,
+            progress=Progress(),
+            updated_at=self._clock.now(),
+        )
+        async with self._transactions.begin():
+            stored = await self._documents.replace_content(changed, new.content)
+            await self._jobs.enqueue(stored.id)
+        return stored
 
     def _validate(self, new: NewDocument) -> NewDocument:
         if len(new.content) > self._policy.max_document_bytes:
@@ -127,6 +172,31 @@ class SubmitDocument:
             await self._documents.update(requeued)
             await self._jobs.enqueue(document.id)
         return requeued
+
+
+class SubmitUrl:
+    """A page or file by its URL; the same URL again refreshes that document."""
+
+    def __init__(
+        self, *, widgets: WidgetRepository, fetcher: DocumentFetcher, submit: SubmitDocument
+    ) -> None:
+        self._widgets = widgets
+        self._fetcher = fetcher
+        self._submit = submit
+
+    async def __call__(self, widget_id: UUID, url: str, title: str | None = None) -> Submitted:
+        if await self._widgets.get(widget_id) is None:  # before reaching out to anyone
+            raise WidgetNotFoundError(f"widget {widget_id} not found")
+        fetched = await self._fetcher.fetch(url)
+        return await self._submit(
+            NewDocument(
+                widget_id=widget_id,
+                title=(title or "").strip() or fetched.title or fetched.url,
+                content=fetched.content,
+                content_type=fetched.content_type,
+                source_url=url,
+            )
+        )
 
 
 class ProcessDocument:
@@ -168,8 +238,19 @@ class ProcessDocument:
         if document is None:  # deleted while queued
             await self._jobs.complete(job)
             return
+        if job.attempts > self._policy.max_attempts:
+            # Every earlier claim ended without a verdict: the worker was killed, each time.
+            reason = (
+                f"processing stopped {job.attempts - 1} times without finishing "
+                "(the worker was stopped or ran out of memory on this document)"
+            )
+            await self._give_up(job, document, reason)
+            return
         try:
-            document = await self._process(document)
+            outcome = await self._holding_lease(job, self._process(document))
+        except LeaseLostError:
+            self._telemetry.job_finished("lease_lost")  # its new holder carries on
+            return
         except ParseError as error:
             await self._give_up(job, document, error.message)
             return
@@ -179,14 +260,39 @@ class ProcessDocument:
                 await self._give_up(job, document, reason)
             else:
                 delay = self._policy.retry_base_seconds * 2 ** (job.attempts - 1)
+                await self._set(document, status=DocumentStatus.QUEUED, stage=None, error=reason)
                 await self._jobs.retry(job, reason, delay)
                 self._telemetry.job_finished("retried")
             return
+        if outcome is _Outcome.CONTENT_CHANGED:
+            await self._jobs.retry(job, "its content changed while it was processed", 0.0)
+            return
         await self._jobs.complete(job)
         await self._answers.forget_widget(document.widget_id)
-        self._telemetry.job_finished("ready")
+        self._telemetry.job_finished(outcome.value)
 
-    async def _process(self, document: Document) -> Document:
+    async def _holding_lease(self, job: Job, work: Coroutine[Any, Any, _T]) -> _T:
+        """Runs the work while renewing the job's lease; a lost lease stops it, since the
+        job now belongs to another worker."""
+        task = asyncio.ensure_future(work)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=self._policy.heartbeat_seconds)
+                if done:
+                    return task.result()
+                try:
+                    kept = await self._jobs.heartbeat(job)
+                except Exception:
+                    kept = True  # a database blip: the lease may well hold; beat again later
+                if not kept:
+                    raise LeaseLostError(f"the lease on job {job.id} was lost")
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _process(self, document: Document) -> _Outcome:
         document = await self._set(document, status=DocumentStatus.PROCESSING, stage=Stage.PARSING)
         started = time.perf_counter()
         content = await self._documents.content(document.id)
@@ -200,6 +306,7 @@ class ProcessDocument:
             widget_id=document.widget_id,
             document_id=document.id,
             document_title=document.title,
+            revision=document.revision,
             max_tokens=self._policy.chunk_tokens,
             overlap_tokens=self._policy.chunk_overlap_tokens,
         )
@@ -215,19 +322,26 @@ class ProcessDocument:
             began = time.perf_counter()
             vectors = await self._embedder.embed([c.text for c in part])
             embedded = time.perf_counter()
-            await self._vectors.upsert(part, vectors)
+            # Staged: invisible to answers until the whole document is in.
+            await self._vectors.stage(part, vectors)
             embedding += embedded - began
             indexing += time.perf_counter() - embedded
             document = await self._set(document, progress=Progress(start + len(part), total))
         document = await self._set(document, stage=Stage.INDEXING)
         began = time.perf_counter()
-        # Ids are deterministic, so upserts replaced earlier chunks; drop a stale tail.
-        await self._vectors.delete_document(document.widget_id, document.id, from_index=total)
+        current = await self._documents.get(document.id)
+        if current is None:  # deleted while processed: leave nothing behind
+            await self._vectors.delete_document(document.widget_id, document.id)
+            return _Outcome.DELETED
+        if current.revision != document.revision:
+            return _Outcome.CONTENT_CHANGED
+        await self._vectors.publish(document.widget_id, document.id, total)
         self._telemetry.stage_completed(Stage.EMBEDDING, embedding)
         self._telemetry.stage_completed(Stage.INDEXING, indexing + time.perf_counter() - began)
-        return await self._set(
+        await self._set(
             document, status=DocumentStatus.READY, stage=None, chunk_count=total, error=None
         )
+        return _Outcome.READY
 
     async def _give_up(self, job: Job, document: Document, reason: str) -> None:
         await self._set(document, status=DocumentStatus.FAILED, error=reason)

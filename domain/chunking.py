@@ -16,9 +16,11 @@ _WORD = re.compile(r"\S+")
 _PIECES_PER_WORD = 1.3
 
 
-def chunk_id(document_id: UUID, index: int) -> UUID:
-    """Deterministic, so re-processing a document overwrites instead of duplicating."""
-    return uuid.uuid5(_CHUNK_NAMESPACE, f"{document_id}:{index}")
+def chunk_id(document_id: UUID, index: int, revision: int = 1) -> UUID:
+    """Deterministic, so re-processing a document overwrites instead of duplicating; a new
+    revision of its content gets new ids, so it can be staged beside the live one."""
+    name = f"{document_id}:{index}" if revision == 1 else f"{document_id}@{revision}:{index}"
+    return uuid.uuid5(_CHUNK_NAMESPACE, name)
 
 
 def estimate_tokens(text: str) -> int:
@@ -26,14 +28,17 @@ def estimate_tokens(text: str) -> int:
 
 
 class _Section:
-    def __init__(self, heading: str | None, page: int | None) -> None:
-        self.heading = heading
+    def __init__(self, headings: list[str], page: int | None) -> None:
+        self.heading = " › ".join(headings) if headings else None
         self.page = page
         self.paragraphs: list[str] = []
 
 
 def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
-    current = _Section(None, None)
+    """Paragraphs under their heading path ("Install › Linux"), so a cited chunk says where
+    in the document it sits; a title of unknown depth starts a new path."""
+    path: list[str] = []
+    current = _Section(path, None)
     for element in elements:
         text = element.text.strip()
         if not text:
@@ -41,7 +46,9 @@ def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
         if element.kind == "title":
             if current.paragraphs:
                 yield current
-            current = _Section(text, element.page)
+            depth = element.level if element.level and element.level > 0 else 1
+            path = [*path[: depth - 1], text]
+            current = _Section(path, element.page)
             continue
         if current.page is None:
             current.page = element.page
@@ -87,6 +94,7 @@ def chunk_elements(
     widget_id: UUID,
     document_id: UUID,
     document_title: str,
+    revision: int = 1,
     max_tokens: int = 200,
     overlap_tokens: int = 30,
 ) -> list[Chunk]:
@@ -98,7 +106,7 @@ def chunk_elements(
             index = len(chunks)
             chunks.append(
                 Chunk(
-                    id=chunk_id(document_id, index),
+                    id=chunk_id(document_id, index, revision),
                     widget_id=widget_id,
                     document_id=document_id,
                     index=index,

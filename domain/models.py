@@ -76,6 +76,7 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
     size_bytes: int
     sha256: str
     source_url: str | None = None
+    revision: int = 1  # grows when the content at source_url changes
     status: DocumentStatus = DocumentStatus.QUEUED
     stage: Stage | None = None
     progress: Progress = Progress()

@@ -74,8 +74,6 @@ from entrypoints.readiness import Readiness
 from entrypoints.settings import Settings, SettingsError
 
 log = structlog.get_logger()
-# A worker that died loses its job for this long before another takes it over.
-JOB_LEASE_SECONDS = 120.0
 
 
 def collection_name(model: str) -> str:
@@ -108,8 +106,8 @@ class PersistenceProvider(Provider):
     usage = provide(AsyncpgUsageRepository, provides=UsageRepository)
 
     @provide
-    def jobs(self, database: Database) -> JobQueue:
-        return AsyncpgJobQueue(database, lease_seconds=JOB_LEASE_SECONDS)
+    def jobs(self, database: Database, settings: Settings) -> JobQueue:
+        return AsyncpgJobQueue(database, lease_seconds=settings.job_lease_seconds)
 
     @provide
     def transactions_of(self, database: Database) -> Transactions:
@@ -291,7 +289,11 @@ class CoreProvider(Provider):
 
     @provide
     def ingestion_policy(self, settings: Settings) -> IngestionPolicy:
-        return IngestionPolicy(max_document_bytes=settings.max_upload_bytes)
+        return IngestionPolicy(
+            max_document_bytes=settings.max_upload_bytes,
+            max_attempts=settings.job_max_attempts,
+            heartbeat_seconds=settings.job_lease_seconds / 4,
+        )
 
     @provide
     def readiness(self, database: Database, vectors: VectorStore, cache: Cache) -> Readiness:

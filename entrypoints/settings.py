@@ -59,6 +59,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     prompt_history_tokens: int = 1000
     prompt_max_tokens: int = 12_000
     worker_in_process: bool = True
+    # A worker that died loses its job for this long before another takes it over.
+    job_lease_seconds: float = 120.0
+    job_max_attempts: int = 3
     max_upload_bytes: int = 20 * 1024 * 1024
     max_message_chars: int = 4000
     rate_limit_free_visitor_per_minute: int = 20
@@ -91,6 +94,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for name in LIMIT_FIELDS:
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        if self.job_lease_seconds < 1 or self.job_max_attempts < 1:
+            raise SettingsError("JOB_LEASE_SECONDS and JOB_MAX_ATTEMPTS must be at least 1")
         if self.database_pool_size < 1:
             raise SettingsError("DATABASE_POOL_SIZE must be at least 1")
         self._check_llm()

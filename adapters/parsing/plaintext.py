@@ -48,7 +48,8 @@ def _markdown(text: str) -> list[Element]:
         heading = None if in_fence else _HEADING.match(line)
         if heading:
             flush()
-            elements.append(Element(text=_inline(heading.group(2)), kind="title"))
+            level = len(heading.group(1))
+            elements.append(Element(text=_inline(heading.group(2)), kind="title", level=level))
         elif not line.strip():
             flush()
         else:

@@ -22,7 +22,9 @@ _MUTABLE = (
     "error",
     "updated_at",
 )
-_COLUMNS = ("id", "widget_id", "content_type", "size_bytes", "sha256", "created_at", *_MUTABLE)
+# Set when a document is added, and again only when its content is replaced.
+_CONTENT = ("content_type", "size_bytes", "sha256", "revision")
+_COLUMNS = ("id", "widget_id", "created_at", *_CONTENT, *_MUTABLE)
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM documents "
 _INSERT = (
     f"INSERT INTO documents ({', '.join(_COLUMNS)}) "
@@ -54,6 +56,7 @@ def _document(row: asyncpg.Record) -> Document:
         size_bytes=row["size_bytes"],
         sha256=row["sha256"],
         source_url=row["source_url"],
+        revision=row["revision"],
         status=DocumentStatus(row["status"]),
         stage=Stage(row["stage"]) if row["stage"] is not None else None,
         progress=Progress(row["progress_done"], row["progress_total"]),
@@ -101,6 +104,33 @@ class AsyncpgDocumentRepository:
                 _SELECT + "WHERE widget_id = $1 AND sha256 = $2", widget_id, sha256
             )
         return _document(row) if row is not None else None
+
+    async def find_by_source(self, widget_id: UUID, source_url: str) -> Document | None:
+        async with self._database.connection() as connection:
+            row = await connection.fetchrow(
+                _SELECT + "WHERE widget_id = $1 AND source_url = $2 ORDER BY created_at LIMIT 1",
+                widget_id,
+                source_url,
+            )
+        return _document(row) if row is not None else None
+
+    async def replace_content(self, document: Document, content: bytes) -> Document:
+        row = _row(document)
+        changed = (*_CONTENT[:-1], *_MUTABLE)
+        assignments = ", ".join(f"{c} = ${n}" for n, c in enumerate(changed, start=2))
+        async with self._database.connection() as connection, connection.transaction():
+            stored = await connection.fetchrow(
+                f"UPDATE documents SET {assignments}, revision = revision + 1 "
+                f"WHERE id = $1 RETURNING {', '.join(_COLUMNS)}",
+                document.id,
+                *(row[c] for c in changed),
+            )
+            await connection.execute(
+                "UPDATE document_contents SET content = $2 WHERE document_id = $1",
+                document.id,
+                content,
+            )
+        return _document(stored)
 
     async def list_for_widget(self, widget_id: UUID) -> list[Document]:
         async with self._database.connection() as connection:

@@ -15,6 +15,9 @@ from domain.models import Job
 
 
 class AsyncpgJobQueue:
+    """Only the current holder of a job's lease (its claim's attempt number) may end it,
+    so a worker that stalled past its lease cannot overwrite its successor's verdict."""
+
     def __init__(self, database: Database, lease_seconds: float = 60.0) -> None:
         self._database = database
         self._lease = timedelta(seconds=lease_seconds)
@@ -95,9 +98,10 @@ class AsyncpgJobQueue:
             await connection.execute(
                 """
                 UPDATE jobs SET state = 'done', leased_until = NULL, updated_at = now()
-                WHERE id = $1
+                WHERE id = $1 AND attempts = $2 AND state = 'running'
                 """,
                 job.id,
+                job.attempts,
             )
 
     async def retry(self, job: Job, error: str, delay_seconds: float) -> None:
@@ -107,11 +111,12 @@ class AsyncpgJobQueue:
                 UPDATE jobs
                 SET state = 'queued', last_error = $2, available_at = now() + $3::interval,
                     leased_until = NULL, updated_at = now()
-                WHERE id = $1
+                WHERE id = $1 AND attempts = $4 AND state = 'running'
                 """,
                 job.id,
                 error,
                 timedelta(seconds=delay_seconds),
+                job.attempts,
             )
 
     async def fail(self, job: Job, error: str) -> None:
@@ -120,8 +125,9 @@ class AsyncpgJobQueue:
                 """
                 UPDATE jobs SET state = 'failed', last_error = $2, leased_until = NULL,
                     updated_at = now()
-                WHERE id = $1
+                WHERE id = $1 AND attempts = $3 AND state = 'running'
                 """,
                 job.id,
                 error,
+                job.attempts,
             )

@@ -53,6 +53,15 @@ def payload(chunk: Chunk) -> dict[str, Any]:
     return fields
 
 
+def staged(widget_id: UUID) -> str:
+    """The tenant key of chunks written but not yet published: no search filters on it."""
+    return f"staged:{widget_id}"
+
+
+def staged_payload(chunk: Chunk) -> dict[str, Any]:
+    return {**payload(chunk), WIDGET: staged(chunk.widget_id)}
+
+
 def chunk_of(point_id: object, fields: Any) -> Chunk:
     return msgspec.convert({**fields, "id": point_id}, Chunk)
 

@@ -44,6 +44,8 @@ from adapters.vectorstore.common import (
     check_search,
     check_upsert,
     payload,
+    staged,
+    staged_payload,
 )
 from adapters.vectorstore.retrieval import Fetch, Hit, Nearest, Step, Stored, Tuning, plan, run
 from adapters.vectorstore.sparse import encode_chunk
@@ -108,21 +110,54 @@ class EdgeVectorStore:
             raise VectorStoreUnavailableError(f"Qdrant Edge failed: {exc}") from exc
 
     async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
+        await self._write(chunks, vectors, payload)
+
+    async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
+        await self._write(chunks, vectors, staged_payload)
+
+    async def _write(
+        self,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Vector],
+        fields: Callable[[Chunk], dict[str, Any]],
+    ) -> None:
         check_upsert(chunks, vectors, self._dimension)
         for start in range(0, len(chunks), UPSERT_BATCH):
             end = start + UPSERT_BATCH
-            await self._call(self._upsert, chunks[start:end], vectors[start:end])
+            await self._call(self._upsert, chunks[start:end], vectors[start:end], fields)
 
-    def _upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
+    def _upsert(
+        self,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Vector],
+        fields: Callable[[Chunk], dict[str, Any]],
+    ) -> None:
         points = [
             Point(
                 chunk.id,
                 {DENSE: list(vector), SPARSE: SparseVector(*encode_chunk(chunk))},
-                payload(chunk),
+                fields(chunk),
             )
             for chunk, vector in zip(chunks, vectors, strict=True)
         ]
         self._shard.update(UpdateOperation.upsert_points(points))
+
+    async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
+        await self._call(self._publish, widget_id, document_id, chunk_count)
+
+    def _publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
+        # One call on the store's only thread: no search runs between these updates.
+        document = _document(document_id)
+        leftovers = FieldCondition(key=INDEX, range=RangeFloat(gte=chunk_count))
+        self._shard.update(UpdateOperation.delete_points_by_filter(_filter(widget_id, document)))
+        self._shard.update(
+            UpdateOperation.delete_points_by_filter(_staged(widget_id, document, leftovers))
+        )
+        self._shard.update(
+            UpdateOperation.set_payload_by_filter(
+                _staged(widget_id, document), {WIDGET: str(widget_id)}
+            )
+        )
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self._dimension)
@@ -146,15 +181,13 @@ class EdgeVectorStore:
         records = self._shard.retrieve(list(step.ids), not step.vectors, with_vector)
         return {as_uuid(record.id): _stored(record) for record in records}
 
-    async def delete_document(
-        self, widget_id: UUID, document_id: UUID, *, from_index: int = 0
-    ) -> None:
-        condition = _filter(
-            widget_id,
-            _document(document_id),
-            FieldCondition(key=INDEX, range=RangeFloat(gte=from_index)),
-        )
-        await self._call(self._shard.update, UpdateOperation.delete_points_by_filter(condition))
+    async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
+        await self._call(self._delete_document, widget_id, document_id)
+
+    def _delete_document(self, widget_id: UUID, document_id: UUID) -> None:
+        for scope in (_filter, _staged):
+            condition = scope(widget_id, _document(document_id))
+            self._shard.update(UpdateOperation.delete_points_by_filter(condition))
 
     async def delete_widget(self, widget_id: UUID) -> None:
         operation = UpdateOperation.delete_points_by_filter(_filter(widget_id))
@@ -184,6 +217,11 @@ class EdgeVectorStore:
 
 def _filter(widget_id: UUID, *conditions: Any) -> Filter:
     tenant = FieldCondition(key=WIDGET, match=MatchValue(str(widget_id)))
+    return Filter(must=[tenant, *conditions])
+
+
+def _staged(widget_id: UUID, *conditions: Any) -> Filter:
+    tenant = FieldCondition(key=WIDGET, match=MatchValue(staged(widget_id)))
     return Filter(must=[tenant, *conditions])
 
 

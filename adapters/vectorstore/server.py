@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,8 @@ from adapters.vectorstore.common import (
     check_search,
     check_upsert,
     payload,
+    staged,
+    staged_payload,
 )
 from adapters.vectorstore.retrieval import (
     Fetch,
@@ -121,12 +123,45 @@ class QdrantVectorStore:
                 raise
 
     async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
+        await self._write(chunks, vectors, payload)
+
+    async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
+        await self._write(chunks, vectors, staged_payload)
+
+    async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
+        # One request, applied in order; Qdrant does not isolate a batch from concurrent
+        # searches, so the window where both versions or neither show is that of one
+        # request's three operations (an in-process Edge store has none at all).
+        document = _document(document_id)
+        leftovers = models.FieldCondition(key=INDEX, range=models.Range(gte=chunk_count))
+        operations: list[Any] = [
+            models.DeleteOperation(
+                delete=models.FilterSelector(filter=_filter(widget_id, document))
+            ),
+            models.DeleteOperation(
+                delete=models.FilterSelector(filter=_staged(widget_id, document, leftovers))
+            ),
+            models.SetPayloadOperation(
+                set_payload=models.SetPayload(
+                    payload={WIDGET: str(widget_id)}, filter=_staged(widget_id, document)
+                )
+            ),
+        ]
+        with _translated("publish chunks"):
+            await self._client.batch_update_points(self._collection, operations, wait=True)
+
+    async def _write(
+        self,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Vector],
+        fields: Callable[[Chunk], dict[str, Any]],
+    ) -> None:
         check_upsert(chunks, vectors, self._dimension)
         points = [
             models.PointStruct(
                 id=str(chunk.id),
                 vector={DENSE: list(vector), SPARSE: _sparse(encode_chunk(chunk))},
-                payload=payload(chunk),
+                payload=fields(chunk),
             )
             for chunk, vector in zip(chunks, vectors, strict=True)
         ]
@@ -169,15 +204,9 @@ class QdrantVectorStore:
         )
         return {as_uuid(record.id): _stored(record) for record in records}
 
-    async def delete_document(
-        self, widget_id: UUID, document_id: UUID, *, from_index: int = 0
-    ) -> None:
-        condition = _filter(
-            widget_id,
-            _document(document_id),
-            models.FieldCondition(key=INDEX, range=models.Range(gte=from_index)),
-        )
-        await self._delete(condition)
+    async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
+        await self._delete(_filter(widget_id, _document(document_id)))
+        await self._delete(_staged(widget_id, _document(document_id)))
 
     async def delete_widget(self, widget_id: UUID) -> None:
         await self._delete(_filter(widget_id))
@@ -206,6 +235,11 @@ class QdrantVectorStore:
 
 def _filter(widget_id: UUID, *conditions: Any) -> models.Filter:
     tenant = models.FieldCondition(key=WIDGET, match=models.MatchValue(value=str(widget_id)))
+    return models.Filter(must=[tenant, *conditions])
+
+
+def _staged(widget_id: UUID, *conditions: Any) -> models.Filter:
+    tenant = models.FieldCondition(key=WIDGET, match=models.MatchValue(value=staged(widget_id)))
     return models.Filter(must=[tenant, *conditions])
 
 

@@ -29,9 +29,9 @@ async def test_markdown_headings_become_titles_and_paragraphs_text(parser: Plain
     elements = await parser.parse(MARKDOWN, "text/markdown")
 
     assert elements == [
-        Element(text="Guide", kind="title"),
+        Element(text="Guide", kind="title", level=1),
         Element(text="Intro with a link and bold text."),
-        Element(text="Setup", kind="title"),
+        Element(text="Setup", kind="title", level=2),
         Element(text="# not a heading inside code"),
         Element(text="Step one continues here."),
     ]

@@ -138,13 +138,31 @@ async def test_a_retry_waits_for_its_delay(backend: QueueBackend) -> None:
     job = await queue.claim()
     assert job is not None
 
-    await queue.retry(job, "embedder timed out", delay_seconds=60)
+    await queue.retry(job, "embedder timed out", delay_seconds=0.5)
     assert await queue.claim() is None
 
-    await queue.retry(job, "embedder timed out", delay_seconds=0)
+    await asyncio.sleep(0.6)
     again = await queue.claim()
     assert again is not None
     assert (again.id, again.attempts) == (job.id, 2)
+
+
+async def test_only_the_lease_holder_can_end_a_job(backend: QueueBackend) -> None:
+    queue = backend.queue(lease_seconds=0.2)
+    await queue.enqueue(await backend.new_document())
+    stalled = await queue.claim()
+    assert stalled is not None
+    await asyncio.sleep(0.3)
+    successor = await queue.claim()  # the stalled worker's lease ran out
+    assert successor is not None
+
+    await queue.complete(stalled)
+    await queue.fail(stalled, "too late")
+    await queue.retry(stalled, "too late", delay_seconds=0)
+
+    assert await queue.heartbeat(stalled) is False
+    assert await queue.heartbeat(successor) is True
+    assert (await queue.stats()).jobs_by_state == {"running": 1}
 
 
 async def test_a_failed_job_is_not_claimed_again(backend: QueueBackend) -> None:

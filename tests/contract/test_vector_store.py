@@ -167,22 +167,51 @@ async def test_upserting_the_same_chunk_id_replaces_it(store: VectorStore) -> No
     assert [(hit.chunk.text, hit.score) for hit in hits] == [("new", pytest.approx(1.0))]
 
 
-async def test_delete_document_drops_the_tail_from_an_index(store: VectorStore) -> None:
-    widget, document, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    chunks = [make_chunk(widget, document, i) for i in range(5)]
-    kept = [make_chunk(widget, other, i) for i in range(2)]
-    await store.upsert([*chunks, *kept], [axis(i) for i in range(7)])
+async def test_staged_chunks_stay_unseen_until_published(store: VectorStore) -> None:
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    staged = [make_chunk(widget, document, i, text=f"new {i}") for i in range(3)]
+    await store.stage(staged, [axis(i) for i in range(3)])
 
-    await store.delete_document(widget, document, from_index=3)
+    assert await store.search(widget, query(axis(0), RetrievalMode.HYBRID), 10) == []
+    assert await store.count(widget) == 0
+
+    await store.publish(widget, document, 3)
+
+    assert await ids_found(store, widget, axis(0)) == {c.id for c in staged}
+    assert await store.count(widget, document) == 3
+
+
+async def test_publishing_replaces_a_documents_live_chunks_at_once(store: VectorStore) -> None:
+    widget, document, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    old = [make_chunk(widget, document, i, text=f"old {i}") for i in range(4)]
+    kept = [make_chunk(widget, other, i) for i in range(2)]
+    await store.upsert([*old, *kept], [axis(i) for i in range(6)])
+    # A killed run of an earlier attempt left a staged chunk past the new end.
+    new = [make_chunk(widget, document, i, text=f"new {i}") for i in range(3)]
+    await store.stage([*new, make_chunk(widget, document, 5)], [axis(i) for i in range(4)])
+
+    assert await ids_found(store, widget, axis(0)) == {c.id for c in [*old, *kept]}
+
+    await store.publish(widget, document, 3)
 
     hits = await store.search(widget, query(axis(0)), 10)
-    assert sorted(h.chunk.index for h in hits if h.chunk.document_id == document) == [0, 1, 2]
+    mine = sorted((h.chunk.index, h.chunk.text) for h in hits if h.chunk.document_id == document)
+    assert mine == [(0, "new 0"), (1, "new 1"), (2, "new 2")]
     assert await store.count(widget, other) == 2
+
+
+async def test_delete_document_removes_its_live_and_staged_chunks(store: VectorStore) -> None:
+    widget, document, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await store.upsert(
+        [make_chunk(widget, document, 0), make_chunk(widget, other, 0)], [axis(0), axis(1)]
+    )
+    await store.stage([make_chunk(widget, document, 1)], [axis(2)])
 
     await store.delete_document(widget, document)
+    await store.publish(widget, document, 5)  # a worker finishing after the delete
 
     assert await store.count(widget, document) == 0
-    assert await store.count(widget, other) == 2
+    assert await store.count(widget, other) == 1
 
 
 async def test_delete_widget_removes_all_its_chunks(store: VectorStore) -> None:

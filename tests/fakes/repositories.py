@@ -75,6 +75,17 @@ class MemoryDocumentRepository:
             None,
         )
 
+    async def find_by_source(self, widget_id: UUID, source_url: str) -> Document | None:
+        mine = await self.list_for_widget(widget_id)
+        return next((d for d in mine if d.source_url == source_url), None)
+
+    async def replace_content(self, document: Document, content: bytes) -> Document:
+        current = self.documents[document.id]
+        stored = msgspec.structs.replace(document, revision=current.revision + 1)
+        self.documents[document.id] = stored
+        self.contents[document.id] = content
+        return stored
+
     async def list_for_widget(self, widget_id: UUID) -> list[Document]:
         docs = [d for d in self.documents.values() if d.widget_id == widget_id]
         return sorted(docs, key=lambda d: (d.created_at, d.id))
@@ -83,8 +94,15 @@ class MemoryDocumentRepository:
         return self.contents.get(document_id)
 
     async def update(self, document: Document) -> None:
-        if document.id in self.documents:
-            self.documents[document.id] = document
+        current = self.documents.get(document.id)
+        if current is not None:  # like PostgreSQL's: content, hash and revision stay
+            self.documents[document.id] = msgspec.structs.replace(
+                document,
+                content_type=current.content_type,
+                size_bytes=current.size_bytes,
+                sha256=current.sha256,
+                revision=current.revision,
+            )
 
     async def delete(self, document_id: UUID) -> None:
         self.documents.pop(document_id, None)
@@ -204,20 +222,28 @@ class MemoryJobQueue:
 
     async def heartbeat(self, job: Job) -> bool:
         """Extends the lease; False when it was lost (expired and claimed again, or ended)."""
-        queued = self.jobs.get(job.id)
-        if queued is None or queued.state != "running" or queued.attempts != job.attempts:
+        queued = self._held(job)
+        if queued is None:
             return False
         queued.leased_until = self._now() + self._lease
         return True
 
+    def _held(self, job: Job) -> _QueuedJob | None:
+        """Like PostgreSQL's: only the current lease holder may end a job."""
+        queued = self.jobs.get(job.id)
+        if queued is None or queued.state != "running" or queued.attempts != job.attempts:
+            return None
+        return queued
+
     async def complete(self, job: Job) -> None:
-        self.jobs[job.id].state = "done"
+        if queued := self._held(job):
+            queued.state = "done"
 
     async def retry(self, job: Job, error: str, delay_seconds: float) -> None:
-        queued = self.jobs[job.id]
-        queued.state, queued.error = "queued", error
-        queued.available_at = self._now() + timedelta(seconds=delay_seconds)
+        if queued := self._held(job):
+            queued.state, queued.error = "queued", error
+            queued.available_at = self._now() + timedelta(seconds=delay_seconds)
 
     async def fail(self, job: Job, error: str) -> None:
-        queued = self.jobs[job.id]
-        queued.state, queued.error = "failed", error
+        if queued := self._held(job):
+            queued.state, queued.error = "failed", error

@@ -27,6 +27,7 @@ class MemoryVectorStore:
         self.dimension = dimension
         self.tuning = tuning or Tuning()
         self.points: dict[UUID, tuple[Chunk, list[float], Sparse]] = {}
+        self.staged: set[UUID] = set()
         self.available = True
 
     def _check_available(self) -> None:
@@ -38,6 +39,23 @@ class MemoryVectorStore:
         self._check_available()
         for chunk, vector in zip(chunks, vectors, strict=True):
             self.points[chunk.id] = (chunk, list(vector), encode_chunk(chunk))
+            self.staged.discard(chunk.id)
+
+    async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
+        await self.upsert(chunks, vectors)
+        self.staged.update(chunk.id for chunk in chunks)
+
+    async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
+        self._check_available()
+        ours = {
+            point_id: chunk
+            for point_id, (chunk, _, _) in self.points.items()
+            if chunk.widget_id == widget_id and chunk.document_id == document_id
+        }
+        for point_id, chunk in ours.items():
+            if point_id not in self.staged or chunk.index >= chunk_count:
+                del self.points[point_id]
+        self.staged -= ours.keys()
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self.dimension)
@@ -54,7 +72,9 @@ class MemoryVectorStore:
         candidates = [
             (chunk, dense, sparse)
             for chunk, dense, sparse in self.points.values()
-            if chunk.widget_id == widget_id and (step.among is None or chunk.id in step.among)
+            if chunk.widget_id == widget_id
+            and chunk.id not in self.staged
+            and (step.among is None or chunk.id in step.among)
         ]
         if isinstance(step.vector, Sparse):
             weights = self._idf_weighted(step.vector)
@@ -91,19 +111,14 @@ class MemoryVectorStore:
                     found[point_id] = Stored(payload=payload(chunk))
         return found
 
-    async def delete_document(
-        self, widget_id: UUID, document_id: UUID, *, from_index: int = 0
-    ) -> None:
+    async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
         self._check_available()
         self.points = {
             point_id: point
             for point_id, point in self.points.items()
-            if not (
-                point[0].widget_id == widget_id
-                and point[0].document_id == document_id
-                and point[0].index >= from_index
-            )
+            if not (point[0].widget_id == widget_id and point[0].document_id == document_id)
         }
+        self.staged &= self.points.keys()
 
     async def delete_widget(self, widget_id: UUID) -> None:
         self._check_available()
@@ -119,6 +134,7 @@ class MemoryVectorStore:
             1
             for chunk, _, _ in self.points.values()
             if chunk.widget_id == widget_id
+            and chunk.id not in self.staged
             and (document_id is None or chunk.document_id == document_id)
         )
 

@@ -58,3 +58,40 @@ def test_chunk_ids_are_deterministic_per_document_and_index() -> None:
 
 def test_titles_without_text_make_no_chunk() -> None:
     assert chunks([Element(text="Lonely", kind="title"), Element(text="  ")]) == []
+
+
+def test_sections_name_their_heading_path() -> None:
+    result = chunks(
+        [
+            Element(text="Install", kind="title", level=1),
+            Element(text="Unpack it."),
+            Element(text="Linux", kind="title", level=2),
+            Element(text="Use the tarball."),
+            Element(text="Proxy", kind="title", level=3),
+            Element(text="Set HTTPS_PROXY."),
+            Element(text="Windows", kind="title", level=2),
+            Element(text="Run the installer."),
+            Element(text="FAQ", kind="title"),  # depth unknown: a new path
+            Element(text="Ask us."),
+        ],
+        max_tokens=4,
+        overlap_tokens=0,
+    )
+    assert [c.section for c in result] == [
+        "Install",
+        "Install › Linux",
+        "Install › Linux › Proxy",
+        "Install › Windows",
+        "FAQ",
+    ]
+
+
+def test_a_new_revision_gets_new_ids_and_a_rerun_the_same_ones() -> None:
+    again = chunk_elements(
+        [Element(text="a")], widget_id=WIDGET, document_id=DOCUMENT, document_title="D"
+    )
+    revised = chunk_elements(
+        [Element(text="a")], widget_id=WIDGET, document_id=DOCUMENT, document_title="D", revision=2
+    )
+    assert again[0].id == chunk_id(DOCUMENT, 0)
+    assert revised[0].id == chunk_id(DOCUMENT, 0, revision=2) != again[0].id
