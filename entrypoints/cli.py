@@ -1,4 +1,4 @@
-"""`chatconnect serve | worker | migrate`."""
+"""`chatconnect serve | worker | migrate | ingest`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 
 import structlog
 
+from entrypoints import ingest_cli
 from entrypoints.settings import Settings, SettingsError, load_settings
 
 
@@ -37,7 +38,7 @@ async def _work(settings: Settings) -> None:
 
     configure_logging(settings.log_level, settings.log_format)
     container = make_async_container(*providers(), context={Settings: settings})
-    worker = Worker(await container.get(ProcessDocument))
+    worker = Worker(await container.get(ProcessDocument), concurrency=settings.worker_concurrency)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -58,8 +59,21 @@ def _migrate(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="chatconnect", description=__doc__)
-    parser.add_argument("command", choices=["serve", "worker", "migrate"])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    commands.add_parser("serve", help="serve the HTTP API")
+    commands.add_parser("worker", help="process queued documents (when not in the API process)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    ingest_cli.add_arguments(
+        commands.add_parser(
+            "ingest",
+            help="upload files and folders to a widget of a running service",
+            description=ingest_cli.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     args = parser.parse_args(argv)
+    if args.command == "ingest":  # speaks HTTP to a running service: no settings needed
+        sys.exit(ingest_cli.main(args))
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -14,6 +14,7 @@ from adapters.cache.memory import MemoryCache
 from adapters.cache.redis import RedisCache
 from adapters.embeddings.onnx import OnnxEmbedder
 from adapters.embeddings.openai import OpenAIEmbedder
+from adapters.fetching.http_fetcher import HttpFetcher
 from adapters.llm.catalog import ModelCatalog, ProviderConfig, openai_client
 from adapters.llm.resilience import Resilience
 from adapters.llm.router import PlanModelRouter
@@ -39,7 +40,7 @@ from application.answer_cache import AnswerCache
 from application.chat import AnswerQuestion, ChatPolicy
 from application.documents import DeleteDocument, GetDocument, ListDocuments
 from application.history import RecentHistory
-from application.ingestion import IngestionPolicy, ProcessDocument, SubmitDocument
+from application.ingestion import IngestionPolicy, ProcessDocument, SubmitDocument, SubmitUrl
 from application.limits import ChatLimits, LimitPolicy, PlanLimits
 from application.ports import (
     Cache,
@@ -47,6 +48,7 @@ from application.ports import (
     ChatModelRouter,
     Clock,
     ConversationRepository,
+    DocumentFetcher,
     DocumentParser,
     DocumentRepository,
     Embedder,
@@ -247,6 +249,16 @@ class CoreProvider(Provider):
     parser = provide(PlainTextParser, provides=DocumentParser)
 
     @provide
+    def fetcher(self, settings: Settings) -> DocumentFetcher:
+        return HttpFetcher(
+            timeout=settings.fetch_timeout,
+            max_bytes=settings.max_upload_bytes,
+            max_redirects=settings.fetch_max_redirects,
+            allow_private=settings.fetch_allow_private,
+            allowed_networks=settings.allowed_networks,
+        )
+
+    @provide
     async def router(self, settings: Settings) -> AsyncIterator[ChatModelRouter]:
         catalog = ModelCatalog(provider_config(settings))
         chains = settings.llm_chains
@@ -309,6 +321,7 @@ class UseCaseProvider(Provider):
     use_cases = provide_all(
         AnswerQuestion,
         SubmitDocument,
+        SubmitUrl,
         ProcessDocument,
         GetDocument,
         ListDocuments,

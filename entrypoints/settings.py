@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -62,7 +63,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A worker that died loses its job for this long before another takes it over.
     job_lease_seconds: float = 120.0
     job_max_attempts: int = 3
+    worker_concurrency: int = 2
     max_upload_bytes: int = 20 * 1024 * 1024
+    fetch_timeout: float = 15.0
+    fetch_max_redirects: int = 5
+    fetch_allow_private: bool = False
+    fetch_allowed_networks: str = ""
     max_message_chars: int = 4000
     rate_limit_free_visitor_per_minute: int = 20
     rate_limit_free_widget_per_minute: int = 300
@@ -94,8 +100,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for name in LIMIT_FIELDS:
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        if not 1 <= self.worker_concurrency <= 32:
+            raise SettingsError("WORKER_CONCURRENCY must be between 1 and 32")
         if self.job_lease_seconds < 1 or self.job_max_attempts < 1:
             raise SettingsError("JOB_LEASE_SECONDS and JOB_MAX_ATTEMPTS must be at least 1")
+        if self.fetch_timeout <= 0 or self.fetch_max_redirects < 0:
+            raise SettingsError("FETCH_TIMEOUT must be positive, FETCH_MAX_REDIRECTS not negative")
+        for network in self.allowed_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"FETCH_ALLOWED_NETWORKS: {network!r} is not a network (e.g. 10.1.0.0/16)"
+                ) from None
         if self.database_pool_size < 1:
             raise SettingsError("DATABASE_POOL_SIZE must be at least 1")
         self._check_llm()
@@ -128,6 +145,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             parse_prices(self.llm_prices)
         except ValueError as error:
             raise SettingsError(f"LLM_PRICES: {error}") from None
+
+    @property
+    def allowed_networks(self) -> list[str]:
+        return [n.strip() for n in self.fetch_allowed_networks.split(",") if n.strip()]
 
     @property
     def prices(self) -> dict[str, Price]:

@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None, *extra_providers: Provider) -> 
         await container.get(Readiness)
         await container.get(AnswerQuestion)
         if settings.worker_in_process:
-            worker = Worker(await container.get(ProcessDocument))
+            worker = Worker(
+                await container.get(ProcessDocument), concurrency=settings.worker_concurrency
+            )
             worker.start()
             app.state.wake_worker = worker.wake
 

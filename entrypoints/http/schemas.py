@@ -22,7 +22,7 @@ class TextDocumentBody(msgspec.Struct, frozen=True, kw_only=True):
     widget_id: UUID
     title: str | None = None
     text: str | None = None
-    url: str | None = None
+    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2048)] | None = None
 
 
 class Accepted(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,6 +42,7 @@ class DocumentView(msgspec.Struct, frozen=True, kw_only=True):
     chunk_count: int
     error: str | None
     source_url: str | None
+    revision: int
     created_at: datetime
     updated_at: datetime
 
@@ -59,6 +60,7 @@ class DocumentView(msgspec.Struct, frozen=True, kw_only=True):
             chunk_count=d.chunk_count,
             error=d.error,
             source_url=d.source_url,
+            revision=d.revision,
             created_at=d.created_at,
             updated_at=d.updated_at,
         )

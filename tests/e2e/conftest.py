@@ -26,8 +26,9 @@ def free_port() -> int:
 
 
 class Service:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, **extra_env: str) -> None:
         self.data_dir = data_dir
+        self.extra_env = extra_env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / "service.log"
@@ -45,6 +46,7 @@ class Service:
             ADMIN_TOKEN=ADMIN_TOKEN,
             MAX_UPLOAD_BYTES=str(MAX_UPLOAD_BYTES),
             LOG_FORMAT="json",
+            **self.extra_env,
         )
         with self.log.open("ab") as log:
             self._process = subprocess.Popen(

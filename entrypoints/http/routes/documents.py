@@ -14,7 +14,7 @@ from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 
 from application.documents import DeleteDocument, GetDocument, ListDocuments
-from application.ingestion import NewDocument, SubmitDocument
+from application.ingestion import NewDocument, SubmitDocument, SubmitUrl
 from domain.errors import InvalidInputError, UnsupportedMediaTypeError
 from entrypoints.http.auth import owner_only
 from entrypoints.http.schemas import Accepted, DocumentList, DocumentView, TextDocumentBody
@@ -61,24 +61,23 @@ async def _from_form(request: Request[Any, Any, Any]) -> NewDocument:
     )
 
 
-async def _from_json(request: Request[Any, Any, Any]) -> NewDocument:
+async def _json_body(request: Request[Any, Any, Any]) -> TextDocumentBody:
     try:
         body = msgspec.json.decode(await request.body(), type=TextDocumentBody)
     except msgspec.ValidationError as error:
         raise InvalidInputError(str(error)) from None
     except msgspec.DecodeError:
         raise ClientException("malformed JSON body") from None
-    if body.url is not None:
-        raise InvalidInputError(
-            "URL ingestion is not available in this version; upload the file or its text",
-            details={"field": "url"},
-        )
-    if body.text is None:
-        raise InvalidInputError("give 'text' (and a 'title') or upload a file")
+    if (body.url is None) == (body.text is None):
+        raise InvalidInputError("give either 'url' or 'text' (and a 'title'), or upload a file")
+    return body
+
+
+def _from_text(body: TextDocumentBody) -> NewDocument:
     return NewDocument(
         widget_id=body.widget_id,
         title=body.title or "",
-        content=body.text.encode(),
+        content=(body.text or "").encode(),
         content_type="text/markdown",
     )
 
@@ -91,18 +90,24 @@ async def _from_json(request: Request[Any, Any, Any]) -> NewDocument:
 )
 @inject
 async def process_document(
-    request: Request[Any, Any, Any], submit: FromDishka[SubmitDocument]
+    request: Request[Any, Any, Any],
+    submit: FromDishka[SubmitDocument],
+    submit_url: FromDishka[SubmitUrl],
 ) -> Response[Accepted]:
-    """Multipart (`widget_id`, `file`) or JSON {widget_id, title, text}: 202 when queued,
-    200 with the existing document when the same content was already submitted."""
+    """Multipart (`widget_id`, `file`), JSON {widget_id, title, text} or JSON {widget_id,
+    url}: 202 when queued (a known URL whose content changed is queued again), 200 with
+    the existing document when the same content was already submitted."""
     media = request.content_type[0]
     if media == "multipart/form-data":
-        new = await _from_form(request)
+        submitted = await submit(await _from_form(request))
     elif media == "application/json":
-        new = await _from_json(request)
+        body = await _json_body(request)
+        if body.url is not None:
+            submitted = await submit_url(body.widget_id, body.url, body.title)
+        else:
+            submitted = await submit(_from_text(body))
     else:
         raise UnsupportedMediaTypeError("send multipart/form-data or application/json")
-    submitted = await submit(new)
     if submitted.created:
         request.app.state.wake_worker()
     body = Accepted(document_id=submitted.document.id, status=submitted.document.status)

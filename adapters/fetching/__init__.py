@@ -1,0 +1,1 @@
+"""Documents brought in by URL: an HTTP fetcher that reaches public addresses only."""
