@@ -19,8 +19,10 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
 
 # Dependencies first, from exact pins: this layer is rebuilt only when the lock changes.
+# --no-deps: the lock is complete, and unstructured-inference declares torch (6.8 GB) that
+# the document parser never imports.
 COPY requirements.lock ./
-RUN pip install -r requirements.lock
+RUN pip install --no-deps -r requirements.lock
 
 # Then the project itself, resolving nothing again (--no-deps).
 COPY pyproject.toml README.md alembic.ini ./

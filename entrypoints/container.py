@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import structlog
 from dishka import Provider, Scope, from_context, provide, provide_all
@@ -19,7 +19,8 @@ from adapters.llm.catalog import ModelCatalog, ProviderConfig, openai_client
 from adapters.llm.resilience import Resilience
 from adapters.llm.router import PlanModelRouter
 from adapters.llm.specs import parse_spec
-from adapters.parsing.plaintext import PlainTextParser
+from adapters.parsing.limits import ParseLimits
+from adapters.parsing.unstructured_parser import UnstructuredParser
 from adapters.postgres.conversations import AsyncpgConversationRepository
 from adapters.postgres.database import Database, create_pool
 from adapters.postgres.documents import AsyncpgDocumentRepository
@@ -246,7 +247,21 @@ class CoreProvider(Provider):
             fail_open=s.rate_limit_fail_open,
         )
 
-    parser = provide(PlainTextParser, provides=DocumentParser)
+    @provide
+    def parser(self, settings: Settings) -> Iterator[DocumentParser]:
+        # Nothing starts here: the parser's child process is spawned at the first parse.
+        parser = UnstructuredParser(
+            ParseLimits(
+                timeout_seconds=settings.parse_timeout_seconds,
+                max_pages=settings.parse_max_pages,
+                max_elements=settings.parse_max_elements,
+                max_unzipped_mb=settings.parse_max_unzipped_mb,
+                max_memory_mb=settings.parse_max_memory_mb or None,
+                workers=settings.parse_workers,
+            )
+        )
+        yield parser
+        parser.close()
 
     @provide
     def fetcher(self, settings: Settings) -> DocumentFetcher:

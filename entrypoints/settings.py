@@ -65,6 +65,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     job_max_attempts: int = 3
     worker_concurrency: int = 2
     max_upload_bytes: int = 20 * 1024 * 1024
+    parse_timeout_seconds: float = 120.0
+    parse_max_pages: int = 500
+    parse_max_elements: int = 50_000
+    parse_max_unzipped_mb: int = 200
+    parse_max_memory_mb: int = 2048
+    parse_workers: int = 1
     fetch_timeout: float = 15.0
     fetch_max_redirects: int = 5
     fetch_allow_private: bool = False
@@ -104,6 +110,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("WORKER_CONCURRENCY must be between 1 and 32")
         if self.job_lease_seconds < 1 or self.job_max_attempts < 1:
             raise SettingsError("JOB_LEASE_SECONDS and JOB_MAX_ATTEMPTS must be at least 1")
+        parse_limits = (
+            "parse_timeout_seconds",
+            "parse_max_pages",
+            "parse_max_elements",
+            "parse_max_unzipped_mb",
+            "parse_workers",
+        )
+        for name in parse_limits:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name.upper()} must be positive")
+        if self.parse_max_memory_mb < 0:
+            raise SettingsError("PARSE_MAX_MEMORY_MB must not be negative (0: unbounded)")
         if self.fetch_timeout <= 0 or self.fetch_max_redirects < 0:
             raise SettingsError("FETCH_TIMEOUT must be positive, FETCH_MAX_REDIRECTS not negative")
         for network in self.allowed_networks:

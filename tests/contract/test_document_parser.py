@@ -1,9 +1,17 @@
+"""The DocumentParser contract, on the text both parsers take: the standard-library one the
+fakes use and the unstructured one the service runs (its other types are covered in
+test_unstructured_parser.py)."""
+
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from adapters.parsing.plaintext import PlainTextParser
-from domain.errors import ParseError
+from adapters.parsing.unstructured_parser import UnstructuredParser
+from application.ports import DocumentParser
+from domain.errors import ParseError, UnsupportedMediaTypeError
 from domain.models import Element
 
 MARKDOWN = b"""# Guide
@@ -20,12 +28,19 @@ continues here.
 """
 
 
-@pytest.fixture
-def parser() -> PlainTextParser:
-    return PlainTextParser()
+@pytest.fixture(scope="module", params=["plaintext", "unstructured"])
+def parser(request: pytest.FixtureRequest) -> Iterator[DocumentParser]:
+    if request.param == "plaintext":
+        yield PlainTextParser()
+        return
+    unstructured = UnstructuredParser()  # its child process starts on the first parse
+    yield unstructured
+    unstructured.close()
 
 
-async def test_markdown_headings_become_titles_and_paragraphs_text(parser: PlainTextParser) -> None:
+async def test_markdown_headings_become_titles_and_paragraphs_text(
+    parser: DocumentParser,
+) -> None:
     elements = await parser.parse(MARKDOWN, "text/markdown")
 
     assert elements == [
@@ -37,24 +52,52 @@ async def test_markdown_headings_become_titles_and_paragraphs_text(parser: Plain
     ]
 
 
-async def test_plain_text_is_split_into_paragraphs(parser: PlainTextParser) -> None:
-    elements = await parser.parse(b"First  line\nsame paragraph.\n\n\nSecond.", "text/plain")
-    assert [e.text for e in elements] == ["First line same paragraph.", "Second."]
+async def test_plain_text_is_split_into_paragraphs(parser: DocumentParser) -> None:
+    content = (
+        b"The widget answers questions from the documents that the site owner gave\n"
+        b"it, and it cites them.\n\n\nAnswers  stream token by token."
+    )
+    elements = await parser.parse(content, "text/plain")
+
+    assert [(e.text, e.kind) for e in elements] == [
+        (
+            "The widget answers questions from the documents that the site owner gave "
+            "it, and it cites them.",
+            "text",
+        ),
+        ("Answers stream token by token.", "text"),
+    ]
 
 
-async def test_non_utf8_text_is_still_read(parser: PlainTextParser) -> None:
+async def test_non_utf8_text_is_still_read(parser: DocumentParser) -> None:
     [element] = await parser.parse("Café crème".encode("latin-1"), "text/plain")
     assert element.text == "Café crème"
 
 
 @pytest.mark.parametrize("content", [b"\x00\x01binary", b" \n\n "])
 async def test_binary_or_blank_content_fails_with_a_reason(
-    parser: PlainTextParser, content: bytes
+    parser: DocumentParser, content: bytes
 ) -> None:
     with pytest.raises(ParseError):
         await parser.parse(content, "text/plain")
 
 
-def test_supports_text_and_markdown_only(parser: PlainTextParser) -> None:
+def test_supports_text_and_markdown(parser: DocumentParser) -> None:
     assert parser.supports("text/plain") and parser.supports("text/markdown")
+    assert not parser.supports("image/png")
+
+
+def test_identify_keeps_declared_text_and_refuses_binary_called_text(
+    parser: DocumentParser,
+) -> None:
+    assert parser.identify(b"Plain words.", "text/plain") == "text/plain"
+    assert parser.identify(b"# Title\n\nWords.", "text/markdown") == "text/markdown"
+    with pytest.raises(UnsupportedMediaTypeError):
+        parser.identify(b"\x00\x01\x02binary", "text/plain")
+
+
+async def test_plaintext_parser_takes_text_only_and_joins_every_line_break() -> None:
+    parser = PlainTextParser()
+    elements = await parser.parse(b"First  line\nsame paragraph.\n\n\nSecond.", "text/plain")
+    assert [e.text for e in elements] == ["First line same paragraph.", "Second."]
     assert not parser.supports("application/pdf")

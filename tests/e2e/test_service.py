@@ -97,7 +97,7 @@ async def test_documents_become_ready_and_answers_cite_them(
         )
         assert "30 days" in answer["answer"]
         assert answer["sources"][0]["document_id"] == returns
-        assert answer["sources"][0]["section"] == "Time limit"
+        assert answer["sources"][0]["section"] == "Returns policy › Time limit"
         assert "[1]" in answer["answer"]
 
         events: list[tuple[str, Any]] = []

@@ -433,7 +433,11 @@ def test_dockerfile_healthcheck_asks_health_with_python() -> None:
 def test_dockerfile_installs_the_lock_then_the_project_without_dependencies() -> None:
     runs = [a for k, a in dockerfile() if k == "RUN"]
     lock = [i for i, run in enumerate(runs) if re.search(r"-r\s+requirements\.lock", run)]
-    project = [i for i, run in enumerate(runs) if re.search(r"pip install .*--no-deps", run)]
+    project = [
+        i
+        for i, run in enumerate(runs)
+        if re.search(r"pip install .*--no-deps.*(-e|--editable)\s+\.", run)
+    ]
     assert lock and project and lock[0] < project[0]
     assert "requirements.lock" in copied_sources()
 

