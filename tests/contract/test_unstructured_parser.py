@@ -14,12 +14,8 @@ import subprocess
 import sys
 import textwrap
 import time
-import zipfile
 from pathlib import Path
 
-import docx
-import openpyxl
-import pptx
 import pytest
 
 from adapters.parsing import content_types as ct
@@ -27,6 +23,14 @@ from adapters.parsing.limits import ParseLimits
 from adapters.parsing.unstructured_parser import UnstructuredParser
 from domain.errors import ParseError, UnsupportedMediaTypeError
 from domain.models import Element
+from tests.support.documents import (
+    docx_bytes,
+    pdf_bytes,
+    pptx_bytes,
+    with_zero_part,
+    xlsx_bytes,
+    zip_bytes,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,41 +40,6 @@ def noise(size: int) -> bytes:
 
 
 # --- documents --------------------------------------------------------------------------
-
-
-def pdf_bytes(pages: list[list[tuple[int, int, str]]]) -> bytes:
-    """A PDF whose pages hold (font size, baseline from the bottom, text) lines, in
-    Helvetica on US Letter; written by hand, with a correct cross-reference table."""
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
-    bodies = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    for i, lines in enumerate(pages):
-        ops = [
-            f"BT /F1 {size} Tf 72 {y} Td ({text}) Tj ET" if text else "72 72 100 100 re f"
-            for size, y, text in lines
-        ]
-        stream = "\n".join(ops).encode("latin-1")
-        bodies.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
-            f"<< /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
-        )
-        bodies.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(bodies) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 TWO_PAGE_PDF = pdf_bytes(
@@ -86,75 +55,6 @@ TWO_PAGE_PDF = pdf_bytes(
         ],
     ]
 )
-
-
-def docx_bytes() -> bytes:
-    document = docx.Document()
-    document.sections[0].header.paragraphs[0].text = "ACME confidential"
-    document.add_heading("Installation Guide", level=1)
-    document.add_paragraph("This guide explains how the widget is installed on a website.")
-    document.add_heading("Requirements", level=2)
-    document.add_paragraph("A modern browser with JavaScript enabled", style="List Bullet")
-    table = document.add_table(rows=2, cols=2)
-    for (row, col), text in {
-        (0, 0): "Plan",
-        (0, 1): "Price",
-        (1, 0): "Free",
-        (1, 1): "0 USD",
-    }.items():
-        table.cell(row, col).text = text
-    document.add_heading("Troubleshooting", level=1)
-    document.add_paragraph("If the widget does not appear, check the allowed origins.")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def pptx_bytes() -> bytes:
-    presentation = pptx.Presentation()
-    for title, body, notes in [
-        ("Quarterly results", "Revenue grew by ten percent in the third quarter.", None),
-        ("Outlook", "We expect steady growth next year.", "Mention the new office."),
-    ]:
-        slide = presentation.slides.add_slide(presentation.slide_layouts[1])
-        slide.shapes.title.text = title
-        slide.placeholders[1].text = body
-        if notes:
-            slide.notes_slide.notes_text_frame.text = notes
-    buffer = io.BytesIO()
-    presentation.save(buffer)
-    return buffer.getvalue()
-
-
-def xlsx_bytes() -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "Prices"
-    for row in [("plan", "price"), ("free", 0), ("paid", 20)]:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def zip_bytes(parts: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def with_zero_part(office: bytes, name: str, megabytes: int) -> bytes:
-    """The Office file plus one part of zeros, streamed: it deflates ~1000 to 1."""
-    buffer = io.BytesIO(office)
-    with (
-        zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive,
-        archive.open(name, "w", force_zip64=True) as part,
-    ):
-        for _ in range(megabytes):
-            part.write(bytes(1024 * 1024))
-    return buffer.getvalue()
 
 
 HTML = b"""<!DOCTYPE html><html><head><title>Docs</title><style>p { color: red }</style>
@@ -582,6 +482,14 @@ sys.path.insert(0, {tests!r})
 from tests.contract.test_unstructured_parser import (
     HTML, MARKDOWN, TEXT, TWO_PAGE_PDF, docx_bytes, pptx_bytes, xlsx_bytes)
 from adapters.parsing import content_types as ct
+from tests.support.documents import (
+    docx_bytes,
+    pdf_bytes,
+    pptx_bytes,
+    with_zero_part,
+    xlsx_bytes,
+    zip_bytes,
+)
 from adapters.parsing.unstructured_parser import UnstructuredParser
 
 async def main():

@@ -1,0 +1,217 @@
+"""Ingestion throughput: each stage alone, then end to end, on a mixed set of real
+documents (Cranfield abstracts as PDF, DOCX, HTML, Markdown and text), in one run.
+
+Stages alone: parse (the unstructured child process), chunk, embed (the ONNX model,
+batches as the worker sends them), index (stage + publish into Qdrant Edge). End to end:
+every document submitted as an owner would, then the worker (its settings' concurrency)
+drains the queue, with status writes to PostgreSQL, until all are ready. The figure that
+matters is end to end over the embedder alone on the same chunks.
+
+    .venv/bin/python bench/ingestion.py            # writes docs/benchmarks.md
+    .venv/bin/python bench/ingestion.py --quick    # a smaller set; leaves the doc alone
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import documents as corpus
+from chat_latency import stop_embedded_postgres, write_doc
+from dishka import make_async_container
+
+from application.ingestion import IngestionPolicy, NewDocument, ProcessDocument, SubmitDocument
+from application.ports import DocumentParser, DocumentRepository, Embedder, VectorStore
+from application.widgets import CreateWidget, WidgetSpec
+from domain.chunking import chunk_elements
+from domain.models import Chunk, DocumentStatus, Plan
+from entrypoints.container import providers
+from entrypoints.logs import configure_logging
+from entrypoints.settings import Settings, load_settings
+from entrypoints.worker import Worker
+
+COMMAND = ".venv/bin/python bench/ingestion.py"
+
+
+@dataclass
+class Figures:
+    documents: int = 0
+    megabytes: float = 0.0
+    chunks: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    parse_by_type: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    bytes_by_type: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    end_to_end: dict[int, float] = field(default_factory=dict)  # concurrency → seconds
+
+    def rate(self, seconds: float) -> float:
+        return self.chunks / seconds
+
+
+async def stages(
+    samples: Sequence[corpus.Sample],
+    parser: DocumentParser,
+    embedder: Embedder,
+    vectors: VectorStore,
+    policy: IngestionPolicy,
+    figures: Figures,
+) -> None:
+    widget, timings = uuid.uuid4(), defaultdict(float)
+    parsed = []
+    for sample in samples:
+        began = time.perf_counter()
+        parsed.append(await parser.parse(sample.content, sample.content_type))
+        took = time.perf_counter() - began
+        timings["parse"] += took
+        figures.parse_by_type[sample.name.rsplit(".", 1)[1]] += took
+        figures.bytes_by_type[sample.name.rsplit(".", 1)[1]] += len(sample.content)
+    began = time.perf_counter()
+    chunked: list[list[Chunk]] = [
+        chunk_elements(
+            elements,
+            widget_id=widget,
+            document_id=uuid.uuid4(),
+            document_title=sample.name,
+            max_tokens=policy.chunk_tokens,
+            overlap_tokens=policy.chunk_overlap_tokens,
+        )
+        for sample, elements in zip(samples, parsed, strict=True)
+    ]
+    timings["chunk"] = time.perf_counter() - began
+    figures.chunks = sum(len(c) for c in chunked)
+    embedded = []
+    for chunks in chunked:
+        for start in range(0, len(chunks), policy.embed_batch):
+            part = chunks[start : start + policy.embed_batch]
+            began = time.perf_counter()
+            vectors_of_part = await embedder.embed([c.text for c in part])
+            timings["embed"] += time.perf_counter() - began
+            embedded.append((part, vectors_of_part))
+    for part, part_vectors in embedded:
+        began = time.perf_counter()
+        await vectors.stage(part, part_vectors)
+        timings["index"] += time.perf_counter() - began
+    began = time.perf_counter()
+    for chunks in chunked:
+        await vectors.publish(widget, chunks[0].document_id, len(chunks))
+    timings["index"] += time.perf_counter() - began
+    figures.seconds.update(timings)
+
+
+async def end_to_end(
+    samples: Sequence[corpus.Sample], container: object, concurrency: int
+) -> float:
+    get = container.get  # type: ignore[attr-defined]
+    create, submit = await get(CreateWidget), await get(SubmitDocument)
+    documents: DocumentRepository = await get(DocumentRepository)
+    widget = await create(WidgetSpec(tenant_id="bench", plan=Plan.FREE, name="ingestion"))
+    worker = Worker(await get(ProcessDocument), poll_seconds=0.05, concurrency=concurrency)
+    began = time.perf_counter()
+    ids = []
+    for sample in samples:
+        new = NewDocument(
+            widget_id=widget.id,
+            title=sample.name,
+            content=sample.content,
+            content_type=sample.content_type,
+        )
+        ids.append((await submit(new)).document.id)
+    worker.start()
+    try:
+        while True:
+            states = [(await documents.get(i)) for i in ids]
+            if all(d is not None and d.status is DocumentStatus.READY for d in states):
+                break
+            failed = [d for d in states if d is not None and d.status is DocumentStatus.FAILED]
+            if failed:
+                raise RuntimeError(f"{failed[0].title} failed: {failed[0].error}")
+            await asyncio.sleep(0.02)
+    finally:
+        await worker.stop()
+    return time.perf_counter() - began
+
+
+async def run(samples: Sequence[corpus.Sample], work: Path, figures: Figures) -> None:
+    settings: Settings = load_settings({"DATA_DIR": str(work), "LOG_LEVEL": "WARNING"})
+    configure_logging(settings.log_level, "console")
+    container = make_async_container(*providers(), context={Settings: settings})
+    try:
+        parser = await container.get(DocumentParser)
+        embedder = await container.get(Embedder)
+        vectors = await container.get(VectorStore)
+        policy = await container.get(IngestionPolicy)
+        warm = getattr(parser, "warm_up", None)
+        if warm is not None:
+            await warm()
+        await embedder.embed(["warm up the model"] * policy.embed_batch)
+        await stages(samples, parser, embedder, vectors, policy, figures)
+        for concurrency in (1, 2):
+            figures.end_to_end[concurrency] = await end_to_end(samples, container, concurrency)
+    finally:
+        await container.close()
+        stop_embedded_postgres(work)
+
+
+def report(figures: Figures, per_type: int, sections: int) -> str:
+    embed_rate = figures.rate(figures.seconds["embed"])
+    lines = [
+        "## Ingestion",
+        "",
+        f"`{COMMAND}` — {datetime.now(UTC):%Y-%m-%d}, one run, 2 cores. "
+        f"{figures.documents} documents ({per_type} each of PDF, DOCX, HTML, Markdown, text; "
+        f"{sections} Cranfield abstracts per document), {figures.megabytes:.2f} MB, "
+        f"{figures.chunks} chunks. Embedded stack (pgserver, Qdrant Edge, ONNX MiniLM).",
+        "",
+        "| stage, alone | seconds | chunks/s | MB/min |",
+        "|---|---:|---:|---:|",
+    ]
+    for stage in ("parse", "chunk", "embed", "index"):
+        seconds = figures.seconds[stage]
+        lines.append(
+            f"| {stage} | {seconds:.2f} | {figures.rate(seconds):,.0f} | "
+            f"{figures.megabytes / seconds * 60:,.1f} |"
+        )
+    for concurrency, seconds in sorted(figures.end_to_end.items()):
+        ratio = figures.rate(seconds) / embed_rate
+        lines.append(
+            f"| **end to end**, {concurrency} document(s) at a time | {seconds:.2f} | "
+            f"{figures.rate(seconds):,.0f} | {figures.megabytes / seconds * 60:,.1f} "
+            f"({ratio:.0%} of the embedder alone) |"
+        )
+    lines += [
+        "",
+        "Parse time by type (alone): "
+        + ", ".join(
+            f"{kind} {seconds:.2f} s for {figures.bytes_by_type[kind] / 1e6:.2f} MB"
+            for kind, seconds in figures.parse_by_type.items()
+        )
+        + ".",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small set; leaves the doc alone")
+    args = parser.parse_args()
+    per_type, sections = (1, 10) if args.quick else (4, 30)
+    samples = corpus.mixed_set(per_type, sections)
+    figures = Figures(documents=len(samples), megabytes=sum(len(s.content) for s in samples) / 1e6)
+    with tempfile.TemporaryDirectory(prefix="chatconnect-ingest-") as work:
+        asyncio.run(run(samples, Path(work), figures))
+    text = report(figures, per_type, sections)
+    print(text)
+    if not args.quick:
+        write_doc(text, "ingestion")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
