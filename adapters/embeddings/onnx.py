@@ -34,7 +34,10 @@ class OnnxEmbedder:
         tokenizer_path: str | Path | None = None,
         *,
         max_length: int = 256,
-        batch_size: int = 32,
+        # A visitor's question queued behind a document's batch waits for all of it: 8
+        # chunks of 256 tokens keep that wait short, and embed as fast as 32 here (2
+        # cores: 10.6 vs 9.7 chunks/s on Cranfield abstracts, one run).
+        batch_size: int = 8,
         threads: int | None = None,
     ) -> None:
         if not 2 <= max_length <= _MAX_POSITIONS:
