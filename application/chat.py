@@ -112,6 +112,7 @@ class ChatTurn:
         models = owner.models_for(widget)
         draft = Draft(models[0].name)
         timing = Timing()
+        persisted = False
         try:
             yield ChatStarted(self.conversation_id, self.message_id, draft.model)
             # Only a conversation's first question: later ones may lean on what came before.
@@ -134,13 +135,18 @@ class ChatTurn:
                     yield event
                 if key is not None:
                     await owner.answers.remember(key, cached_of(draft))
+            # Saved before `done`: a visitor told the answer is complete can rely on it
+            # being in the conversation; a failed save ends the stream with `error` instead.
+            persisted = True
+            await asyncio.shield(owner.persist(self, draft))
             yield ChatFinished(draft.usage, draft.finish_reason, draft.model, draft.cached)
         except Exception:
             draft.finish_reason = "error"
             raise
         finally:
-            # Shielded: a visitor who hangs up cancels the stream, not the bookkeeping.
-            await asyncio.shield(owner.persist(self, draft))
+            if not persisted:
+                # Shielded: a visitor who hangs up cancels the stream, not the bookkeeping.
+                await asyncio.shield(owner.persist(self, draft))
             if not self._is_new:  # only a follow-up ever read (and cached) the history
                 await owner.history.forget(self.conversation_id, owner.history_messages)
             owner.report(widget, draft, timing)

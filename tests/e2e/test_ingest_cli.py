@@ -125,7 +125,8 @@ def test_failed_files_make_the_exit_status_non_zero_and_are_reported_with_their_
     failed = run.stdout.split("failed:\n", 1)[1]
     assert f"  {folder / 'empty.md'}: document is empty (422)\n" in failed
     assert re.search(rf"  {re.escape(str(folder / 'huge.txt'))}: .* \(413\)\n", failed)
-    assert re.search(rf"  {re.escape(str(folder / 'blob.txt'))}: .*as a text file but.* \(415\)", failed)
+    blob = re.escape(str(folder / "blob.txt"))
+    assert re.search(rf"  {blob}: .*as a text file but.* \(415\)", failed)
     documents = _documents(service, widget_id)
     assert documents["fine.md"]["status"] == "ready"
     assert documents["fence.md"]["status"] == "failed"
