@@ -11,7 +11,7 @@ import uuid
 
 import asyncpg
 import pytest
-from alembic.command import downgrade
+from alembic.command import downgrade, upgrade
 from alembic.script import ScriptDirectory
 
 from adapters.postgres.conversations import AsyncpgConversationRepository
@@ -21,7 +21,7 @@ from adapters.postgres.jobs import AsyncpgJobQueue
 from adapters.postgres.migrations import PROJECT_ROOT, alembic_config, upgrade_to_head
 from adapters.postgres.urls import asyncpg_dsn
 from adapters.postgres.widgets import AsyncpgWidgetRepository
-from domain.models import Conversation, Message, Role, Source
+from domain.models import DEFAULT_LIMIT_MESSAGE, Conversation, Message, Role, Source
 from tests.support.entities import EPOCH, a_document, a_widget
 from tests.support.postgres import fresh_database
 
@@ -113,6 +113,87 @@ async def test_upgrading_a_database_that_holds_data_keeps_it(postgres_server: st
             assert recent == [message]
             claimed = await AsyncpgJobQueue(database).claim()
             assert claimed is not None and claimed.document_id == document.id
+        finally:
+            await pool.close()
+
+
+# Rows as the first revision's schema had them, written before any later migration ran.
+WIDGET, DOCUMENT, JOB, CONVERSATION, MESSAGE, USAGE = (uuid.uuid4() for _ in range(6))
+FIRST_REVISION_ROWS = [
+    (
+        """INSERT INTO widgets (id, tenant_id, plan, name, public_key, allowed_origins,
+                               system_prompt, no_answer_message, top_k, created_at, updated_at)
+           VALUES ($1, 'acme', 'paid', 'Help', 'wk_old', '{https://acme.test}', 'Be brief.',
+                   'No idea.', 4, now(), now())""",
+        (WIDGET,),
+    ),
+    (
+        """INSERT INTO documents (id, widget_id, title, content_type, size_bytes, sha256,
+                                 status, chunk_count, created_at, updated_at)
+           VALUES ($1, $2, 'FAQ', 'text/markdown', 5, 'abc', 'ready', 3, now(), now())""",
+        (DOCUMENT, WIDGET),
+    ),
+    ("INSERT INTO document_contents VALUES ($1, 'hello')", (DOCUMENT,)),
+    (
+        "INSERT INTO jobs (id, document_id, state, available_at) VALUES ($1, $2, 'queued', now())",
+        (JOB, DOCUMENT),
+    ),
+    (
+        "INSERT INTO conversations VALUES ($1, $2, 'visitor', now())",
+        (CONVERSATION, WIDGET),
+    ),
+    (
+        """INSERT INTO messages (id, conversation_id, role, content, created_at)
+           VALUES ($1, $2, 'user', 'How long?', now())""",
+        (MESSAGE, CONVERSATION),
+    ),
+    (
+        """INSERT INTO usage_events (id, tenant_id, widget_id, conversation_id, message_id,
+                                    plan, model, input_tokens, output_tokens, cost_usd,
+                                    created_at)
+           VALUES ($1, 'acme', $2, $3, $4, 'paid', 'gpt-4o-mini', 10, 5, 0.001, now())""",
+        (USAGE, WIDGET, CONVERSATION, MESSAGE),
+    ),
+]
+
+
+async def test_upgrading_over_data_written_at_the_first_revision_keeps_it(
+    postgres_server: str,
+) -> None:
+    async with fresh_database(postgres_server) as url:
+        first = ScriptDirectory.from_config(alembic_config(url)).get_base()
+        assert first is not None and first != head(url), "one revision only: nothing to test"
+        await asyncio.to_thread(upgrade, alembic_config(url), first)
+        connection = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            for statement, arguments in FIRST_REVISION_ROWS:
+                await connection.execute(statement, *arguments)
+        finally:
+            await connection.close()
+
+        await asyncio.to_thread(upgrade_to_head, url)
+
+        assert await versions(url) == [head(url)]
+        pool = await create_pool(url)
+        try:
+            database = Database(pool)
+            widget = await AsyncpgWidgetRepository(database).get(WIDGET)
+            assert widget is not None
+            assert (widget.name, widget.public_key, widget.top_k) == ("Help", "wk_old", 4)
+            assert widget.allowed_origins == ("https://acme.test",)
+            # Columns added later hold their defaults.
+            assert widget.limit_message == DEFAULT_LIMIT_MESSAGE
+            assert (widget.visitor_limit_per_minute, widget.models) == (None, ())
+            documents = AsyncpgDocumentRepository(database)
+            document = await documents.get(DOCUMENT)
+            assert document is not None
+            assert (document.title, document.chunk_count, document.revision) == ("FAQ", 3, 1)
+            assert await documents.content(DOCUMENT) == b"hello"
+            history = await AsyncpgConversationRepository(database).recent_messages(CONVERSATION, 5)
+            assert [m.content for m in history] == ["How long?"]
+            claimed = await AsyncpgJobQueue(database).claim()
+            assert claimed is not None and claimed.document_id == DOCUMENT
+            assert (await query(url, "SELECT count(*) AS n FROM usage_events"))[0]["n"] == 1
         finally:
             await pool.close()
 

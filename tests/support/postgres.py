@@ -1,9 +1,10 @@
 """PostgreSQL for tests: a fresh database per session, emptied after every test.
 
-The server comes from, in order: TEST_DATABASE_URL (any server where we may create
-databases), testcontainers when a Docker engine answers, pgserver under a temporary
-directory. Whichever it is, the session gets its own `chatconnect_test_<random>`
-database, migrated to head and dropped at the end.
+The server comes from, as TEST_SERVICES says (tests/support/containers.py): by default
+TEST_DATABASE_URL (any server where we may create databases), else a container through
+testcontainers when a Docker engine answers, else pgserver under a temporary directory.
+Whichever it is, the session gets its own `chatconnect_test_<random>` database, migrated
+to head and dropped at the end.
 """
 
 from __future__ import annotations
@@ -22,43 +23,39 @@ import pytest
 
 from adapters.postgres.database import Database, create_pool
 from adapters.postgres.urls import asyncpg_dsn
+from tests.support.containers import (
+    POSTGRES_IMAGE,
+    announce,
+    container_problem,
+    postgres_container,
+    services_mode,
+)
 
 __all__ = ["fresh_database", "pg_database", "pg_pool", "postgres_server", "postgres_url"]
-
-POSTGRES_IMAGE = "postgres:16-alpine"
 
 
 @contextmanager
 def _server() -> Iterator[tuple[str, str]]:
     """(how it was found, a URL on which CREATE DATABASE works)."""
+    mode = services_mode()
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
+    if url and mode in ("auto", "env"):
         yield "TEST_DATABASE_URL", url
         return
-    # As measured with an engine on this kind of machine: the Ryuk reaper is one more image
-    # to pull (the container is stopped at teardown anyway), and the detected host may not
-    # be reachable. Read by testcontainers at import, so set before it.
-    os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-    os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
-    # Imported here, not above: every test session loads this module through conftest,
-    # and these take ~0.3 s to import.
-    from docker.errors import DockerException
-    from testcontainers.community.postgres import PostgresContainer
-
+    why_not = container_problem(POSTGRES_IMAGE)
+    if why_not is None:
+        with postgres_container() as running:
+            yield running.describe(), running.url
+        return
+    if mode == "containers":
+        raise RuntimeError(f"TEST_SERVICES=containers, but {why_not}")
+    # Imported here: every test session loads this module through conftest.
     from adapters.postgres.embedded import start_embedded_postgres, stop_embedded_postgres
 
-    try:
-        container = PostgresContainer(POSTGRES_IMAGE, driver=None)
-    except DockerException:
-        container = None  # no Docker engine: its constructor says so within milliseconds
-    if container is not None:
-        with container:
-            yield f"testcontainers ({POSTGRES_IMAGE})", container.get_connection_url()
-        return
     with tempfile.TemporaryDirectory(prefix="chatconnect-pg-") as data_dir:
         url = start_embedded_postgres(Path(data_dir))
         try:
-            yield f"pgserver (under {data_dir})", url
+            yield f"pgserver under {data_dir} (no container: {why_not})", url
         finally:
             stop_embedded_postgres(Path(data_dir))  # before its directory is removed
 
@@ -85,11 +82,7 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def postgres_server(request: pytest.FixtureRequest) -> Iterator[str]:
     with _server() as (found_by, url):
-        capture = request.config.pluginmanager.get_plugin("capturemanager")
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if capture is not None and reporter is not None:
-            with capture.global_and_fixture_disabled():
-                reporter.write_line(f"\nPostgreSQL for tests: {found_by}")
+        announce(request.config, f"PostgreSQL for tests: {found_by}")
         yield url
 
 
