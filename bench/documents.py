@@ -10,14 +10,11 @@ from __future__ import annotations
 import io
 import os
 import re
-import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-# The document writers live with the tests, which need the same real files.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.documents import pdf_bytes
+from adapters.parsing.warmup_samples import pdf_bytes
 
 CRANFIELD = Path(
     os.environ.get("CRANFIELD_DIR", Path(__file__).resolve().parents[2] / "shared/data/cranfield")

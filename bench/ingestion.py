@@ -27,7 +27,7 @@ from pathlib import Path
 
 import documents as corpus
 from chat_latency import stop_embedded_postgres, write_doc
-from dishka import make_async_container
+from dishka import AsyncContainer, make_async_container
 
 from application.ingestion import IngestionPolicy, NewDocument, ProcessDocument, SubmitDocument
 from application.ports import DocumentParser, DocumentRepository, Embedder, VectorStore
@@ -107,13 +107,13 @@ async def stages(
 
 
 async def end_to_end(
-    samples: Sequence[corpus.Sample], container: object, concurrency: int
+    samples: Sequence[corpus.Sample], container: AsyncContainer, concurrency: int
 ) -> float:
-    get = container.get  # type: ignore[attr-defined]
-    create, submit = await get(CreateWidget), await get(SubmitDocument)
-    documents: DocumentRepository = await get(DocumentRepository)
+    create, submit = await container.get(CreateWidget), await container.get(SubmitDocument)
+    documents = await container.get(DocumentRepository)
     widget = await create(WidgetSpec(tenant_id="bench", plan=Plan.FREE, name="ingestion"))
-    worker = Worker(await get(ProcessDocument), poll_seconds=0.05, concurrency=concurrency)
+    process = await container.get(ProcessDocument)
+    worker = Worker(process, poll_seconds=0.05, concurrency=concurrency)
     began = time.perf_counter()
     ids = []
     for sample in samples:

@@ -14,21 +14,33 @@ from adapters.parsing import content_types as ct
 _SENTENCE = "The widget answers questions from the documents it was given."
 
 
-def _pdf() -> bytes:
-    """A valid one-page PDF with one heading and one line, written by hand (no writer
-    library ships with the service)."""
-    stream = (
-        b"BT /F1 18 Tf 72 700 Td (Getting started) Tj ET\n"
-        b"BT /F1 11 Tf 72 660 Td (" + _SENTENCE.encode() + b") Tj ET"
-    )
+def _pdf_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def pdf_bytes(pages: list[list[tuple[int, int, str]]]) -> bytes:
+    """A PDF whose pages hold (font size, baseline from the bottom, text) lines, in
+    Helvetica on US Letter; written by hand (no PDF writer ships with the service), with
+    a correct cross-reference table. The tests build their PDFs with it too."""
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
     bodies = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
     ]
+    for i, lines in enumerate(pages):
+        ops = [
+            f"BT /F1 {size} Tf 72 {y} Td ({_pdf_text(text)}) Tj ET"
+            if text
+            else "72 72 100 100 re f"
+            for size, y, text in lines
+        ]
+        stream = "\n".join(ops).encode("latin-1", "replace")
+        bodies.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
+            f"<< /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
+        )
+        bodies.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(bodies, start=1):
@@ -42,6 +54,10 @@ def _pdf() -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def _pdf() -> bytes:
+    return pdf_bytes([[(18, 700, "Getting started"), (11, 660, _SENTENCE)]])
 
 
 def _docx() -> bytes:

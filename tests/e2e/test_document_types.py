@@ -4,17 +4,15 @@ while the worker goes on."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Iterator
-from typing import Any
 
 import docx
 import httpx
 import pytest
 
 from tests.e2e.conftest import MAX_UPLOAD_BYTES, Service
-from tests.e2e.test_service import _ask, _until_ready, _widget
+from tests.e2e.test_service import _ask, _until_done, _until_ready, _widget
 from tests.support.documents import pdf_bytes, pptx_bytes, with_zero_part, xlsx_bytes
 
 pytestmark = pytest.mark.e2e
@@ -85,17 +83,6 @@ async def _post(client: httpx.AsyncClient, owner: dict[str, str], widget: str, n
     return await client.post(UPLOAD, data={"widget_id": widget}, files=files, headers=owner)
 
 
-async def _until_done(client: httpx.AsyncClient, owner: dict[str, str], document: str) -> Any:
-    for _ in range(600):
-        status = (
-            await client.get(f"/api/widget/documents/{document}/status", headers=owner)
-        ).json()
-        if status["status"] in ("ready", "failed"):
-            return status
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"still {status['status']}")
-
-
 async def test_every_type_becomes_ready_and_is_cited_with_title_section_and_page(
     service: Service, owner: dict[str, str]
 ) -> None:
@@ -157,11 +144,12 @@ async def test_bad_files_are_refused_or_fail_with_a_reason_and_the_worker_goes_o
         after = await _post(client, owner, widget, "after.md", b"# After\n\nStill working.\n")
 
         for name, (_, reason) in failing.items():
-            status = await _until_done(client, owner, outcomes[name])
+            status, _ = await _until_done(client, owner, outcomes[name], polls=600)
             assert status["status"] == "failed", (name, status)
             assert reason in status["error"], (name, status["error"])
             assert "Traceback" not in status["error"]
-        assert (await _until_done(client, owner, after.json()["document_id"]))["status"] == "ready"
+        finished, _ = await _until_done(client, owner, after.json()["document_id"], polls=600)
+        assert finished["status"] == "ready"
         listed = await client.get(f"/api/widget/documents?widget_id={widget}", headers=owner)
         assert sorted(d["title"] for d in listed.json()["documents"]) == sorted(
             [*failing, "after.md"]

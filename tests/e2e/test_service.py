@@ -54,22 +54,30 @@ async def _upload(
     return str(response.json()["document_id"])
 
 
-async def _until_ready(
-    client: httpx.AsyncClient, owner: dict[str, str], document_id: str
-) -> dict[str, Any]:
-    seen = []
-    for _ in range(200):
+async def _until_done(
+    client: httpx.AsyncClient, owner: dict[str, str], document_id: str, polls: int = 200
+) -> tuple[dict[str, Any], list[str]]:
+    """The document's status once ready or failed, and the states it went through."""
+    seen: list[str] = []
+    for _ in range(polls):
         status = (
             await client.get(f"/api/widget/documents/{document_id}/status", headers=owner)
         ).json()
         if not seen or seen[-1] != status["status"]:
             seen.append(status["status"])
         if status["status"] in ("ready", "failed"):
-            break
+            return dict(status), seen
         await asyncio.sleep(0.05)
+    raise AssertionError(f"still {seen[-1]} after {polls} polls")
+
+
+async def _until_ready(
+    client: httpx.AsyncClient, owner: dict[str, str], document_id: str
+) -> dict[str, Any]:
+    status, seen = await _until_done(client, owner, document_id)
     assert status["status"] == "ready", status
     assert set(seen) <= {"queued", "processing", "ready"}
-    return dict(status)
+    return status
 
 
 async def _ask(client: httpx.AsyncClient, key: str, message: str, **extra: Any) -> dict[str, Any]:

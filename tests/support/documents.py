@@ -10,46 +10,9 @@ import docx
 import openpyxl
 import pptx
 
+from adapters.parsing.warmup_samples import pdf_bytes
 
-def _pdf_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
-def pdf_bytes(pages: list[list[tuple[int, int, str]]]) -> bytes:
-    """A PDF whose pages hold (font size, baseline from the bottom, text) lines, in
-    Helvetica on US Letter; written by hand, with a correct cross-reference table."""
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
-    bodies = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    for i, lines in enumerate(pages):
-        ops = [
-            f"BT /F1 {size} Tf 72 {y} Td ({_pdf_text(text)}) Tj ET"
-            if text
-            else "72 72 100 100 re f"
-            for size, y, text in lines
-        ]
-        stream = "\n".join(ops).encode("latin-1", "replace")
-        bodies.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
-            f"<< /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
-        )
-        bodies.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(bodies) + 1,
-        xref,
-    )
-    return bytes(out)
+__all__ = ["docx_bytes", "pdf_bytes", "pptx_bytes", "with_zero_part", "xlsx_bytes", "zip_bytes"]
 
 
 def docx_bytes() -> bytes:
