@@ -149,13 +149,18 @@ class StubServer:
                 watcher = asyncio.ensure_future(reader.read(1))
                 try:
                     keep = await self._answer(seen, reply, writer, watcher)
+                except ConnectionError:
+                    # A client that closes with our data unread in its buffer resets the
+                    # connection (RST) instead of ending it (FIN): a hang-up all the same.
+                    seen.outcome = "client_closed"
+                    raise
                 finally:
                     if not watcher.done():
                         watcher.cancel()  # and wait: a pending read would block the next one
                         with contextlib.suppress(asyncio.CancelledError):
                             await watcher
-                    prefix = b"" if watcher.cancelled() else watcher.result()
                     seen.ended.set()
+                prefix = watcher.result() if _read_something(watcher) else b""
                 if not keep:
                     return
         except (ConnectionError, _ClientClosed):
@@ -242,9 +247,19 @@ async def _pause(seconds: float, watcher: asyncio.Future[bytes], seen: Seen) -> 
     """Sleeps, unless the client hangs up first (a read that sees the end of the stream)."""
     if watcher.done() or seconds > 0:
         done, _ = await asyncio.wait({watcher}, timeout=max(seconds, 0))
-        if done and watcher.result() == b"":
+        if done and not _read_something(watcher):  # ended (FIN) or reset (RST)
             seen.outcome = "client_closed"
             raise _ClientClosed
+
+
+def _read_something(watcher: asyncio.Future[bytes]) -> bool:
+    """Whether the client sent more bytes (its next request) rather than hanging up."""
+    return (
+        watcher.done()
+        and not watcher.cancelled()
+        and watcher.exception() is None
+        and watcher.result() != b""
+    )
 
 
 def _write_json(
