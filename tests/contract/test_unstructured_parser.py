@@ -313,6 +313,22 @@ async def test_spreadsheets_keep_each_row_on_its_line(parser: UnstructuredParser
     assert table.text == "plan | price\nfree | 0\npaid | 20"
 
 
+async def test_an_upper_case_heading_with_a_dash_is_a_title(parser: UnstructuredParser) -> None:
+    # Sentences are counted by punctuation rules: spaCy's parser cut this heading in two at
+    # the dash, and unstructured then took it for narrative text.
+    abstract = (
+        b"The flow past slender blunt bodies is reviewed. An extension of the theory is "
+        b"given for bodies of revolution at high Mach numbers."
+    )
+    heading = b"FLOW PAST SLENDER BLUNT BODIES - A REVIEW AND EXTENSION"
+    elements = await parser.parse(heading + b"\n\n" + abstract + b"\n", ct.PLAIN)
+
+    assert [(e.text, e.kind) for e in elements] == [
+        (heading.decode(), "title"),
+        (abstract.decode(), "text"),
+    ]
+
+
 async def test_legacy_text_encodings_are_read(parser: UnstructuredParser) -> None:
     latin = await parser.parse("Crème brûlée is served at the café.".encode("cp1252"), ct.PLAIN)
     wide = await parser.parse("Grüße aus Köln, sagt das Team.".encode("utf-16"), ct.PLAIN)
