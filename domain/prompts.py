@@ -3,6 +3,8 @@ is cut to fit a token budget."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from domain.models import Role
@@ -108,6 +110,11 @@ def fit_prompt(prompt: Prompt, budget: PromptBudget, count: TokenCount) -> Promp
     evidence), then the oldest turns, and last the remaining source is cut short.
     """
     history = _history_window(prompt.history, budget.history_tokens, count)
+    texts = (prompt.instructions(), prompt.question, *(s.block() for s in prompt.sources))
+    texts += tuple(turn.content for turn in history)
+    ceiling = sum(_at_most(text) + MESSAGE_OVERHEAD_TOKENS for text in texts)
+    if ceiling <= budget.context_tokens:  # far under the cap, as most prompts are: no counting
+        return _with(prompt, prompt.sources, history)
     sources = list(prompt.sources)
     fixed = count(prompt.instructions()) + count(prompt.question) + MESSAGE_OVERHEAD_TOKENS * 2
     source_costs = [count(s.block()) + 1 for s in sources]
@@ -128,6 +135,16 @@ def fit_prompt(prompt: Prompt, budget: PromptBudget, count: TokenCount) -> Promp
     if sources and total() > budget.context_tokens:
         room = budget.context_tokens - fixed - sum(history_costs)
         sources[0] = _truncate(sources[0], max(room, 0), count)
-    if sources == list(prompt.sources) and history == list(prompt.history):
+    return _with(prompt, sources, history)
+
+
+def _with(prompt: Prompt, sources: Sequence[PromptSource], history: Sequence[Turn]) -> Prompt:
+    if list(sources) == list(prompt.sources) and list(history) == list(prompt.history):
         return prompt
     return msgspec.structs.replace(prompt, sources=tuple(sources), history=tuple(history))
+
+
+def _at_most(text: str) -> int:
+    """An upper bound on any tokenizer's count: none spends less than a byte on a token
+    (the estimate of domain/tokens.py may round one short text up by one)."""
+    return len(text.encode()) + 1

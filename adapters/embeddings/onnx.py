@@ -66,6 +66,10 @@ class OnnxEmbedder:
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
+        if len(texts) <= self._batch_size:
+            # One hop to the model's thread, not two: a visitor's question waits on it.
+            batch = await self._run(self._embed_texts, list(texts))
+            return batch.tolist()  # type: ignore[no-any-return]
         encodings = await self._run(self._tokenizer.encode_batch, list(texts))
         # Sorting by length keeps similar lengths in one batch, so little is padded.
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
@@ -86,6 +90,9 @@ class OnnxEmbedder:
             return await loop.run_in_executor(self._executor, func, *args)
         except Exception as e:
             raise EmbedderUnavailableError(f"local embedding model failed: {e}") from e
+
+    def _embed_texts(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        return self._embed_batch(self._tokenizer.encode_batch(texts))
 
     def _embed_batch(self, encodings: Sequence[Encoding]) -> npt.NDArray[np.float32]:
         width = max(len(e.ids) for e in encodings)

@@ -43,6 +43,23 @@ def test_a_prompt_within_budget_is_sent_as_it_is() -> None:
     assert fit_prompt(original, PromptBudget(), words) is original
 
 
+def test_a_prompt_whose_bytes_fit_the_cap_is_not_counted() -> None:
+    # No tokenizer spends less than a byte on a token: a prompt of fewer bytes than the cap
+    # fits whatever the model's tokenizer, and counting it would only cost time.
+    counted: list[str] = []
+
+    def spy(text: str) -> int:
+        counted.append(text)
+        return words(text)
+
+    small = prompt(sources=5, words_each=200)  # ~5 KB
+    assert fit_prompt(small, PromptBudget(context_tokens=8_000), spy) is small
+    assert counted == []
+
+    fitted = fit_prompt(small, PromptBudget(context_tokens=3_000), spy)  # bytes over the cap
+    assert fitted is small and counted  # counted, and fits by its count
+
+
 def test_the_history_window_keeps_the_newest_turns_that_fit() -> None:
     history = turns(("one " * 30, "two " * 30), ("three " * 30, "four " * 30), ("five", "six"))
     budget = PromptBudget(history_tokens=2 * (30 + MESSAGE_OVERHEAD_TOKENS) + 20)
