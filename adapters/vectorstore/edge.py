@@ -40,14 +40,24 @@ from adapters.vectorstore.common import (
     UPSERT_BATCH,
     WIDGET,
     Sparse,
-    as_uuid,
     check_search,
     check_upsert,
     payload,
+    point_key,
     staged,
     staged_payload,
 )
-from adapters.vectorstore.retrieval import Fetch, Hit, Nearest, Step, Stored, Tuning, plan, run
+from adapters.vectorstore.retrieval import (
+    Fetch,
+    Hit,
+    Nearest,
+    PointId,
+    Step,
+    Stored,
+    Tuning,
+    plan,
+    run,
+)
 from adapters.vectorstore.sparse import encode_chunk
 from application.ports import SearchQuery, Vector
 from domain.errors import VectorStoreUnavailableError
@@ -174,12 +184,12 @@ class EdgeVectorStore:
     def _nearest(self, widget_id: UUID, searches: tuple[Nearest, ...]) -> list[list[Hit]]:
         requests = [_request(widget_id, search) for search in searches]
         found = self._shard.query_batch(QueryBatchRequest(requests))
-        return [[Hit(as_uuid(p.id), p.score) for p in points] for points in found]
+        return [[Hit(point_key(p.id), p.score) for p in points] for points in found]
 
-    def _fetch(self, step: Fetch) -> dict[UUID, Stored]:
+    def _fetch(self, step: Fetch) -> dict[PointId, Stored]:
         with_vector = [DENSE, SPARSE] if step.vectors else False
         records = self._shard.retrieve(list(step.ids), not step.vectors, with_vector)
-        return {as_uuid(record.id): _stored(record) for record in records}
+        return {point_key(record.id): _stored(record) for record in records}
 
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
         await self._call(self._delete_document, widget_id, document_id)

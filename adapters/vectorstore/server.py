@@ -20,10 +20,10 @@ from adapters.vectorstore.common import (
     UPSERT_BATCH,
     WIDGET,
     Sparse,
-    as_uuid,
     check_search,
     check_upsert,
     payload,
+    point_key,
     staged,
     staged_payload,
 )
@@ -31,6 +31,7 @@ from adapters.vectorstore.retrieval import (
     Fetch,
     Hit,
     Nearest,
+    PointId,
     Step,
     Stored,
     Tuning,
@@ -193,16 +194,16 @@ class QdrantVectorStore:
             for s in searches
         ]
         responses = await self._client.query_batch_points(self._collection, requests)
-        return [[Hit(as_uuid(p.id), p.score) for p in r.points] for r in responses]
+        return [[Hit(point_key(p.id), p.score) for p in r.points] for r in responses]
 
-    async def _fetch(self, step: Fetch) -> dict[UUID, Stored]:
+    async def _fetch(self, step: Fetch) -> dict[PointId, Stored]:
         records = await self._client.retrieve(
             self._collection,
             list(step.ids),
             with_payload=not step.vectors,
             with_vectors=[DENSE, SPARSE] if step.vectors else False,
         )
-        return {as_uuid(record.id): _stored(record) for record in records}
+        return {point_key(record.id): _stored(record) for record in records}
 
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
         await self._delete(_filter(widget_id, _document(document_id)))

@@ -543,8 +543,16 @@ async def test_qdrant_timeout_is_unavailable() -> None:
 # The fusion and feedback steps every store shares.
 
 
+def test_point_ids_as_text_order_as_their_uuids() -> None:
+    # Rankings break ties by the id's text: the same order as the UUIDs', in every store.
+    ids = [uuid.UUID(int=random.getrandbits(128)) for _ in range(2000)]
+    ids += [uuid.UUID(int=n) for n in (0, 1, 15, 16, 2**64, 2**128 - 1)]
+
+    assert sorted(str(i) for i in ids) == [str(i) for i in sorted(ids)]
+
+
 def test_fusion_is_a_convex_combination_with_bm25_scaled_by_its_best() -> None:
-    a, b, c = sorted(uuid.uuid4() for _ in range(3))
+    a, b, c = sorted(str(uuid.uuid4()) for _ in range(3))
 
     fused = fuse([c, b, a], {a: 0.5, b: 0.8}, {a: 6.0, c: 3.0}, dense_weight=0.7)
 

@@ -74,17 +74,17 @@ class MemoryVectorStore:
             for chunk, dense, sparse in self.points.values()
             if chunk.widget_id == widget_id
             and chunk.id not in self.staged
-            and (step.among is None or chunk.id in step.among)
+            and (step.among is None or str(chunk.id) in step.among)
         ]
         if isinstance(step.vector, Sparse):
             weights = self._idf_weighted(step.vector)
             hits = [
-                Hit(chunk.id, _dot(weights, sparse))
+                Hit(str(chunk.id), _dot(weights, sparse))
                 for chunk, _, sparse in candidates
                 if weights.keys() & set(sparse.indices)
             ]
         else:
-            hits = [Hit(chunk.id, _cosine(step.vector, dense)) for chunk, dense, _ in candidates]
+            hits = [Hit(str(c.id), _cosine(step.vector, dense)) for c, dense, _ in candidates]
         hits.sort(key=lambda hit: (-hit.score, hit.id))
         return hits[: step.limit]
 
@@ -100,11 +100,11 @@ class MemoryVectorStore:
             for index, value in zip(question.indices, question.values, strict=True)
         }
 
-    def _fetch(self, step: Fetch) -> dict[UUID, Stored]:
+    def _fetch(self, step: Fetch) -> dict[str, Stored]:
         found = {}
         for point_id in step.ids:
-            if point_id in self.points:
-                chunk, dense, sparse = self.points[point_id]
+            if UUID(point_id) in self.points:
+                chunk, dense, sparse = self.points[UUID(point_id)]
                 if step.vectors:
                     found[point_id] = Stored(dense=dense, sparse=sparse)
                 else:
