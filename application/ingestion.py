@@ -224,6 +224,7 @@ class ProcessDocument:
         self._vectors = vectors
         self._clock = clock
         self._policy = policy
+        self._embedding_turn = asyncio.Lock()
 
     async def next_job(self) -> bool:
         """Processes one claimed job; False when the queue had nothing ready."""
@@ -317,16 +318,20 @@ class ProcessDocument:
         document = await self._set(document, stage=Stage.EMBEDDING, progress=Progress(0, total))
         batch = self._policy.embed_batch
         embedding = indexing = 0.0
-        for start in range(0, total, batch):
-            part = chunks[start : start + batch]
-            began = time.perf_counter()
-            vectors = await self._embedder.embed([c.text for c in part])
-            embedded = time.perf_counter()
-            # Staged: invisible to answers until the whole document is in.
-            await self._vectors.stage(part, vectors)
-            embedding += embedded - began
-            indexing += time.perf_counter() - embedded
-            document = await self._set(document, progress=Progress(start + len(part), total))
+        # One document embeds at a time, whole: documents taking turns batch by batch would
+        # finish together and then all parse at once, leaving the embedder idle; this way
+        # the next document is parsed while this one is embedded.
+        async with self._embedding_turn:
+            for start in range(0, total, batch):
+                part = chunks[start : start + batch]
+                began = time.perf_counter()
+                vectors = await self._embedder.embed([c.text for c in part])
+                embedded = time.perf_counter()
+                # Staged: invisible to answers until the whole document is in.
+                await self._vectors.stage(part, vectors)
+                embedding += embedded - began
+                indexing += time.perf_counter() - embedded
+                document = await self._set(document, progress=Progress(start + len(part), total))
         document = await self._set(document, stage=Stage.INDEXING)
         began = time.perf_counter()
         current = await self._documents.get(document.id)

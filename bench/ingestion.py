@@ -228,9 +228,10 @@ def report(figures: Figures, per_type: int, sections: int) -> str:
     embed, parse = figures.seconds["embed"], figures.seconds["parse"]
     lines += [
         "",
-        "Ceiling on this machine: the embedder uses both cores and a parse one, so even "
-        "perfect overlap gives at most embed / (embed + parse / 2) = "
-        f"{embed / (embed + parse / 2):.0%} of the embedder alone.",
+        "Expected ceiling: the embedder uses both cores and a parse one, so with perfect "
+        "overlap end to end would reach embed / (embed + parse / 2) = "
+        f"{embed / (embed + parse / 2):.0%} of the embedder alone (a round above it is the "
+        "machine's drift between its two measurements).",
         "",
         "Parse time by type (alone): "
         + ", ".join(

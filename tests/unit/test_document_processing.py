@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import msgspec
 
 from application.chat import Question
 from application.ingestion import NewDocument
-from domain.models import DocumentStatus, Widget
+from domain.models import DocumentStatus, Element, Widget
 from tests.fakes.core import FakeApp
 from tests.unit.conftest import make_widget
 
@@ -130,3 +131,47 @@ async def test_a_worker_that_loses_its_lease_stops_and_leaves_the_verdict(app: F
     assert await app.vectors.count(widget.id) == 0
     assert app.telemetry.jobs == ["lease_lost"]
     assert (await app.get_document(submitted.document.id)).status is DocumentStatus.PROCESSING
+
+
+async def test_documents_embed_one_at_a_time_while_the_next_is_parsed(app: FakeApp) -> None:
+    # Taking turns batch by batch, two documents would finish embedding together and then
+    # both parse while the embedder idles; whole turns let one parse while the other embeds.
+    widget = await make_widget(app)
+    for name in ("Alpha", "Beta"):
+        sections = "".join(f"# {name} {n}\n\n{name} text number {n}.\n\n" for n in range(3))
+        await app.submit(
+            NewDocument(
+                widget_id=widget.id,
+                title=name,
+                content=sections.encode(),
+                content_type="text/markdown",
+            )
+        )
+    app.process._policy = msgspec.structs.replace(app.ingestion_policy, embed_batch=1)
+    events: list[str] = []
+    parse, embed = app.parser.parse, app.embedder.embed
+
+    async def slow_parse(content: bytes, content_type: str) -> list[Element]:
+        name = "Alpha" if b"Alpha" in content else "Beta"
+        await asyncio.sleep(0.05)
+        events.append(f"parsed {name}")
+        return await parse(content, content_type)
+
+    async def slow_embed(texts: list[str]) -> list[list[float]]:
+        await asyncio.sleep(0.02)
+        events.append("embedded " + ("Alpha" if "Alpha" in texts[0] else "Beta"))
+        return await embed(texts)
+
+    app.parser.parse = slow_parse  # type: ignore[method-assign]
+    app.embedder.embed = slow_embed  # type: ignore[method-assign]
+    await asyncio.gather(app.process.next_job(), app.process.next_job())
+
+    embedded = [e.split()[1] for e in events if e.startswith("embedded")]
+    assert len(embedded) == 6 and [k for k, _ in itertools.groupby(embedded)] in (
+        ["Alpha", "Beta"],
+        ["Beta", "Alpha"],
+    )
+    first, second = embedded[0], embedded[-1]
+    # The second document was parsed before the first had finished embedding.
+    last_of_first = max(i for i, e in enumerate(events) if e == f"embedded {first}")
+    assert events.index(f"parsed {second}") < last_of_first
