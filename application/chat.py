@@ -58,6 +58,12 @@ from domain.pricing import DEFAULT_PRICES, Price, cost_of
 from domain.prompts import Prompt, PromptBudget, PromptSource, Turn, fit_prompt
 
 
+def _consume_error(future: asyncio.Future[list[float]]) -> None:
+    """Marks a failed embedding as seen: a turn answered from the cache never awaits it."""
+    if not future.cancelled():
+        future.exception()
+
+
 class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     max_message_chars: int = 4000
     history_messages: int = 10
@@ -94,6 +100,7 @@ class ChatTurn:
         history: list[Message],
         message_id: UUID,
         asked_at: datetime,
+        vector: asyncio.Future[list[float]],
     ) -> None:
         self._owner = owner
         self._question = question
@@ -102,6 +109,7 @@ class ChatTurn:
         self._history = history
         self.message_id = message_id
         self.asked_at = asked_at
+        self._vector = vector
 
     @property
     def conversation_id(self) -> UUID:
@@ -144,6 +152,7 @@ class ChatTurn:
             draft.finish_reason = "error"
             raise
         finally:
+            self._vector.cancel()  # answered from the cache, or the visitor left: not needed
             if not persisted:
                 # Shielded: a visitor who hangs up cancels the stream, not the bookkeeping.
                 await asyncio.shield(owner.persist(self, draft))
@@ -155,7 +164,7 @@ class ChatTurn:
         self, models: Sequence[ChatModel], draft: Draft, timing: Timing
     ) -> AsyncIterator[ChatEvent]:
         owner, widget = self._owner, self._question.widget
-        hits = await owner.retrieve(widget, self._question.message)
+        hits = await owner.retrieve(widget, self._question.message, await self._vector)
         timing.retrieved()
         draft.sources = sources_of(hits)
         yield SourcesFound(draft.sources)
@@ -268,9 +277,24 @@ class AnswerQuestion:
             )
         question = msgspec.structs.replace(question, message=message)
         await self._limits.admit(question.widget, question.visitor)
-        conversation, is_new, history = await self._conversation_of(question)
+        # The model is the slowest step before an answer: it starts now and runs while the
+        # conversation is looked up, the stream opens and the answer cache is asked.
+        vector = asyncio.ensure_future(self._questions.embed(message))
+        vector.add_done_callback(_consume_error)  # awaited only if the cache has no answer
+        try:
+            conversation, is_new, history = await self._conversation_of(question)
+        except BaseException:
+            vector.cancel()
+            raise
         return ChatTurn(
-            self, question, conversation, is_new, history, self._ids.new_id(), self._clock.now()
+            self,
+            question,
+            conversation,
+            is_new,
+            history,
+            self._ids.new_id(),
+            self._clock.now(),
+            vector,
         )
 
     async def _conversation_of(
@@ -316,8 +340,9 @@ class AnswerQuestion:
             raise ModelUnavailableError("no chat model is configured for this plan")
         return models
 
-    async def retrieve(self, widget: Widget, message: str) -> list[ScoredChunk]:
-        vector = await self._questions.embed(message)
+    async def retrieve(
+        self, widget: Widget, message: str, vector: list[float]
+    ) -> list[ScoredChunk]:
         hits = await self._vectors.search(
             widget.id, SearchQuery(text=message, vector=vector), widget.top_k
         )

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import asyncio
+from uuid import UUID
+
 import pytest
 
 from application.chat import ChatFinished, ChatStarted, Question, SourcesFound, TokenDelta
-from domain.errors import ConversationNotFoundError, InvalidInputError, ModelUnavailableError
-from domain.models import Plan, Role
+from domain.errors import (
+    ConversationNotFoundError,
+    EmbedderUnavailableError,
+    InvalidInputError,
+    ModelUnavailableError,
+)
+from domain.models import Conversation, Plan, Role
 from tests.fakes.core import FakeApp, ScriptedModel
 from tests.unit.conftest import HANDBOOK, add_document, make_widget
 
@@ -200,3 +208,53 @@ async def test_two_widgets_never_see_each_others_documents(app: FakeApp) -> None
                 await app.answer.start(Question(widget=widget, message=question))
             ).collect()
             assert foreign not in {s.title for s in answer.sources}
+
+
+async def test_the_question_is_embedded_while_its_conversation_is_looked_up(
+    app: FakeApp,
+) -> None:
+    # The model is the slowest step before the first token: it must not wait its turn
+    # behind the conversation, its history and the answer cache.
+    widget = await make_widget(app)
+    await add_document(app, widget, HANDBOOK)
+    first = await (await app.answer.start(Question(widget=widget, message="refund"))).collect()
+    events: list[str] = []
+    embed, get = app.embedder.embed, app.conversations.get
+
+    async def slow_embed(texts: list[str]) -> list[list[float]]:
+        events.append("embedding")
+        await asyncio.sleep(0.02)
+        events.append("embedded")
+        return await embed(texts)
+
+    async def slow_get(conversation_id: UUID) -> Conversation | None:
+        events.append("looking up")
+        await asyncio.sleep(0.02)
+        events.append("looked up")
+        return await get(conversation_id)
+
+    app.embedder.embed = slow_embed  # type: ignore[method-assign]
+    app.conversations.get = slow_get  # type: ignore[method-assign]
+    question = Question(
+        widget=widget, message="card refund?", conversation_id=first.conversation_id
+    )
+    answer = await (await app.answer.start(question)).collect()
+
+    assert answer.sources and answer.sources[0].title == "Handbook"
+    assert events.index("embedding") < events.index("looked up")
+    assert events.index("looking up") < events.index("embedded")
+
+
+async def test_a_cached_answer_is_given_even_when_the_embedder_is_down(app: FakeApp) -> None:
+    widget = await make_widget(app)
+    await add_document(app, widget, HANDBOOK)
+    asked = Question(widget=widget, message="How many days to return an item?")
+    first = await (await app.answer.start(asked)).collect()
+
+    async def broken(texts: list[str]) -> list[list[float]]:
+        raise EmbedderUnavailableError("the model is down")
+
+    app.embedder.embed = broken  # type: ignore[method-assign]
+    again = await (await app.answer.start(asked)).collect()
+
+    assert again.cached and again.answer == first.answer
