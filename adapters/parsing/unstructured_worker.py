@@ -78,9 +78,9 @@ def _split_sentences_by_rule(tokenize: Any) -> None:
     and ran the whole model (tok2vec, tagger, dependency parser) on every paragraph for
     it: 70-90 % of a parse. A rule-based sentencizer on spaCy's tokenizer does the count
     ~15 times faster; the model still tags one-sentence texts (their verbs and capitals
-    are checked), and its dependency parser is not loaded at all. On bench/documents.py's set (1,239
-    elements) it changed 4 classifications, each an upper-case heading of a text file that
-    the parser had split in two and the rules now rightly call a title.
+    are checked), and its dependency parser is not loaded at all. On bench/documents.py's
+    set (1,239 elements) it changed 4 classifications, each an upper-case heading of a
+    text file that the parser had split in two and the rules now rightly call a title.
     """
     import spacy
 

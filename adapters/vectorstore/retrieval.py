@@ -35,9 +35,9 @@ from application.ports import RetrievalMode, SearchQuery
 from domain.models import ScoredChunk
 
 T = TypeVar("T")
-# A point's id as the engines return it, the canonical text of its UUID: a ranking hashes
-# and orders ids hundreds of times a search, at C speed for a str and in Python for a UUID,
-# and the canonical text orders as the UUID does.
+# A point's id as the canonical text of its UUID (engines give a UUID or that text): a
+# ranking hashes and orders ids hundreds of times a search, at C speed for a str and in
+# Python for a UUID, and the canonical text orders as the UUID does.
 PointId: TypeAlias = str
 
 
