@@ -58,12 +58,6 @@ from domain.pricing import DEFAULT_PRICES, Price, cost_of
 from domain.prompts import Prompt, PromptBudget, PromptSource, Turn, fit_prompt
 
 
-def _consume_error(future: asyncio.Future[list[float]]) -> None:
-    """Marks a failed embedding as seen: a turn answered from the cache never awaits it."""
-    if not future.cancelled():
-        future.exception()
-
-
 class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     max_message_chars: int = 4000
     history_messages: int = 10
@@ -152,7 +146,6 @@ class ChatTurn:
             draft.finish_reason = "error"
             raise
         finally:
-            self._vector.cancel()  # answered from the cache, or the visitor left: not needed
             if not persisted:
                 # Shielded: a visitor who hangs up cancels the stream, not the bookkeeping.
                 await asyncio.shield(owner.persist(self, draft))
@@ -264,6 +257,13 @@ class AnswerQuestion:
         self._clock = clock
         self._ids = ids
         self._policy = policy
+        # Questions' embeddings in flight, held until done (the loop keeps only weak ones).
+        self._embeddings: set[asyncio.Future[list[float]]] = set()
+
+    def _embedded(self, vector: asyncio.Future[list[float]]) -> None:
+        self._embeddings.discard(vector)
+        if not vector.cancelled():
+            vector.exception()  # seen: a turn answered from the cache never awaits it
 
     async def start(self, question: Question) -> ChatTurn:
         """Checks everything that can be refused before a stream opens."""
@@ -278,14 +278,13 @@ class AnswerQuestion:
         question = msgspec.structs.replace(question, message=message)
         await self._limits.admit(question.widget, question.visitor)
         # The model is the slowest step before an answer: it starts now and runs while the
-        # conversation is looked up, the stream opens and the answer cache is asked.
+        # conversation is looked up, the stream opens and the answer cache is asked. It is
+        # never cancelled, only left to finish when unneeded: a cache call cut mid-command
+        # would spoil its connection (and its vector is worth caching anyway).
         vector = asyncio.ensure_future(self._questions.embed(message))
-        vector.add_done_callback(_consume_error)  # awaited only if the cache has no answer
-        try:
-            conversation, is_new, history = await self._conversation_of(question)
-        except BaseException:
-            vector.cancel()
-            raise
+        self._embeddings.add(vector)
+        vector.add_done_callback(self._embedded)
+        conversation, is_new, history = await self._conversation_of(question)
         return ChatTurn(
             self,
             question,

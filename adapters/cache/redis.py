@@ -10,6 +10,9 @@ from typing import TypeVar
 
 import redis.asyncio as redis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from domain.errors import CacheUnavailableError
@@ -42,6 +45,11 @@ class RedisCache:
             socket_connect_timeout=timeout_seconds,
             max_connections=64,
             timeout=timeout_seconds,
+            # A pooled connection that died while Redis was away fails its first command
+            # once Redis is back: one retry on a new connection keeps that from passing for
+            # an outage (and a back-off during which limits and caching are off).
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError],
         )
         return cls(redis.Redis(connection_pool=pool), timeout_seconds=timeout_seconds)
 
