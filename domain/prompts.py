@@ -110,14 +110,14 @@ def fit_prompt(prompt: Prompt, budget: PromptBudget, count: TokenCount) -> Promp
     evidence), then the oldest turns, and last the remaining source is cut short.
     """
     history = _history_window(prompt.history, budget.history_tokens, count)
-    texts = (prompt.instructions(), prompt.question, *(s.block() for s in prompt.sources))
-    texts += tuple(turn.content for turn in history)
+    instructions, blocks = prompt.instructions(), [s.block() for s in prompt.sources]
+    texts = (instructions, prompt.question, *blocks, *(turn.content for turn in history))
     ceiling = sum(_at_most(text) + MESSAGE_OVERHEAD_TOKENS for text in texts)
     if ceiling <= budget.context_tokens:  # far under the cap, as most prompts are: no counting
         return _with(prompt, prompt.sources, history)
     sources = list(prompt.sources)
-    fixed = count(prompt.instructions()) + count(prompt.question) + MESSAGE_OVERHEAD_TOKENS * 2
-    source_costs = [count(s.block()) + 1 for s in sources]
+    fixed = count(instructions) + count(prompt.question) + MESSAGE_OVERHEAD_TOKENS * 2
+    source_costs = [count(block) + 1 for block in blocks]
     history_costs = [_turn_cost(t, count) for t in history]
 
     def total() -> int:

@@ -69,8 +69,3 @@ def chunk_of(point_id: object, fields: Any) -> Chunk:
 def point_key(point_id: object) -> str:
     """The canonical text of a point id, whichever type the library gave it as."""
     return point_id if isinstance(point_id, str) else str(point_id)
-
-
-def as_uuid(point_id: object) -> UUID:
-    """Point ids come back as UUID from one library and as str from another."""
-    return point_id if isinstance(point_id, UUID) else UUID(str(point_id))

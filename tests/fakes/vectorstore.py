@@ -103,8 +103,8 @@ class MemoryVectorStore:
     def _fetch(self, step: Fetch) -> dict[str, Stored]:
         found = {}
         for point_id in step.ids:
-            if UUID(point_id) in self.points:
-                chunk, dense, sparse = self.points[UUID(point_id)]
+            if (point := self.points.get(UUID(point_id))) is not None:
+                chunk, dense, sparse = point
                 if step.vectors:
                     found[point_id] = Stored(dense=dense, sparse=sparse)
                 else:

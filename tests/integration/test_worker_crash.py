@@ -18,7 +18,7 @@ from adapters.postgres.database import Database, create_pool
 from adapters.postgres.documents import AsyncpgDocumentRepository
 from adapters.postgres.jobs import AsyncpgJobQueue
 from adapters.postgres.widgets import AsyncpgWidgetRepository
-from adapters.vectorstore.common import DOCUMENT, as_uuid
+from adapters.vectorstore.common import DOCUMENT, point_key
 from domain.chunking import chunk_id
 from domain.models import Document, DocumentStatus, Stage
 from tests.support.entities import a_document, a_widget
@@ -128,9 +128,9 @@ async def test_a_killed_worker_leaves_a_document_another_worker_finishes_once(
     try:
         condition = FieldCondition(key=DOCUMENT, match=MatchValue(str(target.id)))
         count = shard.count(CountRequest(exact=True, filter=Filter(must=[condition])))
-        found = {as_uuid(r.id) for r in shard.retrieve(list(expected), False, False)}
+        found = {point_key(r.id) for r in shard.retrieve(list(expected), False, False)}
     finally:
         shard.close()
     assert count == len(expected) == len(found)
-    assert found == expected
+    assert found == {str(point_id) for point_id in expected}
     assert attempts == 2  # claimed by the killed worker, then by its successor
