@@ -79,3 +79,38 @@ async def test_a_dead_redis_fails_fast_then_backs_off() -> None:
         await dead.close()
     assert first < 0.5
     assert again < 0.005  # backing off: no connection attempt at all
+
+
+@pytest.mark.integration
+async def test_a_burst_far_beyond_the_pool_waits_its_turn_instead_of_failing(
+    redis_url: str,
+) -> None:
+    # The production timeout: a queue for connections longer than it is no outage.
+    redis = RedisCache.from_url(redis_url, timeout_seconds=0.05)
+    redis._prefix = f"test:{uuid.uuid4().hex}:"
+    try:
+        counts = await asyncio.gather(*(redis.incr("burst", ttl_seconds=10) for _ in range(1000)))
+    finally:
+        await redis.close()
+    assert sorted(counts) == list(range(1, 1001))
+
+
+async def test_a_hung_redis_fails_a_queued_burst_fast() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # holds the connection open, answers nothing
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    hung = RedisCache.from_url(f"redis://127.0.0.1:{port}/0", timeout_seconds=0.05)
+    try:
+        started = time.monotonic()
+        outcomes = await asyncio.gather(
+            *(hung.get("k") for _ in range(500)), return_exceptions=True
+        )
+        took = time.monotonic() - started
+    finally:
+        await hung.close()
+        server.close()
+    assert all(isinstance(outcome, CacheUnavailableError) for outcome in outcomes)
+    # The calls in flight time out once (twice 0.05 s); the queue behind them fails at once.
+    assert took < 0.5
