@@ -2,10 +2,11 @@
 
 `granian --interface asgi --working-dir bench bare_relay:app` with OPENAI_BASE_URL set.
 For each POST of the chat stream's path it sends one chat completion through the OpenAI
-SDK (retries off, as ours), with a system message the size of a prompt with five sources,
-and streams each delta back as an SSE `token` event: no auth, no limits, no history, no
-retrieval, no bookkeeping. What it adds to the provider's first token is what the SDK, the
-HTTP server and the network cost on this machine; what the service adds beyond it is ours.
+SDK (retries off, the same call as ours), with a system message the size of a prompt with
+five sources, and streams each delta back as an SSE `token` event: no auth, no limits, no
+history, no retrieval, no bookkeeping. What it adds to the provider's first token is what
+the SDK, the HTTP server and the network cost on this machine; what the service adds beyond
+it is ours.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import msgspec
 import openai
 from litestar import Litestar, get, post
 from litestar.response import Stream
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 # About five retrieved chunks of ~200 tokens each, as the service's prompts carry.
 SOURCES = "\n\n".join(f"[{n}] Manual\n" + "The valve is reset by hand. " * 30 for n in range(5))
@@ -31,12 +33,24 @@ client = openai.AsyncOpenAI(
 
 
 async def _tokens(question: str) -> AsyncIterator[bytes]:
-    stream = await client.chat.completions.create(
-        model="gpt-4o-mini",
-        messages=[{"role": "system", "content": SOURCES}, {"role": "user", "content": question}],
-        max_tokens=1024,
+    # The SDK call the service makes (adapters/llm/openai.py): its post, without create()'s
+    # request transform, so the floor is not raised by a cost the service does not pay.
+    stream = await client.post(
+        "/chat/completions",
+        body={
+            "model": "gpt-4o-mini",
+            "messages": [
+                {"role": "system", "content": SOURCES},
+                {"role": "user", "content": question},
+            ],
+            "max_tokens": 1024,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+        options={"security": {"bearer_auth": True}},
+        cast_to=ChatCompletion,
         stream=True,
-        stream_options={"include_usage": True},
+        stream_cls=openai.AsyncStream[ChatCompletionChunk],
     )
     async with stream:
         async for chunk in stream:

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, AsyncStream
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from adapters.llm.errors import ProviderError, from_sdk
 from adapters.llm.resilience import ResilientChatModel
@@ -16,6 +17,7 @@ from domain.models import Usage
 from domain.prompts import Prompt, prompt_tokens
 
 PROVIDER = "openai"
+_CHUNKS = AsyncStream[ChatCompletionChunk]
 
 
 class OpenAIChatModel(ResilientChatModel):
@@ -34,15 +36,25 @@ class OpenAIChatModel(ResilientChatModel):
         usage: Usage | None = None
         finished = False
         try:
-            stream = await self._client.chat.completions.create(
-                model=self._model,
-                messages=[
-                    {"role": "system", "content": prompt.system_text()},
-                    *prompt.chat_messages(),  # type: ignore[list-item]
-                ],
-                max_tokens=self._max_output_tokens,
+            # The SDK's own post, not chat.completions.create(): create() first walks the
+            # request through its TypedDict transform, 0.45 ms a question here
+            # (bench/sdk_request.py), for a body that is plain JSON already.
+            stream = await self._client.post(
+                "/chat/completions",
+                body={
+                    "model": self._model,
+                    "messages": [
+                        {"role": "system", "content": prompt.system_text()},
+                        *prompt.chat_messages(),
+                    ],
+                    "max_tokens": self._max_output_tokens,
+                    "stream": True,
+                    "stream_options": {"include_usage": True},
+                },
+                options={"security": {"bearer_auth": True}},
+                cast_to=ChatCompletion,
                 stream=True,
-                stream_options={"include_usage": True},
+                stream_cls=_CHUNKS,
             )
             async with stream:  # closes the response also when our reader stops early
                 async for chunk in stream:
