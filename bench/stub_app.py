@@ -32,6 +32,7 @@ from adapters.embeddings.onnx import OnnxEmbedder
 from application.ports import ChatModel, ChatModelRouter, Embedder
 from domain.models import Usage, Widget
 from domain.prompts import Prompt
+from entrypoints.heap import freeze_startup_heap
 from entrypoints.http.app import create_app
 from entrypoints.settings import load_settings
 
@@ -155,5 +156,6 @@ class ChatTimer:
 def create() -> Litestar:
     questions_file = Path(os.environ["BENCH_QUESTIONS"])
     app = create_app(load_settings(), BenchProvider(questions_file))
+    app.on_startup.append(freeze_startup_heap)  # as `chatconnect serve` does
     app.asgi_handler = ChatTimer(app.asgi_handler)
     return app

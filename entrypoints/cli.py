@@ -18,7 +18,7 @@ def _serve(settings: Settings) -> None:
     from granian.constants import Interfaces
 
     Granian(
-        "entrypoints.http.app:create_app",
+        "entrypoints.http.app:create_served_app",
         factory=True,
         interface=Interfaces.ASGI,
         address=settings.host,
@@ -33,12 +33,14 @@ async def _work(settings: Settings) -> None:
 
     from application.ingestion import ProcessDocument
     from entrypoints.container import providers
+    from entrypoints.heap import freeze_startup_heap
     from entrypoints.logs import configure_logging
     from entrypoints.worker import Worker
 
     configure_logging(settings.log_level, settings.log_format)
     container = make_async_container(*providers(), context={Settings: settings})
     worker = Worker(await container.get(ProcessDocument), concurrency=settings.worker_concurrency)
+    freeze_startup_heap()
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -13,6 +13,7 @@ from application.chat import AnswerQuestion
 from application.ingestion import ProcessDocument
 from entrypoints.admin_token import admin_token
 from entrypoints.container import providers
+from entrypoints.heap import freeze_startup_heap
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import RequestIdMiddleware, WidgetCorsMiddleware
 from entrypoints.http.routes import chat, documents, health, metrics, usage, widgets
@@ -90,4 +91,11 @@ def create_app(settings: Settings | None = None, *extra_providers: Provider) -> 
     app.state.wake_worker = lambda: None
     setup_dishka(container, app)
     app.asgi_handler = RequestIdMiddleware(WidgetCorsMiddleware(app.asgi_handler))
+    return app
+
+
+def create_served_app(settings: Settings | None = None) -> Litestar:
+    """The app as `chatconnect serve` runs it: once started, its heap is frozen."""
+    app = create_app(settings)
+    app.on_startup.append(freeze_startup_heap)  # after the warm-up of create_app's hook
     return app

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -13,6 +14,7 @@ from adapters.cache.memory import MemoryCache
 from adapters.cache.redis import RedisCache
 from application.ports import Cache
 from domain.errors import CacheUnavailableError
+from entrypoints.heap import freeze_startup_heap
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
@@ -81,7 +83,18 @@ async def test_a_dead_redis_fails_fast_then_backs_off() -> None:
     assert again < 0.005  # backing off: no connection attempt at all
 
 
+@pytest.fixture
+def heap_frozen() -> Iterator[None]:
+    """The heap as the served app has it (entrypoints/heap.py). Unfrozen, a full collection
+    of this test process's heap stalls the loop for ~0.1 s once many test modules are
+    loaded: longer than the timeout, and the stall that freezing removes, not a queue."""
+    freeze_startup_heap()
+    yield
+    gc.unfreeze()
+
+
 @pytest.mark.integration
+@pytest.mark.usefixtures("heap_frozen")
 async def test_a_burst_far_beyond_the_pool_waits_its_turn_instead_of_failing(
     redis_url: str,
 ) -> None:
