@@ -20,10 +20,10 @@ from application.ports import (
     Clock,
     ConversationRepository,
     IdGenerator,
+    SavedTurn,
     SearchQuery,
     Telemetry,
-    Transactions,
-    UsageRepository,
+    TurnRepository,
     VectorStore,
 )
 from application.query_embeddings import QueryEmbeddings
@@ -231,8 +231,7 @@ class AnswerQuestion:
         self,
         *,
         conversations: ConversationRepository,
-        usage: UsageRepository,
-        transactions: Transactions,
+        turns: TurnRepository,
         questions: QueryEmbeddings,
         vectors: VectorStore,
         models: ChatModelRouter,
@@ -249,8 +248,7 @@ class AnswerQuestion:
         self.answers = answers
         self.history = history
         self._conversations = conversations
-        self._usage = usage
-        self._transactions = transactions
+        self._turns = turns
         self._questions = questions
         self._vectors = vectors
         self._models = models
@@ -422,8 +420,10 @@ class AnswerQuestion:
             cached=draft.cached,
             created_at=now,
         )
-        async with self._transactions.begin():
-            if turn.is_new_conversation:
-                await self._conversations.add(conversation)
-            await self._conversations.add_messages([user_message, reply])
-            await self._usage.record(event)
+        await self._turns.save(
+            SavedTurn(
+                new_conversation=conversation if turn.is_new_conversation else None,
+                messages=(user_message, reply),
+                usage=event,
+            )
+        )

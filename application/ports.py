@@ -199,6 +199,21 @@ class ConversationRepository(Protocol):
     async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]: ...
 
 
+class SavedTurn(msgspec.Struct, frozen=True, kw_only=True):
+    """A question and its answer as they are kept: the conversation when this turn opened
+    it, the turn's messages in order, and the usage it is billed."""
+
+    new_conversation: Conversation | None
+    messages: tuple[Message, ...]
+    usage: UsageEvent
+
+
+class TurnRepository(Protocol):
+    """Each chat turn, saved whole or not at all."""
+
+    async def save(self, turn: SavedTurn) -> None: ...
+
+
 class UsageRepository(Protocol):
     """Usage events, summed per tenant and period."""
 

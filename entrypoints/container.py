@@ -27,6 +27,7 @@ from adapters.postgres.documents import AsyncpgDocumentRepository
 from adapters.postgres.embedded import start_embedded_postgres, stop_embedded_postgres
 from adapters.postgres.jobs import AsyncpgJobQueue
 from adapters.postgres.migrations import upgrade_to_head
+from adapters.postgres.turns import AsyncpgTurnRepository
 from adapters.postgres.usage import AsyncpgUsageRepository
 from adapters.postgres.widgets import AsyncpgWidgetRepository
 from adapters.system.clock import SystemClock
@@ -57,6 +58,7 @@ from application.ports import (
     JobQueue,
     Telemetry,
     Transactions,
+    TurnRepository,
     UsageRepository,
     VectorStore,
     WidgetRepository,
@@ -107,6 +109,7 @@ class PersistenceProvider(Provider):
     documents = provide(AsyncpgDocumentRepository, provides=DocumentRepository)
     conversations = provide(AsyncpgConversationRepository, provides=ConversationRepository)
     usage = provide(AsyncpgUsageRepository, provides=UsageRepository)
+    turns = provide(AsyncpgTurnRepository, provides=TurnRepository)
 
     @provide
     def jobs(self, database: Database, settings: Settings) -> JobQueue:

@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 
 from adapters.postgres.database import Database
+from adapters.postgres.rows import MESSAGE_COLUMNS, message_row
 from domain.models import Conversation, Message, Role, Source, Usage
 
 
@@ -56,28 +57,11 @@ class AsyncpgConversationRepository:
     async def add_messages(self, messages: Sequence[Message]) -> None:
         async with self._database.connection() as connection:
             await connection.executemany(
-                """
-                INSERT INTO messages (id, conversation_id, role, content, model, sources,
-                                      input_tokens, output_tokens, cost_usd, finish_reason,
-                                      created_at)
+                f"""
+                INSERT INTO messages ({MESSAGE_COLUMNS})
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                 """,
-                [
-                    (
-                        m.id,
-                        m.conversation_id,
-                        m.role.value,
-                        m.content,
-                        m.model,
-                        m.sources,
-                        m.usage.input_tokens,
-                        m.usage.output_tokens,
-                        m.usage.cost_usd,
-                        m.finish_reason,
-                        m.created_at,
-                    )
-                    for m in messages
-                ],
+                [message_row(m) for m in messages],
             )
 
     async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]:

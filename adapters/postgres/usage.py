@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from adapters.postgres.database import Database
+from adapters.postgres.rows import USAGE_COLUMNS, usage_row
 from domain.models import ModelUsage, UsageEvent, UsageSummary
 
 
@@ -16,25 +17,12 @@ class AsyncpgUsageRepository:
         """Recording the same event (same id) again counts it once."""
         async with self._database.connection() as connection:
             await connection.execute(
-                """
-                INSERT INTO usage_events (id, tenant_id, widget_id, conversation_id, message_id,
-                                          plan, model, input_tokens, output_tokens, cost_usd,
-                                          cached, created_at)
+                f"""
+                INSERT INTO usage_events ({USAGE_COLUMNS})
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                 ON CONFLICT (id) DO NOTHING
                 """,
-                event.id,
-                event.tenant_id,
-                event.widget_id,
-                event.conversation_id,
-                event.message_id,
-                event.plan.value,
-                event.model,
-                event.usage.input_tokens,
-                event.usage.output_tokens,
-                event.usage.cost_usd,
-                event.cached,
-                event.created_at,
+                *usage_row(event),
             )
 
     async def summarize(self, tenant_id: str, since: datetime, until: datetime) -> UsageSummary:

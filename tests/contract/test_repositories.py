@@ -15,11 +15,14 @@ from adapters.postgres.conversations import AsyncpgConversationRepository
 from adapters.postgres.database import Database, create_pool
 from adapters.postgres.documents import AsyncpgDocumentRepository
 from adapters.postgres.jobs import AsyncpgJobQueue
+from adapters.postgres.turns import AsyncpgTurnRepository
 from adapters.postgres.usage import AsyncpgUsageRepository
 from adapters.postgres.widgets import AsyncpgWidgetRepository
 from application.ports import (
     ConversationRepository,
     DocumentRepository,
+    SavedTurn,
+    TurnRepository,
     UsageRepository,
     WidgetRepository,
 )
@@ -40,6 +43,7 @@ from domain.models import (
 from tests.fakes.repositories import (
     MemoryConversationRepository,
     MemoryDocumentRepository,
+    MemoryTurnRepository,
     MemoryUsageRepository,
     MemoryWidgetRepository,
 )
@@ -52,17 +56,20 @@ class Repositories:
     documents: DocumentRepository
     conversations: ConversationRepository
     usage: UsageRepository
+    turns: TurnRepository
     backend: str
 
 
 @pytest.fixture(params=["memory", pytest.param("asyncpg", marks=pytest.mark.integration)])
 def repos(request: pytest.FixtureRequest) -> Repositories:
     if request.param == "memory":
+        conversations, usage = MemoryConversationRepository(), MemoryUsageRepository()
         return Repositories(
             MemoryWidgetRepository(),
             MemoryDocumentRepository(),
-            MemoryConversationRepository(),
-            MemoryUsageRepository(),
+            conversations,
+            usage,
+            MemoryTurnRepository(conversations, usage),
             backend="memory",
         )
     database: Database = request.getfixturevalue("pg_database")
@@ -71,6 +78,7 @@ def repos(request: pytest.FixtureRequest) -> Repositories:
         AsyncpgDocumentRepository(database),
         AsyncpgConversationRepository(database),
         AsyncpgUsageRepository(database),
+        AsyncpgTurnRepository(database),
         backend="asyncpg",
     )
 
@@ -454,6 +462,84 @@ async def test_recording_an_event_twice_counts_it_once(repos: Repositories) -> N
 
     summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
     assert (summary.messages, summary.input_tokens) == (1, 10)
+
+
+# Chat turns
+
+
+async def test_a_turn_that_opens_a_conversation_saves_it_its_messages_and_usage(
+    repos: Repositories,
+) -> None:
+    widget = a_widget()
+    await repos.widgets.add(widget)
+    conversation = Conversation(
+        id=uuid.uuid4(), widget_id=widget.id, visitor_id=None, created_at=EPOCH
+    )
+    # The same instant for both: their order is the order of the turn.
+    question = a_message(conversation, 1, Role.USER)
+    answer = a_message(
+        conversation,
+        1,
+        Role.ASSISTANT,
+        model="openai:gpt-4o-mini",
+        sources=(Source(index=1, document_id=uuid.uuid4(), title="T", snippet="s", score=0.5),),
+        usage=Usage(input_tokens=900, output_tokens=9, cost_usd=0.000141),
+        finish_reason="stop",
+    )
+    event = an_event(
+        widget.tenant_id, "openai:gpt-4o-mini", 0, 900, 9, 0.000141,
+        widget_id=widget.id, conversation_id=conversation.id, message_id=answer.id,
+    )  # fmt: skip
+
+    await repos.turns.save(
+        SavedTurn(new_conversation=conversation, messages=(question, answer), usage=event)
+    )
+
+    assert await repos.conversations.get(conversation.id) == conversation
+    assert await repos.conversations.recent_messages(conversation.id, 5) == [question, answer]
+    summary = await repos.usage.summarize(widget.tenant_id, EPOCH, EPOCH + timedelta(hours=1))
+    assert (summary.messages, summary.input_tokens, summary.output_tokens) == (1, 900, 9)
+
+
+async def test_a_follow_up_turn_adds_to_its_conversation(repos: Repositories) -> None:
+    conversation = await a_conversation(repos)
+    first = (a_message(conversation, 1), a_message(conversation, 2, Role.ASSISTANT))
+    later = (a_message(conversation, 3), a_message(conversation, 4, Role.ASSISTANT))
+    for messages in (first, later):
+        event = an_event("acme", "extractive", 0, 1, 1, 0.0, conversation_id=conversation.id)
+        await repos.turns.save(SavedTurn(new_conversation=None, messages=messages, usage=event))
+
+    assert await repos.conversations.recent_messages(conversation.id, 10) == [*first, *later]
+    summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
+    assert summary.messages == 2
+
+
+async def test_a_turn_that_cannot_be_saved_whole_saves_nothing(repos: Repositories) -> None:
+    saved = await a_conversation(repos)
+    taken = a_message(saved, 1)
+    await repos.conversations.add_messages([taken])
+    widget = a_widget()
+    await repos.widgets.add(widget)
+    conversation = Conversation(
+        id=uuid.uuid4(), widget_id=widget.id, visitor_id="v", created_at=EPOCH
+    )
+    # Its answer reuses a saved message's id: the database refuses it, and with it the turn.
+    clash = msgspec.structs.replace(a_message(conversation, 2, Role.ASSISTANT), id=taken.id)
+    event = an_event("acme", "extractive", 0, 1, 1, 0.0, conversation_id=conversation.id)
+
+    with pytest.raises(Exception):  # noqa: B017 - each backend has its own error
+        await repos.turns.save(
+            SavedTurn(
+                new_conversation=conversation,
+                messages=(a_message(conversation, 1), clash),
+                usage=event,
+            )
+        )
+
+    assert await repos.conversations.get(conversation.id) is None
+    assert await repos.conversations.recent_messages(conversation.id, 5) == []
+    summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
+    assert summary.messages == 0
 
 
 # Transactions, and the database's failures at the edge: the asyncpg adapter only, since

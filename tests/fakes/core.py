@@ -38,6 +38,7 @@ from tests.fakes.repositories import (
     MemoryConversationRepository,
     MemoryDocumentRepository,
     MemoryJobQueue,
+    MemoryTurnRepository,
     MemoryUsageRepository,
     MemoryWidgetRepository,
 )
@@ -169,8 +170,7 @@ class FakeApp:
         self.delete_document = DeleteDocument(self.documents, self.vectors, self.answers)
         self.answer = AnswerQuestion(
             conversations=self.conversations,
-            usage=self.usage,
-            transactions=tx,
+            turns=MemoryTurnRepository(self.conversations, self.usage),
             questions=QueryEmbeddings(self.embedder, self.cache, self.telemetry),
             vectors=self.vectors,
             models=PlanModelRouter(self.models),

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 
-from application.ports import QueueStats
+from application.ports import QueueStats, SavedTurn
 from domain.models import (
     Conversation,
     Document,
@@ -130,6 +130,25 @@ class MemoryConversationRepository:
             key=lambda m: m.created_at,
         )
         return mine[-limit:] if limit > 0 else []
+
+
+class MemoryTurnRepository:
+    """Saves into the conversation and usage fakes, and like the database, all or nothing."""
+
+    def __init__(
+        self, conversations: MemoryConversationRepository, usage: MemoryUsageRepository
+    ) -> None:
+        self._conversations = conversations
+        self._usage = usage
+
+    async def save(self, turn: SavedTurn) -> None:
+        known = {m.id for m in self._conversations.messages}
+        if any(m.id in known for m in turn.messages):
+            raise ValueError("a message of this turn is saved already")
+        if turn.new_conversation is not None:
+            await self._conversations.add(turn.new_conversation)
+        await self._conversations.add_messages(turn.messages)
+        await self._usage.record(turn.usage)
 
 
 class MemoryUsageRepository:
