@@ -1,5 +1,5 @@
 """What the OpenAI SDK costs to send one chat request: `chat.completions.create()` against
-the client's own `post()`, which the service uses (adapters/llm/openai.py).
+the client's own `post()`, which the service uses (`send_chat` in adapters/llm/openai.py).
 
     .venv/bin/python bench/sdk_request.py
 
@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 import httpx2
 import openai
 from chat_latency import write_doc
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.chat import ChatCompletionChunk
+
+from adapters.llm.openai import send_chat
 
 COMMAND = ".venv/bin/python bench/sdk_request.py"
 CALLS = 2000
@@ -68,20 +70,7 @@ async def via_create() -> openai.AsyncStream[ChatCompletionChunk]:
 
 
 async def via_post() -> openai.AsyncStream[ChatCompletionChunk]:
-    return await client.post(
-        "/chat/completions",
-        body={
-            "model": "gpt-4o-mini",
-            "messages": MESSAGES,
-            "max_tokens": 1024,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        },
-        options={"security": {"bearer_auth": True}},
-        cast_to=ChatCompletion,
-        stream=True,
-        stream_cls=openai.AsyncStream[ChatCompletionChunk],
-    )
+    return await send_chat(client, "gpt-4o-mini", MESSAGES, 1024)
 
 
 async def timed(send: Send, calls: int) -> tuple[list[float], list[float]]:

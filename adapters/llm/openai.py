@@ -20,6 +20,30 @@ PROVIDER = "openai"
 _CHUNKS = AsyncStream[ChatCompletionChunk]
 
 
+async def send_chat(
+    client: AsyncOpenAI, model: str, messages: list[dict[str, str]], max_tokens: int
+) -> AsyncStream[ChatCompletionChunk]:
+    """One streamed chat completion, usage included, as the service sends it.
+
+    The SDK's own post, not chat.completions.create(): create() first walks the request
+    through its TypedDict transform, 0.45 ms a question here (bench/sdk_request.py), for a
+    body that is plain JSON already."""
+    return await client.post(
+        "/chat/completions",
+        body={
+            "model": model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+        options={"security": {"bearer_auth": True}},
+        cast_to=ChatCompletion,
+        stream=True,
+        stream_cls=_CHUNKS,
+    )
+
+
 class OpenAIChatModel(ResilientChatModel):
     provider = PROVIDER
     _client: AsyncOpenAI
@@ -36,25 +60,11 @@ class OpenAIChatModel(ResilientChatModel):
         usage: Usage | None = None
         finished = False
         try:
-            # The SDK's own post, not chat.completions.create(): create() first walks the
-            # request through its TypedDict transform, 0.45 ms a question here
-            # (bench/sdk_request.py), for a body that is plain JSON already.
-            stream = await self._client.post(
-                "/chat/completions",
-                body={
-                    "model": self._model,
-                    "messages": [
-                        {"role": "system", "content": prompt.system_text()},
-                        *prompt.chat_messages(),
-                    ],
-                    "max_tokens": self._max_output_tokens,
-                    "stream": True,
-                    "stream_options": {"include_usage": True},
-                },
-                options={"security": {"bearer_auth": True}},
-                cast_to=ChatCompletion,
-                stream=True,
-                stream_cls=_CHUNKS,
+            stream = await send_chat(
+                self._client,
+                self._model,
+                [{"role": "system", "content": prompt.system_text()}, *prompt.chat_messages()],
+                self._max_output_tokens,
             )
             async with stream:  # closes the response also when our reader stops early
                 async for chunk in stream:
