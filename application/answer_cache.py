@@ -14,7 +14,8 @@ from uuid import UUID
 import msgspec
 
 from application.best_effort import best_effort
-from application.ports import Cache, Telemetry
+from application.ports.caching import Cache
+from application.ports.telemetry import Telemetry
 from domain.models import Source, Widget
 
 ANSWER_TTL_SECONDS = 3600.0

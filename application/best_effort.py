@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from application.ports import Cache, Telemetry
+from application.ports.caching import Cache
+from application.ports.telemetry import Telemetry
 from domain.errors import DependencyUnavailableError
 
 T = TypeVar("T")

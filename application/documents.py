@@ -5,7 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.answer_cache import AnswerCache
-from application.ports import DocumentRepository, VectorStore, WidgetRepository
+from application.ports.storage import DocumentRepository, WidgetRepository
+from application.ports.vectors import VectorStore
 from domain.errors import DocumentNotFoundError, WidgetNotFoundError
 from domain.models import Document
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from application.ports import Clock, UsageRepository
+from application.ports.storage import UsageRepository
+from application.ports.system import Clock
 from domain.errors import InvalidInputError
 from domain.models import UsageSummary
 

@@ -8,59 +8,31 @@ from uuid import UUID
 import msgspec
 
 from application.best_effort import ReadThrough
-from application.ports import (
-    Cache,
-    Clock,
-    DocumentRepository,
-    IdGenerator,
-    Telemetry,
-    VectorStore,
-    WidgetRepository,
-)
+from application.ports.caching import Cache
+from application.ports.storage import DocumentRepository, WidgetRepository
+from application.ports.system import Clock, IdGenerator
+from application.ports.telemetry import Telemetry
+from application.ports.vectors import VectorStore
 from domain.errors import (
     AuthenticationError,
     InvalidInputError,
     OriginNotAllowedError,
     WidgetNotFoundError,
 )
-from domain.models import (
-    DEFAULT_LIMIT_MESSAGE,
-    DEFAULT_NO_ANSWER,
-    DEFAULT_SYSTEM_PROMPT,
-    DEFAULT_TOP_K,
-    MAX_TOP_K,
-    Plan,
-    Widget,
+from domain.models import MAX_TOP_K, Widget, WidgetSettings, WidgetSpec
+
+# A change to a widget: any of its settings, each left UNSET keeping its value. Built from
+# WidgetSettings so that a new setting is declared in one place only.
+WidgetChanges: type[msgspec.Struct] = msgspec.defstruct(
+    "WidgetChanges",
+    [
+        (field.name, field.type | msgspec.UnsetType, msgspec.UNSET)
+        for field in msgspec.structs.fields(WidgetSettings)
+    ],
+    frozen=True,
+    kw_only=True,
+    module=__name__,
 )
-
-
-class WidgetSpec(msgspec.Struct, frozen=True, kw_only=True):
-    tenant_id: str
-    plan: Plan
-    name: str
-    allowed_origins: tuple[str, ...] = ()
-    system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    no_answer_message: str = DEFAULT_NO_ANSWER
-    top_k: int = DEFAULT_TOP_K
-    limit_message: str = DEFAULT_LIMIT_MESSAGE
-    visitor_limit_per_minute: int | None = None
-    widget_limit_per_minute: int | None = None
-    models: tuple[str, ...] = ()
-
-
-class WidgetChanges(msgspec.Struct, frozen=True, kw_only=True):
-    """Fields left UNSET keep their value."""
-
-    plan: Plan | msgspec.UnsetType = msgspec.UNSET
-    name: str | msgspec.UnsetType = msgspec.UNSET
-    allowed_origins: tuple[str, ...] | msgspec.UnsetType = msgspec.UNSET
-    system_prompt: str | msgspec.UnsetType = msgspec.UNSET
-    no_answer_message: str | msgspec.UnsetType = msgspec.UNSET
-    top_k: int | msgspec.UnsetType = msgspec.UNSET
-    limit_message: str | msgspec.UnsetType = msgspec.UNSET
-    visitor_limit_per_minute: int | msgspec.UnsetType | None = msgspec.UNSET
-    widget_limit_per_minute: int | msgspec.UnsetType | None = msgspec.UNSET
-    models: tuple[str, ...] | msgspec.UnsetType = msgspec.UNSET
 
 
 def _validate(widget: Widget) -> Widget:
@@ -130,7 +102,7 @@ class UpdateWidget:
         self._lookup = lookup
         self._clock = clock
 
-    async def __call__(self, widget_id: UUID, changes: WidgetChanges) -> Widget:
+    async def __call__(self, widget_id: UUID, changes: msgspec.Struct) -> Widget:
         widget = await GetWidget(self._widgets)(widget_id)
         given = {
             name: value

@@ -30,14 +30,19 @@ import documents as corpus
 from chat_latency import stop_embedded_postgres, write_doc
 from dishka import AsyncContainer, make_async_container
 
-from application.ingestion import IngestionPolicy, NewDocument, ProcessDocument, SubmitDocument
-from application.ports import DocumentParser, DocumentRepository, Embedder, VectorStore
-from application.widgets import CreateWidget, WidgetSpec
+from application.ingestion.policy import IngestionPolicy
+from application.ingestion.processing import ProcessDocument
+from application.ingestion.submission import NewDocument, SubmitDocument
+from application.ports.documents import DocumentParser
+from application.ports.models import Embedder
+from application.ports.storage import DocumentRepository
+from application.ports.vectors import VectorStore
+from application.widgets import CreateWidget
 from domain.chunking import chunk_elements
-from domain.models import Chunk, DocumentStatus, Plan
-from entrypoints.container import providers
+from domain.models import Chunk, DocumentStatus, Plan, WidgetSpec
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, load_settings
+from entrypoints.wiring import providers
 from entrypoints.worker import Worker
 
 COMMAND = ".venv/bin/python bench/ingestion.py"

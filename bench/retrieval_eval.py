@@ -30,7 +30,7 @@ from pathlib import Path
 from uuid import UUID
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the in-memory repositories of tests/fakes drive ingestion
+sys.path.insert(0, str(ROOT))  # the in-memory repositories of testkit/fakes drive ingestion
 
 import bm25s  # noqa: E402
 import corpus  # noqa: E402
@@ -46,23 +46,20 @@ from adapters.system.ids import RandomIds  # noqa: E402
 from adapters.vectorstore.edge import EdgeVectorStore  # noqa: E402
 from adapters.vectorstore.retrieval import Tuning  # noqa: E402
 from application.answer_cache import AnswerCache  # noqa: E402
-from application.chat import ChatPolicy  # noqa: E402
-from application.ingestion import (  # noqa: E402
-    IngestionPolicy,
-    NewDocument,
-    ProcessDocument,
-    SubmitDocument,
-)
-from application.ports import RetrievalMode, SearchQuery  # noqa: E402
+from application.chat.question import ChatPolicy  # noqa: E402
+from application.ingestion.policy import IngestionPolicy  # noqa: E402
+from application.ingestion.processing import ProcessDocument  # noqa: E402
+from application.ingestion.submission import NewDocument, SubmitDocument  # noqa: E402
+from application.ports.vectors import RetrievalMode, SearchQuery  # noqa: E402
 from domain.models import DEFAULT_TOP_K, ScoredChunk  # noqa: E402
-from tests.fakes.repositories import (  # noqa: E402
+from testkit.entities import a_widget  # noqa: E402
+from testkit.fakes.repositories import (  # noqa: E402
     FakeTransactions,
     MemoryDocumentRepository,
     MemoryJobQueue,
     MemoryWidgetRepository,
 )
-from tests.fakes.telemetry import RecordingTelemetry  # noqa: E402
-from tests.support.entities import a_widget  # noqa: E402
+from testkit.fakes.telemetry import RecordingTelemetry  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/retrieval_eval.py"
 DATA = ROOT.parent / "shared" / "data" / "cranfield"

@@ -29,7 +29,7 @@ from litestar.types import ASGIApp, Receive, Send
 from litestar.types import Scope as AsgiScope
 
 from adapters.embeddings.onnx import OnnxEmbedder
-from application.ports import ChatModel, ChatModelRouter, Embedder
+from application.ports.models import ChatModel, ChatModelRouter, Embedder
 from domain.models import Usage, Widget
 from domain.prompts import Prompt
 from entrypoints.heap import freeze_startup_heap

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ttft.py [--quick]
 
-Starts a stand-in OpenAI server in this process (tests/support/llm_stubs.py) whose first
+Starts a stand-in OpenAI server in this process (testkit/llm_stubs.py) whose first
 token comes after a fixed delay, and `chatconnect serve` on a fresh data directory with
 OPENAI_BASE_URL pointing at it and LLM_FREE=openai:gpt-4o-mini: the real OpenAI SDK, our
 retries, breaker, timeouts, prompt budget and SSE. Ingests a small corpus, warms up, then
@@ -43,7 +43,7 @@ import load
 from chat_latency import BIN, ROOT, UNLIMITED, Server, running, stop_embedded_postgres, write_doc
 
 sys.path.insert(0, str(ROOT))
-from tests.support.llm_stubs import Reply, StubServer
+from testkit.llm_stubs import Reply, StubServer
 
 COMMAND = ".venv/bin/python bench/ttft.py"
 STREAM = "/api/widget/chat/stream"

@@ -25,7 +25,7 @@ from retrieval_eval import DATA, heading, load_collection, publish
 
 from adapters.vectorstore.edge import EdgeVectorStore
 from adapters.vectorstore.retrieval import Tuning
-from application.ports import RetrievalMode, SearchQuery
+from application.ports.vectors import RetrievalMode, SearchQuery
 from domain.models import DEFAULT_TOP_K, Chunk
 
 COMMAND = ".venv/bin/python bench/vector_latency.py"

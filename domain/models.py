@@ -40,12 +40,12 @@ DEFAULT_TOP_K = 5
 MAX_TOP_K = 20
 
 
-class Widget(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    tenant_id: str
+class WidgetSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """What a site owner sets on a widget, declared once: creating a widget takes these
+    (with its tenant), changing one takes any of them, and storage keeps each as a column."""
+
     plan: Plan
     name: str
-    public_key: str
     allowed_origins: tuple[str, ...] = ()
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     no_answer_message: str = DEFAULT_NO_ANSWER
@@ -56,6 +56,17 @@ class Widget(msgspec.Struct, frozen=True, kw_only=True):
     widget_limit_per_minute: int | None = None
     # Overrides the plan's model chain ("provider:model", in fallback order) when set.
     models: tuple[str, ...] = ()
+
+
+class WidgetSpec(WidgetSettings, frozen=True, kw_only=True):
+    """A new widget, as its owner asks for it."""
+
+    tenant_id: str
+
+
+class Widget(WidgetSpec, frozen=True, kw_only=True):
+    id: UUID
+    public_key: str
     created_at: datetime
     updated_at: datetime
 

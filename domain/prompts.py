@@ -28,7 +28,9 @@ class PromptSource(msgspec.Struct, frozen=True, kw_only=True):
         return f"[{self.index}] {self.title}\n{self.text}"
 
 
-class Turn(msgspec.Struct, frozen=True):
+class PastMessage(msgspec.Struct, frozen=True):
+    """An earlier message of the conversation, as the model is shown it."""
+
     role: Role
     content: str
 
@@ -38,7 +40,7 @@ class Prompt(msgspec.Struct, frozen=True, kw_only=True):
     no_answer: str
     question: str
     sources: tuple[PromptSource, ...] = ()
-    history: tuple[Turn, ...] = ()
+    history: tuple[PastMessage, ...] = ()
 
     def instructions(self) -> str:
         return "\n\n".join(
@@ -73,21 +75,23 @@ def prompt_tokens(prompt: Prompt, count: TokenCount) -> int:
     )
 
 
-def _turn_cost(turn: Turn, count: TokenCount) -> int:
-    return count(turn.content) + MESSAGE_OVERHEAD_TOKENS
+def _message_cost(message: PastMessage, count: TokenCount) -> int:
+    return count(message.content) + MESSAGE_OVERHEAD_TOKENS
 
 
-def _history_window(history: tuple[Turn, ...], budget: int, count: TokenCount) -> list[Turn]:
-    """The newest turns that fit, starting with a visitor's turn, none of them empty."""
-    window: list[Turn] = []
+def _history_window(
+    history: tuple[PastMessage, ...], budget: int, count: TokenCount
+) -> list[PastMessage]:
+    """The newest messages that fit, starting with a visitor's, none of them empty."""
+    window: list[PastMessage] = []
     spent = 0
-    for turn in reversed(history):
-        if not turn.content.strip():
+    for message in reversed(history):
+        if not message.content.strip():
             continue  # an answer abandoned before its first token; providers refuse empties
-        spent += _turn_cost(turn, count)
+        spent += _message_cost(message, count)
         if spent > budget:
             break
-        window.append(turn)
+        window.append(message)
     window.reverse()
     while window and window[0].role is not Role.USER:
         window.pop(0)  # chat APIs expect the visitor to speak first
@@ -118,7 +122,7 @@ def fit_prompt(prompt: Prompt, budget: PromptBudget, count: TokenCount) -> Promp
     sources = list(prompt.sources)
     fixed = count(instructions) + count(prompt.question) + MESSAGE_OVERHEAD_TOKENS * 2
     source_costs = [count(block) + 1 for block in blocks]
-    history_costs = [_turn_cost(t, count) for t in history]
+    history_costs = [_message_cost(t, count) for t in history]
 
     def total() -> int:
         return fixed + sum(source_costs) + sum(history_costs)
@@ -138,7 +142,9 @@ def fit_prompt(prompt: Prompt, budget: PromptBudget, count: TokenCount) -> Promp
     return _with(prompt, sources, history)
 
 
-def _with(prompt: Prompt, sources: Sequence[PromptSource], history: Sequence[Turn]) -> Prompt:
+def _with(
+    prompt: Prompt, sources: Sequence[PromptSource], history: Sequence[PastMessage]
+) -> Prompt:
     if list(sources) == list(prompt.sources) and list(history) == list(prompt.history):
         return prompt
     return msgspec.structs.replace(prompt, sources=tuple(sources), history=tuple(history))

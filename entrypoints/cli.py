@@ -31,10 +31,10 @@ def _serve(settings: Settings) -> None:
 async def _work(settings: Settings) -> None:
     from dishka import make_async_container
 
-    from application.ingestion import ProcessDocument
-    from entrypoints.container import providers
+    from application.ingestion.processing import ProcessDocument
     from entrypoints.heap import freeze_startup_heap
     from entrypoints.logs import configure_logging
+    from entrypoints.wiring import providers
     from entrypoints.worker import Worker
 
     configure_logging(settings.log_level, settings.log_format)

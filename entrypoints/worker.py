@@ -7,7 +7,7 @@ import contextlib
 
 import structlog
 
-from application.ingestion import ProcessDocument
+from application.ingestion.processing import ProcessDocument
 
 log = structlog.get_logger()
 

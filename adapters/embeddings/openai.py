@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import openai
 
-from adapters.llm.errors import ProviderError, from_sdk
-from adapters.llm.resilience import Resilience, retrying_for
+from adapters.providers.errors import ProviderError, from_sdk
+from adapters.providers.retries import Resilience, retrying_for
+from application.ports.telemetry import Telemetry
 from domain.errors import EmbedderUnavailableError
 
 PROVIDER = "openai"
@@ -28,6 +29,7 @@ class OpenAIEmbedder:
         client: openai.AsyncOpenAI,
         model: str = DEFAULT_MODEL,
         *,
+        telemetry: Telemetry,
         dimension: int | None = None,
         resilience: Resilience | None = None,
         batch_size: int = BATCH_SIZE,
@@ -35,6 +37,7 @@ class OpenAIEmbedder:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self._client = client
+        self._telemetry = telemetry
         self._name = model
         self._dimension = dimension or DIMENSIONS.get(model)
         self._resilience = resilience or Resilience()
@@ -70,7 +73,9 @@ class OpenAIEmbedder:
         # The API refuses empty strings; a space embeds as "nothing" just as well.
         inputs = [text if text.strip() else " " for text in texts]
         try:
-            async for trial in retrying_for(self._resilience, f"{PROVIDER} embeddings"):
+            async for trial in retrying_for(
+                self._resilience, f"{PROVIDER} embeddings", self._telemetry
+            ):
                 with trial:
                     try:
                         response = await self._client.embeddings.create(

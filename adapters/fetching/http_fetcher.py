@@ -28,7 +28,7 @@ import httpcore
 import httpx
 
 from adapters.fetching.addresses import AddressPolicy, IPAddress
-from application.ports import FetchedDocument
+from application.ports.documents import FetchedDocument
 from domain.errors import FetchError, InvalidInputError, PayloadTooLargeError
 
 USER_AGENT = "ChatConnect-Fetcher/0.1 (document ingestion for a website chat widget)"

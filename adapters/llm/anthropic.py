@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import anthropic
 from anthropic import AsyncAnthropic
 
-from adapters.llm.errors import ProviderError, from_sdk
-from adapters.llm.resilience import ResilientChatModel
+from adapters.llm.resilient import ResilientChatModel
+from adapters.providers.errors import ProviderError, from_sdk
 from domain.models import Usage
 from domain.prompts import Prompt
 from domain.tokens import estimate_tokens

@@ -9,12 +9,13 @@ import anthropic
 import openai
 
 from adapters.llm.anthropic import AnthropicChatModel
-from adapters.llm.breaker import CircuitBreaker
 from adapters.llm.extractive import ExtractiveChatModel
 from adapters.llm.openai import OpenAIChatModel
-from adapters.llm.resilience import Resilience
 from adapters.llm.specs import parse_spec
-from application.ports import ChatModel
+from adapters.providers.breaker import CircuitBreaker
+from adapters.providers.retries import Resilience
+from application.ports.models import ChatModel
+from application.ports.telemetry import Telemetry
 
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_URL = "https://api.anthropic.com"
@@ -34,8 +35,9 @@ class ProviderConfig:
 
 
 class ModelCatalog:
-    def __init__(self, config: ProviderConfig) -> None:
+    def __init__(self, config: ProviderConfig, telemetry: Telemetry) -> None:
         self._config = config
+        self._telemetry = telemetry
         self._models: dict[str, ChatModel] = {}
         self._openai: openai.AsyncOpenAI | None = None
         self._anthropic: anthropic.AsyncAnthropic | None = None
@@ -68,6 +70,7 @@ class ModelCatalog:
             name,
             resilience=self._config.resilience,
             breaker=self._breaker(provider),
+            telemetry=self._telemetry,
             max_output_tokens=self._config.max_output_tokens,
         )
 
@@ -75,6 +78,7 @@ class ModelCatalog:
         if provider not in self._breakers:
             self._breakers[provider] = CircuitBreaker(
                 provider,
+                telemetry=self._telemetry,
                 failures=self._config.breaker_failures,
                 reset_seconds=self._config.breaker_reset_seconds,
             )

@@ -10,9 +10,9 @@ import openai
 from openai import AsyncOpenAI, AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from adapters.llm.errors import ProviderError, from_sdk
-from adapters.llm.resilience import ResilientChatModel
+from adapters.llm.resilient import ResilientChatModel
 from adapters.llm.tokens import TiktokenCounter
+from adapters.providers.errors import ProviderError, from_sdk
 from domain.models import Usage
 from domain.prompts import Prompt, prompt_tokens
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import structlog
 
-from application.ports import ChatModel
+from application.ports.models import ChatModel
 from domain.models import Plan, Widget
 
 log = structlog.get_logger()

@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 
 from adapters.postgres.database import Database
-from application.ports import QueueStats
+from application.ports.jobs import QueueStats
 from domain.models import Job
 
 

@@ -6,27 +6,14 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from adapters.postgres.database import Database
-from domain.models import Plan, Widget
+from domain.models import Widget
 
-# Every column but id, in one place: inserts and updates are written from this list.
-_COLUMNS = (
-    "tenant_id",
-    "plan",
-    "name",
-    "public_key",
-    "allowed_origins",
-    "system_prompt",
-    "no_answer_message",
-    "top_k",
-    "limit_message",
-    "visitor_limit_per_minute",
-    "widget_limit_per_minute",
-    "models",
-    "created_at",
-    "updated_at",
-)
+# A column per field of the widget, named alike: inserts, updates and reads are written
+# from this list, so a new setting needs only its migration.
+_COLUMNS = tuple(field.name for field in msgspec.structs.fields(Widget) if field.name != "id")
 _PLACEHOLDERS = ", ".join(f"${n}" for n in range(2, len(_COLUMNS) + 2))
 _SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM widgets "
 _INSERT = f"INSERT INTO widgets (id, {', '.join(_COLUMNS)}) VALUES ($1, {_PLACEHOLDERS})"
@@ -34,20 +21,11 @@ _UPDATE = f"UPDATE widgets SET ({', '.join(_COLUMNS)}) = ({_PLACEHOLDERS}) WHERE
 
 
 def _values(widget: Widget) -> list[Any]:
-    row = {**{c: getattr(widget, c) for c in _COLUMNS}, "plan": widget.plan.value}
-    return [widget.id, *(row[c] for c in _COLUMNS)]
+    return [widget.id, *(getattr(widget, column) for column in _COLUMNS)]
 
 
 def _widget(row: asyncpg.Record) -> Widget:
-    fields = dict(row)
-    return Widget(
-        **{
-            **fields,
-            "plan": Plan(fields["plan"]),
-            "allowed_origins": tuple(fields["allowed_origins"]),
-            "models": tuple(fields["models"]),
-        }
-    )
+    return msgspec.convert(dict(row), Widget)
 
 
 class AsyncpgWidgetRepository:

@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 
 import structlog
 
-from application.ports import ChatRecord, Telemetry
+from application.ports.telemetry import ChatRecord, Telemetry
 from domain.models import Plan, Stage
 
 log = structlog.get_logger()
@@ -43,3 +43,12 @@ class FanOutTelemetry:
 
     def rate_limited(self, scope: str) -> None:
         self._each(lambda sink: sink.rate_limited(scope))
+
+    def provider_retried(self, provider: str, attempt: int, error: str, wait: float) -> None:
+        self._each(lambda sink: sink.provider_retried(provider, attempt, error, wait))
+
+    def provider_failed(self, provider: str, retryable: bool) -> None:
+        self._each(lambda sink: sink.provider_failed(provider, retryable))
+
+    def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
+        self._each(lambda sink: sink.breaker_changed(provider, state, cause))

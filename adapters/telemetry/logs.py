@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from application.ports import ChatRecord
+from application.ports.telemetry import ChatRecord
 from domain.models import Plan, Stage
 
 log = structlog.get_logger("chatconnect.telemetry")
@@ -48,3 +48,14 @@ class LogTelemetry:
 
     def rate_limited(self, scope: str) -> None:
         log.info("rate_limited", scope=scope)
+
+    def provider_retried(self, provider: str, attempt: int, error: str, wait: float) -> None:
+        log.info("llm_retry", provider=provider, attempt=attempt, error=error, wait_seconds=wait)
+
+    def provider_failed(self, provider: str, retryable: bool) -> None:
+        return None  # the failover or the error that follows says it; the metrics count it
+
+    def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
+        # An open circuit means answers fail over or fail: an operator wants to see why.
+        level = log.warning if state == "open" else log.info
+        level("provider_breaker_changed", provider=provider, state=state, cause=cause)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from application.ports import ChatRecord, QueueStats
+from application.ports.jobs import QueueStats
+from application.ports.telemetry import ChatRecord
 from domain.models import Plan, Stage
 
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -108,6 +109,15 @@ class PrometheusTelemetry:
 
     def rate_limited(self, scope: str) -> None:
         LIMITED.labels(scope).inc()
+
+    def provider_retried(self, provider: str, attempt: int, error: str, wait: float) -> None:
+        PROVIDER_RETRIES.labels(provider).inc()
+
+    def provider_failed(self, provider: str, retryable: bool) -> None:
+        PROVIDER_ERRORS.labels(provider, str(retryable).lower()).inc()
+
+    def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
+        BREAKER_OPEN.labels(provider).set(0 if state == "closed" else 1)
 
     @staticmethod
     def queue_observed(stats: QueueStats) -> None:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from application.ports import SearchQuery, Vector
+from application.ports.vectors import SearchQuery, Vector
 from domain.models import Chunk
 
 # Named vectors of every point: the embedding model's and the BM25 encoder's.

@@ -59,7 +59,7 @@ from adapters.vectorstore.retrieval import (
     run,
 )
 from adapters.vectorstore.sparse import encode_chunk
-from application.ports import SearchQuery, Vector
+from application.ports.vectors import SearchQuery, Vector
 from domain.errors import VectorStoreUnavailableError
 from domain.models import Chunk, ScoredChunk
 

@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from adapters.vectorstore.common import DENSE, SPARSE, Sparse, chunk_of
 from adapters.vectorstore.sparse import encode_question
-from application.ports import RetrievalMode, SearchQuery
+from application.ports.vectors import RetrievalMode, SearchQuery
 from domain.models import ScoredChunk
 
 T = TypeVar("T")

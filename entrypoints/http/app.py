@@ -9,10 +9,9 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig
 
-from application.chat import AnswerQuestion
-from application.ingestion import ProcessDocument
+from application.chat.answer_question import AnswerQuestion
+from application.ingestion.processing import ProcessDocument
 from entrypoints.admin_token import admin_token
-from entrypoints.container import providers
 from entrypoints.heap import freeze_startup_heap
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import RequestIdMiddleware, WidgetCorsMiddleware
@@ -20,6 +19,7 @@ from entrypoints.http.routes import chat, documents, health, metrics, usage, wid
 from entrypoints.logs import configure_logging
 from entrypoints.readiness import Readiness
 from entrypoints.settings import Settings, load_settings
+from entrypoints.wiring import providers
 from entrypoints.worker import Worker
 
 log = structlog.get_logger()

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import msgspec
 import structlog
 
-from application.chat_events import (
+from application.chat.events import (
     ChatEvent,
     ChatFinished,
     ChatStarted,

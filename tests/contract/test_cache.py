@@ -12,7 +12,7 @@ import pytest
 
 from adapters.cache.memory import MemoryCache
 from adapters.cache.redis import RedisCache
-from application.ports import Cache
+from application.ports.caching import Cache
 from domain.errors import CacheUnavailableError
 from entrypoints.heap import freeze_startup_heap
 

@@ -8,12 +8,12 @@ import pytest
 
 from adapters.llm.catalog import ModelCatalog
 from adapters.llm.extractive import ExtractiveChatModel
-from adapters.llm.resilience import Resilience
-from application.ports import ChatModel, TokenCounter
+from adapters.providers.retries import Resilience
+from application.ports.models import ChatModel, TokenCounter
 from domain.models import Role, Usage
-from domain.prompts import Prompt, PromptSource, Turn
-from tests.fakes.core import ScriptedModel
-from tests.support.llm_stubs import Reply, StubServer, running_stub, stub_models
+from domain.prompts import PastMessage, Prompt, PromptSource
+from testkit.fakes.models import ScriptedModel
+from testkit.llm_stubs import Reply, StubServer, running_stub, stub_models
 
 PROVIDER_SPECS = {"openai": "openai:gpt-4o-mini", "anthropic": "anthropic:claude-haiku-4-5"}
 
@@ -107,7 +107,7 @@ async def test_providers_get_the_grounded_prompt_and_report_their_own_usage(
         no_answer=PROMPT.no_answer,
         question=PROMPT.question,
         sources=PROMPT.sources,
-        history=(Turn(Role.USER, "Hi"), Turn(Role.ASSISTANT, "Hello! [1]")),
+        history=(PastMessage(Role.USER, "Hi"), PastMessage(Role.ASSISTANT, "Hello! [1]")),
     )
 
     items = [item async for item in catalog.model(PROVIDER_SPECS[provider]).stream(prompt)]

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.parsing.plaintext import PlainTextParser
 from adapters.parsing.unstructured_parser import UnstructuredParser
-from application.ports import DocumentParser
+from application.ports.documents import DocumentParser
 from domain.errors import ParseError, UnsupportedMediaTypeError
 from domain.models import Element
 

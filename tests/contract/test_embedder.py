@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from adapters.embeddings.onnx import OnnxEmbedder
-from application.ports import Embedder
+from application.ports.models import Embedder
 from domain.errors import EmbedderUnavailableError
-from tests.fakes.embedder import HashEmbedder
+from testkit.fakes.embedder import HashEmbedder
 
 REFERENCE = Path(__file__).parents[1] / "data" / "minilm_reference.json"
 

@@ -19,7 +19,7 @@ import pytest
 
 from adapters.fetching.addresses import refusal
 from adapters.fetching.http_fetcher import USER_AGENT, HttpFetcher
-from application.ports import DocumentFetcher
+from application.ports.documents import DocumentFetcher
 from domain.errors import FetchError, InvalidInputError, PayloadTooLargeError
 
 LIMIT = 100_000

@@ -15,8 +15,8 @@ from adapters.postgres.database import Database
 from adapters.postgres.documents import AsyncpgDocumentRepository
 from adapters.postgres.jobs import AsyncpgJobQueue
 from adapters.postgres.widgets import AsyncpgWidgetRepository
-from tests.fakes.repositories import MemoryJobQueue
-from tests.support.entities import a_document, a_widget
+from testkit.entities import a_document, a_widget
+from testkit.fakes.repositories import MemoryJobQueue
 
 
 @dataclass(frozen=True)

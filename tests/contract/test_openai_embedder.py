@@ -9,10 +9,11 @@ import openai
 import pytest
 
 from adapters.embeddings.openai import OpenAIEmbedder
-from adapters.llm.resilience import Resilience
+from adapters.providers.retries import Resilience
 from domain.errors import EmbedderUnavailableError
-from entrypoints.container import collection_name
-from tests.support.llm_stubs import Reply, StubServer, embedding_of, running_stub
+from entrypoints.wiring.vectors import collection_name
+from testkit.fakes.telemetry import RecordingTelemetry
+from testkit.llm_stubs import Reply, StubServer, embedding_of, running_stub
 
 FAST = Resilience(attempts=2, backoff_seconds=0.01)
 
@@ -34,7 +35,9 @@ async def client(stub: StubServer) -> AsyncIterator[openai.AsyncOpenAI]:
 async def test_texts_are_embedded_in_batches_in_order(
     client: openai.AsyncOpenAI, stub: StubServer
 ) -> None:
-    embedder = await OpenAIEmbedder(client, batch_size=2, resilience=FAST).ready()
+    embedder = await OpenAIEmbedder(
+        client, telemetry=RecordingTelemetry(), batch_size=2, resilience=FAST
+    ).ready()
     texts = ["kettle", "toaster", "", "refund", "warranty"]
 
     vectors = await embedder.embed(texts)
@@ -50,7 +53,9 @@ async def test_texts_are_embedded_in_batches_in_order(
 async def test_a_known_model_needs_no_request_to_know_its_dimension(
     client: openai.AsyncOpenAI, stub: StubServer
 ) -> None:
-    embedder = await OpenAIEmbedder(client, "text-embedding-3-large").ready()
+    embedder = await OpenAIEmbedder(
+        client, "text-embedding-3-large", telemetry=RecordingTelemetry()
+    ).ready()
     assert embedder.dimension == 3072
     assert stub.requests == []
 
@@ -58,7 +63,9 @@ async def test_a_known_model_needs_no_request_to_know_its_dimension(
 async def test_an_unknown_model_is_asked_its_dimension_once(
     client: openai.AsyncOpenAI, stub: StubServer
 ) -> None:
-    embedder = await OpenAIEmbedder(client, "nomic-embed-text").ready()
+    embedder = await OpenAIEmbedder(
+        client, "nomic-embed-text", telemetry=RecordingTelemetry()
+    ).ready()
     assert embedder.dimension == 1536
     assert len(stub.requests) == 1
 
@@ -71,7 +78,7 @@ def test_each_embedding_model_gets_its_own_collection() -> None:
 
 
 async def test_a_transient_failure_is_retried(client: openai.AsyncOpenAI, stub: StubServer) -> None:
-    embedder = await OpenAIEmbedder(client, resilience=FAST).ready()
+    embedder = await OpenAIEmbedder(client, telemetry=RecordingTelemetry(), resilience=FAST).ready()
     stub.script(Reply(status=503))
 
     [vector] = await embedder.embed(["kettle"])
@@ -83,7 +90,7 @@ async def test_a_transient_failure_is_retried(client: openai.AsyncOpenAI, stub: 
 async def test_a_lasting_failure_is_an_embedder_error(
     client: openai.AsyncOpenAI, stub: StubServer
 ) -> None:
-    embedder = await OpenAIEmbedder(client, resilience=FAST).ready()
+    embedder = await OpenAIEmbedder(client, telemetry=RecordingTelemetry(), resilience=FAST).ready()
     stub.reset(default=Reply(status=500))
 
     with pytest.raises(EmbedderUnavailableError, match="HTTP 500"):
@@ -94,6 +101,8 @@ async def test_a_lasting_failure_is_an_embedder_error(
 async def test_vectors_of_the_wrong_size_are_refused(
     client: openai.AsyncOpenAI, stub: StubServer
 ) -> None:
-    embedder = await OpenAIEmbedder(client, dimension=384, resilience=FAST).ready()
+    embedder = await OpenAIEmbedder(
+        client, telemetry=RecordingTelemetry(), dimension=384, resilience=FAST
+    ).ready()
     with pytest.raises(EmbedderUnavailableError, match="another size"):
         await embedder.embed(["kettle"])

@@ -14,15 +14,15 @@ import pytest
 from adapters.postgres.conversations import AsyncpgConversationRepository
 from adapters.postgres.database import Database, create_pool
 from adapters.postgres.documents import AsyncpgDocumentRepository
+from adapters.postgres.exchanges import AsyncpgExchangeRepository
 from adapters.postgres.jobs import AsyncpgJobQueue
-from adapters.postgres.turns import AsyncpgTurnRepository
 from adapters.postgres.usage import AsyncpgUsageRepository
 from adapters.postgres.widgets import AsyncpgWidgetRepository
-from application.ports import (
+from application.ports.storage import (
     ConversationRepository,
     DocumentRepository,
-    SavedTurn,
-    TurnRepository,
+    Exchange,
+    ExchangeRepository,
     UsageRepository,
     WidgetRepository,
 )
@@ -40,14 +40,14 @@ from domain.models import (
     Usage,
     UsageEvent,
 )
-from tests.fakes.repositories import (
+from testkit.entities import EPOCH, a_document, a_widget
+from testkit.fakes.repositories import (
     MemoryConversationRepository,
     MemoryDocumentRepository,
-    MemoryTurnRepository,
+    MemoryExchangeRepository,
     MemoryUsageRepository,
     MemoryWidgetRepository,
 )
-from tests.support.entities import EPOCH, a_document, a_widget
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Repositories:
     documents: DocumentRepository
     conversations: ConversationRepository
     usage: UsageRepository
-    turns: TurnRepository
+    turns: ExchangeRepository
     backend: str
 
 
@@ -69,7 +69,7 @@ def repos(request: pytest.FixtureRequest) -> Repositories:
             MemoryDocumentRepository(),
             conversations,
             usage,
-            MemoryTurnRepository(conversations, usage),
+            MemoryExchangeRepository(conversations, usage),
             backend="memory",
         )
     database: Database = request.getfixturevalue("pg_database")
@@ -78,7 +78,7 @@ def repos(request: pytest.FixtureRequest) -> Repositories:
         AsyncpgDocumentRepository(database),
         AsyncpgConversationRepository(database),
         AsyncpgUsageRepository(database),
-        AsyncpgTurnRepository(database),
+        AsyncpgExchangeRepository(database),
         backend="asyncpg",
     )
 
@@ -492,7 +492,7 @@ async def test_a_turn_that_opens_a_conversation_saves_it_its_messages_and_usage(
     )  # fmt: skip
 
     await repos.turns.save(
-        SavedTurn(new_conversation=conversation, messages=(question, answer), usage=event)
+        Exchange(new_conversation=conversation, messages=(question, answer), usage=event)
     )
 
     assert await repos.conversations.get(conversation.id) == conversation
@@ -507,7 +507,7 @@ async def test_a_follow_up_turn_adds_to_its_conversation(repos: Repositories) ->
     later = (a_message(conversation, 3), a_message(conversation, 4, Role.ASSISTANT))
     for messages in (first, later):
         event = an_event("acme", "extractive", 0, 1, 1, 0.0, conversation_id=conversation.id)
-        await repos.turns.save(SavedTurn(new_conversation=None, messages=messages, usage=event))
+        await repos.turns.save(Exchange(new_conversation=None, messages=messages, usage=event))
 
     assert await repos.conversations.recent_messages(conversation.id, 10) == [*first, *later]
     summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
@@ -529,7 +529,7 @@ async def test_a_turn_that_cannot_be_saved_whole_saves_nothing(repos: Repositori
 
     with pytest.raises(Exception):  # noqa: B017 - each backend has its own error
         await repos.turns.save(
-            SavedTurn(
+            Exchange(
                 new_conversation=conversation,
                 messages=(a_message(conversation, 1), clash),
                 usage=event,

@@ -22,10 +22,10 @@ from adapters.vectorstore.common import Sparse
 from adapters.vectorstore.edge import EdgeVectorStore
 from adapters.vectorstore.retrieval import Tuning, expand, fuse, rocchio
 from adapters.vectorstore.server import QdrantVectorStore
-from application.ports import RetrievalMode, SearchQuery, VectorStore
+from application.ports.vectors import RetrievalMode, SearchQuery, VectorStore
 from domain.errors import VectorStoreUnavailableError
 from domain.models import Chunk
-from tests.fakes.vectorstore import MemoryVectorStore
+from testkit.fakes.vectorstore import MemoryVectorStore
 
 DIM = 4
 

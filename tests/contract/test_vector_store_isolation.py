@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from adapters.vectorstore.edge import EdgeVectorStore
 from adapters.vectorstore.retrieval import Tuning
-from application.ports import RetrievalMode, SearchQuery, VectorStore
+from application.ports.vectors import RetrievalMode, SearchQuery, VectorStore
 from domain.models import Chunk
+from testkit.fakes.vectorstore import MemoryVectorStore
 from tests.contract.test_vector_store import DIM, open_qdrant_local
-from tests.fakes.vectorstore import MemoryVectorStore
 
 pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")
 

@@ -15,9 +15,9 @@ import pytest
 from httpx_sse import aconnect_sse
 
 from domain.pricing import DEFAULT_PRICES
+from testkit.llm_stubs import Reply, StubServer, running_stub
 from tests.e2e.conftest import Service
 from tests.e2e.test_service import _ask, _until_ready, _upload, _widget
-from tests.support.llm_stubs import Reply, StubServer, running_stub
 
 pytestmark = pytest.mark.e2e
 HANDBOOK = b"""# Warranty

@@ -12,16 +12,18 @@ from typing import Any
 import pytest
 
 from adapters.llm.catalog import ModelCatalog
-from adapters.llm.resilience import Resilience
 from adapters.llm.tokens import TiktokenCounter
-from application.chat import ChatTurn, Question
+from adapters.providers.retries import Resilience
+from application.chat.answer_question import AnswerQuestion
+from application.chat.question import Question
+from application.chat.turn import ChatTurn
 from domain.errors import ModelUnavailableError
 from domain.models import Plan, Widget
 from domain.pricing import DEFAULT_PRICES
 from domain.tokens import estimate_tokens
 from entrypoints.http.sse import sse_frames
-from tests.fakes.core import FakeApp
-from tests.support.llm_stubs import Reply, StubServer, running_stub, stub_models
+from testkit.fakes.core import FakeApp
+from testkit.llm_stubs import Reply, StubServer, running_stub, stub_models
 from tests.unit.conftest import HANDBOOK, add_document, make_widget
 
 pytestmark = pytest.mark.filterwarnings(
@@ -67,7 +69,7 @@ async def stream(turn: ChatTurn) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def ask(app: FakeApp, widget: Widget, message: str = "How are refunds paid?") -> ChatTurn:
-    return await app.answer.start(Question(widget=widget, message=message))
+    return await app.get(AnswerQuestion).start(Question(widget=widget, message=message))
 
 
 async def test_the_widget_sees_the_providers_tokens_and_its_usage_is_billed(

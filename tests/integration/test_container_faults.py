@@ -25,7 +25,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from adapters.postgres.urls import asyncpg_dsn
-from application.ports import VectorStore
+from application.ports.vectors import VectorStore
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.integration.test_operations import OWNER, widget_with_a_document

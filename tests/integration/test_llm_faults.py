@@ -17,12 +17,12 @@ import pytest
 from prometheus_client import REGISTRY
 
 from adapters.llm.catalog import ModelCatalog
-from adapters.llm.errors import AnswerInterruptedError, ProviderError
-from adapters.llm.resilience import Resilience
-from application.ports import ChatModel
+from adapters.providers.errors import AnswerInterruptedError, ProviderError
+from adapters.providers.retries import Resilience
+from application.ports.models import ChatModel
 from domain.models import Usage
 from domain.prompts import Prompt, PromptSource
-from tests.support.llm_stubs import Reply, StubServer, running_stub, stub_catalog, stub_models
+from testkit.llm_stubs import Reply, StubServer, running_stub, stub_catalog, stub_models
 
 pytestmark = pytest.mark.filterwarnings(
     # The SDK warns on every request that this model retires on 2026-11-30.

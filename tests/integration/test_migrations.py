@@ -22,7 +22,7 @@ from adapters.postgres.migrations import PROJECT_ROOT, alembic_config, upgrade_t
 from adapters.postgres.urls import asyncpg_dsn
 from adapters.postgres.widgets import AsyncpgWidgetRepository
 from domain.models import DEFAULT_LIMIT_MESSAGE, Conversation, Message, Role, Source
-from tests.support.entities import EPOCH, a_document, a_widget
+from testkit.entities import EPOCH, a_document, a_widget
 from tests.support.postgres import fresh_database
 
 pytestmark = pytest.mark.integration

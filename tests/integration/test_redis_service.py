@@ -15,15 +15,15 @@ from httpx_sse import aconnect_sse
 from litestar.testing import AsyncTestClient
 
 from adapters.cache.redis import RedisCache
-from application.limits import ChatLimits, LimitPolicy, PlanLimits
+from application.chat.limits import ChatLimits, LimitPolicy, PlanLimits
 from domain.errors import RateLimitedError
 from domain.models import Plan
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.fakes.repositories import MemoryUsageRepository
-from tests.fakes.telemetry import RecordingTelemetry
+from testkit.entities import a_widget
+from testkit.fakes.repositories import MemoryUsageRepository
+from testkit.fakes.telemetry import RecordingTelemetry
 from tests.integration.test_operations import OWNER, moved, samples, widget_with_a_document
-from tests.support.entities import a_widget
 from tests.support.proxy import ThreadedProxy
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import pytest
 from dishka import AsyncContainer
 from litestar.testing import AsyncTestClient
 
-from application.chat import AnswerQuestion
+from application.chat.answer_question import AnswerQuestion
 from entrypoints.http.app import create_served_app
 from entrypoints.settings import Settings
 

@@ -21,7 +21,7 @@ from adapters.postgres.widgets import AsyncpgWidgetRepository
 from adapters.vectorstore.common import DOCUMENT, point_key
 from domain.chunking import chunk_id
 from domain.models import Document, DocumentStatus, Stage
-from tests.support.entities import a_document, a_widget
+from testkit.entities import a_document, a_widget
 from tests.support.postgres import fresh_database
 
 pytestmark = pytest.mark.integration

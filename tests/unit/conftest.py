@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from application.widgets import WidgetSpec
-from domain.models import Plan, Widget
-from tests.fakes.core import FakeApp
+from application.ingestion.submission import SubmitDocument
+from application.widgets import CreateWidget
+from domain.models import Plan, Widget, WidgetSpec
+from testkit.fakes.core import FakeApp
 
 HANDBOOK = """# Returns
 
@@ -25,13 +26,13 @@ def app() -> FakeApp:
 async def make_widget(app: FakeApp, plan: Plan = Plan.FREE, **extra: object) -> Widget:
     fields: dict[str, object] = {"tenant_id": "acme", "name": "Help", **extra}
     spec = WidgetSpec(plan=plan, **fields)  # type: ignore[arg-type]
-    return await app.create_widget(spec)
+    return await app.get(CreateWidget)(spec)
 
 
 async def add_document(app: FakeApp, widget: Widget, text: str, title: str = "Handbook") -> None:
-    from application.ingestion import NewDocument
+    from application.ingestion.submission import NewDocument
 
-    await app.submit(
+    await app.get(SubmitDocument)(
         NewDocument(
             widget_id=widget.id, title=title, content=text.encode(), content_type="text/markdown"
         )

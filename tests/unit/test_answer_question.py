@@ -5,7 +5,9 @@ from uuid import UUID
 
 import pytest
 
-from application.chat import ChatFinished, ChatStarted, Question, SourcesFound, TokenDelta
+from application.chat.answer_question import AnswerQuestion
+from application.chat.events import ChatFinished, ChatStarted, SourcesFound, TokenDelta
+from application.chat.question import Question
 from domain.errors import (
     ConversationNotFoundError,
     EmbedderUnavailableError,
@@ -13,7 +15,8 @@ from domain.errors import (
     ModelUnavailableError,
 )
 from domain.models import Conversation, Plan, Role
-from tests.fakes.core import FakeApp, ScriptedModel
+from testkit.fakes.core import FakeApp
+from testkit.fakes.models import ScriptedModel
 from tests.unit.conftest import HANDBOOK, add_document, make_widget
 
 
@@ -21,7 +24,7 @@ async def test_answers_from_the_widgets_documents_with_a_cited_source(app: FakeA
     widget = await make_widget(app)
     await add_document(app, widget, HANDBOOK)
 
-    turn = await app.answer.start(
+    turn = await app.get(AnswerQuestion).start(
         Question(widget=widget, message="How many days to return an item?")
     )
     answer = await turn.collect()
@@ -38,7 +41,9 @@ async def test_stream_events_come_in_the_documented_order(app: FakeApp) -> None:
     widget = await make_widget(app)
     await add_document(app, widget, HANDBOOK)
 
-    turn = await app.answer.start(Question(widget=widget, message="express delivery time"))
+    turn = await app.get(AnswerQuestion).start(
+        Question(widget=widget, message="express delivery time")
+    )
     events = [e async for e in turn.events()]
 
     assert isinstance(events[0], ChatStarted)
@@ -56,7 +61,7 @@ async def test_without_relevant_sources_says_the_no_answer_message_and_calls_no_
     widget = await make_widget(app, no_answer_message="Ask our support team.")
 
     answer = await (
-        await app.answer.start(Question(widget=widget, message="quantum flux"))
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="quantum flux"))
     ).collect()
 
     assert answer.answer == "Ask our support team."
@@ -69,7 +74,7 @@ async def test_without_relevant_sources_says_the_no_answer_message_and_calls_no_
 async def test_refuses_an_empty_or_overlong_message(app: FakeApp, message: str) -> None:
     widget = await make_widget(app)
     with pytest.raises(InvalidInputError):
-        await app.answer.start(Question(widget=widget, message=message))
+        await app.get(AnswerQuestion).start(Question(widget=widget, message=message))
 
 
 async def test_persists_both_messages_and_usage_priced_from_the_table() -> None:
@@ -79,7 +84,7 @@ async def test_persists_both_messages_and_usage_priced_from_the_table() -> None:
     await add_document(app, widget, HANDBOOK)
 
     answer = await (
-        await app.answer.start(Question(widget=widget, message="refund card"))
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="refund card"))
     ).collect()
 
     user, reply = app.conversations.messages
@@ -102,10 +107,12 @@ async def test_a_second_turn_sees_the_history_of_its_conversation() -> None:
     app = FakeApp(models={Plan.FREE: [model]})
     widget = await make_widget(app)
     await add_document(app, widget, HANDBOOK)
-    first = await (await app.answer.start(Question(widget=widget, message="refund card"))).collect()
+    first = await (
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="refund card"))
+    ).collect()
 
     await (
-        await app.answer.start(
+        await app.get(AnswerQuestion).start(
             Question(
                 widget=widget,
                 message="and express delivery?",
@@ -125,10 +132,12 @@ async def test_a_second_turn_sees_the_history_of_its_conversation() -> None:
 async def test_a_conversation_of_another_widget_is_not_found(app: FakeApp) -> None:
     mine, theirs = await make_widget(app), await make_widget(app)
     await add_document(app, theirs, HANDBOOK)
-    answer = await (await app.answer.start(Question(widget=theirs, message="refund"))).collect()
+    answer = await (
+        await app.get(AnswerQuestion).start(Question(widget=theirs, message="refund"))
+    ).collect()
 
     with pytest.raises(ConversationNotFoundError):
-        await app.answer.start(
+        await app.get(AnswerQuestion).start(
             Question(widget=mine, message="refund", conversation_id=answer.conversation_id)
         )
 
@@ -140,7 +149,9 @@ async def test_fails_over_to_the_next_model_before_the_first_token() -> None:
     widget = await make_widget(app, plan=Plan.PAID)
     await add_document(app, widget, HANDBOOK)
 
-    answer = await (await app.answer.start(Question(widget=widget, message="refund"))).collect()
+    answer = await (
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))
+    ).collect()
 
     assert answer.answer == "Hello world [1]"
     assert answer.model == "openai:gpt-4o"
@@ -156,7 +167,9 @@ async def test_when_every_model_fails_the_error_names_them_and_the_turn_is_saved
     await add_document(app, widget, HANDBOOK)
 
     with pytest.raises(ModelUnavailableError) as raised:
-        await (await app.answer.start(Question(widget=widget, message="refund"))).collect()
+        await (
+            await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))
+        ).collect()
 
     assert [f.split(":")[0] for f in raised.value.details["failures"]] == ["a", "b"]
     assert app.conversations.messages[-1].finish_reason == "error"
@@ -170,7 +183,9 @@ async def test_a_failure_after_the_first_token_keeps_the_partial_answer() -> Non
     await add_document(app, widget, HANDBOOK)
 
     with pytest.raises(ModelUnavailableError):
-        await (await app.answer.start(Question(widget=widget, message="refund"))).collect()
+        await (
+            await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))
+        ).collect()
 
     reply = app.conversations.messages[-1]
     assert (reply.content, reply.finish_reason) == ("Part one ", "error")
@@ -182,7 +197,7 @@ async def test_a_visitor_who_leaves_mid_stream_still_gets_the_partial_answer_sav
     app = FakeApp(models={Plan.FREE: [ScriptedModel("m", deltas=("a ", "b ", "c "))]})
     widget = await make_widget(app)
     await add_document(app, widget, HANDBOOK)
-    turn = await app.answer.start(Question(widget=widget, message="refund"))
+    turn = await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))
 
     events = turn.events()
     async for event in events:
@@ -205,7 +220,7 @@ async def test_two_widgets_never_see_each_others_documents(app: FakeApp) -> None
     for widget, foreign in ((shop, "Clinic"), (clinic, "Shop handbook")):
         for question in ("returns refund days", "clinic opens hours", "delivery"):
             answer = await (
-                await app.answer.start(Question(widget=widget, message=question))
+                await app.get(AnswerQuestion).start(Question(widget=widget, message=question))
             ).collect()
             assert foreign not in {s.title for s in answer.sources}
 
@@ -217,7 +232,9 @@ async def test_the_question_is_embedded_while_its_conversation_is_looked_up(
     # behind the conversation, its history and the answer cache.
     widget = await make_widget(app)
     await add_document(app, widget, HANDBOOK)
-    first = await (await app.answer.start(Question(widget=widget, message="refund"))).collect()
+    first = await (
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))
+    ).collect()
     events: list[str] = []
     embed, get = app.embedder.embed, app.conversations.get
 
@@ -238,7 +255,7 @@ async def test_the_question_is_embedded_while_its_conversation_is_looked_up(
     question = Question(
         widget=widget, message="card refund?", conversation_id=first.conversation_id
     )
-    answer = await (await app.answer.start(question)).collect()
+    answer = await (await app.get(AnswerQuestion).start(question)).collect()
 
     assert answer.sources and answer.sources[0].title == "Handbook"
     assert events.index("embedding") < events.index("looked up")
@@ -249,12 +266,12 @@ async def test_a_cached_answer_is_given_even_when_the_embedder_is_down(app: Fake
     widget = await make_widget(app)
     await add_document(app, widget, HANDBOOK)
     asked = Question(widget=widget, message="How many days to return an item?")
-    first = await (await app.answer.start(asked)).collect()
+    first = await (await app.get(AnswerQuestion).start(asked)).collect()
 
     async def broken(texts: list[str]) -> list[list[float]]:
         raise EmbedderUnavailableError("the model is down")
 
     app.embedder.embed = broken  # type: ignore[method-assign]
-    again = await (await app.answer.start(asked)).collect()
+    again = await (await app.get(AnswerQuestion).start(asked)).collect()
 
     assert again.cached and again.answer == first.answer

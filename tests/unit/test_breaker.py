@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.llm.breaker import CircuitBreaker
-from adapters.llm.errors import ProviderError
+from adapters.providers.breaker import CircuitBreaker
+from adapters.providers.errors import ProviderError
+from testkit.fakes.telemetry import RecordingTelemetry
 
 
 class Clock:
@@ -14,14 +15,24 @@ class Clock:
         return self.now
 
 
+def breaker_of(name: str, failures: int, reset: float, clock: Clock) -> CircuitBreaker:
+    return CircuitBreaker(
+        name, telemetry=RecordingTelemetry(), failures=failures, reset_seconds=reset, clock=clock
+    )
+
+
+def changes(breaker: CircuitBreaker) -> list[tuple[str, str, str | None]]:
+    return breaker._telemetry.breakers  # type: ignore[attr-defined,no-any-return]
+
+
 def failing(breaker: CircuitBreaker, times: int) -> None:
-    for _ in range(times):
+    for n in range(times):
         breaker.before_call()
-        breaker.failed()
+        breaker.failed(f"HTTP 500 #{n + 1}")
 
 
 def test_opens_after_failures_in_a_row_and_skips_calls() -> None:
-    breaker = CircuitBreaker("openai", failures=3, reset_seconds=10, clock=Clock())
+    breaker = breaker_of("openai", 3, 10, Clock())
     failing(breaker, 2)
     breaker.before_call()
     breaker.succeeded()  # a success resets the count
@@ -32,11 +43,12 @@ def test_opens_after_failures_in_a_row_and_skips_calls() -> None:
         breaker.before_call()
     assert not raised.value.retryable
     assert not raised.value.counts_against_provider
+    assert changes(breaker) == [("openai", "open", "HTTP 500 #3")]  # with its cause
 
 
 def test_after_the_reset_time_one_probe_goes_through() -> None:
     clock = Clock()
-    breaker = CircuitBreaker("anthropic", failures=1, reset_seconds=10, clock=clock)
+    breaker = breaker_of("anthropic", 1, 10, clock)
     failing(breaker, 1)
     clock.now = 10.0
 
@@ -47,11 +59,12 @@ def test_after_the_reset_time_one_probe_goes_through() -> None:
 
     assert breaker.state == "closed"
     breaker.before_call()
+    assert [state for _, state, _ in changes(breaker)] == ["open", "half_open", "closed"]
 
 
 def test_a_failed_probe_opens_the_circuit_again() -> None:
     clock = Clock()
-    breaker = CircuitBreaker("anthropic", failures=2, reset_seconds=10, clock=clock)
+    breaker = breaker_of("anthropic", 2, 10, clock)
     failing(breaker, 2)
     clock.now = 10.0
     failing(breaker, 1)
@@ -65,9 +78,14 @@ def test_a_failed_probe_opens_the_circuit_again() -> None:
 
 def test_a_probe_the_visitor_abandoned_lets_the_next_one_through() -> None:
     clock = Clock()
-    breaker = CircuitBreaker("openai", failures=1, reset_seconds=1, clock=clock)
+    breaker = breaker_of("openai", 1, 1, clock)
     failing(breaker, 1)
     clock.now = 1.0
     breaker.before_call()
+    with pytest.raises(ProviderError):
+        breaker.before_call()  # the probe is still out
+
     breaker.released()
-    breaker.before_call()
+
+    breaker.before_call()  # raises if the abandoned probe still held the circuit
+    assert breaker.state == "half_open"

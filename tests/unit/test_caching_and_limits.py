@@ -4,13 +4,16 @@ import asyncio
 
 import pytest
 
-from application.chat import Question
-from application.limits import LimitPolicy, PlanLimits
-from application.widgets import WidgetChanges
+from application.answer_cache import AnswerCache
+from application.chat.answer_question import AnswerQuestion
+from application.chat.limits import LimitPolicy, PlanLimits
+from application.chat.question import Question
+from application.widgets import AuthorizeVisitor, DeleteWidget, UpdateWidget, WidgetChanges
 from domain.errors import CacheUnavailableError, QuotaExceededError, RateLimitedError
 from domain.models import Plan
-from tests.fakes.cache import DownCache
-from tests.fakes.core import FakeApp, ScriptedModel
+from testkit.fakes.cache import DownCache
+from testkit.fakes.core import FakeApp
+from testkit.fakes.models import ScriptedModel
 from tests.unit.conftest import HANDBOOK, add_document, make_widget
 
 
@@ -25,7 +28,7 @@ def limited(
 
 async def ask(app: FakeApp, widget, message: str = "How long to return an item?", **extra):
     return await (
-        await app.answer.start(Question(widget=widget, message=message, **extra))
+        await app.get(AnswerQuestion).start(Question(widget=widget, message=message, **extra))
     ).collect()
 
 
@@ -57,7 +60,7 @@ async def test_a_new_document_or_a_widget_change_invalidates_cached_answers() ->
     assert not (await ask(app, widget)).cached
 
     assert (await ask(app, widget)).cached
-    changed = await app.update_widget(widget.id, WidgetChanges(system_prompt="Be brief."))
+    changed = await app.get(UpdateWidget)(widget.id, WidgetChanges(system_prompt="Be brief."))
     assert not (await ask(app, changed)).cached
 
 
@@ -76,25 +79,27 @@ async def test_a_visitor_over_the_limit_is_refused_with_the_widgets_message() ->
     app = FakeApp(limit_policy=limited(visitor=3))
     widget = await make_widget(app, limit_message="Slow down, please.")
     for _ in range(3):
-        await app.answer.start(Question(widget=widget, message="hi", visitor_id="v1"))
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="hi", visitor_id="v1"))
 
     with pytest.raises(RateLimitedError) as refused:
-        await app.answer.start(Question(widget=widget, message="hi", visitor_id="v1"))
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="hi", visitor_id="v1"))
 
     assert refused.value.message == "Slow down, please."
     assert 0 < refused.value.retry_after <= 60
     assert refused.value.details == {"scope": "visitor"}
-    await app.answer.start(Question(widget=widget, message="hi", visitor_id="v2"))
+    await app.get(AnswerQuestion).start(Question(widget=widget, message="hi", visitor_id="v2"))
     assert app.telemetry.limited == ["visitor"]
 
 
 async def test_the_visitor_is_the_address_when_the_widget_sends_no_visitor_id() -> None:
     app = FakeApp(limit_policy=limited(visitor=1))
     widget = await make_widget(app)
-    await app.answer.start(Question(widget=widget, message="hi", client_ip="10.0.0.1"))
+    await app.get(AnswerQuestion).start(Question(widget=widget, message="hi", client_ip="10.0.0.1"))
     with pytest.raises(RateLimitedError):
-        await app.answer.start(Question(widget=widget, message="hi", client_ip="10.0.0.1"))
-    await app.answer.start(Question(widget=widget, message="hi", client_ip="10.0.0.2"))
+        await app.get(AnswerQuestion).start(
+            Question(widget=widget, message="hi", client_ip="10.0.0.1")
+        )
+    await app.get(AnswerQuestion).start(Question(widget=widget, message="hi", client_ip="10.0.0.2"))
 
 
 async def test_a_widget_limit_caps_all_its_visitors_and_a_widget_may_override_its_plan() -> None:
@@ -102,12 +107,16 @@ async def test_a_widget_limit_caps_all_its_visitors_and_a_widget_may_override_it
     widget = await make_widget(app)
     roomy = await make_widget(app, widget_limit_per_minute=5)
     for n in range(2):
-        await app.answer.start(Question(widget=widget, message="hi", visitor_id=f"v{n}"))
+        await app.get(AnswerQuestion).start(
+            Question(widget=widget, message="hi", visitor_id=f"v{n}")
+        )
     with pytest.raises(RateLimitedError) as refused:
-        await app.answer.start(Question(widget=widget, message="hi", visitor_id="v9"))
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="hi", visitor_id="v9"))
     assert refused.value.details == {"scope": "widget"}
     for n in range(5):
-        await app.answer.start(Question(widget=roomy, message="hi", visitor_id=f"v{n}"))
+        await app.get(AnswerQuestion).start(
+            Question(widget=roomy, message="hi", visitor_id=f"v{n}")
+        )
 
 
 async def test_exactly_the_limit_is_admitted_under_concurrency() -> None:
@@ -116,7 +125,9 @@ async def test_exactly_the_limit_is_admitted_under_concurrency() -> None:
 
     async def one() -> bool:
         try:
-            await app.answer.start(Question(widget=widget, message="hi", visitor_id="v"))
+            await app.get(AnswerQuestion).start(
+                Question(widget=widget, message="hi", visitor_id="v")
+            )
         except RateLimitedError:
             return False
         return True
@@ -134,7 +145,7 @@ async def test_the_monthly_allowance_counts_the_tenants_messages() -> None:
     await app.cache.delete(f"quota:{widget.tenant_id}:{app.clock.now():%Y%m}")
 
     with pytest.raises(QuotaExceededError) as spent:
-        await app.answer.start(Question(widget=widget, message="more"))
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="more"))
 
     assert spent.value.retry_after > 0 and spent.value.code == "quota_exceeded"
 
@@ -144,7 +155,7 @@ async def test_with_the_cache_down_chats_still_answer_and_limits_fail_open() -> 
     widget = await make_widget(app)
     await add_document(app, widget, HANDBOOK)
 
-    assert await app.authorize(widget.public_key, None) == widget
+    assert await app.get(AuthorizeVisitor)(widget.public_key, None) == widget
     answers = [await ask(app, widget, visitor_id="v") for _ in range(3)]
     follow_up = answers[0].conversation_id
     answers.append(await ask(app, widget, visitor_id="v", conversation_id=follow_up))
@@ -159,7 +170,7 @@ async def test_with_the_cache_down_a_closed_limit_refuses() -> None:
     app = FakeApp(cache=DownCache(), limit_policy=limited(fail_open=False))  # type: ignore[arg-type]
     widget = await make_widget(app)
     with pytest.raises(CacheUnavailableError):
-        await app.answer.start(Question(widget=widget, message="hi"))
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="hi"))
 
 
 async def test_history_is_read_through_the_cache_and_refreshed_after_each_turn() -> None:
@@ -178,25 +189,27 @@ async def test_history_is_read_through_the_cache_and_refreshed_after_each_turn()
 async def test_a_visitor_key_is_read_through_the_cache_and_forgotten_on_change() -> None:
     app = FakeApp()
     widget = await make_widget(app)
-    assert await app.authorize(widget.public_key, None) == widget
-    assert await app.authorize(widget.public_key, None) == widget
+    assert await app.get(AuthorizeVisitor)(widget.public_key, None) == widget
+    assert await app.get(AuthorizeVisitor)(widget.public_key, None) == widget
     assert app.telemetry.cache.count(("widget", True)) == 1
 
-    changed = await app.update_widget(widget.id, WidgetChanges(name="Renamed"))
-    assert (await app.authorize(widget.public_key, None)).name == "Renamed" == changed.name
-    await app.delete_widget(widget.id)
+    changed = await app.get(UpdateWidget)(widget.id, WidgetChanges(name="Renamed"))
+    assert (
+        (await app.get(AuthorizeVisitor)(widget.public_key, None)).name == "Renamed" == changed.name
+    )
+    await app.get(DeleteWidget)(widget.id)
     with pytest.raises(Exception, match="unknown widget key"):
-        await app.authorize(widget.public_key, None)
+        await app.get(AuthorizeVisitor)(widget.public_key, None)
 
 
 async def test_question_vectors_are_cached_by_model_and_normalised_text() -> None:
     from adapters.cache.memory import MemoryCache
-    from application.query_embeddings import QueryEmbeddings
-    from tests.fakes.embedder import HashEmbedder
-    from tests.fakes.telemetry import RecordingTelemetry
+    from application.chat.question_vectors import QuestionVectors
+    from testkit.fakes.embedder import HashEmbedder
+    from testkit.fakes.telemetry import RecordingTelemetry
 
     embedder, telemetry = HashEmbedder(), RecordingTelemetry()
-    queries = QueryEmbeddings(embedder, MemoryCache(), telemetry)
+    queries = QuestionVectors(embedder, MemoryCache(), telemetry)
 
     first = await queries.embed("Where is my parcel?")
     again = await queries.embed("  where is my PARCEL ")
@@ -204,7 +217,7 @@ async def test_question_vectors_are_cached_by_model_and_normalised_text() -> Non
     assert embedder.calls == [["Where is my parcel?"]]
     assert again == pytest.approx(first, abs=1e-6)
     assert telemetry.cache == [("embedding", False), ("embedding", True)]
-    down = QueryEmbeddings(embedder, DownCache(), telemetry)  # type: ignore[arg-type]
+    down = QuestionVectors(embedder, DownCache(), telemetry)  # type: ignore[arg-type]
     assert await down.embed("Where is my parcel?") == pytest.approx(first, abs=1e-6)
 
 
@@ -212,11 +225,13 @@ async def test_an_answer_that_raced_a_new_document_is_not_served_afterwards() ->
     app = FakeApp()
     widget = await make_widget(app)
     await add_document(app, widget, HANDBOOK)
-    turn = await app.answer.start(Question(widget=widget, message="How long to return an item?"))
+    turn = await app.get(AnswerQuestion).start(
+        Question(widget=widget, message="How long to return an item?")
+    )
     events = turn.events()
     await anext(events)  # start
     await anext(events)  # sources: the answer's key was taken before retrieval
-    await app.answers.forget_widget(widget.id)  # a document became ready meanwhile
+    await app.get(AnswerCache).forget_widget(widget.id)  # a document became ready meanwhile
     async for _ in events:
         pass
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from application.chat import ChatPolicy, Question, TokenDelta
+from application.chat.answer_question import AnswerQuestion
+from application.chat.events import TokenDelta
+from application.chat.question import ChatPolicy, Question
 from domain.models import Plan, Usage, Widget
 from domain.pricing import DEFAULT_PRICES
 from domain.prompts import Prompt, PromptBudget, prompt_tokens
 from domain.tokens import estimate_tokens
-from tests.fakes.core import FakeApp, ScriptedModel
+from testkit.fakes.core import FakeApp
+from testkit.fakes.models import ScriptedModel
 from tests.unit.conftest import HANDBOOK, add_document, make_widget
 
 MINI = "openai:gpt-4o-mini"
@@ -32,7 +35,7 @@ async def _app(*models: ScriptedModel, policy: ChatPolicy | None = None) -> tupl
 async def test_a_visitor_who_leaves_is_billed_the_estimate_of_what_was_sent_and_said() -> None:
     model = ScriptedModel(MINI, deltas=("Refunds ", "go ", "back"))
     app, widget = await _app(model)
-    turn = await app.answer.start(Question(widget=widget, message="refund"))
+    turn = await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))
 
     events = turn.events()
     async for event in events:
@@ -55,7 +58,9 @@ async def test_a_model_with_its_own_tokenizer_is_counted_with_it() -> None:
     app, widget = await _app(model)
 
     with pytest.raises(Exception, match="down"):
-        await (await app.answer.start(Question(widget=widget, message="refund"))).collect()
+        await (
+            await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))
+        ).collect()
 
     [saved] = app.usage.events
     assert saved.usage.output_tokens == len("Part one ")
@@ -64,7 +69,7 @@ async def test_a_model_with_its_own_tokenizer_is_counted_with_it() -> None:
 
 async def test_reported_usage_wins_over_the_estimate() -> None:
     app, widget = await _app(ScriptedModel(MINI, usage=Usage(5, 2)))
-    await (await app.answer.start(Question(widget=widget, message="refund"))).collect()
+    await (await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))).collect()
     assert (app.usage.events[0].usage.input_tokens, app.usage.events[0].usage.output_tokens) == (
         5,
         2,
@@ -75,7 +80,7 @@ async def test_models_that_failed_before_answering_are_not_billed() -> None:
     app, widget = await _app(
         ScriptedModel("a", fail_after=0), ScriptedModel(MINI, usage=Usage(9, 1))
     )
-    await (await app.answer.start(Question(widget=widget, message="refund"))).collect()
+    await (await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))).collect()
     [saved] = app.usage.events
     assert (saved.model, saved.usage.input_tokens) == (MINI, 9)
 
@@ -85,12 +90,12 @@ async def test_each_model_is_sent_the_prompt_fitted_to_the_budget() -> None:
     budget = PromptBudget(history_tokens=40, context_tokens=100_000)
     app, widget = await _app(model, policy=ChatPolicy(min_score=0.1, budget=budget))
     first = await (
-        await app.answer.start(
+        await app.get(AnswerQuestion).start(
             Question(widget=widget, message="how do refunds work for my card " * 2)
         )
     ).collect()
     await (
-        await app.answer.start(
+        await app.get(AnswerQuestion).start(
             Question(
                 widget=widget, message="express delivery", conversation_id=first.conversation_id
             )

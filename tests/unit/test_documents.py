@@ -5,7 +5,8 @@ import uuid
 import msgspec
 import pytest
 
-from application.ingestion import NewDocument
+from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.ingestion.submission import NewDocument, SubmitDocument
 from domain.errors import (
     DocumentNotFoundError,
     InvalidInputError,
@@ -14,7 +15,7 @@ from domain.errors import (
     WidgetNotFoundError,
 )
 from domain.models import DocumentStatus, Widget
-from tests.fakes.core import FakeApp
+from testkit.fakes.core import FakeApp
 from tests.unit.conftest import HANDBOOK, make_widget
 
 
@@ -27,11 +28,11 @@ def doc(widget: Widget, text: str = HANDBOOK, content_type: str = "text/markdown
 async def test_a_submitted_document_is_queued_then_processed_to_ready(app: FakeApp) -> None:
     widget = await make_widget(app)
 
-    submitted = await app.submit(doc(widget))
+    submitted = await app.get(SubmitDocument)(doc(widget))
     assert submitted.created and submitted.document.status is DocumentStatus.QUEUED
     await app.drain()
 
-    ready = await app.get_document(submitted.document.id)
+    ready = await app.get(GetDocument)(submitted.document.id)
     assert ready.status is DocumentStatus.READY
     assert ready.chunk_count == 2 == await app.vectors.count(widget.id, ready.id)
     assert ready.progress.done == ready.progress.total == 2
@@ -40,8 +41,8 @@ async def test_a_submitted_document_is_queued_then_processed_to_ready(app: FakeA
 
 async def test_the_same_bytes_twice_are_one_document(app: FakeApp) -> None:
     widget = await make_widget(app)
-    first = await app.submit(doc(widget))
-    second = await app.submit(doc(widget))
+    first = await app.get(SubmitDocument)(doc(widget))
+    second = await app.get(SubmitDocument)(doc(widget))
 
     assert not second.created
     assert second.document.id == first.document.id
@@ -60,16 +61,16 @@ async def test_the_same_bytes_twice_are_one_document(app: FakeApp) -> None:
 async def test_bad_submissions_are_refused(app: FakeApp, new: dict, error: type) -> None:
     widget = await make_widget(app)
     with pytest.raises(error):
-        await app.submit(msgspec.structs.replace(doc(widget), **new))
+        await app.get(SubmitDocument)(msgspec.structs.replace(doc(widget), **new))
     assert app.documents.documents == {}
 
 
 async def test_an_unparseable_document_fails_with_a_readable_reason(app: FakeApp) -> None:
     widget = await make_widget(app)
-    submitted = await app.submit(doc(widget, "```\n```\n", "text/markdown"))
+    submitted = await app.get(SubmitDocument)(doc(widget, "```\n```\n", "text/markdown"))
     await app.drain()
 
-    failed = await app.get_document(submitted.document.id)
+    failed = await app.get(GetDocument)(submitted.document.id)
     assert failed.status is DocumentStatus.FAILED
     assert failed.error == "the document contains no text"
 
@@ -77,39 +78,39 @@ async def test_an_unparseable_document_fails_with_a_readable_reason(app: FakeApp
 async def test_binary_content_labelled_as_text_is_refused_at_upload(app: FakeApp) -> None:
     widget = await make_widget(app)
     with pytest.raises(UnsupportedMediaTypeError):
-        await app.submit(doc(widget, "binary\x00junk", "text/plain"))
+        await app.get(SubmitDocument)(doc(widget, "binary\x00junk", "text/plain"))
 
 
 async def test_a_transient_failure_is_retried_then_given_up(app: FakeApp) -> None:
     widget = await make_widget(app)
-    submitted = await app.submit(doc(widget))
+    submitted = await app.get(SubmitDocument)(doc(widget))
     app.vectors.available = False
 
     await app.drain()
 
     job = next(iter(app.jobs.jobs.values()))
     assert job.attempts == app.ingestion_policy.max_attempts
-    failed = await app.get_document(submitted.document.id)
+    failed = await app.get(GetDocument)(submitted.document.id)
     assert failed.status is DocumentStatus.FAILED
     assert "VectorStoreUnavailableError" in (failed.error or "")
 
 
 async def test_a_failed_document_submitted_again_is_queued_again(app: FakeApp) -> None:
     widget = await make_widget(app)
-    first = await app.submit(doc(widget))
+    first = await app.get(SubmitDocument)(doc(widget))
     app.vectors.available = False
     await app.drain()
     app.vectors.available = True
 
-    again = await app.submit(doc(widget))
+    again = await app.get(SubmitDocument)(doc(widget))
     assert again.document.status is DocumentStatus.QUEUED and again.document.error is None
     await app.drain()
-    assert (await app.get_document(first.document.id)).status is DocumentStatus.READY
+    assert (await app.get(GetDocument)(first.document.id)).status is DocumentStatus.READY
 
 
 async def test_reprocessing_a_shorter_version_drops_the_stale_chunks(app: FakeApp) -> None:
     widget = await make_widget(app)
-    submitted = await app.submit(doc(widget))
+    submitted = await app.get(SubmitDocument)(doc(widget))
     await app.drain()
     document_id = submitted.document.id
     app.documents.contents[document_id] = b"# Returns\n\nThirty days."
@@ -122,31 +123,31 @@ async def test_reprocessing_a_shorter_version_drops_the_stale_chunks(app: FakeAp
 
 async def test_deleting_a_document_removes_its_chunks(app: FakeApp) -> None:
     widget = await make_widget(app)
-    submitted = await app.submit(doc(widget))
+    submitted = await app.get(SubmitDocument)(doc(widget))
     await app.drain()
 
-    await app.delete_document(submitted.document.id)
+    await app.get(DeleteDocument)(submitted.document.id)
 
     assert await app.vectors.count(widget.id) == 0
     with pytest.raises(DocumentNotFoundError):
-        await app.get_document(submitted.document.id)
+        await app.get(GetDocument)(submitted.document.id)
 
 
 async def test_listing_is_per_widget(app: FakeApp) -> None:
     a, b = await make_widget(app), await make_widget(app)
-    await app.submit(doc(a))
-    await app.submit(doc(b, "# Other\n\nSomething else entirely."))
+    await app.get(SubmitDocument)(doc(a))
+    await app.get(SubmitDocument)(doc(b, "# Other\n\nSomething else entirely."))
 
-    assert [d.widget_id for d in await app.list_documents(a.id)] == [a.id]
+    assert [d.widget_id for d in await app.get(ListDocuments)(a.id)] == [a.id]
     with pytest.raises(WidgetNotFoundError):
-        await app.list_documents(uuid.uuid4())
+        await app.get(ListDocuments)(uuid.uuid4())
 
 
 async def test_concurrent_uploads_of_the_same_bytes_make_one_document(app: FakeApp) -> None:
     import asyncio
 
     widget = await make_widget(app)
-    results = await asyncio.gather(*(app.submit(doc(widget)) for _ in range(5)))
+    results = await asyncio.gather(*(app.get(SubmitDocument)(doc(widget)) for _ in range(5)))
 
     assert len({r.document.id for r in results}) == 1
     assert len(app.jobs.jobs) == 1

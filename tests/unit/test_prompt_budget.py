@@ -5,10 +5,10 @@ from __future__ import annotations
 from domain.models import Role
 from domain.prompts import (
     TRUNCATED,
+    PastMessage,
     Prompt,
     PromptBudget,
     PromptSource,
-    Turn,
     fit_prompt,
     prompt_tokens,
 )
@@ -19,13 +19,15 @@ def words(text: str) -> int:
     return len(text.split())
 
 
-def turns(*pairs: tuple[str, str]) -> tuple[Turn, ...]:
+def turns(*pairs: tuple[str, str]) -> tuple[PastMessage, ...]:
     return tuple(
-        t for user, bot in pairs for t in (Turn(Role.USER, user), Turn(Role.ASSISTANT, bot))
+        t
+        for user, bot in pairs
+        for t in (PastMessage(Role.USER, user), PastMessage(Role.ASSISTANT, bot))
     )
 
 
-def prompt(sources: int = 3, history: tuple[Turn, ...] = (), words_each: int = 50) -> Prompt:
+def prompt(sources: int = 3, history: tuple[PastMessage, ...] = (), words_each: int = 50) -> Prompt:
     return Prompt(
         system="Be brief.",
         no_answer="Ask support.",
@@ -71,11 +73,11 @@ def test_the_history_window_keeps_the_newest_turns_that_fit() -> None:
 
 def test_the_window_skips_empty_answers_and_starts_with_the_visitor() -> None:
     history = (
-        Turn(Role.ASSISTANT, "orphan answer"),
-        Turn(Role.USER, "first"),
-        Turn(Role.ASSISTANT, ""),  # abandoned before its first token
-        Turn(Role.USER, "second"),
-        Turn(Role.ASSISTANT, "reply"),
+        PastMessage(Role.ASSISTANT, "orphan answer"),
+        PastMessage(Role.USER, "first"),
+        PastMessage(Role.ASSISTANT, ""),  # abandoned before its first token
+        PastMessage(Role.USER, "second"),
+        PastMessage(Role.ASSISTANT, "reply"),
     )
     fitted = fit_prompt(prompt(history=history), PromptBudget(), words)
     assert [(t.role, t.content) for t in fitted.history] == [

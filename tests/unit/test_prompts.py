@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from domain.models import Role
-from domain.prompts import Prompt, PromptSource, Turn
+from domain.prompts import PastMessage, Prompt, PromptSource
 
 
 def test_the_system_text_numbers_the_sources_and_states_the_rules() -> None:
@@ -10,7 +10,7 @@ def test_the_system_text_numbers_the_sources_and_states_the_rules() -> None:
         no_answer="Please contact support.",
         question="Refunds?",
         sources=(PromptSource(index=1, title="Returns", text="Thirty days."),),
-        history=(Turn(Role.USER, "Hi"), Turn(Role.ASSISTANT, "Hello!")),
+        history=(PastMessage(Role.USER, "Hi"), PastMessage(Role.ASSISTANT, "Hello!")),
     )
     text = prompt.system_text()
 

@@ -9,9 +9,10 @@ from adapters.llm.catalog import ModelCatalog
 from adapters.llm.extractive import ExtractiveChatModel
 from adapters.llm.openai import OpenAIChatModel
 from domain.pricing import Price
-from entrypoints import container
-from entrypoints.container import _chat_models, provider_config
 from entrypoints.settings import SettingsError, load_settings
+from entrypoints.wiring import models as container
+from entrypoints.wiring.models import chat_models, provider_config
+from testkit.fakes.telemetry import RecordingTelemetry
 
 
 def test_provider_settings_are_parsed() -> None:
@@ -65,9 +66,9 @@ def test_without_keys_provider_models_are_skipped_with_a_log_line(
     # structlog caches its loggers once configured, so capture_logs cannot see them.
     log = RecordingLog()
     monkeypatch.setattr(container, "log", log)
-    catalog = ModelCatalog(provider_config(load_settings({})))
+    catalog = ModelCatalog(provider_config(load_settings({})), RecordingTelemetry())
 
-    models = _chat_models(catalog, ["openai:gpt-4o-mini", "anthropic:claude-haiku-4-5"], "free")
+    models = chat_models(catalog, ["openai:gpt-4o-mini", "anthropic:claude-haiku-4-5"], "free")
 
     assert [type(m) for m in models] == [ExtractiveChatModel]
     skipped = [entry for entry in log.entries if entry["event"] == "chat_model_skipped"]
@@ -80,9 +81,9 @@ def test_without_keys_provider_models_are_skipped_with_a_log_line(
 
 async def test_with_keys_the_chain_keeps_its_order_and_shares_one_client() -> None:
     settings = load_settings({"OPENAI_API_KEY": "sk-x", "ANTHROPIC_API_KEY": "sk-ant-x"})
-    catalog = ModelCatalog(provider_config(settings))
-    paid = _chat_models(catalog, ["anthropic:claude-sonnet-4-5", "openai:gpt-4o"], "paid")
-    free = _chat_models(catalog, ["openai:gpt-4o-mini", "extractive"], "free")
+    catalog = ModelCatalog(provider_config(settings), RecordingTelemetry())
+    paid = chat_models(catalog, ["anthropic:claude-sonnet-4-5", "openai:gpt-4o"], "paid")
+    free = chat_models(catalog, ["openai:gpt-4o-mini", "extractive"], "free")
 
     assert [m.name for m in paid] == ["anthropic:claude-sonnet-4-5", "openai:gpt-4o"]
     assert [type(m) for m in paid] == [AnthropicChatModel, OpenAIChatModel]

@@ -9,7 +9,9 @@ from litestar import Request, post
 from litestar.params import JSONBody
 from litestar.response import Stream
 
-from application.chat import AnswerQuestion, ChatTurn, Question
+from application.chat.answer_question import AnswerQuestion
+from application.chat.question import Question
+from application.chat.turn import ChatTurn
 from application.widgets import AuthorizeVisitor, GetWidget
 from domain.errors import RateLimitedError
 from domain.models import Answer

@@ -14,7 +14,7 @@ from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 
 from application.documents import DeleteDocument, GetDocument, ListDocuments
-from application.ingestion import NewDocument, SubmitDocument, SubmitUrl
+from application.ingestion.submission import NewDocument, SubmitDocument, SubmitUrl
 from domain.errors import InvalidInputError, UnsupportedMediaTypeError
 from entrypoints.http.auth import owner_only
 from entrypoints.http.schemas import Accepted, DocumentList, DocumentView, TextDocumentBody

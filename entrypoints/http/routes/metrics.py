@@ -16,7 +16,7 @@ from prometheus_client import (
 )
 
 from adapters.telemetry.prometheus import PrometheusTelemetry
-from application.ports import JobQueue
+from application.ports.jobs import JobQueue
 from domain.errors import ChatConnectError
 
 log = structlog.get_logger()

@@ -14,9 +14,8 @@ from application.widgets import (
     GetWidget,
     UpdateWidget,
     WidgetChanges,
-    WidgetSpec,
 )
-from domain.models import Widget
+from domain.models import Widget, WidgetSpec
 from entrypoints.http.auth import owner_only
 
 

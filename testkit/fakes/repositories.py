@@ -10,7 +10,8 @@ from uuid import UUID
 
 import msgspec
 
-from application.ports import QueueStats, SavedTurn
+from application.ports.jobs import QueueStats
+from application.ports.storage import Exchange
 from domain.models import (
     Conversation,
     Document,
@@ -132,7 +133,7 @@ class MemoryConversationRepository:
         return mine[-limit:] if limit > 0 else []
 
 
-class MemoryTurnRepository:
+class MemoryExchangeRepository:
     """Saves into the conversation and usage fakes, and like the database, all or nothing."""
 
     def __init__(
@@ -141,7 +142,7 @@ class MemoryTurnRepository:
         self._conversations = conversations
         self._usage = usage
 
-    async def save(self, turn: SavedTurn) -> None:
+    async def save(self, turn: Exchange) -> None:
         known = {m.id for m in self._conversations.messages}
         if any(m.id in known for m in turn.messages):
             raise ValueError("a message of this turn is saved already")

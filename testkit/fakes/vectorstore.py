@@ -15,7 +15,7 @@ from uuid import UUID
 from adapters.vectorstore.common import Sparse, check_search, check_upsert, payload
 from adapters.vectorstore.retrieval import Fetch, Hit, Nearest, Step, Stored, Tuning, plan, run
 from adapters.vectorstore.sparse import encode_chunk
-from application.ports import SearchQuery, Vector
+from application.ports.vectors import SearchQuery, Vector
 from domain.errors import VectorStoreUnavailableError
 from domain.models import Chunk, ScoredChunk
 

@@ -1,51 +1,27 @@
-"""Taking documents in, and turning them into indexed chunks."""
+"""Processing a document: parse, chunk, embed and index it, holding its job's lease."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import enum
-import hashlib
-import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
-from uuid import UUID
 
 import msgspec
 
 from application.answer_cache import AnswerCache
-from application.ports import (
-    Clock,
-    DocumentFetcher,
-    DocumentParser,
-    DocumentRepository,
-    Embedder,
-    IdGenerator,
-    JobQueue,
-    Telemetry,
-    Transactions,
-    VectorStore,
-    WidgetRepository,
-)
+from application.ingestion.policy import IngestionPolicy
+from application.ports.documents import DocumentParser
+from application.ports.jobs import JobQueue
+from application.ports.models import Embedder
+from application.ports.storage import DocumentRepository
+from application.ports.system import Clock
+from application.ports.telemetry import Telemetry
+from application.ports.vectors import VectorStore
 from domain.chunking import chunk_elements
-from domain.errors import (
-    InvalidInputError,
-    ParseError,
-    PayloadTooLargeError,
-    WidgetNotFoundError,
-)
+from domain.errors import ParseError
 from domain.models import Document, DocumentStatus, Job, Progress, Stage
-
-
-class IngestionPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    max_document_bytes: int = 20 * 1024 * 1024
-    chunk_tokens: int = 200
-    chunk_overlap_tokens: int = 30
-    embed_batch: int = 32
-    max_attempts: int = 3
-    retry_base_seconds: float = 2.0
-    # Well inside the queue's lease, so one missed beat does not lose the job.
-    heartbeat_seconds: float = 20.0
 
 
 class LeaseLostError(Exception):
@@ -59,144 +35,6 @@ class _Outcome(enum.Enum):
 
 
 _T = TypeVar("_T")
-
-
-class NewDocument(msgspec.Struct, frozen=True, kw_only=True):
-    widget_id: UUID
-    title: str
-    content: bytes
-    content_type: str
-    source_url: str | None = None
-
-
-class Submitted(msgspec.Struct, frozen=True):
-    document: Document
-    created: bool
-
-
-class SubmitDocument:
-    def __init__(
-        self,
-        *,
-        widgets: WidgetRepository,
-        documents: DocumentRepository,
-        jobs: JobQueue,
-        transactions: Transactions,
-        parser: DocumentParser,
-        clock: Clock,
-        ids: IdGenerator,
-        policy: IngestionPolicy,
-    ) -> None:
-        self._widgets = widgets
-        self._documents = documents
-        self._jobs = jobs
-        self._transactions = transactions
-        self._parser = parser
-        self._clock = clock
-        self._ids = ids
-        self._policy = policy
-
-    async def __call__(self, new: NewDocument) -> Submitted:
-        new = self._validate(new)
-        if await self._widgets.get(new.widget_id) is None:
-            raise WidgetNotFoundError(f"widget {new.widget_id} not found")
-        digest = hashlib.sha256(new.content).hexdigest()
-        existing = await self._documents.find_by_hash(new.widget_id, digest)
-        if existing is not None:
-            return Submitted(await self._retry_if_failed(existing), created=False)
-        if new.source_url is not None:
-            earlier = await self._documents.find_by_source(new.widget_id, new.source_url)
-            if earlier is not None:
-                return Submitted(await self._replace(earlier, new, digest), created=True)
-        now = self._clock.now()
-        document = Document(
-            id=self._ids.new_id(),
-            widget_id=new.widget_id,
-            title=new.title.strip() or "Untitled",
-            content_type=new.content_type,
-            size_bytes=len(new.content),
-            sha256=digest,
-            source_url=new.source_url,
-            created_at=now,
-            updated_at=now,
-        )
-        async with self._transactions.begin():
-            stored = await self._documents.add(document, new.content)
-            if stored.id != document.id:  # a concurrent upload of the same bytes won
-                return Submitted(stored, created=False)
-            await self._jobs.enqueue(document.id)
-        return Submitted(document, created=True)
-
-    async def _replace(self, earlier: Document, new: NewDocument, digest: str) -> Document:
-        """The page at a known URL changed: same document, next revision. Its live chunks
-        keep answering until the new ones are published."""
-        changed = msgspec.structs.replace(
-            earlier,
-            title=new.title.strip() or earlier.title,
-            content_type=new.content_type,
-            size_bytes=len(new.content),
-            sha256=digest,
-            status=DocumentStatus.QUEUED,
-            stage=None,
-            error=None,
-            progress=Progress(),
-            updated_at=self._clock.now(),
-        )
-        async with self._transactions.begin():
-            stored = await self._documents.replace_content(changed, new.content)
-            await self._jobs.enqueue(stored.id)
-        return stored
-
-    def _validate(self, new: NewDocument) -> NewDocument:
-        if len(new.content) > self._policy.max_document_bytes:
-            raise PayloadTooLargeError(
-                f"document is larger than {self._policy.max_document_bytes} bytes"
-            )
-        if not new.content.strip():
-            raise InvalidInputError("document is empty", details={"field": "file"})
-        content_type = self._parser.identify(new.content, new.content_type)
-        return msgspec.structs.replace(new, content_type=content_type)
-
-    async def _retry_if_failed(self, document: Document) -> Document:
-        if document.status is not DocumentStatus.FAILED:
-            return document
-        requeued = msgspec.structs.replace(
-            document,
-            status=DocumentStatus.QUEUED,
-            stage=None,
-            error=None,
-            progress=Progress(),
-            updated_at=self._clock.now(),
-        )
-        async with self._transactions.begin():
-            await self._documents.update(requeued)
-            await self._jobs.enqueue(document.id)
-        return requeued
-
-
-class SubmitUrl:
-    """A page or file by its URL; the same URL again refreshes that document."""
-
-    def __init__(
-        self, *, widgets: WidgetRepository, fetcher: DocumentFetcher, submit: SubmitDocument
-    ) -> None:
-        self._widgets = widgets
-        self._fetcher = fetcher
-        self._submit = submit
-
-    async def __call__(self, widget_id: UUID, url: str, title: str | None = None) -> Submitted:
-        if await self._widgets.get(widget_id) is None:  # before reaching out to anyone
-            raise WidgetNotFoundError(f"widget {widget_id} not found")
-        fetched = await self._fetcher.fetch(url)
-        return await self._submit(
-            NewDocument(
-                widget_id=widget_id,
-                title=(title or "").strip() or fetched.title or fetched.url,
-                content=fetched.content,
-                content_type=fetched.content_type,
-                source_url=url,
-            )
-        )
 
 
 class ProcessDocument:
@@ -295,7 +133,7 @@ class ProcessDocument:
 
     async def _process(self, document: Document) -> _Outcome:
         document = await self._set(document, status=DocumentStatus.PROCESSING, stage=Stage.PARSING)
-        started = time.perf_counter()
+        started = self._clock.monotonic()
         content = await self._documents.content(document.id)
         if content is None:
             raise ParseError("the document's content is missing")
@@ -324,16 +162,16 @@ class ProcessDocument:
         async with self._embedding_turn:
             for start in range(0, total, batch):
                 part = chunks[start : start + batch]
-                began = time.perf_counter()
+                began = self._clock.monotonic()
                 vectors = await self._embedder.embed([c.text for c in part])
-                embedded = time.perf_counter()
+                embedded = self._clock.monotonic()
                 # Staged: invisible to answers until the whole document is in.
                 await self._vectors.stage(part, vectors)
                 embedding += embedded - began
-                indexing += time.perf_counter() - embedded
+                indexing += self._clock.monotonic() - embedded
                 document = await self._set(document, progress=Progress(start + len(part), total))
         document = await self._set(document, stage=Stage.INDEXING)
-        began = time.perf_counter()
+        began = self._clock.monotonic()
         current = await self._documents.get(document.id)
         if current is None:  # deleted while processed: leave nothing behind
             await self._vectors.delete_document(document.widget_id, document.id)
@@ -342,7 +180,7 @@ class ProcessDocument:
             return _Outcome.CONTENT_CHANGED
         await self._vectors.publish(document.widget_id, document.id, total)
         self._telemetry.stage_completed(Stage.EMBEDDING, embedding)
-        self._telemetry.stage_completed(Stage.INDEXING, indexing + time.perf_counter() - began)
+        self._telemetry.stage_completed(Stage.INDEXING, indexing + self._clock.monotonic() - began)
         await self._set(
             document, status=DocumentStatus.READY, stage=None, chunk_count=total, error=None
         )
@@ -354,7 +192,7 @@ class ProcessDocument:
         self._telemetry.job_finished("failed")
 
     def _lap(self, stage: Stage, since: float) -> float:
-        now = time.perf_counter()
+        now = self._clock.monotonic()
         self._telemetry.stage_completed(stage, now - since)
         return now
 

@@ -8,7 +8,9 @@ from array import array
 
 from application.answer_cache import normalize
 from application.best_effort import ReadThrough
-from application.ports import Cache, Embedder, Telemetry
+from application.ports.caching import Cache
+from application.ports.models import Embedder
+from application.ports.telemetry import Telemetry
 
 EMBEDDING_TTL_SECONDS = 24 * 3600.0
 
@@ -21,7 +23,7 @@ def _unpacked(raw: bytes) -> list[float]:
     return array("f", raw).tolist()
 
 
-class QueryEmbeddings:
+class QuestionVectors:
     def __init__(self, embedder: Embedder, cache: Cache, telemetry: Telemetry) -> None:
         self._embedder = embedder
         self._cached = ReadThrough(cache, telemetry, "embedding", EMBEDDING_TTL_SECONDS)

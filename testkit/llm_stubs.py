@@ -423,7 +423,10 @@ def running_stub(embedding_dimension: int = 1536) -> Iterator[StubServer]:
 def stub_catalog(stub: StubServer, resilience: Any = None, **config: Any) -> Any:
     """A ModelCatalog whose OpenAI and Anthropic models talk to this stub."""
     from adapters.llm.catalog import ModelCatalog, ProviderConfig
-    from adapters.llm.resilience import Resilience
+    from adapters.providers.retries import Resilience
+    from adapters.telemetry.fanout import FanOutTelemetry
+    from adapters.telemetry.logs import LogTelemetry
+    from adapters.telemetry.prometheus import PrometheusTelemetry
 
     return ModelCatalog(
         ProviderConfig(
@@ -433,7 +436,9 @@ def stub_catalog(stub: StubServer, resilience: Any = None, **config: Any) -> Any
             anthropic_base_url=stub.url,
             resilience=resilience or Resilience(),
             **config,
-        )
+        ),
+        # As the service reports: metrics and log lines.
+        FanOutTelemetry([PrometheusTelemetry(), LogTelemetry()]),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from adapters.postgres.database import Database
 from adapters.postgres.rows import MESSAGE_COLUMNS, USAGE_COLUMNS, message_row, usage_row
-from application.ports import SavedTurn
+from application.ports.storage import Exchange
 
 _MESSAGE_FIELDS = MESSAGE_COLUMNS.count(",") + 1
 _USAGE_FIELDS = USAGE_COLUMNS.count(",") + 1
@@ -45,11 +45,11 @@ def _statement(messages: int, new_conversation: bool) -> str:
     """
 
 
-class AsyncpgTurnRepository:
+class AsyncpgExchangeRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def save(self, turn: SavedTurn) -> None:
+    async def save(self, turn: Exchange) -> None:
         """Saving a turn whose conversation or usage event exists already adds neither again;
         a message that exists already fails the whole turn."""
         if not turn.messages:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.ports import ChatRecord
+from application.ports.telemetry import ChatRecord
 from domain.models import Plan, Stage
 
 
@@ -15,6 +15,9 @@ class RecordingTelemetry:
         self.degraded: list[str] = []
         self.limited: list[str] = []
         self.model_failures: list[tuple[str, str]] = []
+        self.retries: list[tuple[str, int]] = []
+        self.provider_failures: list[tuple[str, bool]] = []
+        self.breakers: list[tuple[str, str, str | None]] = []
 
     def chat_completed(self, record: ChatRecord) -> None:
         self.chats.append(record)
@@ -36,3 +39,12 @@ class RecordingTelemetry:
 
     def rate_limited(self, scope: str) -> None:
         self.limited.append(scope)
+
+    def provider_retried(self, provider: str, attempt: int, error: str, wait: float) -> None:
+        self.retries.append((provider, attempt))
+
+    def provider_failed(self, provider: str, retryable: bool) -> None:
+        self.provider_failures.append((provider, retryable))
+
+    def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
+        self.breakers.append((provider, state, cause))

@@ -1,7 +1,8 @@
-"""Retries, timeouts and the circuit breaker around one provider's answer stream.
+"""Retries, timeouts and the circuit breaker around a provider's calls.
 
-The SDKs' own retries are off: this is the only place a request is repeated, and only
-before the first token, since after it the visitor has already seen part of the answer.
+The SDKs' own retries are off: this is the only place a request is repeated, and for a
+stream only before the first item, since after it the visitor has already seen part of
+the answer.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-import structlog
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -20,13 +20,10 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from adapters.llm.breaker import CircuitBreaker
-from adapters.llm.errors import AnswerInterruptedError, ProviderError
-from adapters.telemetry.prometheus import BREAKER_OPEN, PROVIDER_ERRORS, PROVIDER_RETRIES
+from adapters.providers.breaker import CircuitBreaker
+from adapters.providers.errors import AnswerInterruptedError, ProviderError
+from application.ports.telemetry import Telemetry
 from domain.models import Usage
-from domain.prompts import Prompt
-
-log = structlog.get_logger()
 
 Item = str | Usage
 Attempt = Callable[[], AsyncIterator[Item]]
@@ -63,25 +60,21 @@ class _Wait:
         return max(float(hinted), jitter) if hinted is not None else jitter
 
 
-def retrying_for(policy: Resilience, provider: str) -> AsyncRetrying:
+def retrying_for(policy: Resilience, provider: str, telemetry: Telemetry) -> AsyncRetrying:
     """Attempts at one request: retryable errors only, bounded in count and in time."""
+
+    def retried(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        telemetry.provider_retried(
+            provider, state.attempt_number, str(error), round(state.upcoming_sleep, 3)
+        )
+
     return AsyncRetrying(
         stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.retry_budget_seconds),
         wait=_Wait(policy),
         retry=retry_if_exception(_retryable),
-        before_sleep=lambda state: _retried(provider, state),
+        before_sleep=retried,
         reraise=True,
-    )
-
-
-def _retried(provider: str, state: RetryCallState) -> None:
-    PROVIDER_RETRIES.labels(provider).inc()
-    log.info(
-        "llm_retry",
-        provider=provider,
-        attempt=state.attempt_number,
-        error=str(state.outcome.exception()) if state.outcome else None,
-        wait_seconds=round(state.upcoming_sleep, 3),
     )
 
 
@@ -93,29 +86,28 @@ async def _next(items: AsyncIterator[Item], deadline: float, waiting_for: str) -
         raise ProviderError(f"no {waiting_for} in time", retryable=True) from None
 
 
-def _settle(breaker: CircuitBreaker, error: BaseException) -> None:
+def _settle(breaker: CircuitBreaker, error: BaseException, telemetry: Telemetry) -> None:
     """Tells the breaker how a call failed: a provider fault, or no verdict at all."""
     if isinstance(error, ProviderError) and not error.counts_against_provider:
         breaker.released()
     elif isinstance(error, Exception):
         retryable = isinstance(error, ProviderError) and error.retryable
-        PROVIDER_ERRORS.labels(breaker.name, str(retryable).lower()).inc()
-        breaker.failed()
+        telemetry.provider_failed(breaker.name, retryable)
+        breaker.failed(str(error) or type(error).__name__)
     else:
         breaker.released()  # cancelled: the visitor left
-    _show(breaker)
-
-
-def _show(breaker: CircuitBreaker) -> None:
-    BREAKER_OPEN.labels(breaker.name).set(0 if breaker.state == "closed" else 1)
 
 
 async def _start(
-    attempt: Attempt, policy: Resilience, breaker: CircuitBreaker, deadline: float
+    attempt: Attempt,
+    policy: Resilience,
+    breaker: CircuitBreaker,
+    telemetry: Telemetry,
+    deadline: float,
 ) -> tuple[AsyncIterator[Item], Item]:
     """A stream and its first item, retrying what can be retried before it arrives."""
     loop = asyncio.get_running_loop()
-    retrying = retrying_for(policy, breaker.name)
+    retrying = retrying_for(policy, breaker.name, telemetry)
     async for trial in retrying:
         with trial:
             breaker.before_call()
@@ -127,20 +119,19 @@ async def _start(
                 await items.aclose()
                 if isinstance(error, StopAsyncIteration):
                     error = ProviderError("the stream ended before any answer", retryable=True)
-                _settle(breaker, error)
+                _settle(breaker, error, telemetry)
                 raise error from None
             breaker.succeeded()
-            _show(breaker)
             return items, first
     raise AssertionError("unreachable: tenacity re-raises the last error")
 
 
 async def guarded_stream(
-    attempt: Attempt, policy: Resilience, breaker: CircuitBreaker
+    attempt: Attempt, policy: Resilience, breaker: CircuitBreaker, telemetry: Telemetry
 ) -> AsyncIterator[Item]:
     """The attempt's items, under the retry policy, the breaker and the deadlines."""
     deadline = asyncio.get_running_loop().time() + policy.total_seconds
-    items, item = await _start(attempt, policy, breaker, deadline)
+    items, item = await _start(attempt, policy, breaker, telemetry, deadline)
     try:
         while True:
             yield item
@@ -148,37 +139,9 @@ async def guarded_stream(
     except StopAsyncIteration:
         return
     except ProviderError as error:
-        _settle(breaker, error)
+        _settle(breaker, error, telemetry)
         raise AnswerInterruptedError(
             f"{breaker.name} stopped before the answer was complete: {error.message}"
         ) from error
     finally:
         await items.aclose()
-
-
-class ResilientChatModel:
-    """A provider's chat model: one attempt is the subclass's, the rest is shared."""
-
-    provider = ""
-
-    def __init__(
-        self,
-        client: object,
-        model: str,
-        *,
-        resilience: Resilience,
-        breaker: CircuitBreaker,
-        max_output_tokens: int = 1024,
-    ) -> None:
-        self.name = f"{self.provider}:{model}"
-        self._client = client
-        self._model = model
-        self._resilience = resilience
-        self._breaker = breaker
-        self._max_output_tokens = max_output_tokens
-
-    def stream(self, prompt: Prompt) -> AsyncIterator[Item]:
-        return guarded_stream(lambda: self._attempt(prompt), self._resilience, self._breaker)
-
-    def _attempt(self, prompt: Prompt) -> AsyncIterator[Item]:
-        raise NotImplementedError

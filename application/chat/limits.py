@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 import msgspec
 
 from application.best_effort import best_effort
-from application.ports import Cache, Clock, Telemetry, UsageRepository
+from application.ports.caching import Cache
+from application.ports.storage import UsageRepository
+from application.ports.system import Clock
+from application.ports.telemetry import Telemetry
 from domain.errors import DependencyUnavailableError, QuotaExceededError, RateLimitedError
 from domain.models import Plan, Widget
 

@@ -1,12 +1,12 @@
-"""The pieces of one chat turn's state: its draft answer, its timing, its sources."""
+"""The state of one answer in progress: its draft, its timing, its sources."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 
 from application.answer_cache import CachedAnswer
-from application.ports import ChatModel, TokenCounter
+from application.ports.models import ChatModel, TokenCounter
+from application.ports.system import Clock
 from domain.models import ScoredChunk, Source, Usage
 from domain.pricing import Price, cost_of
 from domain.prompts import Prompt, prompt_tokens
@@ -76,19 +76,20 @@ def cached_of(draft: Draft) -> CachedAnswer:
 
 
 class Timing:
-    """Seconds since the turn began, at retrieval and at the first token."""
+    """Seconds since the answer began, at retrieval and at the first token."""
 
-    def __init__(self) -> None:
-        self.began = time.perf_counter()
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.began = clock.monotonic()
         self.retrieval: float | None = None
         self.first: float | None = None
 
     def retrieved(self) -> None:
-        self.retrieval = time.perf_counter() - self.began
+        self.retrieval = self._clock.monotonic() - self.began
 
     def first_token(self) -> None:
         if self.first is None:
-            self.first = time.perf_counter() - self.began
+            self.first = self._clock.monotonic() - self.began
 
     def total(self) -> float:
-        return time.perf_counter() - self.began
+        return self._clock.monotonic() - self.began

@@ -1,0 +1,81 @@
+"""Generating the answer from its sources, failing over between the widget's models."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from application.chat.draft import Draft, counter_for
+from application.chat.question import AdmittedQuestion, ChatPolicy
+from application.ports.models import ChatModel, ChatModelRouter
+from application.ports.telemetry import Telemetry
+from domain.errors import DependencyUnavailableError, ModelUnavailableError
+from domain.models import ScoredChunk, Usage, Widget
+from domain.pricing import cost_of
+from domain.prompts import PastMessage, Prompt, PromptSource, fit_prompt
+
+
+def grounded_prompt(admitted: AdmittedQuestion, hits: Sequence[ScoredChunk]) -> Prompt:
+    widget = admitted.widget
+    return Prompt(
+        system=widget.system_prompt,
+        no_answer=widget.no_answer_message,
+        question=admitted.question.message,
+        sources=tuple(
+            PromptSource(
+                index=n,
+                title=" — ".join(filter(None, (hit.chunk.title, hit.chunk.section))),
+                text=hit.chunk.text,
+            )
+            for n, hit in enumerate(hits, start=1)
+        ),
+        history=tuple(PastMessage(m.role, m.content) for m in admitted.history),
+    )
+
+
+class Generation:
+    def __init__(self, models: ChatModelRouter, policy: ChatPolicy, telemetry: Telemetry) -> None:
+        self._models = models
+        self._policy = policy
+        self._telemetry = telemetry
+
+    def models_for(self, widget: Widget) -> Sequence[ChatModel]:
+        models = self._models.models_for(widget)
+        if not models:
+            raise ModelUnavailableError("no chat model is configured for this plan")
+        return models
+
+    async def __call__(
+        self,
+        admitted: AdmittedQuestion,
+        hits: Sequence[ScoredChunk],
+        models: Sequence[ChatModel],
+        draft: Draft,
+    ) -> AsyncIterator[str]:
+        """The answer's deltas, also kept in the draft with what it costs. Falls over to the
+        next model only while nothing has reached the visitor."""
+        prompt = grounded_prompt(admitted, hits)
+        plan = admitted.widget.plan
+        failures: list[str] = []
+        for model in models:
+            draft.model = model.name
+            sent = fit_prompt(prompt, self._policy.budget, counter_for(model))
+            draft.pending = (model, sent)
+            try:
+                async for item in model.stream(sent):
+                    if isinstance(item, Usage):
+                        draft.usage = cost_of(
+                            model.name, item.input_tokens, item.output_tokens, self._policy.prices
+                        )
+                        draft.pending = None
+                    else:
+                        draft.parts.append(item)
+                        yield item
+                return
+            except DependencyUnavailableError as error:
+                if draft.parts:
+                    self._telemetry.model_failed(plan, model.name, "interrupted")
+                    raise
+                self._telemetry.model_failed(plan, model.name, "failover")
+                draft.pending = None  # a refused or failed request is not billed
+                failures.append(f"{model.name}: {error.message}")
+        raise ModelUnavailableError("no chat model could answer", details={"failures": failures})

@@ -1,0 +1,57 @@
+"""A visitor's question as the chat receives it, and the rules it is answered under."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from domain.models import Conversation, Message, Widget
+from domain.pricing import DEFAULT_PRICES, Price
+from domain.prompts import PromptBudget
+
+
+class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    max_message_chars: int = 4000
+    history_messages: int = 10
+    # Relevance floor: when no retrieved chunk has at least this dense cosine with the
+    # question, the widget's no-answer message is the answer; see docs/benchmarks.md.
+    min_score: float = 0.3
+    prices: Mapping[str, Price] = msgspec.field(default_factory=lambda: dict(DEFAULT_PRICES))
+    # The history window and the hard cap on what one question sends to a model.
+    budget: PromptBudget = msgspec.field(default_factory=PromptBudget)
+
+
+class Question(msgspec.Struct, frozen=True, kw_only=True):
+    widget: Widget
+    message: str
+    conversation_id: UUID | None = None
+    visitor_id: str | None = None
+    client_ip: str | None = None
+
+    @property
+    def visitor(self) -> str:
+        """Who the per-visitor limit counts: the widget's visitor id, else the address."""
+        return self.visitor_id or self.client_ip or "anonymous"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdmittedQuestion:
+    """A question past every check that can refuse it, with its place in a conversation."""
+
+    question: Question
+    conversation: Conversation
+    is_new_conversation: bool
+    history: list[Message]
+    message_id: UUID
+    asked_at: datetime
+    # The question's embedding, started at admission and awaited by retrieval.
+    vector: asyncio.Future[list[float]]
+
+    @property
+    def widget(self) -> Widget:
+        return self.question.widget

@@ -1,0 +1,134 @@
+"""One admitted question answered as a stream of events: start, sources, tokens, done.
+
+The answer flows one way through the steps — recall a cached answer or retrieve and
+generate, then record — and the guarantees are kept here: the exchange is saved before
+`done` (a failed save ends the stream with an error instead), and it is saved and billed
+whatever way the answer ends, a visitor hanging up included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.answer_cache import AnswerCache
+from application.chat.draft import Draft, Timing, cached_of, pieces_of, sources_of
+from application.chat.events import ChatEvent, ChatFinished, ChatStarted, SourcesFound, TokenDelta
+from application.chat.generation import Generation
+from application.chat.question import AdmittedQuestion
+from application.chat.recording import Recording
+from application.chat.retrieval import Retrieval
+from application.ports.models import ChatModel
+from application.ports.system import Clock
+from domain.models import Answer, Source
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerSteps:
+    """The steps an admitted question goes through, in order."""
+
+    answers: AnswerCache
+    retrieval: Retrieval
+    generation: Generation
+    recording: Recording
+    clock: Clock
+
+
+class ChatTurn:
+    def __init__(self, admitted: AdmittedQuestion, steps: AnswerSteps) -> None:
+        self._admitted = admitted
+        self._steps = steps
+
+    @property
+    def conversation_id(self) -> UUID:
+        return self._admitted.conversation.id
+
+    @property
+    def message_id(self) -> UUID:
+        return self._admitted.message_id
+
+    async def events(self) -> AsyncIterator[ChatEvent]:
+        steps, admitted = self._steps, self._admitted
+        models = steps.generation.models_for(admitted.widget)
+        draft = Draft(models[0].name)
+        timing = Timing(steps.clock)
+        saved = False
+        try:
+            yield ChatStarted(self.conversation_id, self.message_id, draft.model)
+            # Only a conversation's first question: later ones may lean on what came before.
+            key = (
+                await steps.answers.key_for(admitted.widget, admitted.question.message)
+                if admitted.is_new_conversation
+                else None
+            )
+            cached = await steps.answers.recall(key) if key is not None else None
+            if cached is not None:
+                draft.cached, draft.model, draft.sources = True, cached.model, cached.sources
+                yield SourcesFound(draft.sources)
+                for piece in pieces_of(cached.answer):
+                    draft.parts.append(piece)
+                    timing.first_token()
+                    yield TokenDelta(piece)
+                draft.finish_reason = cached.finish_reason
+            else:
+                async for event in self._answer(models, draft, timing):
+                    yield event
+                if key is not None:
+                    await steps.answers.remember(key, cached_of(draft))
+            saved = True
+            await asyncio.shield(steps.recording.save(admitted, draft))
+            yield ChatFinished(draft.usage, draft.finish_reason, draft.model, draft.cached)
+        except Exception:
+            draft.finish_reason = "error"
+            raise
+        finally:
+            if not saved:
+                # Shielded: a visitor who hangs up cancels the stream, not the bookkeeping.
+                await asyncio.shield(steps.recording.save(admitted, draft))
+            await steps.recording.finish(admitted, draft, timing)
+
+    async def _answer(
+        self, models: Sequence[ChatModel], draft: Draft, timing: Timing
+    ) -> AsyncIterator[ChatEvent]:
+        steps, admitted = self._steps, self._admitted
+        hits = await steps.retrieval(admitted)
+        timing.retrieved()
+        draft.sources = sources_of(hits)
+        yield SourcesFound(draft.sources)
+        if not hits:
+            no_answer = admitted.widget.no_answer_message
+            draft.parts.append(no_answer)
+            draft.finish_reason = "no_answer"
+            timing.first_token()
+            yield TokenDelta(no_answer)
+            return
+        async for delta in steps.generation(admitted, hits, models, draft):
+            timing.first_token()
+            yield TokenDelta(delta)
+        draft.finish_reason = "stop"
+
+    async def collect(self) -> Answer:
+        """The whole answer at once, for the JSON API."""
+        sources: tuple[Source, ...] = ()
+        parts: list[str] = []
+        finished: ChatFinished | None = None
+        async for event in self.events():
+            if isinstance(event, SourcesFound):
+                sources = event.sources
+            elif isinstance(event, TokenDelta):
+                parts.append(event.text)
+            elif isinstance(event, ChatFinished):
+                finished = event
+        assert finished is not None  # events() always ends with ChatFinished or raises
+        return Answer(
+            conversation_id=self.conversation_id,
+            message_id=self.message_id,
+            answer="".join(parts),
+            sources=sources,
+            model=finished.model,
+            usage=finished.usage,
+            finish_reason=finished.finish_reason,
+            cached=finished.cached,
+        )

@@ -1,0 +1,16 @@
+"""The bounds and pacing of document ingestion."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class IngestionPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    max_document_bytes: int = 20 * 1024 * 1024
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 30
+    embed_batch: int = 32
+    max_attempts: int = 3
+    retry_base_seconds: float = 2.0
+    # Well inside the queue's lease, so one missed beat does not lose the job.
+    heartbeat_seconds: float = 20.0

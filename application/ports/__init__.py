@@ -1,0 +1,1 @@
+"""The ports the use cases need, one module per family; adapters fulfil them."""

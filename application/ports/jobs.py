@@ -1,0 +1,35 @@
+"""The durable hand-off of documents to the workers that process them."""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+import msgspec
+
+from domain.models import Job
+
+
+class QueueStats(msgspec.Struct, frozen=True, kw_only=True):
+    jobs_by_state: dict[str, int]
+    oldest_queued_seconds: float
+
+
+class JobQueue(Protocol):
+    """Durable hand-off of documents to process; claimed jobs carry a lease."""
+
+    async def stats(self) -> QueueStats: ...
+
+    async def enqueue(self, document_id: UUID) -> None: ...
+
+    async def claim(self) -> Job | None: ...
+
+    async def heartbeat(self, job: Job) -> bool:
+        """Extends the lease; False when it was lost (expired and claimed again, or ended)."""
+        ...
+
+    async def complete(self, job: Job) -> None: ...
+
+    async def retry(self, job: Job, error: str, delay_seconds: float) -> None: ...
+
+    async def fail(self, job: Job, error: str) -> None: ...

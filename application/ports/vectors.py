@@ -1,0 +1,60 @@
+"""Where chunks and their vectors are kept and searched."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from typing import Protocol
+from uuid import UUID
+
+import msgspec
+
+from domain.models import Chunk, ScoredChunk
+
+Vector = Sequence[float]
+
+
+class RetrievalMode(enum.StrEnum):
+    """Hybrid is what the service uses; the single-signal modes exist to measure it."""
+
+    DENSE = "dense"
+    SPARSE = "sparse"
+    HYBRID = "hybrid"
+
+
+class SearchQuery(msgspec.Struct, frozen=True):
+    """A question as text (for BM25) and as the embedder's vector of that text."""
+
+    text: str
+    vector: Vector
+    mode: RetrievalMode = RetrievalMode.HYBRID
+
+
+class VectorStore(Protocol):
+    """Chunks and their vectors, always read and written within one widget.
+
+    `search` returns at most `limit` chunks of that widget, best first, ties in chunk id
+    order, each with the question's dense cosine as `similarity`.
+    """
+
+    async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
+        """Writes chunks that search does not see until `publish`."""
+        ...
+
+    async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
+        """In one step, the document's staged chunks below `chunk_count` replace its live
+        ones, so no answer ever mixes two versions of a document; staged leftovers at or
+        past `chunk_count` are dropped."""
+        ...
+
+    async def search(
+        self, widget_id: UUID, query: SearchQuery, limit: int
+    ) -> list[ScoredChunk]: ...
+
+    async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
+        """Its live and staged chunks."""
+        ...
+
+    async def delete_widget(self, widget_id: UUID) -> None: ...
+
+    async def ping(self) -> None: ...

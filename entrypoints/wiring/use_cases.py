@@ -1,0 +1,88 @@
+"""The application layer: its services and use cases (wired the same in production and in
+the unit tests' fakes), and the policies the settings give them."""
+
+from __future__ import annotations
+
+from application.ingestion.policy import IngestionPolicy
+from application.ingestion.processing import ProcessDocument
+from application.ingestion.submission import SubmitDocument, SubmitUrl
+from dishka import Provider, Scope, provide, provide_all
+
+from application.answer_cache import AnswerCache
+from application.chat.admission import Admission
+from application.chat.answer_question import AnswerQuestion
+from application.chat.generation import Generation
+from application.chat.history import RecentHistory
+from application.chat.limits import ChatLimits
+from application.chat.question import ChatPolicy
+from application.chat.question_vectors import QuestionVectors
+from application.chat.recording import Recording
+from application.chat.retrieval import Retrieval
+from application.chat.turn import AnswerSteps
+from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.usage import SummarizeUsage
+from application.widgets import (
+    AuthorizeVisitor,
+    CreateWidget,
+    DeleteWidget,
+    GetWidget,
+    UpdateWidget,
+    WidgetLookup,
+)
+from domain.prompts import PromptBudget
+from entrypoints.settings import Settings
+
+
+class UseCaseProvider(Provider):
+    scope = Scope.APP
+    chat_steps = provide_all(
+        QuestionVectors,
+        RecentHistory,
+        ChatLimits,
+        Admission,
+        AnswerCache,
+        Retrieval,
+        Generation,
+        Recording,
+        AnswerSteps,
+    )
+    lookups = provide_all(WidgetLookup)
+    use_cases = provide_all(
+        AnswerQuestion,
+        SubmitDocument,
+        SubmitUrl,
+        ProcessDocument,
+        GetDocument,
+        ListDocuments,
+        DeleteDocument,
+        CreateWidget,
+        GetWidget,
+        UpdateWidget,
+        DeleteWidget,
+        AuthorizeVisitor,
+        SummarizeUsage,
+    )
+
+
+class PolicyProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def chat_policy(self, settings: Settings) -> ChatPolicy:
+        return ChatPolicy(
+            max_message_chars=settings.max_message_chars,
+            min_score=settings.retrieval_min_score,
+            prices=settings.prices,
+            budget=PromptBudget(
+                history_tokens=settings.prompt_history_tokens,
+                context_tokens=settings.prompt_max_tokens,
+            ),
+        )
+
+    @provide
+    def ingestion_policy(self, settings: Settings) -> IngestionPolicy:
+        return IngestionPolicy(
+            max_document_bytes=settings.max_upload_bytes,
+            max_attempts=settings.job_max_attempts,
+            heartbeat_seconds=settings.job_lease_seconds / 4,
+        )

@@ -1,0 +1,127 @@
+"""The application wired on fakes: the real use-case provider, plus a provider that hands
+it the fakes below in place of the adapters. Use cases come from `app.get(UseCase)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from dishka import Container, Provider, Scope, make_container
+
+from adapters.cache.memory import MemoryCache
+from adapters.llm.extractive import ExtractiveChatModel
+from adapters.llm.router import PlanModelRouter
+from adapters.parsing.plaintext import PlainTextParser
+from application.chat.limits import LimitPolicy, PlanLimits
+from application.chat.question import ChatPolicy
+from application.ingestion.policy import IngestionPolicy
+from application.ingestion.processing import ProcessDocument
+from application.ports.caching import Cache
+from application.ports.documents import DocumentFetcher, DocumentParser
+from application.ports.jobs import JobQueue
+from application.ports.models import ChatModel, ChatModelRouter, Embedder
+from application.ports.storage import (
+    ConversationRepository,
+    DocumentRepository,
+    ExchangeRepository,
+    Transactions,
+    UsageRepository,
+    WidgetRepository,
+)
+from application.ports.system import Clock, IdGenerator
+from application.ports.telemetry import Telemetry
+from application.ports.vectors import VectorStore
+from domain.models import Plan
+from entrypoints.wiring.use_cases import UseCaseProvider
+from testkit.fakes.embedder import HashEmbedder
+from testkit.fakes.fetcher import StaticFetcher
+from testkit.fakes.repositories import (
+    FakeTransactions,
+    MemoryConversationRepository,
+    MemoryDocumentRepository,
+    MemoryExchangeRepository,
+    MemoryJobQueue,
+    MemoryUsageRepository,
+    MemoryWidgetRepository,
+)
+from testkit.fakes.system import FakeClock, SequentialIds
+from testkit.fakes.telemetry import RecordingTelemetry
+from testkit.fakes.vectorstore import MemoryVectorStore
+
+T = TypeVar("T")
+
+
+def _generous_limits() -> LimitPolicy:
+    return LimitPolicy(
+        by_plan={
+            plan: PlanLimits(
+                visitor_per_minute=1000, widget_per_minute=1000, messages_per_month=10_000
+            )
+            for plan in Plan
+        }
+    )
+
+
+@dataclass
+class FakeApp:
+    models: dict[Plan, list[ChatModel]] = field(
+        default_factory=lambda: {
+            Plan.FREE: [ExtractiveChatModel()],
+            Plan.PAID: [ExtractiveChatModel()],
+        }
+    )
+    widgets: MemoryWidgetRepository = field(default_factory=MemoryWidgetRepository)
+    documents: MemoryDocumentRepository = field(default_factory=MemoryDocumentRepository)
+    conversations: MemoryConversationRepository = field(
+        default_factory=MemoryConversationRepository
+    )
+    usage: MemoryUsageRepository = field(default_factory=MemoryUsageRepository)
+    jobs: MemoryJobQueue = field(default_factory=MemoryJobQueue)
+    embedder: HashEmbedder = field(default_factory=HashEmbedder)
+    fetcher: StaticFetcher = field(default_factory=StaticFetcher)
+    clock: FakeClock = field(default_factory=FakeClock)
+    ids: SequentialIds = field(default_factory=SequentialIds)
+    cache: Cache = field(default_factory=MemoryCache)
+    telemetry: RecordingTelemetry = field(default_factory=RecordingTelemetry)
+    chat_policy: ChatPolicy = field(default_factory=lambda: ChatPolicy(min_score=0.1))
+    ingestion_policy: IngestionPolicy = field(
+        default_factory=lambda: IngestionPolicy(max_document_bytes=10_000, retry_base_seconds=0)
+    )
+    limit_policy: LimitPolicy = field(default_factory=_generous_limits)
+
+    def __post_init__(self) -> None:
+        self.vectors = MemoryVectorStore(self.embedder.dimension)
+        self.parser = PlainTextParser()
+        fakes: dict[Any, Any] = {
+            WidgetRepository: self.widgets,
+            DocumentRepository: self.documents,
+            ConversationRepository: self.conversations,
+            ExchangeRepository: MemoryExchangeRepository(self.conversations, self.usage),
+            UsageRepository: self.usage,
+            Transactions: FakeTransactions(),
+            JobQueue: self.jobs,
+            Embedder: self.embedder,
+            VectorStore: self.vectors,
+            DocumentParser: self.parser,
+            DocumentFetcher: self.fetcher,
+            ChatModelRouter: PlanModelRouter(self.models),
+            Clock: self.clock,
+            IdGenerator: self.ids,
+            Cache: self.cache,
+            Telemetry: self.telemetry,
+            ChatPolicy: self.chat_policy,
+            IngestionPolicy: self.ingestion_policy,
+            LimitPolicy: self.limit_policy,
+        }
+        ports = Provider(scope=Scope.APP)
+        for kind in fakes:
+            ports.from_context(provides=kind, scope=Scope.APP)
+        self.container: Container = make_container(UseCaseProvider(), ports, context=fakes)
+
+    def get(self, kind: type[T]) -> T:
+        """A use case or service, wired as production wires it, on the fakes."""
+        return self.container.get(kind)
+
+    async def drain(self) -> None:
+        while await self.get(ProcessDocument).next_job():
+            pass
