@@ -44,8 +44,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     openai_base_url: str | None = None
     anthropic_api_key: str | None = None
     anthropic_base_url: str | None = None
-    llm_free: str = "extractive"
-    llm_paid: str = "extractive"
+    # The seed's routing: free widgets on GPT-4o-mini, paid ones on Claude Sonnet. A model
+    # whose key is unset is skipped at start, so with no keys both plans answer offline.
+    llm_free: str = "openai:gpt-4o-mini,extractive"
+    llm_paid: str = "anthropic:claude-sonnet-5-5,openai:gpt-4o,extractive"
     embeddings: str = "local"
     llm_connect_timeout: float = 5.0
     llm_first_token_timeout: float = 20.0

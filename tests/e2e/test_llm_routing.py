@@ -45,7 +45,7 @@ def routed(tmp_path_factory: pytest.TempPathFactory, stub: StubServer) -> Iterat
         "ANTHROPIC_API_KEY": "sk-ant-e2e",
         "ANTHROPIC_BASE_URL": stub.url,
         "LLM_FREE": "openai:gpt-4o-mini,extractive",
-        "LLM_PAID": "anthropic:claude-sonnet-4-5,openai:gpt-4o",
+        "LLM_PAID": "anthropic:claude-sonnet-5-5,openai:gpt-4o",
         "LLM_RETRY_BACKOFF": "0.01",
         "LLM_FIRST_TOKEN_TIMEOUT": "2",
     }
@@ -110,13 +110,13 @@ async def test_free_widgets_answer_with_openai_and_paid_with_anthropic(
     paid = await _ask(client, widgets["paid"]["public_key"], "How long is the kettle warranty?")
 
     assert (free["model"], free["answer"]) == ("openai:gpt-4o-mini", "Two years [1].")
-    assert (paid["model"], paid["answer"]) == ("anthropic:claude-sonnet-4-5", "Two years [1].")
+    assert (paid["model"], paid["answer"]) == ("anthropic:claude-sonnet-5-5", "Two years [1].")
     assert stub.paths() == ["/v1/chat/completions", "/v1/messages"]
     openai_request, anthropic_request = stub.requests
     assert openai_request.headers["authorization"] == "Bearer sk-e2e"
     assert "two-year warranty" in openai_request.body["messages"][0]["content"]
     assert "two-year warranty" in anthropic_request.body["system"]
-    price = DEFAULT_PRICES["anthropic:claude-sonnet-4-5"]
+    price = DEFAULT_PRICES["anthropic:claude-sonnet-5-5"]
     assert paid["usage"] == {
         "input_tokens": 400,
         "output_tokens": 8,

@@ -26,11 +26,7 @@ from testkit.fakes.core import FakeApp
 from testkit.llm_stubs import Reply, StubServer, running_stub, stub_models
 from tests.unit.conftest import HANDBOOK, add_document, make_widget
 
-pytestmark = pytest.mark.filterwarnings(
-    # The SDK warns on every request that this model retires on 2026-11-30.
-    "ignore:The model 'claude-sonnet-4-5' is deprecated:DeprecationWarning"
-)
-SONNET, MINI, GPT4O = "anthropic:claude-sonnet-4-5", "openai:gpt-4o-mini", "openai:gpt-4o"
+SONNET, MINI, GPT4O = "anthropic:claude-sonnet-5-5", "openai:gpt-4o-mini", "openai:gpt-4o"
 WAIT_S = 10.0
 
 

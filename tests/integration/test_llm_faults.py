@@ -24,11 +24,7 @@ from domain.models import Usage
 from domain.prompts import Prompt, PromptSource
 from testkit.llm_stubs import Reply, StubServer, running_stub, stub_catalog, stub_models
 
-pytestmark = pytest.mark.filterwarnings(
-    # The SDK warns on every request that this model retires on 2026-11-30.
-    "ignore:The model 'claude-sonnet-4-5' is deprecated:DeprecationWarning"
-)
-SPECS = {"openai": "openai:gpt-4o-mini", "anthropic": "anthropic:claude-sonnet-4-5"}
+SPECS = {"openai": "openai:gpt-4o-mini", "anthropic": "anthropic:claude-sonnet-5-5"}
 PROMPT = Prompt(
     system="You help shoppers.",
     no_answer="Sorry.",

@@ -11,7 +11,7 @@ def test_defaults_need_no_environment() -> None:
     settings = load_settings({})
     assert (settings.host, settings.port, settings.data_dir) == ("127.0.0.1", 8000, Path("data"))
     assert settings.database_url is None and settings.worker_in_process is True
-    assert settings.llm_chains == {"free": ["extractive"], "paid": ["extractive"]}
+    assert settings.llm_chains["free"] == ["openai:gpt-4o-mini", "extractive"]
 
 
 def test_values_are_parsed_into_their_types() -> None:
@@ -21,12 +21,12 @@ def test_values_are_parsed_into_their_types() -> None:
             "DATA_DIR": "/srv/cc",
             "WORKER_IN_PROCESS": "false",
             "RETRIEVAL_MIN_SCORE": "0.35",
-            "LLM_PAID": "anthropic:claude-sonnet-4-5, extractive",
+            "LLM_PAID": "anthropic:claude-sonnet-5-5, extractive",
         }
     )
     assert settings.port == 9001 and settings.data_dir == Path("/srv/cc")
     assert settings.worker_in_process is False and settings.retrieval_min_score == 0.35
-    assert settings.llm_chains["paid"] == ["anthropic:claude-sonnet-4-5", "extractive"]
+    assert settings.llm_chains["paid"] == ["anthropic:claude-sonnet-5-5", "extractive"]
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,23 @@ def test_every_setting_has_an_upper_case_variable() -> None:
         "LOG_LEVEL",
         "LOG_FORMAT",
     } <= set(ENV_NAMES.values())
+
+
+def test_the_default_routing_is_the_seeds_with_an_offline_fallback() -> None:
+    chains = load_settings({}).llm_chains
+
+    assert chains["free"][0] == "openai:gpt-4o-mini"
+    assert chains["paid"][0].startswith("anthropic:claude-sonnet-")
+    assert chains["free"][-1] == chains["paid"][-1] == "extractive"
+
+
+def test_every_default_model_has_a_price_and_none_is_past_its_end_of_life() -> None:
+    from anthropic._data.deprecated_models import DEPRECATED_MODELS
+
+    from domain.pricing import price_of
+
+    chains = load_settings({}).llm_chains
+    for spec in chains["free"] + chains["paid"]:
+        assert price_of(spec) is not None, f"{spec} would be billed at 0"
+        _, _, model = spec.partition(":")
+        assert model not in DEPRECATED_MODELS, f"{spec} retires on {DEPRECATED_MODELS[model]}"
