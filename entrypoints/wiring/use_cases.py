@@ -3,9 +3,6 @@ the unit tests' fakes), and the policies the settings give them."""
 
 from __future__ import annotations
 
-from application.ingestion.policy import IngestionPolicy
-from application.ingestion.processing import ProcessDocument
-from application.ingestion.submission import SubmitDocument, SubmitUrl
 from dishka import Provider, Scope, provide, provide_all
 
 from application.answer_cache import AnswerCache
@@ -20,6 +17,10 @@ from application.chat.recording import Recording
 from application.chat.retrieval import Retrieval
 from application.chat.turn import AnswerSteps
 from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.feedback import ListFeedback, RateAnswer
+from application.ingestion.policy import IngestionPolicy
+from application.ingestion.processing import ProcessDocument
+from application.ingestion.submission import SubmitDocument, SubmitUrl
 from application.usage import SummarizeUsage
 from application.widgets import (
     AuthorizeVisitor,
@@ -61,6 +62,8 @@ class UseCaseProvider(Provider):
         DeleteWidget,
         AuthorizeVisitor,
         SummarizeUsage,
+        RateAnswer,
+        ListFeedback,
     )
 
 
