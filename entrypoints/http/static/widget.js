@@ -422,8 +422,8 @@
       bar.append(h("span", { text: m.rated === "up" ? "Thanks for your feedback." : "Thanks — we'll use it to improve." }));
       return bar;
     }
-    var up = h("button", { type: "button", "aria-label": "Helpful", "aria-pressed": "false", text: "👍", click: function () { vote(m, "up", null); } });
-    var down = h("button", { type: "button", "aria-label": "Not helpful", "aria-pressed": "false", text: "👎", click: function () {
+    var up = h("button", { type: "button", "aria-pressed": "false", text: "Helpful", click: function () { vote(m, "up", null); } });
+    var down = h("button", { type: "button", "aria-pressed": "false", text: "Not helpful", click: function () {
       down.setAttribute("aria-pressed", "true");
       var comment = h("textarea", { maxlength: "1000", "aria-label": "What was wrong? (optional)", placeholder: "What was wrong? (optional)" });
       var box = h("div", { class: "fb" }, comment, h("div", null,
@@ -446,7 +446,9 @@
       if (!response.ok) throw new Error((await errorOf(response)).message || "feedback refused");
       m.rated = rating;
       save();
+      var inside = !!shadow.activeElement;
       fill(m);
+      refocus(inside);
       var thanks = m.node.querySelector(".acts span");
       announce(thanks ? thanks.textContent : "Thanks.");
     } catch (e) {
@@ -560,7 +562,7 @@
     if (stopped) note("Stopped.", false);
     if (failure) {
       note(failure.text, failure.bad, failure.retry ? { label: "Retry", run: function () {
-        if (state.messages[state.messages.length - 1] === question) state.messages.pop();
+        state.messages = state.messages.filter(function (m) { return m !== question && m !== answer; });
         ask(text);
       } } : null);
       announce(failure.text);
