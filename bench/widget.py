@@ -111,8 +111,11 @@ def main() -> None:
             service.start()
         try:
             raw, wire = script_size(service.url)
-            with httpx.Client(base_url=service.url, headers=OWNER, timeout=60) as owner, \
-                    embedding_site(service.url) as site, sync_playwright() as playwright:  # fmt: skip
+            with (
+                httpx.Client(base_url=service.url, headers=OWNER, timeout=60) as owner,
+                embedding_site(service.url) as site,
+                sync_playwright() as playwright,
+            ):
                 widget = make_widget(
                     owner,
                     allowed_origins=[site.origin, service.url.replace("127.0.0.1", "localhost")],
