@@ -110,7 +110,9 @@ def widget(owner_client: httpx.Client, site: EmbeddingSite) -> dict[str, Any]:
     )
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread until it
+# stops, and the async tests of the other modules need the thread's loop to themselves.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -228,7 +228,7 @@ def test_the_whole_flow_works_with_the_keyboard_alone_and_passes_axe(
     stub.default = Reply(deltas=("The kettle has ", "a two-year warranty [1]."))
     page = watched_page.page
     page.goto(site.page_url(widget["public_key"]))
-    page.locator("button.launch").wait_for()
+    page.locator('button.launch[aria-label="Open chat: Kettle help"]').wait_for()  # configured
 
     page.keyboard.press("Tab")
     assert focused(page) == "Open chat: Kettle help"
