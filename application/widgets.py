@@ -13,6 +13,7 @@ from application.ports.storage import DocumentRepository, WidgetRepository
 from application.ports.system import Clock, IdGenerator
 from application.ports.telemetry import Telemetry
 from application.ports.vectors import VectorStore
+from application.widget_config import checked_display
 from domain.errors import (
     AuthenticationError,
     InvalidInputError,
@@ -61,7 +62,7 @@ def _validate(widget: Widget) -> Widget:
                 f"allowed origin {origin!r} must be '*' or scheme://host[:port]",
                 details={"field": "allowed_origins"},
             )
-    return msgspec.structs.replace(widget, allowed_origins=origins)
+    return checked_display(msgspec.structs.replace(widget, allowed_origins=origins))
 
 
 class CreateWidget:

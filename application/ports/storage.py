@@ -12,6 +12,7 @@ import msgspec
 from domain.models import (
     Conversation,
     Document,
+    Feedback,
     Message,
     UsageEvent,
     UsageSummary,
@@ -96,3 +97,16 @@ class UsageRepository(Protocol):
     """Usage events, summed per tenant and period."""
 
     async def summarize(self, tenant_id: str, since: datetime, until: datetime) -> UsageSummary: ...
+
+
+class FeedbackRepository(Protocol):
+    """Visitors' votes on answers, one per answer."""
+
+    async def save(self, feedback: Feedback) -> bool:
+        """Keeps the vote, replacing an earlier one on the same answer, when its message is
+        an answer in one of its widget's conversations; else stores nothing, False."""
+        ...
+
+    async def list_for_widget(self, widget_id: UUID, limit: int = 100) -> list[Feedback]:
+        """The widget's votes, newest first."""
+        ...

@@ -15,7 +15,16 @@ from entrypoints.admin_token import admin_token
 from entrypoints.heap import freeze_startup_heap
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import RequestIdMiddleware, WidgetCorsMiddleware
-from entrypoints.http.routes import chat, documents, health, metrics, usage, widgets
+from entrypoints.http.routes import (
+    chat,
+    documents,
+    embed,
+    health,
+    metrics,
+    usage,
+    widget_api,
+    widgets,
+)
 from entrypoints.logs import configure_logging
 from entrypoints.readiness import Readiness
 from entrypoints.settings import Settings, load_settings
@@ -38,7 +47,12 @@ ROUTES = [
     chat.chat,
     chat.chat_stream,
     usage.usage,
+    embed.widget_js,
+    widget_api.widget_config,
+    widget_api.feedback,
 ]
+# A sample third-party page embedding the widget, for trying it out locally.
+DEMO_ROUTES = [embed.demo_page, embed.demo_css]
 HTTP_METRICS = PrometheusConfig(
     app_name="chatconnect",
     prefix="chatconnect_http",
@@ -75,8 +89,9 @@ def create_app(settings: Settings | None = None, *extra_providers: Provider) -> 
             await worker.stop()
         await container.close()
 
+    routes = [*ROUTES, *(DEMO_ROUTES if settings.environment == "development" else [])]
     app = Litestar(
-        route_handlers=[*ROUTES, metrics.metrics] if settings.metrics_enabled else ROUTES,
+        route_handlers=[*routes, metrics.metrics] if settings.metrics_enabled else routes,
         middleware=[HTTP_METRICS.middleware] if settings.metrics_enabled else [],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         on_startup=[start],

@@ -8,13 +8,20 @@ from uuid import UUID
 
 import msgspec
 
-from domain.models import Document, DocumentStatus, Progress, Stage
+from domain.models import Document, DocumentStatus, Progress, Rating, Stage
 
 
 class ChatBody(msgspec.Struct, frozen=True, kw_only=True):
     message: str
     conversation_id: UUID | None = None
     visitor_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+    widget_id: UUID | None = None
+
+
+class FeedbackBody(msgspec.Struct, frozen=True, kw_only=True):
+    message_id: UUID
+    rating: Rating
+    comment: str | None = None
     widget_id: UUID | None = None
 
 

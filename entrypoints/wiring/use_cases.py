@@ -17,6 +17,7 @@ from application.chat.recording import Recording
 from application.chat.retrieval import Retrieval
 from application.chat.turn import AnswerSteps
 from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.feedback import ListFeedback, RateAnswer
 from application.ingestion.policy import IngestionPolicy
 from application.ingestion.processing import ProcessDocument
 from application.ingestion.submission import SubmitDocument, SubmitUrl
@@ -61,6 +62,8 @@ class UseCaseProvider(Provider):
         DeleteWidget,
         AuthorizeVisitor,
         SummarizeUsage,
+        RateAnswer,
+        ListFeedback,
     )
 
 
