@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from qdrant_edge import (
-    CountRequest,
     Distance,
     EdgeConfig,
     EdgeShard,
@@ -41,8 +40,7 @@ from adapters.vectorstore.common import (
     WIDGET,
     Sparse,
     check_search,
-    check_upsert,
-    payload,
+    check_stage,
     point_key,
     staged,
     staged_payload,
@@ -75,7 +73,7 @@ class EdgeVectorStore:
     construction, so a path that is already open (in this or another process) fails at
     startup.
 
-    Writes are not flushed per upsert: the shard's write-ahead log already brings them back
+    Writes are not flushed per call: the shard's write-ahead log already brings them back
     after a killed process, while a flush (~0.2 s, holding the GIL, so freezing the event
     loop) persists segments and shortens the log replay at the next start. It is done once,
     on close. Chunks are derived data: any lost to a power cut come back by re-processing.
@@ -119,34 +117,18 @@ class EdgeVectorStore:
         except Exception as exc:  # Edge raises bare Exception for every failure
             raise VectorStoreUnavailableError(f"Qdrant Edge failed: {exc}") from exc
 
-    async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        await self._write(chunks, vectors, payload)
-
     async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        await self._write(chunks, vectors, staged_payload)
-
-    async def _write(
-        self,
-        chunks: Sequence[Chunk],
-        vectors: Sequence[Vector],
-        fields: Callable[[Chunk], dict[str, Any]],
-    ) -> None:
-        check_upsert(chunks, vectors, self._dimension)
+        check_stage(chunks, vectors, self._dimension)
         for start in range(0, len(chunks), UPSERT_BATCH):
             end = start + UPSERT_BATCH
-            await self._call(self._upsert, chunks[start:end], vectors[start:end], fields)
+            await self._call(self._stage, chunks[start:end], vectors[start:end])
 
-    def _upsert(
-        self,
-        chunks: Sequence[Chunk],
-        vectors: Sequence[Vector],
-        fields: Callable[[Chunk], dict[str, Any]],
-    ) -> None:
+    def _stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
         points = [
             Point(
                 chunk.id,
                 {DENSE: list(vector), SPARSE: SparseVector(*encode_chunk(chunk))},
-                fields(chunk),
+                staged_payload(chunk),
             )
             for chunk, vector in zip(chunks, vectors, strict=True)
         ]
@@ -202,11 +184,6 @@ class EdgeVectorStore:
     async def delete_widget(self, widget_id: UUID) -> None:
         operation = UpdateOperation.delete_points_by_filter(_filter(widget_id))
         await self._call(self._shard.update, operation)
-
-    async def count(self, widget_id: UUID, document_id: UUID | None = None) -> int:
-        conditions = [] if document_id is None else [_document(document_id)]
-        request = CountRequest(exact=True, filter=_filter(widget_id, *conditions))
-        return await self._call(self._shard.count, request)
 
     async def ping(self) -> None:
         await self._call(self._shard.info)

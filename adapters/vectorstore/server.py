@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -21,8 +21,7 @@ from adapters.vectorstore.common import (
     WIDGET,
     Sparse,
     check_search,
-    check_upsert,
-    payload,
+    check_stage,
     point_key,
     staged,
     staged_payload,
@@ -123,11 +122,20 @@ class QdrantVectorStore:
             if exc.status_code != 409:  # another process created it first: fine
                 raise
 
-    async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        await self._write(chunks, vectors, payload)
-
     async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        await self._write(chunks, vectors, staged_payload)
+        check_stage(chunks, vectors, self._dimension)
+        points = [
+            models.PointStruct(
+                id=str(chunk.id),
+                vector={DENSE: list(vector), SPARSE: _sparse(encode_chunk(chunk))},
+                payload=staged_payload(chunk),
+            )
+            for chunk, vector in zip(chunks, vectors, strict=True)
+        ]
+        with _translated("store chunks"):
+            for start in range(0, len(points), UPSERT_BATCH):
+                batch = points[start : start + UPSERT_BATCH]
+                await self._client.upsert(self._collection, batch, wait=True)
 
     async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
         # One request, applied in order; Qdrant does not isolate a batch from concurrent
@@ -150,26 +158,6 @@ class QdrantVectorStore:
         ]
         with _translated("publish chunks"):
             await self._client.batch_update_points(self._collection, operations, wait=True)
-
-    async def _write(
-        self,
-        chunks: Sequence[Chunk],
-        vectors: Sequence[Vector],
-        fields: Callable[[Chunk], dict[str, Any]],
-    ) -> None:
-        check_upsert(chunks, vectors, self._dimension)
-        points = [
-            models.PointStruct(
-                id=str(chunk.id),
-                vector={DENSE: list(vector), SPARSE: _sparse(encode_chunk(chunk))},
-                payload=fields(chunk),
-            )
-            for chunk, vector in zip(chunks, vectors, strict=True)
-        ]
-        with _translated("store chunks"):
-            for start in range(0, len(points), UPSERT_BATCH):
-                batch = points[start : start + UPSERT_BATCH]
-                await self._client.upsert(self._collection, batch, wait=True)
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self._dimension)
@@ -217,14 +205,6 @@ class QdrantVectorStore:
             await self._client.delete(
                 self._collection, models.FilterSelector(filter=condition), wait=True
             )
-
-    async def count(self, widget_id: UUID, document_id: UUID | None = None) -> int:
-        conditions = [] if document_id is None else [_document(document_id)]
-        with _translated("count chunks"):
-            result = await self._client.count(
-                self._collection, count_filter=_filter(widget_id, *conditions), exact=True
-            )
-        return result.count
 
     async def ping(self) -> None:
         with _translated("answer"):

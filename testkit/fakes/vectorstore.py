@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from adapters.vectorstore.common import Sparse, check_search, check_upsert, payload
+from adapters.vectorstore.common import Sparse, check_search, check_stage, payload
 from adapters.vectorstore.retrieval import Fetch, Hit, Nearest, Step, Stored, Tuning, plan, run
 from adapters.vectorstore.sparse import encode_chunk
 from application.ports.vectors import SearchQuery, Vector
@@ -34,16 +34,13 @@ class MemoryVectorStore:
         if not self.available:
             raise VectorStoreUnavailableError("the in-memory vector store is unavailable")
 
-    async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        check_upsert(chunks, vectors, self.dimension)
+    async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
+        check_stage(chunks, vectors, self.dimension)
         self._check_available()
         for chunk, vector in zip(chunks, vectors, strict=True):
+            # Like the engines' upsert: a chunk id staged again, live or not, is replaced.
             self.points[chunk.id] = (chunk, list(vector), encode_chunk(chunk))
-            self.staged.discard(chunk.id)
-
-    async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        await self.upsert(chunks, vectors)
-        self.staged.update(chunk.id for chunk in chunks)
+            self.staged.add(chunk.id)
 
     async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
         self._check_available()
@@ -127,16 +124,6 @@ class MemoryVectorStore:
             for point_id, point in self.points.items()
             if point[0].widget_id != widget_id
         }
-
-    async def count(self, widget_id: UUID, document_id: UUID | None = None) -> int:
-        self._check_available()
-        return sum(
-            1
-            for chunk, _, _ in self.points.values()
-            if chunk.widget_id == widget_id
-            and chunk.id not in self.staged
-            and (document_id is None or chunk.document_id == document_id)
-        )
 
     async def ping(self) -> None:
         self._check_available()

@@ -25,9 +25,11 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from adapters.postgres.urls import asyncpg_dsn
+from application.ports.models import Embedder
 from application.ports.vectors import VectorStore
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from testkit.vectors import live_chunks
 from tests.integration.test_operations import OWNER, widget_with_a_document
 from tests.support.containers import (
     POSTGRES_IMAGE,
@@ -320,9 +322,11 @@ async def test_postgres_restarted_during_ingestion_loses_and_doubles_nothing(
     )
     assert [row["state"] for row in jobs] == ["done"]
     container = client.app.state.dishka_container
-    vectors = await container.get(VectorStore)
-    indexed = await vectors.count(uuid.UUID(widget["id"]), uuid.UUID(document_id))
-    assert indexed == total
+    vectors, embedder = await container.get(VectorStore), await container.get(Embedder)
+    indexed = await live_chunks(
+        vectors, uuid.UUID(widget["id"]), embedder.dimension, uuid.UUID(document_id)
+    )
+    assert sorted(chunk.index for chunk in indexed) == list(range(total))
 
     # And it answers from the whole document, its last section included.
     key = {"X-Widget-Key": widget["public_key"]}
