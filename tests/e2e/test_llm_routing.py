@@ -4,7 +4,6 @@ Anthropic with no code change: the real service, pointed at local stand-ins."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from domain.pricing import DEFAULT_PRICES
 from testkit.llm_stubs import Reply, StubServer, running_stub
 from tests.e2e.conftest import Service
 from tests.e2e.test_service import _ask, _until_ready, _upload, _widget
+from tests.support.sse import Event, chat_events
 
 pytestmark = pytest.mark.e2e
 HANDBOOK = b"""# Warranty
@@ -82,20 +82,8 @@ async def client(routed: Service, stub: StubServer) -> AsyncIterator[httpx.Async
         yield client
 
 
-async def _events(
-    client: httpx.AsyncClient, key: str, message: str
-) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    async with aconnect_sse(
-        client,
-        "POST",
-        "/api/widget/chat/stream",
-        json={"message": message},
-        headers={"X-Widget-Key": key},
-    ) as source:
-        async for event in source.aiter_sse():
-            events.append((event.event, json.loads(event.data)))
-    return events
+async def _events(client: httpx.AsyncClient, key: str, message: str) -> list[Event]:
+    return await chat_events(client, {"message": message}, {"X-Widget-Key": key})
 
 
 async def test_free_widgets_answer_with_openai_and_paid_with_anthropic(

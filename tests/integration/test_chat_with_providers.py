@@ -5,9 +5,7 @@ hangs up mid-answer."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 
@@ -24,6 +22,7 @@ from domain.tokens import estimate_tokens
 from entrypoints.http.sse import sse_frames
 from testkit.fakes.core import FakeApp
 from testkit.llm_stubs import Reply, StubServer, running_stub, stub_models
+from tests.support.sse import Event, events_in
 from tests.unit.conftest import HANDBOOK, add_document, make_widget
 
 SONNET, MINI, GPT4O = "anthropic:claude-sonnet-5-5", "openai:gpt-4o-mini", "openai:gpt-4o"
@@ -50,18 +49,9 @@ async def app_with(catalog: ModelCatalog, plan: Plan, *specs: str) -> tuple[Fake
     return app, widget
 
 
-def parse(frames: list[bytes]) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for frame in b"".join(frames).decode().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in frame.splitlines() if ": " in line)
-        if "event" in lines:
-            events.append((lines["event"], json.loads(lines["data"])))
-    return events
-
-
-async def stream(turn: ChatTurn) -> list[tuple[str, dict[str, Any]]]:
+async def stream(turn: ChatTurn) -> list[Event]:
     async with asyncio.timeout(WAIT_S):
-        return parse([frame async for frame in sse_frames(turn.events())])
+        return events_in([frame async for frame in sse_frames(turn.events())])
 
 
 async def ask(app: FakeApp, widget: Widget, message: str = "How are refunds paid?") -> ChatTurn:

@@ -11,7 +11,6 @@ cover the app's side.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -40,6 +39,7 @@ from tests.support.containers import (
     postgres_container,
     redis_container,
 )
+from tests.support.sse import events_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.containers]
 
@@ -151,8 +151,8 @@ async def test_postgres_paused_fails_readiness_and_chats_fast_then_recovers(
         # A streamed chat ends with the same error as an event, in bounded time.
         streamed, took = await timed(client.post("/api/widget/chat/stream", json=ASK, headers=key))
         assert took < 15, f"the streamed chat hung for {took:.1f}s"
-        events = _sse_events(streamed)
         if streamed.status_code == 200:
+            events = events_of(streamed)
             assert events[-1] == ("error", {"code": "database_unavailable", **_MESSAGE})
         else:
             assert streamed.status_code == 503, streamed.text
@@ -170,17 +170,6 @@ async def test_postgres_paused_fails_readiness_and_chats_fast_then_recovers(
 _MESSAGE = {"message": "the database is unavailable"}
 
 
-def _sse_events(response: httpx.Response) -> list[tuple[str, Any]]:
-    events = []
-    for block in response.text.split("\n\n"):
-        fields = dict(
-            line.split(": ", 1) for line in block.splitlines() if ": " in line and line[0] != ":"
-        )
-        if "event" in fields:
-            events.append((fields["event"], json.loads(fields.get("data", "null"))))
-    return events
-
-
 async def test_postgres_paused_streamed_chat_sends_error_instead_of_done(
     postgres: Running, on_postgres: AsyncTestClient
 ) -> None:
@@ -191,7 +180,7 @@ async def test_postgres_paused_streamed_chat_sends_error_instead_of_done(
 
     with postgres.paused():
         streamed = await client.post("/api/widget/chat/stream", json=ASK, headers=key)
-    names = [name for name, _ in _sse_events(streamed)]
+    names = [name for name, _ in events_of(streamed)]
     assert names.count("done") + names.count("error") == 1, names
 
 
