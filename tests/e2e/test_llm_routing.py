@@ -14,7 +14,7 @@ import pytest
 from httpx_sse import aconnect_sse
 
 from domain.pricing import DEFAULT_PRICES
-from testkit.llm_stubs import Reply, StubServer, running_stub
+from testkit.llm_stubs import Reply, StubServer
 from tests.e2e.conftest import Service
 from tests.e2e.test_service import _ask, _until_ready, _upload, _widget
 from tests.support.sse import Event, chat_events
@@ -29,12 +29,6 @@ Every kettle has a two-year warranty. Keep your receipt.
 Refunds are paid to the original card within five working days.
 """
 WAIT_S = 30.0
-
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with running_stub() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

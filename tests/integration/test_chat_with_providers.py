@@ -5,7 +5,6 @@ hangs up mid-answer."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -21,7 +20,7 @@ from domain.pricing import DEFAULT_PRICES
 from domain.tokens import estimate_tokens
 from entrypoints.http.sse import sse_frames
 from testkit.fakes.core import FakeApp
-from testkit.llm_stubs import Reply, StubServer, running_stub, stub_models
+from testkit.llm_stubs import Reply, StubServer
 from tests.support.sse import Event, events_in
 from tests.unit.conftest import HANDBOOK, add_document, make_widget
 
@@ -29,17 +28,9 @@ SONNET, MINI, GPT4O = "anthropic:claude-sonnet-5-5", "openai:gpt-4o-mini", "open
 WAIT_S = 10.0
 
 
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with running_stub() as server:
-        yield server
-
-
 @pytest.fixture
-async def catalog(stub: StubServer) -> AsyncIterator[ModelCatalog]:
-    policy = Resilience(attempts=2, backoff_seconds=0.01, first_token_seconds=0.5, total_seconds=5)
-    async with stub_models(stub, policy) as models:
-        yield models
+def stub_resilience() -> Resilience:
+    return Resilience(attempts=2, backoff_seconds=0.01, first_token_seconds=0.5, total_seconds=5)
 
 
 async def app_with(catalog: ModelCatalog, plan: Plan, *specs: str) -> tuple[FakeApp, Widget]:
