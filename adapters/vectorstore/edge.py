@@ -31,6 +31,15 @@ from qdrant_edge import (
     UpdateOperation,
 )
 
+from adapters.vectorstore.changes import (
+    Change,
+    Delete,
+    Points,
+    deleting_document,
+    deleting_widget,
+    live,
+    publishing,
+)
 from adapters.vectorstore.common import (
     DENSE,
     DOCUMENT,
@@ -42,7 +51,6 @@ from adapters.vectorstore.common import (
     check_search,
     check_stage,
     point_key,
-    staged,
     staged_payload,
 )
 from adapters.vectorstore.retrieval import (
@@ -135,21 +143,7 @@ class EdgeVectorStore:
         self._shard.update(UpdateOperation.upsert_points(points))
 
     async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
-        await self._call(self._publish, widget_id, document_id, chunk_count)
-
-    def _publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
-        # One call on the store's only thread: no search runs between these updates.
-        document = _document(document_id)
-        leftovers = FieldCondition(key=INDEX, range=RangeFloat(gte=chunk_count))
-        self._shard.update(UpdateOperation.delete_points_by_filter(_filter(widget_id, document)))
-        self._shard.update(
-            UpdateOperation.delete_points_by_filter(_staged(widget_id, document, leftovers))
-        )
-        self._shard.update(
-            UpdateOperation.set_payload_by_filter(
-                _staged(widget_id, document), {WIDGET: str(widget_id)}
-            )
-        )
+        await self._call(self._apply, publishing(widget_id, document_id, chunk_count))
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self._dimension)
@@ -174,16 +168,15 @@ class EdgeVectorStore:
         return {point_key(record.id): _stored(record) for record in records}
 
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
-        await self._call(self._delete_document, widget_id, document_id)
-
-    def _delete_document(self, widget_id: UUID, document_id: UUID) -> None:
-        for scope in (_filter, _staged):
-            condition = scope(widget_id, _document(document_id))
-            self._shard.update(UpdateOperation.delete_points_by_filter(condition))
+        await self._call(self._apply, deleting_document(widget_id, document_id))
 
     async def delete_widget(self, widget_id: UUID) -> None:
-        operation = UpdateOperation.delete_points_by_filter(_filter(widget_id))
-        await self._call(self._shard.update, operation)
+        await self._call(self._apply, deleting_widget(widget_id))
+
+    def _apply(self, changes: Sequence[Change]) -> None:
+        # One call on the store's only thread: no search runs between these updates.
+        for change in changes:
+            self._shard.update(_update(change))
 
     async def ping(self) -> None:
         await self._call(self._shard.info)
@@ -202,18 +195,19 @@ class EdgeVectorStore:
         self._shard.close()
 
 
-def _filter(widget_id: UUID, *conditions: Any) -> Filter:
-    tenant = FieldCondition(key=WIDGET, match=MatchValue(str(widget_id)))
-    return Filter(must=[tenant, *conditions])
+def _filter(points: Points, *conditions: Any) -> Filter:
+    must = [FieldCondition(key=WIDGET, match=MatchValue(points.tenant)), *conditions]
+    if points.document is not None:
+        must.append(FieldCondition(key=DOCUMENT, match=MatchValue(str(points.document))))
+    if points.from_index is not None:
+        must.append(FieldCondition(key=INDEX, range=RangeFloat(gte=points.from_index)))
+    return Filter(must=must)
 
 
-def _staged(widget_id: UUID, *conditions: Any) -> Filter:
-    tenant = FieldCondition(key=WIDGET, match=MatchValue(staged(widget_id)))
-    return Filter(must=[tenant, *conditions])
-
-
-def _document(document_id: UUID) -> FieldCondition:
-    return FieldCondition(key=DOCUMENT, match=MatchValue(str(document_id)))
+def _update(change: Change) -> UpdateOperation:
+    if isinstance(change, Delete):
+        return UpdateOperation.delete_points_by_filter(_filter(change.points))
+    return UpdateOperation.set_payload_by_filter(_filter(change.points), {WIDGET: change.tenant})
 
 
 def _request(widget_id: UUID, search: Nearest) -> QueryRequest:
@@ -224,7 +218,7 @@ def _request(widget_id: UUID, search: Nearest) -> QueryRequest:
         query=Query.Nearest(
             SparseVector(*vector) if isinstance(vector, Sparse) else vector, using=search.using
         ),
-        filter=_filter(widget_id, *among),
+        filter=_filter(live(widget_id), *among),
         with_payload=False,
     )
 

@@ -12,6 +12,15 @@ from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.common.client_exceptions import QdrantException
 from qdrant_client.http.exceptions import ApiException, UnexpectedResponse
 
+from adapters.vectorstore.changes import (
+    Change,
+    Delete,
+    Points,
+    deleting_document,
+    deleting_widget,
+    live,
+    publishing,
+)
 from adapters.vectorstore.common import (
     DENSE,
     DOCUMENT,
@@ -23,7 +32,6 @@ from adapters.vectorstore.common import (
     check_search,
     check_stage,
     point_key,
-    staged,
     staged_payload,
 )
 from adapters.vectorstore.retrieval import (
@@ -141,23 +149,7 @@ class QdrantVectorStore:
         # One request, applied in order; Qdrant does not isolate a batch from concurrent
         # searches, so the window where both versions or neither show is that of one
         # request's three operations (an in-process Edge store has none at all).
-        document = _document(document_id)
-        leftovers = models.FieldCondition(key=INDEX, range=models.Range(gte=chunk_count))
-        operations: list[Any] = [
-            models.DeleteOperation(
-                delete=models.FilterSelector(filter=_filter(widget_id, document))
-            ),
-            models.DeleteOperation(
-                delete=models.FilterSelector(filter=_staged(widget_id, document, leftovers))
-            ),
-            models.SetPayloadOperation(
-                set_payload=models.SetPayload(
-                    payload={WIDGET: str(widget_id)}, filter=_staged(widget_id, document)
-                )
-            ),
-        ]
-        with _translated("publish chunks"):
-            await self._client.batch_update_points(self._collection, operations, wait=True)
+        await self._apply(publishing(widget_id, document_id, chunk_count), "publish chunks")
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self._dimension)
@@ -175,7 +167,7 @@ class QdrantVectorStore:
             models.QueryRequest(
                 query=_sparse(s.vector) if isinstance(s.vector, Sparse) else s.vector,
                 using=s.using,
-                filter=_filter(widget_id, *_among(s)),
+                filter=_filter(live(widget_id), *_among(s)),
                 limit=s.limit,
                 with_payload=False,
             )
@@ -194,17 +186,15 @@ class QdrantVectorStore:
         return {point_key(record.id): _stored(record) for record in records}
 
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
-        await self._delete(_filter(widget_id, _document(document_id)))
-        await self._delete(_staged(widget_id, _document(document_id)))
+        await self._apply(deleting_document(widget_id, document_id), "delete chunks")
 
     async def delete_widget(self, widget_id: UUID) -> None:
-        await self._delete(_filter(widget_id))
+        await self._apply(deleting_widget(widget_id), "delete chunks")
 
-    async def _delete(self, condition: models.Filter) -> None:
-        with _translated("delete chunks"):
-            await self._client.delete(
-                self._collection, models.FilterSelector(filter=condition), wait=True
-            )
+    async def _apply(self, changes: Sequence[Change], action: str) -> None:
+        operations = [_operation(change) for change in changes]
+        with _translated(action):
+            await self._client.batch_update_points(self._collection, operations, wait=True)
 
     async def ping(self) -> None:
         with _translated("answer"):
@@ -214,18 +204,24 @@ class QdrantVectorStore:
         await self._client.close()
 
 
-def _filter(widget_id: UUID, *conditions: Any) -> models.Filter:
-    tenant = models.FieldCondition(key=WIDGET, match=models.MatchValue(value=str(widget_id)))
-    return models.Filter(must=[tenant, *conditions])
+def _filter(points: Points, *conditions: Any) -> models.Filter:
+    tenant = models.FieldCondition(key=WIDGET, match=models.MatchValue(value=points.tenant))
+    must = [tenant, *conditions]
+    if points.document is not None:
+        document = models.MatchValue(value=str(points.document))
+        must.append(models.FieldCondition(key=DOCUMENT, match=document))
+    if points.from_index is not None:
+        index = models.Range(gte=points.from_index)
+        must.append(models.FieldCondition(key=INDEX, range=index))
+    return models.Filter(must=must)
 
 
-def _staged(widget_id: UUID, *conditions: Any) -> models.Filter:
-    tenant = models.FieldCondition(key=WIDGET, match=models.MatchValue(value=staged(widget_id)))
-    return models.Filter(must=[tenant, *conditions])
-
-
-def _document(document_id: UUID) -> models.FieldCondition:
-    return models.FieldCondition(key=DOCUMENT, match=models.MatchValue(value=str(document_id)))
+def _operation(change: Change) -> models.DeleteOperation | models.SetPayloadOperation:
+    if isinstance(change, Delete):
+        selector = models.FilterSelector(filter=_filter(change.points))
+        return models.DeleteOperation(delete=selector)
+    relabel = models.SetPayload(payload={WIDGET: change.tenant}, filter=_filter(change.points))
+    return models.SetPayloadOperation(set_payload=relabel)
 
 
 def _among(search: Nearest) -> list[models.HasIdCondition]:
