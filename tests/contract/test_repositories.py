@@ -31,6 +31,7 @@ from application.ports.storage import (
 from domain.errors import DatabaseUnavailableError
 from domain.models import (
     Conversation,
+    Document,
     DocumentStatus,
     Feedback,
     Message,
@@ -624,16 +625,20 @@ async def test_a_turn_that_cannot_be_saved_whole_saves_nothing(repos: Repositori
 integration = pytest.mark.integration
 
 
+async def a_document_to_queue(
+    database: Database,
+) -> tuple[AsyncpgDocumentRepository, AsyncpgJobQueue, Document]:
+    """A new widget's document, not stored yet, and where it and its job go."""
+    widget = a_widget()
+    await AsyncpgWidgetRepository(database).add(widget)
+    return AsyncpgDocumentRepository(database), AsyncpgJobQueue(database), a_document(widget.id)
+
+
 @integration
 async def test_a_failure_inside_a_transaction_rolls_back_the_document_and_its_job(
     pg_database: Database,
 ) -> None:
-    widgets = AsyncpgWidgetRepository(pg_database)
-    documents = AsyncpgDocumentRepository(pg_database)
-    jobs = AsyncpgJobQueue(pg_database)
-    widget = a_widget()
-    await widgets.add(widget)
-    document = a_document(widget.id)
+    documents, jobs, document = await a_document_to_queue(pg_database)
 
     with pytest.raises(RuntimeError, match="boom"):
         async with pg_database.begin():
@@ -649,12 +654,7 @@ async def test_a_failure_inside_a_transaction_rolls_back_the_document_and_its_jo
 
 @integration
 async def test_a_transaction_commits_everything_at_its_end(pg_database: Database) -> None:
-    widgets = AsyncpgWidgetRepository(pg_database)
-    documents = AsyncpgDocumentRepository(pg_database)
-    jobs = AsyncpgJobQueue(pg_database)
-    widget = a_widget()
-    await widgets.add(widget)
-    document = a_document(widget.id)
+    documents, jobs, document = await a_document_to_queue(pg_database)
     outside = Database(pg_database.pool)  # another task's view: no transaction of its own
 
     async with pg_database.begin():

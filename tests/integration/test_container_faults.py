@@ -125,6 +125,14 @@ async def timed(request: Any) -> tuple[httpx.Response, float]:
     return response, time.monotonic() - started
 
 
+async def answering(client: AsyncTestClient) -> dict[str, str]:
+    """A widget with a document that answers while all is well: its visitors' header."""
+    widget = await widget_with_a_document(client)
+    key = {"X-Widget-Key": widget["public_key"]}
+    assert (await client.post("/api/widget/chat", json=ASK, headers=key)).status_code == 200
+    return key
+
+
 # PostgreSQL paused: a server that hangs, with every connection still open.
 
 
@@ -132,9 +140,7 @@ async def test_postgres_paused_fails_readiness_and_chats_fast_then_recovers(
     postgres: Running, on_postgres: AsyncTestClient
 ) -> None:
     client = on_postgres
-    widget = await widget_with_a_document(client)
-    key = {"X-Widget-Key": widget["public_key"]}
-    assert (await client.post("/api/widget/chat", json=ASK, headers=key)).status_code == 200
+    key = await answering(client)
 
     with postgres.paused():
         ready, took = await timed(client.get("/health/ready"))
@@ -174,9 +180,7 @@ async def test_postgres_paused_streamed_chat_sends_error_instead_of_done(
     postgres: Running, on_postgres: AsyncTestClient
 ) -> None:
     client = on_postgres
-    widget = await widget_with_a_document(client)
-    key = {"X-Widget-Key": widget["public_key"]}
-    assert (await client.post("/api/widget/chat", json=ASK, headers=key)).status_code == 200
+    key = await answering(client)
 
     with postgres.paused():
         streamed = await client.post("/api/widget/chat/stream", json=ASK, headers=key)
