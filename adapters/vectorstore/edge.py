@@ -31,15 +31,7 @@ from qdrant_edge import (
     UpdateOperation,
 )
 
-from adapters.vectorstore.changes import (
-    Change,
-    Delete,
-    Points,
-    deleting_document,
-    deleting_widget,
-    live,
-    publishing,
-)
+from adapters.vectorstore import changes
 from adapters.vectorstore.common import (
     DENSE,
     DOCUMENT,
@@ -143,7 +135,7 @@ class EdgeVectorStore:
         self._shard.update(UpdateOperation.upsert_points(points))
 
     async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
-        await self._call(self._apply, publishing(widget_id, document_id, chunk_count))
+        await self._call(self._apply, changes.publishing(widget_id, document_id, chunk_count))
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self._dimension)
@@ -168,14 +160,14 @@ class EdgeVectorStore:
         return {point_key(record.id): _stored(record) for record in records}
 
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
-        await self._call(self._apply, deleting_document(widget_id, document_id))
+        await self._call(self._apply, changes.deleting_document(widget_id, document_id))
 
     async def delete_widget(self, widget_id: UUID) -> None:
-        await self._call(self._apply, deleting_widget(widget_id))
+        await self._call(self._apply, changes.deleting_widget(widget_id))
 
-    def _apply(self, changes: Sequence[Change]) -> None:
+    def _apply(self, planned: Sequence[changes.Change]) -> None:
         # One call on the store's only thread: no search runs between these updates.
-        for change in changes:
+        for change in planned:
             self._shard.update(_update(change))
 
     async def ping(self) -> None:
@@ -195,7 +187,7 @@ class EdgeVectorStore:
         self._shard.close()
 
 
-def _filter(points: Points, *conditions: Any) -> Filter:
+def _filter(points: changes.Points, *conditions: Any) -> Filter:
     must = [FieldCondition(key=WIDGET, match=MatchValue(points.tenant)), *conditions]
     if points.document is not None:
         must.append(FieldCondition(key=DOCUMENT, match=MatchValue(str(points.document))))
@@ -204,8 +196,8 @@ def _filter(points: Points, *conditions: Any) -> Filter:
     return Filter(must=must)
 
 
-def _update(change: Change) -> UpdateOperation:
-    if isinstance(change, Delete):
+def _update(change: changes.Change) -> UpdateOperation:
+    if isinstance(change, changes.Delete):
         return UpdateOperation.delete_points_by_filter(_filter(change.points))
     return UpdateOperation.set_payload_by_filter(_filter(change.points), {WIDGET: change.tenant})
 
@@ -218,7 +210,7 @@ def _request(widget_id: UUID, search: Nearest) -> QueryRequest:
         query=Query.Nearest(
             SparseVector(*vector) if isinstance(vector, Sparse) else vector, using=search.using
         ),
-        filter=_filter(live(widget_id), *among),
+        filter=_filter(changes.live(widget_id), *among),
         with_payload=False,
     )
 

@@ -12,15 +12,7 @@ from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.common.client_exceptions import QdrantException
 from qdrant_client.http.exceptions import ApiException, UnexpectedResponse
 
-from adapters.vectorstore.changes import (
-    Change,
-    Delete,
-    Points,
-    deleting_document,
-    deleting_widget,
-    live,
-    publishing,
-)
+from adapters.vectorstore import changes
 from adapters.vectorstore.common import (
     DENSE,
     DOCUMENT,
@@ -149,7 +141,7 @@ class QdrantVectorStore:
         # One request, applied in order; Qdrant does not isolate a batch from concurrent
         # searches, so the window where both versions or neither show is that of one
         # request's three operations (an in-process Edge store has none at all).
-        await self._apply(publishing(widget_id, document_id, chunk_count), "publish chunks")
+        await self._apply(changes.publishing(widget_id, document_id, chunk_count), "publish chunks")
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self._dimension)
@@ -167,7 +159,7 @@ class QdrantVectorStore:
             models.QueryRequest(
                 query=_sparse(s.vector) if isinstance(s.vector, Sparse) else s.vector,
                 using=s.using,
-                filter=_filter(live(widget_id), *_among(s)),
+                filter=_filter(changes.live(widget_id), *_among(s)),
                 limit=s.limit,
                 with_payload=False,
             )
@@ -186,13 +178,13 @@ class QdrantVectorStore:
         return {point_key(record.id): _stored(record) for record in records}
 
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
-        await self._apply(deleting_document(widget_id, document_id), "delete chunks")
+        await self._apply(changes.deleting_document(widget_id, document_id), "delete chunks")
 
     async def delete_widget(self, widget_id: UUID) -> None:
-        await self._apply(deleting_widget(widget_id), "delete chunks")
+        await self._apply(changes.deleting_widget(widget_id), "delete chunks")
 
-    async def _apply(self, changes: Sequence[Change], action: str) -> None:
-        operations = [_operation(change) for change in changes]
+    async def _apply(self, planned: Sequence[changes.Change], action: str) -> None:
+        operations = [_operation(change) for change in planned]
         with _translated(action):
             await self._client.batch_update_points(self._collection, operations, wait=True)
 
@@ -204,7 +196,7 @@ class QdrantVectorStore:
         await self._client.close()
 
 
-def _filter(points: Points, *conditions: Any) -> models.Filter:
+def _filter(points: changes.Points, *conditions: Any) -> models.Filter:
     tenant = models.FieldCondition(key=WIDGET, match=models.MatchValue(value=points.tenant))
     must = [tenant, *conditions]
     if points.document is not None:
@@ -216,8 +208,8 @@ def _filter(points: Points, *conditions: Any) -> models.Filter:
     return models.Filter(must=must)
 
 
-def _operation(change: Change) -> models.DeleteOperation | models.SetPayloadOperation:
-    if isinstance(change, Delete):
+def _operation(change: changes.Change) -> models.DeleteOperation | models.SetPayloadOperation:
+    if isinstance(change, changes.Delete):
         selector = models.FilterSelector(filter=_filter(change.points))
         return models.DeleteOperation(delete=selector)
     relabel = models.SetPayload(payload={WIDGET: change.tenant}, filter=_filter(change.points))

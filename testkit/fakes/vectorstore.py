@@ -12,15 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from adapters.vectorstore.changes import (
-    Change,
-    Delete,
-    Points,
-    deleting_document,
-    deleting_widget,
-    live,
-    publishing,
-)
+from adapters.vectorstore import changes
 from adapters.vectorstore.common import Sparse, check_search, check_stage, payload, staged
 from adapters.vectorstore.retrieval import Fetch, Hit, Nearest, Step, Stored, Tuning, plan, run
 from adapters.vectorstore.sparse import encode_chunk
@@ -52,7 +44,7 @@ class MemoryVectorStore:
             self.staged.add(chunk.id)
 
     async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
-        self._apply(publishing(widget_id, document_id, chunk_count))
+        self._apply(changes.publishing(widget_id, document_id, chunk_count))
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self.dimension)
@@ -66,7 +58,7 @@ class MemoryVectorStore:
         return run(plan(query, limit, self.tuning), execute)
 
     def _nearest(self, widget_id: UUID, step: Nearest) -> list[Hit]:
-        searched = live(widget_id)
+        searched = changes.live(widget_id)
         candidates = [
             (chunk, dense, sparse)
             for chunk, dense, sparse in self.points.values()
@@ -109,23 +101,23 @@ class MemoryVectorStore:
         return found
 
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
-        self._apply(deleting_document(widget_id, document_id))
+        self._apply(changes.deleting_document(widget_id, document_id))
 
     async def delete_widget(self, widget_id: UUID) -> None:
-        self._apply(deleting_widget(widget_id))
+        self._apply(changes.deleting_widget(widget_id))
 
-    def _apply(self, changes: Sequence[Change]) -> None:
+    def _apply(self, planned: Sequence[changes.Change]) -> None:
         """The adapters' changes, on the dict: a point's tenant key is its widget's id, or
         its staged form while the point is staged."""
         self._check_available()
-        for change in changes:
+        for change in planned:
             picked = [
                 point_id
                 for point_id, (chunk, _, _) in self.points.items()
                 if _within(change.points, chunk, self._tenant(chunk))
             ]
             for point_id in picked:
-                if isinstance(change, Delete):
+                if isinstance(change, changes.Delete):
                     del self.points[point_id]
                     self.staged.discard(point_id)
                 elif change.tenant == staged(self.points[point_id][0].widget_id):
@@ -143,7 +135,7 @@ class MemoryVectorStore:
         self.available = False
 
 
-def _within(points: Points, chunk: Chunk, tenant: str) -> bool:
+def _within(points: changes.Points, chunk: Chunk, tenant: str) -> bool:
     return (
         tenant == points.tenant
         and points.document in (None, chunk.document_id)
