@@ -245,7 +245,7 @@ async def build(c: Collection, work: Path) -> Indexed:
     keys, indexed.skipped = await ingest(indexed.cranfield, cran, (submit, process))
     indexed.seconds = time.perf_counter() - started
     indexed.cranfield_ids = {doc: [int(k) for k in ks] for doc, ks in keys.items()}
-    indexed.chunks = await indexed.store.count(indexed.cranfield)
+    indexed.chunks = sum(d.chunk_count for d in await documents.list_for_widget(indexed.cranfield))
     manuals = [(d.title, d.title, d.text) for d in corpus.documents(100)]
     await ingest(indexed.manuals, manuals, (submit, process))
     return indexed

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import mimetypes
 import os
-import ssl
 import sys
 import time
 import uuid
@@ -20,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from adapters.fetching.failures import in_words
 
 if TYPE_CHECKING:
     import httpx
@@ -306,7 +307,7 @@ class Ingestion:
             response = await client.get(f"/api/widgets/{self._widget_id}")
         except httpx.HTTPError as error:
             raise Refused(
-                f"could not reach the service at {self._url}: {_reason(error)} "
+                f"could not reach the service at {self._url}: {in_words(error)} "
                 "(is `chatconnect serve` running? see --url)"
             ) from None
         if response.status_code == 401:
@@ -355,10 +356,10 @@ class Ingestion:
                 if attempt < UPLOAD_ATTEMPTS:
                     await asyncio.sleep(0.5 * 2**attempt)
                     continue
-                _fail(outcome, f"could not reach the service: {_reason(error)}")
+                _fail(outcome, f"could not reach the service: {in_words(error)}")
                 return
             except httpx.HTTPError as error:
-                _fail(outcome, f"upload failed: {_reason(error)}")
+                _fail(outcome, f"upload failed: {in_words(error)}")
                 return
             if response.status_code == 503 and attempt < UPLOAD_ATTEMPTS:
                 await asyncio.sleep(0.5 * 2**attempt)
@@ -428,18 +429,6 @@ def _message(response: httpx.Response) -> str:
     except (ValueError, KeyError, TypeError):
         message = response.text.strip()[:200] or response.reason_phrase
     return f"{message} ({response.status_code})"
-
-
-def _reason(error: BaseException) -> str:
-    """The root cause in words: "Connection refused" rather than a library's summary."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, ssl.SSLError):
-            return f"TLS failed ({cause})"
-        if isinstance(cause, OSError) and cause.errno:
-            return os.strerror(cause.errno)
-        cause = cause.__cause__ or cause.__context__
-    return str(error).strip() or type(error).__name__
 
 
 def _widget_id(value: str) -> str:

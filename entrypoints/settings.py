@@ -27,6 +27,20 @@ LIMIT_FIELDS = (
     "quota_free_messages_per_month",
     "quota_paid_messages_per_month",
 )
+POSITIVE_FIELDS = (
+    "parse_timeout_seconds",
+    "parse_max_pages",
+    "parse_max_elements",
+    "parse_max_unzipped_mb",
+    "parse_workers",
+    "llm_connect_timeout",
+    "llm_first_token_timeout",
+    "llm_total_timeout",
+    "llm_retry_attempts",
+    "llm_breaker_failures",
+    "llm_max_output_tokens",
+    "prompt_max_tokens",
+)
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,14 +126,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("WORKER_CONCURRENCY must be between 1 and 32")
         if self.job_lease_seconds < 1 or self.job_max_attempts < 1:
             raise SettingsError("JOB_LEASE_SECONDS and JOB_MAX_ATTEMPTS must be at least 1")
-        parse_limits = (
-            "parse_timeout_seconds",
-            "parse_max_pages",
-            "parse_max_elements",
-            "parse_max_unzipped_mb",
-            "parse_workers",
-        )
-        for name in parse_limits:
+        for name in POSITIVE_FIELDS:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")
         if self.parse_max_memory_mb < 0:
@@ -138,18 +145,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         self._check_llm()
 
     def _check_llm(self) -> None:
-        positive = (
-            "llm_connect_timeout",
-            "llm_first_token_timeout",
-            "llm_total_timeout",
-            "llm_retry_attempts",
-            "llm_breaker_failures",
-            "llm_max_output_tokens",
-            "prompt_max_tokens",
-        )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{name.upper()} must be positive")
         for name in ("llm_retry_backoff", "llm_retry_budget", "llm_breaker_reset"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{name.upper()} must not be negative")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from adapters.postgres.database import Database
-from adapters.postgres.rows import MESSAGE_COLUMNS, message_row
 from domain.models import Conversation, Message, Role, Source, Usage
 
 
@@ -38,31 +36,6 @@ class AsyncpgConversationRepository:
                 conversation_id,
             )
         return Conversation(**row) if row is not None else None
-
-    async def add(self, conversation: Conversation) -> None:
-        """Adding a conversation that exists already changes nothing."""
-        async with self._database.connection() as connection:
-            await connection.execute(
-                """
-                INSERT INTO conversations (id, widget_id, visitor_id, created_at)
-                VALUES ($1, $2, $3, $4)
-                ON CONFLICT (id) DO NOTHING
-                """,
-                conversation.id,
-                conversation.widget_id,
-                conversation.visitor_id,
-                conversation.created_at,
-            )
-
-    async def add_messages(self, messages: Sequence[Message]) -> None:
-        async with self._database.connection() as connection:
-            await connection.executemany(
-                f"""
-                INSERT INTO messages ({MESSAGE_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                """,
-                [message_row(m) for m in messages],
-            )
 
     async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]:
         """The last `limit` messages, oldest first."""

@@ -5,25 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from adapters.postgres.database import Database
-from adapters.postgres.rows import USAGE_COLUMNS, usage_row
-from domain.models import ModelUsage, UsageEvent, UsageSummary
+from domain.models import ModelUsage, UsageSummary
 
 
 class AsyncpgUsageRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
-
-    async def record(self, event: UsageEvent) -> None:
-        """Recording the same event (same id) again counts it once."""
-        async with self._database.connection() as connection:
-            await connection.execute(
-                f"""
-                INSERT INTO usage_events ({USAGE_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                ON CONFLICT (id) DO NOTHING
-                """,
-                *usage_row(event),
-            )
 
     async def summarize(self, tenant_id: str, since: datetime, until: datetime) -> UsageSummary:
         """Events with since <= created_at < until: one row per model, plus the total row

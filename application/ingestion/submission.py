@@ -85,17 +85,12 @@ class SubmitDocument:
     async def _replace(self, earlier: Document, new: NewDocument, digest: str) -> Document:
         """The page at a known URL changed: same document, next revision. Its live chunks
         keep answering until the new ones are published."""
-        changed = msgspec.structs.replace(
+        changed = self._queued_again(
             earlier,
             title=new.title.strip() or earlier.title,
             content_type=new.content_type,
             size_bytes=len(new.content),
             sha256=digest,
-            status=DocumentStatus.QUEUED,
-            stage=None,
-            error=None,
-            progress=Progress(),
-            updated_at=self._clock.now(),
         )
         async with self._transactions.begin():
             stored = await self._documents.replace_content(changed, new.content)
@@ -115,18 +110,23 @@ class SubmitDocument:
     async def _retry_if_failed(self, document: Document) -> Document:
         if document.status is not DocumentStatus.FAILED:
             return document
-        requeued = msgspec.structs.replace(
+        requeued = self._queued_again(document)
+        async with self._transactions.begin():
+            await self._documents.update(requeued)
+            await self._jobs.enqueue(document.id)
+        return requeued
+
+    def _queued_again(self, document: Document, **changes: object) -> Document:
+        """The document waiting for its job again, with nothing left of its last run."""
+        return msgspec.structs.replace(
             document,
             status=DocumentStatus.QUEUED,
             stage=None,
             error=None,
             progress=Progress(),
             updated_at=self._clock.now(),
+            **changes,
         )
-        async with self._transactions.begin():
-            await self._documents.update(requeued)
-            await self._jobs.enqueue(document.id)
-        return requeued
 
 
 class SubmitUrl:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -120,12 +120,6 @@ class MemoryConversationRepository:
     async def get(self, conversation_id: UUID) -> Conversation | None:
         return self.conversations.get(conversation_id)
 
-    async def add(self, conversation: Conversation) -> None:
-        self.conversations.setdefault(conversation.id, conversation)
-
-    async def add_messages(self, messages: Sequence[Message]) -> None:
-        self.messages.extend(messages)
-
     async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]:
         # Chronological; messages of the same instant stay in the order they were added.
         mine = sorted(
@@ -171,23 +165,24 @@ class MemoryExchangeRepository:
         self._usage = usage
 
     async def save(self, turn: Exchange) -> None:
+        """Like PostgreSQL's: a conversation or usage event saved already is not added again;
+        a message saved already fails the whole turn."""
+        if not turn.messages:
+            raise ValueError("a turn has at least one message")
         known = {m.id for m in self._conversations.messages}
         if any(m.id in known for m in turn.messages):
             raise ValueError("a message of this turn is saved already")
         if turn.new_conversation is not None:
-            await self._conversations.add(turn.new_conversation)
-        await self._conversations.add_messages(turn.messages)
-        await self._usage.record(turn.usage)
+            conversation = turn.new_conversation
+            self._conversations.conversations.setdefault(conversation.id, conversation)
+        self._conversations.messages.extend(turn.messages)
+        if all(e.id != turn.usage.id for e in self._usage.events):
+            self._usage.events.append(turn.usage)
 
 
 class MemoryUsageRepository:
     def __init__(self) -> None:
         self.events: list[UsageEvent] = []
-
-    async def record(self, event: UsageEvent) -> None:
-        """Recording the same event (same id) again counts it once."""
-        if all(e.id != event.id for e in self.events):
-            self.events.append(event)
 
     async def summarize(self, tenant_id: str, since: datetime, until: datetime) -> UsageSummary:
         events = [

@@ -31,6 +31,7 @@ from application.ports.storage import (
 from domain.errors import DatabaseUnavailableError
 from domain.models import (
     Conversation,
+    Document,
     DocumentStatus,
     Feedback,
     Message,
@@ -177,14 +178,18 @@ async def test_deleting_a_widget_deletes_its_documents_and_conversations(
     conversation = Conversation(
         id=uuid.uuid4(), widget_id=widget.id, visitor_id=None, created_at=EPOCH
     )
-    await repos.conversations.add(conversation)
+    await save(repos, a_message(conversation, 1), opening=conversation)
 
     await repos.widgets.delete(widget.id)
 
     assert await repos.documents.get(doomed.id) is None
     assert await repos.documents.content(doomed.id) is None
     assert await repos.conversations.get(conversation.id) is None
+    assert await repos.conversations.recent_messages(conversation.id, 5) == []
     assert await repos.documents.get(kept.id) == kept
+    # Usage outlives its widget, for billing.
+    summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
+    assert summary.messages == 1
 
 
 # Documents
@@ -303,13 +308,29 @@ async def test_a_deleted_document_and_its_bytes_are_gone(repos: Repositories) ->
 
 
 async def a_conversation(repos: Repositories, visitor_id: str | None = "v-1") -> Conversation:
+    """A conversation of a new widget, not saved: the first turn saved with it opens it."""
     widget = a_widget()
     await repos.widgets.add(widget)
-    conversation = Conversation(
+    return Conversation(
         id=uuid.uuid4(), widget_id=widget.id, visitor_id=visitor_id, created_at=EPOCH
     )
-    await repos.conversations.add(conversation)
-    return conversation
+
+
+async def save(
+    repos: Repositories,
+    *messages: Message,
+    opening: Conversation | None = None,
+    usage: UsageEvent | None = None,
+) -> None:
+    """Saves a turn of these messages, as the chat does: opening its conversation, if given,
+    and billed `usage` (by default, an event of tenant "acme" at EPOCH)."""
+    conversation_id = messages[0].conversation_id
+    if usage is None:
+        usage = an_event(
+            "acme", "extractive", 0, 1, 1, 0.0,
+            conversation_id=conversation_id, message_id=messages[-1].id,
+        )  # fmt: skip
+    await repos.turns.save(Exchange(new_conversation=opening, messages=messages, usage=usage))
 
 
 def a_message(
@@ -325,19 +346,19 @@ def a_message(
     return Message(**(fields | overrides))  # type: ignore[arg-type]
 
 
-async def test_a_conversation_reads_back_and_is_added_once(repos: Repositories) -> None:
+async def test_a_conversation_reads_back_and_is_opened_once(repos: Repositories) -> None:
     conversation = await a_conversation(repos)
+    await save(repos, a_message(conversation, 1), opening=conversation)
 
-    await repos.conversations.add(
-        Conversation(
-            id=conversation.id,
-            widget_id=conversation.widget_id,
-            visitor_id="other",
-            created_at=EPOCH + timedelta(days=1),
-        )
+    # A turn that believes it opens the conversation again (say, a visitor's retried first
+    # question) adds its messages and leaves the conversation as it was.
+    again = msgspec.structs.replace(
+        conversation, visitor_id="other", created_at=EPOCH + timedelta(days=1)
     )
+    await save(repos, a_message(conversation, 2), opening=again)
 
     assert await repos.conversations.get(conversation.id) == conversation
+    assert len(await repos.conversations.recent_messages(conversation.id, 5)) == 2
     assert await repos.conversations.get(uuid.uuid4()) is None
 
 
@@ -345,9 +366,9 @@ async def test_recent_messages_are_the_last_n_oldest_first(repos: Repositories) 
     conversation = await a_conversation(repos)
     elsewhere = await a_conversation(repos)
     m1, m2, m3, m4 = (a_message(conversation, s) for s in (1, 2, 3, 4))
-    await repos.conversations.add_messages([m1, m2])
-    await repos.conversations.add_messages([m4, m3])  # added out of order
-    await repos.conversations.add_messages([a_message(elsewhere, 5)])
+    await save(repos, m1, m2, opening=conversation)
+    await save(repos, m4, m3)  # saved out of order
+    await save(repos, a_message(elsewhere, 5), opening=elsewhere)
 
     assert await repos.conversations.recent_messages(conversation.id, 3) == [m2, m3, m4]
     assert await repos.conversations.recent_messages(conversation.id, 10) == [m1, m2, m3, m4]
@@ -355,14 +376,14 @@ async def test_recent_messages_are_the_last_n_oldest_first(repos: Repositories) 
     assert await repos.conversations.recent_messages(uuid.uuid4(), 5) == []
 
 
-async def test_messages_of_the_same_instant_keep_the_order_they_were_added(
+async def test_messages_of_the_same_instant_keep_the_order_they_were_saved(
     repos: Repositories,
 ) -> None:
     conversation = await a_conversation(repos)
     question = a_message(conversation, 1, Role.USER)
     answer = a_message(conversation, 1, Role.ASSISTANT)
 
-    await repos.conversations.add_messages([question, answer])
+    await save(repos, question, answer, opening=conversation)
 
     assert await repos.conversations.recent_messages(conversation.id, 2) == [question, answer]
     assert await repos.conversations.recent_messages(conversation.id, 1) == [answer]
@@ -399,7 +420,7 @@ async def test_an_answer_keeps_its_sources_usage_and_model(repos: Repositories) 
         finish_reason="stop",
     )
 
-    await repos.conversations.add_messages([a_message(conversation, 1), answer])
+    await save(repos, a_message(conversation, 1), answer, opening=conversation)
 
     assert (await repos.conversations.recent_messages(conversation.id, 1)) == [answer]
 
@@ -430,6 +451,25 @@ def an_event(
     return UsageEvent(**(fields | overrides))  # type: ignore[arg-type]
 
 
+async def bill(repos: Repositories, event: UsageEvent) -> None:
+    """Saves the turn this event bills: its widget, conversation and answer are new."""
+    widget = a_widget(id=event.widget_id, tenant_id=event.tenant_id)
+    await repos.widgets.add(widget)
+    conversation = Conversation(
+        id=event.conversation_id, widget_id=widget.id, visitor_id=None, created_at=event.created_at
+    )
+    answer = Message(
+        id=event.message_id,
+        conversation_id=conversation.id,
+        role=Role.ASSISTANT,
+        content="answered",
+        created_at=event.created_at,
+        model=event.model,
+        usage=event.usage,
+    )
+    await save(repos, answer, opening=conversation, usage=event)
+
+
 async def test_usage_is_summed_per_tenant_and_period_and_model(repos: Repositories) -> None:
     # Upper case sorts before lower case here, as in Python, whatever the database collation.
     qwen, mini = "openai:Qwen/Qwen2.5-7B-Instruct", "openai:gpt-4o-mini"
@@ -441,7 +481,7 @@ async def test_usage_is_summed_per_tenant_and_period_and_model(repos: Repositori
         an_event("acme", mini, -1, 5000, 500, 1.0),
         an_event("other", mini, 10, 5000, 500, 1.0),
     ):
-        await repos.usage.record(event)
+        await bill(repos, event)
 
     summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
 
@@ -465,7 +505,7 @@ async def test_usage_is_summed_per_tenant_and_period_and_model(repos: Repositori
 
 
 async def test_usage_of_an_empty_period_is_zero(repos: Repositories) -> None:
-    await repos.usage.record(an_event("acme", "extractive", 0, 1, 1, 0.0))
+    await bill(repos, an_event("acme", "extractive", 0, 1, 1, 0.0))
 
     summary = await repos.usage.summarize(
         "acme", EPOCH + timedelta(days=1), EPOCH + timedelta(days=2)
@@ -476,14 +516,17 @@ async def test_usage_of_an_empty_period_is_zero(repos: Repositories) -> None:
     assert summary.by_model == ()
 
 
-async def test_recording_an_event_twice_counts_it_once(repos: Repositories) -> None:
+async def test_a_usage_event_saved_twice_counts_once(repos: Repositories) -> None:
     event = an_event("acme", "openai:gpt-4o", 1, 10, 10, 0.0001)
+    await bill(repos, event)
+    conversation = await repos.conversations.get(event.conversation_id)
+    assert conversation is not None
 
-    await repos.usage.record(event)
-    await repos.usage.record(event)
+    await save(repos, a_message(conversation, 120), usage=event)
 
     summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
     assert (summary.messages, summary.input_tokens) == (1, 10)
+    assert len(await repos.conversations.recent_messages(conversation.id, 5)) == 2
 
 
 # Chat turns
@@ -527,19 +570,31 @@ async def test_a_follow_up_turn_adds_to_its_conversation(repos: Repositories) ->
     conversation = await a_conversation(repos)
     first = (a_message(conversation, 1), a_message(conversation, 2, Role.ASSISTANT))
     later = (a_message(conversation, 3), a_message(conversation, 4, Role.ASSISTANT))
-    for messages in (first, later):
-        event = an_event("acme", "extractive", 0, 1, 1, 0.0, conversation_id=conversation.id)
-        await repos.turns.save(Exchange(new_conversation=None, messages=messages, usage=event))
+    await save(repos, *first, opening=conversation)
 
+    event = an_event("acme", "extractive", 0, 1, 1, 0.0, conversation_id=conversation.id)
+    await repos.turns.save(Exchange(new_conversation=None, messages=later, usage=event))
+
+    assert await repos.conversations.get(conversation.id) == conversation
     assert await repos.conversations.recent_messages(conversation.id, 10) == [*first, *later]
     summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
     assert summary.messages == 2
 
 
+async def test_a_turn_without_messages_is_refused(repos: Repositories) -> None:
+    conversation = await a_conversation(repos)
+    event = an_event("acme", "extractive", 0, 1, 1, 0.0, conversation_id=conversation.id)
+
+    with pytest.raises(ValueError, match="at least one message"):
+        await repos.turns.save(Exchange(new_conversation=conversation, messages=(), usage=event))
+
+    assert await repos.conversations.get(conversation.id) is None
+
+
 async def test_a_turn_that_cannot_be_saved_whole_saves_nothing(repos: Repositories) -> None:
     saved = await a_conversation(repos)
     taken = a_message(saved, 1)
-    await repos.conversations.add_messages([taken])
+    await save(repos, taken, opening=saved)
     widget = a_widget()
     await repos.widgets.add(widget)
     conversation = Conversation(
@@ -561,7 +616,7 @@ async def test_a_turn_that_cannot_be_saved_whole_saves_nothing(repos: Repositori
     assert await repos.conversations.get(conversation.id) is None
     assert await repos.conversations.recent_messages(conversation.id, 5) == []
     summary = await repos.usage.summarize("acme", EPOCH, EPOCH + timedelta(hours=1))
-    assert summary.messages == 0
+    assert summary.messages == 1  # the first turn's alone
 
 
 # Transactions, and the database's failures at the edge: the asyncpg adapter only, since
@@ -570,16 +625,20 @@ async def test_a_turn_that_cannot_be_saved_whole_saves_nothing(repos: Repositori
 integration = pytest.mark.integration
 
 
+async def a_document_to_queue(
+    database: Database,
+) -> tuple[AsyncpgDocumentRepository, AsyncpgJobQueue, Document]:
+    """A new widget's document, not stored yet, and where it and its job go."""
+    widget = a_widget()
+    await AsyncpgWidgetRepository(database).add(widget)
+    return AsyncpgDocumentRepository(database), AsyncpgJobQueue(database), a_document(widget.id)
+
+
 @integration
 async def test_a_failure_inside_a_transaction_rolls_back_the_document_and_its_job(
     pg_database: Database,
 ) -> None:
-    widgets = AsyncpgWidgetRepository(pg_database)
-    documents = AsyncpgDocumentRepository(pg_database)
-    jobs = AsyncpgJobQueue(pg_database)
-    widget = a_widget()
-    await widgets.add(widget)
-    document = a_document(widget.id)
+    documents, jobs, document = await a_document_to_queue(pg_database)
 
     with pytest.raises(RuntimeError, match="boom"):
         async with pg_database.begin():
@@ -595,12 +654,7 @@ async def test_a_failure_inside_a_transaction_rolls_back_the_document_and_its_jo
 
 @integration
 async def test_a_transaction_commits_everything_at_its_end(pg_database: Database) -> None:
-    widgets = AsyncpgWidgetRepository(pg_database)
-    documents = AsyncpgDocumentRepository(pg_database)
-    jobs = AsyncpgJobQueue(pg_database)
-    widget = a_widget()
-    await widgets.add(widget)
-    document = a_document(widget.id)
+    documents, jobs, document = await a_document_to_queue(pg_database)
     outside = Database(pg_database.pool)  # another task's view: no transaction of its own
 
     async with pg_database.begin():
@@ -684,7 +738,7 @@ async def test_a_connection_lost_mid_query_is_unavailable_and_the_pool_recovers(
 async def an_answered_conversation(repos: Repositories) -> tuple[Conversation, Message, Message]:
     conversation = await a_conversation(repos)
     question, answer = a_message(conversation, 1), a_message(conversation, 2, Role.ASSISTANT)
-    await repos.conversations.add_messages([question, answer])
+    await save(repos, question, answer, opening=conversation)
     return conversation, question, answer
 
 
@@ -740,7 +794,7 @@ async def test_only_an_answer_of_the_widgets_own_conversations_takes_a_vote(
 async def test_votes_are_listed_per_widget_newest_first(repos: Repositories) -> None:
     conversation = await a_conversation(repos)
     answers = [a_message(conversation, n, Role.ASSISTANT) for n in (1, 2, 3)]
-    await repos.conversations.add_messages(answers)
+    await save(repos, *answers, opening=conversation)
     elsewhere, _, other_answer = await an_answered_conversation(repos)
     votes = [
         a_vote(conversation.widget_id, m.id, created_at=EPOCH + timedelta(minutes=n))

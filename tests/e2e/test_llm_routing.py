@@ -4,7 +4,6 @@ Anthropic with no code change: the real service, pointed at local stand-ins."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -15,9 +14,10 @@ import pytest
 from httpx_sse import aconnect_sse
 
 from domain.pricing import DEFAULT_PRICES
-from testkit.llm_stubs import Reply, StubServer, running_stub
+from testkit.llm_stubs import Reply, StubServer
 from tests.e2e.conftest import Service
 from tests.e2e.test_service import _ask, _until_ready, _upload, _widget
+from tests.support.sse import Event, chat_events
 
 pytestmark = pytest.mark.e2e
 HANDBOOK = b"""# Warranty
@@ -29,12 +29,6 @@ Every kettle has a two-year warranty. Keep your receipt.
 Refunds are paid to the original card within five working days.
 """
 WAIT_S = 30.0
-
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with running_stub() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -82,20 +76,8 @@ async def client(routed: Service, stub: StubServer) -> AsyncIterator[httpx.Async
         yield client
 
 
-async def _events(
-    client: httpx.AsyncClient, key: str, message: str
-) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    async with aconnect_sse(
-        client,
-        "POST",
-        "/api/widget/chat/stream",
-        json={"message": message},
-        headers={"X-Widget-Key": key},
-    ) as source:
-        async for event in source.aiter_sse():
-            events.append((event.event, json.loads(event.data)))
-    return events
+async def _events(client: httpx.AsyncClient, key: str, message: str) -> list[Event]:
+    return await chat_events(client, {"message": message}, {"X-Widget-Key": key})
 
 
 async def test_free_widgets_answer_with_openai_and_paid_with_anthropic(

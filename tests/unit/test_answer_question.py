@@ -17,7 +17,7 @@ from domain.errors import (
 from domain.models import Conversation, Plan, Role
 from testkit.fakes.core import FakeApp
 from testkit.fakes.models import ScriptedModel
-from tests.unit.conftest import HANDBOOK, add_document, make_widget
+from tests.unit.conftest import HANDBOOK, add_document, leave_at_first_token, make_widget
 
 
 async def test_answers_from_the_widgets_documents_with_a_cited_source(app: FakeApp) -> None:
@@ -199,11 +199,7 @@ async def test_a_visitor_who_leaves_mid_stream_still_gets_the_partial_answer_sav
     await add_document(app, widget, HANDBOOK)
     turn = await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))
 
-    events = turn.events()
-    async for event in events:
-        if isinstance(event, TokenDelta):
-            break
-    await events.aclose()
+    await leave_at_first_token(turn)
 
     reply = app.conversations.messages[-1]
     assert (reply.content, reply.finish_reason) == ("a ", "cancelled")

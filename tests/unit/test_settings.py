@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.settings import ENV_NAMES, Settings, SettingsError, load_settings
+from entrypoints.settings import (
+    ENV_NAMES,
+    POSITIVE_FIELDS,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 
 def test_defaults_need_no_environment() -> None:
@@ -43,6 +49,12 @@ def test_values_are_parsed_into_their_types() -> None:
 def test_a_bad_value_stops_start_up_naming_the_variable(environ: dict, named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(environ)
+
+
+@pytest.mark.parametrize("name", POSITIVE_FIELDS)
+def test_a_bound_of_zero_is_refused(name: str) -> None:
+    with pytest.raises(SettingsError, match=f"^{name.upper()} must be positive$"):
+        load_settings({name.upper(): "0"})
 
 
 def test_every_setting_has_an_upper_case_variable() -> None:

@@ -17,7 +17,7 @@ from domain.errors import (
 )
 from domain.models import DEFAULT_TOP_K, Plan
 from testkit.fakes.core import FakeApp
-from tests.unit.conftest import HANDBOOK, add_document, make_widget
+from tests.unit.conftest import HANDBOOK, add_document, chunks_of, make_widget
 
 
 async def test_a_new_widget_gets_an_id_a_public_key_and_defaults(app: FakeApp) -> None:
@@ -53,7 +53,7 @@ async def test_deleting_a_widget_removes_its_documents_and_chunks(app: FakeApp) 
 
     await app.get(DeleteWidget)(widget.id)
 
-    assert await app.vectors.count(widget.id) == 0
+    assert await chunks_of(app, widget) == []
     assert app.documents.documents == {}
     with pytest.raises(WidgetNotFoundError):
         await app.get(GetWidget)(widget.id)
