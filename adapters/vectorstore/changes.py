@@ -58,4 +58,6 @@ def deleting_document(widget_id: UUID, document_id: UUID) -> tuple[Change, ...]:
 
 
 def deleting_widget(widget_id: UUID) -> tuple[Change, ...]:
-    return (Delete(live(widget_id)),)
+    # Staged chunks too: a run still working on a deleted widget's document must leave
+    # nothing behind that a later publish could bring to life.
+    return Delete(live(widget_id)), Delete(Points(staged(widget_id)))

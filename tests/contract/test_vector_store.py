@@ -233,6 +233,18 @@ async def test_delete_widget_removes_all_its_chunks(store: VectorStore) -> None:
         assert await store.search(widget, query(axis(0), mode), 5) == []
 
 
+async def test_delete_widget_removes_its_staged_chunks_too(store: VectorStore) -> None:
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    await store.stage(
+        [make_chunk(widget, document, i) for i in range(3)], [axis(i) for i in range(3)]
+    )
+
+    await store.delete_widget(widget)
+    await store.publish(widget, document, 3)  # a worker finishing after the delete
+
+    assert await live_ids(store, widget, DIM) == set()
+
+
 async def test_a_dense_search_reaches_every_live_chunk_of_the_widget(store: VectorStore) -> None:
     # What testkit's live_chunks counts on, in every store.
     widget, first, second = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
