@@ -56,6 +56,8 @@ class WidgetSettings(msgspec.Struct, frozen=True, kw_only=True):
     widget_limit_per_minute: int | None = None
     # Overrides the plan's model chain ("provider:model", in fallback order) when set.
     models: tuple[str, ...] = ()
+    # Conversations idle this many days are purged by the worker; None keeps them.
+    retention_days: int | None = None
 
 
 class WidgetSpec(WidgetSettings, frozen=True, kw_only=True):
@@ -169,16 +171,83 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
+# How an answer ended, as kept with it: the widget's no-answer message said because nothing
+# relevant was found, or no answer at all because every model failed (or one broke mid-way).
+FINISH_NO_ANSWER = "no_answer"
+FINISH_FAILED = "error"
+
+
+# What is trimmed before an answer is compared with the no-answer message (PostgreSQL's
+# btrim is given the same characters).
+BLANKS = " \t\n\r"
+
+
+def is_no_answer(message: Message, no_answer_message: str) -> bool:
+    """An answer that is the widget's no-answer message: said because retrieval found
+    nothing, or by a model that found nothing in its sources, as the prompt tells it to."""
+    return message.role is Role.ASSISTANT and (
+        message.finish_reason == FINISH_NO_ANSWER
+        or message.content.strip(BLANKS) == no_answer_message.strip(BLANKS)
+    )
+
+
+class ConversationOutcome(enum.StrEnum):
+    """Conversations with at least one answer that was the no-answer message, or failed."""
+
+    NO_ANSWER = "no_answer"
+    FAILED = "failed"
+
+
+class ConversationSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A conversation as a list shows it."""
+
+    id: UUID
+    widget_id: UUID
+    visitor_id: str | None
+    created_at: datetime
+    first_question: str | None
+    message_count: int
+    last_activity: datetime
+
+
+class ConversationDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """A conversation in full: its messages, oldest first."""
+
+    id: UUID
+    widget_id: UUID
+    visitor_id: str | None
+    created_at: datetime
+    messages: tuple[Message, ...]
+
+
+class ExportedMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One message of an export, with the conversation it belongs to."""
+
+    visitor_id: str | None
+    message: Message
+
+
+class AskedQuestion(msgspec.Struct, frozen=True, kw_only=True):
+    """A visitor's question, as insights read it."""
+
+    text: str
+    asked_at: datetime
+    conversation_id: UUID
+
+
 class UsageEvent(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     tenant_id: str
     widget_id: UUID
-    conversation_id: UUID
-    message_id: UUID
+    # None once the visitor's conversation was erased: the usage stays, unlinked.
+    conversation_id: UUID | None
+    message_id: UUID | None
     plan: Plan
     model: str
     usage: Usage
     cached: bool = False
+    # No answer came (every model failed, or one broke mid-answer): kept, never billed.
+    failed: bool = False
     created_at: datetime
 
 
@@ -190,7 +259,36 @@ class ModelUsage(msgspec.Struct, frozen=True, kw_only=True):
     cost_usd: float
 
 
+class UsageGrouping(enum.StrEnum):
+    DAY = "day"  # the UTC calendar day, "2026-12-05"
+    WIDGET = "widget"
+    MODEL = "model"
+
+
+class UsageGroup(msgspec.Struct, frozen=True, kw_only=True):
+    """The billed usage of one day, widget or model; `failed` answers are counted apart."""
+
+    key: str
+    messages: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    failed: int
+
+
+class FailedUsage(msgspec.Struct, frozen=True, kw_only=True):
+    """Answers that failed: never billed nor counted against the allowance. Tokens and cost
+    are what a provider spent before it broke off, reported for the operator."""
+
+    messages: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
 class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A period's billed usage: the totals equal the sum of the groups."""
+
     tenant_id: str
     since: datetime
     until: datetime
@@ -199,6 +297,10 @@ class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
     output_tokens: int
     cost_usd: float
     by_model: tuple[ModelUsage, ...]
+    widget_id: UUID | None = None
+    group_by: UsageGrouping = UsageGrouping.MODEL
+    groups: tuple[UsageGroup, ...] = ()
+    failed: FailedUsage = FailedUsage()
 
 
 class Job(msgspec.Struct, frozen=True, kw_only=True):
