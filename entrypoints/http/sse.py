@@ -18,6 +18,7 @@ from application.chat.events import (
     TokenDelta,
 )
 from domain.errors import ChatConnectError
+from entrypoints.http.stream_schema import ChatStreamEvent, ErrorEvent
 
 log = structlog.get_logger()
 
@@ -52,13 +53,13 @@ model is quiet. A visitor who disconnects cancels the answer; what was said is s
 billed.
 """.strip()
 STREAM_RESPONSE = ResponseSpec(
-    data_container=str,
+    data_container=ChatStreamEvent,
     media_type="text/event-stream",
     description=EVENTS_DESCRIPTION,
     generate_examples=False,
 )
 STREAM_REFUSED = ResponseSpec(
-    data_container=str,
+    data_container=ErrorEvent,
     media_type="text/event-stream",
     description="A rate limit or the monthly allowance is reached (see `Retry-After`): the "
     'body is one `error` event, `{"code": "rate_limited"|"quota_exceeded", "message"}`.',
