@@ -30,9 +30,17 @@ class SummarizeUsage:
         if not tenant_id.strip():
             raise InvalidInputError("tenant_id is required", details={"parameter": "tenant_id"})
         until = until or self._clock.now()
-        since = since or until - DEFAULT_PERIOD
+        since = since or _earlier(until, DEFAULT_PERIOD)
         if since >= until:
             raise InvalidInputError("since must be before until", details={"parameter": "since"})
         return await self._usage.summarize(
             tenant_id, since, until, widget_id=widget_id, group_by=group_by
         )
+
+
+def _earlier(moment: datetime, by: timedelta) -> datetime:
+    """`moment - by`, or the first moment there is when that is before it."""
+    try:
+        return moment - by
+    except OverflowError:
+        return datetime.min.replace(tzinfo=moment.tzinfo)

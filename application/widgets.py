@@ -21,7 +21,14 @@ from domain.errors import (
     OriginNotAllowedError,
     WidgetNotFoundError,
 )
-from domain.models import MAX_TOP_K, Widget, WidgetSettings, WidgetSpec
+from domain.models import (
+    MAX_PER_MINUTE,
+    MAX_RETENTION_DAYS,
+    MAX_TOP_K,
+    Widget,
+    WidgetSettings,
+    WidgetSpec,
+)
 
 # A change to a widget: any of its settings, each left UNSET keeping its value. Built from
 # WidgetSettings so that a new setting is declared in one place only.
@@ -48,8 +55,10 @@ def _validate(widget: Widget) -> Widget:
         )
     for field in ("visitor_limit_per_minute", "widget_limit_per_minute"):
         limit = getattr(widget, field)
-        if limit is not None and limit < 1:
-            raise InvalidInputError(f"{field} must be at least 1", details={"field": field})
+        if limit is not None and not 1 <= limit <= MAX_PER_MINUTE:
+            raise InvalidInputError(
+                f"{field} must be between 1 and {MAX_PER_MINUTE}", details={"field": field}
+            )
     for spec in widget.models:
         if not MODEL_SPEC.match(spec):
             raise InvalidInputError(
@@ -186,7 +195,6 @@ class DeleteWidget:
         await self._widgets.delete(widget_id)
 
 
-MAX_RETENTION_DAYS = 3650
 MODEL_SPEC = re.compile(r"^(extractive|[a-z][a-z0-9_-]*:\S+)$")
 # Every chat reads its widget; a change reaches other API instances within this time.
 WIDGET_TTL_SECONDS = 30.0

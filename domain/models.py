@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -38,6 +39,20 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant for this website."
 DEFAULT_LIMIT_MESSAGE = "You're sending messages too quickly. Please wait a moment."
 DEFAULT_TOP_K = 5
 MAX_TOP_K = 20
+MAX_RETENTION_DAYS = 3650
+
+# Text with something besides blanks in it, as str.strip() sees blanks (JSON Schema's \s,
+# which clients check against, lacks \x1c-\x1f and \x85: hence their place here).
+NonBlank = Annotated[str, msgspec.Meta(pattern=r"[^\s\x1c-\x1f\x85]")]
+ModelSpec = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(extractive|[a-z][a-z0-9_-]*:\S+)$",
+        description="`extractive`, or `provider:model` of a configured provider",
+    ),
+]
+MAX_PER_MINUTE = 1_000_000
+PerMinute = Annotated[int, msgspec.Meta(ge=1, le=MAX_PER_MINUTE)]
 
 
 class WidgetSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,25 +60,25 @@ class WidgetSettings(msgspec.Struct, frozen=True, kw_only=True):
     (with its tenant), changing one takes any of them, and storage keeps each as a column."""
 
     plan: Plan
-    name: str
+    name: NonBlank
     allowed_origins: tuple[str, ...] = ()
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     no_answer_message: str = DEFAULT_NO_ANSWER
-    top_k: int = DEFAULT_TOP_K
+    top_k: Annotated[int, msgspec.Meta(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K
     limit_message: str = DEFAULT_LIMIT_MESSAGE
     # None: the plan's limit applies.
-    visitor_limit_per_minute: int | None = None
-    widget_limit_per_minute: int | None = None
+    visitor_limit_per_minute: PerMinute | None = None
+    widget_limit_per_minute: PerMinute | None = None
     # Overrides the plan's model chain ("provider:model", in fallback order) when set.
-    models: tuple[str, ...] = ()
+    models: tuple[ModelSpec, ...] = ()
     # Conversations idle this many days are purged by the worker; None keeps them.
-    retention_days: int | None = None
+    retention_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_RETENTION_DAYS)] | None = None
 
 
 class WidgetSpec(WidgetSettings, frozen=True, kw_only=True):
     """A new widget, as its owner asks for it."""
 
-    tenant_id: str
+    tenant_id: NonBlank
 
 
 class Widget(WidgetSpec, frozen=True, kw_only=True):

@@ -11,24 +11,28 @@ from litestar.params import Parameter
 from domain.errors import InvalidInputError
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Far enough either way for any real period, near enough that a period's arithmetic (a
-# day added, thirty taken away) never leaves what dates can hold.
-_EARLIEST, _LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
 
 MOMENT_HELP = (
     "a date (2026-12-05, UTC) or an ISO 8601 timestamp (2026-12-05T14:30:00Z; without an "
     "offset, UTC)"
 )
+# A date or a timestamp, as the schema says it: read by `moment` below. (Declared `str`
+# with a default of "" rather than `str | None`: the schema then says only this.)
+_MOMENT_SCHEMA = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
 Since = Annotated[
-    str | None,
+    str,
     Parameter(
-        description=f"Start of the period, inclusive: {MOMENT_HELP}.",
+        description=f"Start of the period, inclusive: {MOMENT_HELP}.", schema_extra=_MOMENT_SCHEMA
     ),
 ]
 Until = Annotated[
-    str | None,
+    str,
     Parameter(
         description=f"End of the period, exclusive: {MOMENT_HELP}; a date includes that whole day.",
+        schema_extra=_MOMENT_SCHEMA,
     ),
 ]
 
@@ -43,19 +47,25 @@ def moment(value: str | None, parameter: str, *, end: bool = False) -> datetime 
     try:
         if _DATE.fullmatch(text):
             day = datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
-            found = day + timedelta(days=1) if end else day
-        else:
-            found = datetime.fromisoformat(text.replace("z", "Z"))
-            if found.tzinfo is None:
-                found = found.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
+            return _later(day, timedelta(days=1)) if end else day
+        # RFC 3339 allows lower-case separators, and a leap second, which Python has not.
+        found = datetime.fromisoformat(text.replace("z", "Z").replace(":60", ":59", 1))
+    except ValueError:
         raise InvalidInputError(
             f"query parameter {parameter!r} must be {MOMENT_HELP}, not {value!r}",
             details={"parameter": parameter},
         ) from None
-    if not _EARLIEST <= found <= _LATEST:
-        raise InvalidInputError(
-            f"query parameter {parameter!r} must be between 1970 and 9000",
-            details={"parameter": parameter},
-        )
-    return found
+    if found.tzinfo is None:
+        return found.replace(tzinfo=UTC)
+    try:
+        return found.astimezone(UTC)
+    except OverflowError:  # an offset beyond the first or last day there is
+        return datetime.min.replace(tzinfo=UTC) if found.year == 1 else _LATEST
+
+
+def _later(moment: datetime, by: timedelta) -> datetime:
+    """`moment + by`, or the last moment there is when that is past it."""
+    try:
+        return moment + by
+    except OverflowError:
+        return _LATEST

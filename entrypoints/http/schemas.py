@@ -14,6 +14,7 @@ from domain.models import (
     ConversationSummary,
     Document,
     DocumentStatus,
+    NonBlank,
     Progress,
     Stage,
     Widget,
@@ -21,7 +22,8 @@ from domain.models import (
 
 
 class ChatBody(msgspec.Struct, frozen=True, kw_only=True):
-    message: str
+    # At most MAX_MESSAGE_CHARS after trimming (4,000 unless configured otherwise).
+    message: NonBlank
     conversation_id: UUID | None = None
     visitor_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
     widget_id: UUID | None = None
@@ -104,7 +106,11 @@ Cursor = Annotated[
 ]
 Limit = Annotated[
     int | None,
-    Parameter(description=f"Items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
+    Parameter(
+        description=f"Items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+        ge=1,
+        le=MAX_LIMIT,
+    ),
 ]
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar.openapi import ResponseSpec
 from litestar.params import KwargDefinition
 
 from application.chat.events import ChatFinished, ChatStarted, SourcesFound, TokenDelta

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import get
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation
 from litestar.params import FromPath, Parameter
 from litestar.response import Stream
 
@@ -33,13 +35,24 @@ class ExportFormat(enum.StrEnum):
 _MEDIA = {ExportFormat.JSONL: "application/x-ndjson", ExportFormat.CSV: "text/csv"}
 
 
+@dataclass
+class _Export(Operation):
+    """The export's operation: its 200 comes as JSON Lines or CSV, as `format` asks."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content:
+            lines = ok.content["application/x-ndjson"]
+            ok.content["text/csv"] = OpenAPIMediaType(schema=lines.schema)
+
+
 @get("/api/conversations", **OWNER_ROUTE, responses=owner_errors(404))
 @inject
 async def list_conversations(
     widget_id: WidgetId,
     list_all: FromDishka[ListConversations],
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
     outcome: Annotated[
         ConversationOutcome | None,
         Parameter(
@@ -66,21 +79,22 @@ async def list_conversations(
 @get(
     "/api/conversations/export",
     **OWNER_ROUTE,
-    response_description=(
-        "One message per line (JSON Lines) or row (CSV, with a header row), conversation by "
-        f"conversation, oldest first. Fields: {', '.join(COLUMNS)}; `sources` is a JSON "
-        "array (in CSV, JSON text). CSV cells starting with = + - @ are prefixed with `'`, "
-        "so spreadsheets do not run them as formulas."
-    ),
     responses={
         200: ResponseSpec(
             data_container=str,
             media_type="application/x-ndjson",
-            description="JSON Lines, or CSV with `format=csv` (`text/csv`).",
+            description=(
+                "One message per line (JSON Lines, `application/x-ndjson`) or row (CSV with "
+                "`format=csv`, `text/csv`, with a header row), conversation by conversation, "
+                f"oldest first. Fields: {', '.join(COLUMNS)}; `sources` is a JSON array (in "
+                "CSV, its JSON text). CSV cells starting with = + - @ are prefixed with `'`, so "
+                "that spreadsheets do not run them as formulas."
+            ),
             generate_examples=False,
         ),
         **owner_errors(404),
     },
+    operation_class=_Export,
 )
 @inject
 async def export_conversations(
@@ -89,8 +103,8 @@ async def export_conversations(
     format: Annotated[
         ExportFormat, Parameter(description="`jsonl` (default) or `csv`.")
     ] = ExportFormat.JSONL,
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
 ) -> Stream:
     """Every message of a widget in the period (by when it was written), streamed: read
     from the database as it is sent, so an export of any size holds little in memory."""

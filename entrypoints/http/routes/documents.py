@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,15 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException, HTTPException
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.documents import DeleteDocument, GetDocument, GetDocuments, ListDocuments
@@ -31,6 +41,66 @@ from entrypoints.http.schemas import (
 
 log = structlog.get_logger()
 OWNER_ROUTE = {"guards": [owner_only], "security": OWNER, "tags": ["documents"]}
+
+_WIDGET_ID = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID)
+_TITLE = Schema(
+    type=OpenAPIType.STRING,
+    description="The document's title; without one, an HTML page's <title>, else the file name.",
+)
+_UPLOAD = RequestBody(
+    required=True,
+    description="A file (multipart), a text, or a page by its URL (JSON).",
+    content={
+        "multipart/form-data": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["widget_id", "file"],
+                properties={
+                    "widget_id": _WIDGET_ID,
+                    "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                    "title": _TITLE,
+                },
+            )
+        ),
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                one_of=[
+                    Schema(
+                        type=OpenAPIType.OBJECT,
+                        required=["widget_id", "text"],
+                        properties={
+                            "widget_id": _WIDGET_ID,
+                            "text": Schema(type=OpenAPIType.STRING, pattern=r"[^\s\x1c-\x1f\x85]"),
+                            "title": _TITLE,
+                        },
+                        additional_properties=False,
+                    ),
+                    Schema(
+                        type=OpenAPIType.OBJECT,
+                        required=["widget_id", "url"],
+                        properties={
+                            "widget_id": _WIDGET_ID,
+                            "url": Schema(
+                                type=OpenAPIType.STRING, format=OpenAPIFormat.URI, max_length=2048
+                            ),
+                            "title": _TITLE,
+                        },
+                        additional_properties=False,
+                    ),
+                ]
+            )
+        ),
+    },
+)
+
+
+@dataclass
+class _Upload(Operation):
+    """The upload's operation, with the bodies it reads itself (form or JSON) declared."""
+
+    def __post_init__(self) -> None:
+        self.request_body = _UPLOAD
+
 
 _BY_EXTENSION = {
     ".md": "text/markdown",
@@ -101,7 +171,15 @@ def _from_text(body: TextDocumentBody) -> NewDocument:
     "/api/widget/process-document",
     **OWNER_ROUTE,
     status_code=202,
-    responses=owner_errors(400, 404, 413, 415),
+    responses={
+        **owner_errors(400, 404, 413, 415),
+        200: ResponseSpec(
+            data_container=Accepted,
+            description="The same content was submitted before: that document, as it is.",
+            generate_examples=False,
+        ),
+    },
+    operation_class=_Upload,
 )
 @inject
 async def process_document(

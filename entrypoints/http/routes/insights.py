@@ -26,8 +26,8 @@ from entrypoints.http.params import Since, Until, moment
 async def unanswered(
     widget_id: Annotated[UUID, Parameter(description="The widget to look into.")],
     find: FromDishka[UnansweredQuestions],
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
 ) -> UnansweredInsights:
     """What the documents are missing: the questions answered with the no-answer message
     (the newest 2,000 of the period), grouped by meaning with the embedding model, the most

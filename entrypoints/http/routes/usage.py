@@ -27,8 +27,8 @@ from entrypoints.http.params import Since, Until, moment
 async def usage(
     tenant_id: Annotated[str, Parameter(description="The tenant whose usage to sum.")],
     summarize: FromDishka[SummarizeUsage],
-    since: Since = None,
-    until: Until = None,
+    since: Since = "",
+    until: Until = "",
     widget_id: Annotated[UUID | None, Parameter(description="Only this widget's.")] = None,
     group_by: Annotated[
         UsageGrouping,
