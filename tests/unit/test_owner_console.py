@@ -338,6 +338,24 @@ async def test_conversations_idle_past_the_retention_period_are_purged() -> None
     assert await app.get(PurgeIdleConversations)() == 0
 
 
+async def test_a_period_reaching_back_before_the_first_day_is_cut_there_not_overflowed() -> None:
+    from datetime import UTC, datetime
+
+    app = FakeApp()
+    until = datetime(1, 1, 5, tzinfo=UTC)
+
+    summary = await app.get(SummarizeUsage)("acme", until=until)
+
+    assert (summary.since, summary.until) == (datetime.min.replace(tzinfo=UTC), until)
+
+
+@pytest.mark.parametrize("limit", [0, 1_000_001])
+async def test_a_per_minute_limit_is_between_one_and_a_million(app: FakeApp, limit: int) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        await make_widget(app, visitor_limit_per_minute=limit)
+    assert refused.value.details == {"field": "visitor_limit_per_minute"}
+
+
 @pytest.mark.parametrize("days", [0, -1, 3651])
 async def test_a_retention_period_is_between_a_day_and_ten_years(app: FakeApp, days: int) -> None:
     with pytest.raises(InvalidInputError) as refused:
