@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-import structlog
 from litestar import Litestar, get
 from litestar.params import FromQuery
 from litestar.testing import AsyncTestClient
@@ -69,15 +68,28 @@ async def test_a_finished_job_names_its_document_chunks_and_duration(app: FakeAp
     )
 
 
-def test_the_job_log_line_carries_what_an_operator_needs() -> None:
+class _Lines:
+    """Stands in for the module's structlog logger: what it was told, level by level."""
+
+    def __init__(self) -> None:
+        self.lines: list[dict[str, Any]] = []
+
+    def __getattr__(self, level: str) -> Any:
+        return lambda event, **fields: self.lines.append({"event": event, **fields})
+
+
+def test_the_job_log_line_carries_what_an_operator_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.telemetry import logs as log_lines
+
     record = JobRecord(
         outcome="ready", document_id=uuid4(), title="FAQ", chunk_count=12, seconds=1.5
     )
-    with structlog.testing.capture_logs() as logs:
-        LogTelemetry().job_finished(record)
-        LogTelemetry().model_failed(Plan.FREE, "openai:gpt-4o-mini", "failover", "HTTP 401")
+    said = _Lines()
+    monkeypatch.setattr(log_lines, "log", said)
+    LogTelemetry().job_finished(record)
+    LogTelemetry().model_failed(Plan.FREE, "openai:gpt-4o-mini", "failover", "HTTP 401")
 
-    job, model = logs
+    job, model = said.lines
     assert (job["event"], job["title"], job["chunks"], job["ms"]) == (
         "ingestion_job_finished",
         "FAQ",
