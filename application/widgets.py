@@ -15,6 +15,7 @@ from application.ports.storage import DocumentRepository, WidgetRepository
 from application.ports.system import Clock, IdGenerator
 from application.ports.telemetry import Telemetry
 from application.ports.vectors import VectorStore
+from application.widget_config import checked_display
 from domain.errors import (
     AuthenticationError,
     InvalidInputError,
@@ -77,7 +78,7 @@ def _validate(widget: Widget) -> Widget:
                 f"allowed origin {origin!r} must be '*' or scheme://host[:port]",
                 details={"field": "allowed_origins"},
             )
-    return msgspec.structs.replace(widget, allowed_origins=origins)
+    return checked_display(msgspec.structs.replace(widget, allowed_origins=origins))
 
 
 def _check_models(specs: tuple[str, ...], models: ChatModelRouter) -> None:

@@ -39,6 +39,22 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant for this website."
 DEFAULT_LIMIT_MESSAGE = "You're sending messages too quickly. Please wait a moment."
 DEFAULT_TOP_K = 5
 MAX_TOP_K = 20
+DEFAULT_GREETING = "Hi! Ask me anything about this site."
+DEFAULT_PLACEHOLDER = "Type your question…"
+DEFAULT_ACCENT_COLOR = "#2563eb"
+MAX_SUGGESTED_QUESTIONS = 4
+
+
+class WidgetPosition(enum.StrEnum):
+    BOTTOM_RIGHT = "bottom-right"
+    BOTTOM_LEFT = "bottom-left"
+
+
+class Rating(enum.StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
 MAX_RETENTION_DAYS = 3650
 
 # Text with something besides blanks in it, as str.strip() sees blanks (JSON Schema's \s,
@@ -71,6 +87,13 @@ class WidgetSettings(msgspec.Struct, frozen=True, kw_only=True):
     widget_limit_per_minute: PerMinute | None = None
     # Overrides the plan's model chain ("provider:model", in fallback order) when set.
     models: tuple[ModelSpec, ...] = ()
+    # How the widget looks on the page; the script reads these from /api/widget/config.
+    title: str = ""  # empty: the widget's name
+    greeting: str = DEFAULT_GREETING
+    placeholder: str = DEFAULT_PLACEHOLDER
+    accent_color: str = DEFAULT_ACCENT_COLOR  # "#rrggbb" or "#rgb"
+    position: WidgetPosition = WidgetPosition.BOTTOM_RIGHT
+    suggested_questions: tuple[str, ...] = ()
     # Conversations idle this many days are purged by the worker; None keeps them.
     retention_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_RETENTION_DAYS)] | None = None
 
@@ -132,6 +155,7 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     title: str
     section: str | None = None
     page: int | None = None
+    url: str | None = None  # the document's source URL, when it came from one
 
 
 class ScoredChunk(msgspec.Struct, frozen=True):
@@ -152,6 +176,7 @@ class Source(msgspec.Struct, frozen=True, kw_only=True):
     score: float
     page: int | None = None
     section: str | None = None
+    url: str | None = None  # the document's source URL, when it came from one
 
 
 class Usage(msgspec.Struct, frozen=True):
@@ -177,6 +202,16 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     sources: tuple[Source, ...] = ()
     usage: Usage = Usage()
     finish_reason: str | None = None
+
+
+class Feedback(msgspec.Struct, frozen=True, kw_only=True):
+    """A visitor's vote on one answer; a later vote on the same answer replaces it."""
+
+    message_id: UUID
+    widget_id: UUID
+    rating: Rating
+    comment: str | None = None
+    created_at: datetime
 
 
 class Conversation(msgspec.Struct, frozen=True, kw_only=True):

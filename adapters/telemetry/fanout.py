@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 import structlog
 
 from application.ports.telemetry import ChatRecord, JobRecord, Telemetry
-from domain.models import Plan, Stage
+from domain.models import Plan, Rating, Stage
 
 log = structlog.get_logger()
 
@@ -52,3 +52,6 @@ class FanOutTelemetry:
 
     def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
         self._each(lambda sink: sink.breaker_changed(provider, state, cause))
+
+    def feedback_given(self, rating: Rating) -> None:
+        self._each(lambda sink: sink.feedback_given(rating))

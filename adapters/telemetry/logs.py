@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 
 from application.ports.telemetry import ChatRecord, JobRecord
-from domain.models import Plan, Stage
+from domain.models import Plan, Rating, Stage
 
 log = structlog.get_logger("chatconnect.telemetry")
 
@@ -68,3 +68,6 @@ class LogTelemetry:
         # An open circuit means answers fail over or fail: an operator wants to see why.
         level = log.warning if state == "open" else log.info
         level("provider_breaker_changed", provider=provider, state=state, cause=cause)
+
+    def feedback_given(self, rating: Rating) -> None:
+        log.info("feedback_given", rating=rating.value)

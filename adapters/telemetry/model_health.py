@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.ports.telemetry import ChatRecord, JobRecord
-from domain.models import Plan, Stage
+from domain.models import Plan, Rating, Stage
 
 
 class ModelHealth:
@@ -49,4 +49,7 @@ class ModelHealth:
         return None
 
     def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
+        return None
+
+    def feedback_given(self, rating: Rating) -> None:
         return None

@@ -168,6 +168,7 @@ class ProcessDocument:
             document_id=document.id,
             document_title=document.title,
             revision=document.revision,
+            source_url=document.source_url,
             max_tokens=self._policy.chunk_tokens,
             overlap_tokens=self._policy.chunk_overlap_tokens,
         )

@@ -19,6 +19,7 @@ from domain.models import (
     ConversationSummary,
     Document,
     ExportedMessage,
+    Feedback,
     Message,
     UsageEvent,
     UsageGrouping,
@@ -184,4 +185,17 @@ class UsageRepository(Protocol):
     ) -> UsageSummary:
         """Events with since <= created_at < until (of one widget if given): the billed
         totals, per model and per `group_by`, with failed answers counted apart."""
+        ...
+
+
+class FeedbackRepository(Protocol):
+    """Visitors' votes on answers, one per answer."""
+
+    async def save(self, feedback: Feedback) -> bool:
+        """Keeps the vote, replacing an earlier one on the same answer, when its message is
+        an answer in one of its widget's conversations; else stores nothing, False."""
+        ...
+
+    async def list_for_widget(self, widget_id: UUID, limit: int = 100) -> list[Feedback]:
+        """The widget's votes, newest first."""
         ...

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.models import Plan, Stage, Usage
+from domain.models import Plan, Rating, Stage, Usage
 
 
 class ChatRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,4 +62,8 @@ class Telemetry(Protocol):
 
     def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
         """A provider's circuit moved to "open", "half_open" or "closed"."""
+        ...
+
+    def feedback_given(self, rating: Rating) -> None:
+        """A visitor voted on an answer."""
         ...

@@ -20,11 +20,13 @@ from entrypoints.http.routes import (
     chat,
     conversations,
     documents,
+    embed,
     health,
     insights,
     metrics,
     usage,
     visitors,
+    widget_api,
     widgets,
 )
 from entrypoints.logs import configure_logging
@@ -56,8 +58,13 @@ ROUTES = [
     conversations.read_conversation,
     insights.unanswered,
     usage.usage,
+    embed.widget_js,
+    widget_api.widget_config,
+    widget_api.feedback,
     docs_asset,
 ]
+# A sample third-party page embedding the widget, for trying it out locally.
+DEMO_ROUTES = [embed.demo_page, embed.demo_css]
 HTTP_METRICS = PrometheusConfig(
     app_name="chatconnect",
     prefix="chatconnect_http",
@@ -97,8 +104,9 @@ def create_app(settings: Settings | None = None, *extra_providers: Provider) -> 
             await worker.stop()
         await container.close()
 
+    routes = [*ROUTES, *(DEMO_ROUTES if settings.environment == "development" else [])]
     app = Litestar(
-        route_handlers=[*ROUTES, metrics.metrics] if settings.metrics_enabled else ROUTES,
+        route_handlers=[*routes, metrics.metrics] if settings.metrics_enabled else routes,
         middleware=[HTTP_METRICS.middleware] if settings.metrics_enabled else [],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         on_startup=[start],

@@ -16,6 +16,7 @@ from domain.models import (
     DocumentStatus,
     NonBlank,
     Progress,
+    Rating,
     Stage,
     Widget,
 )
@@ -26,6 +27,13 @@ class ChatBody(msgspec.Struct, frozen=True, kw_only=True):
     message: NonBlank
     conversation_id: UUID | None = None
     visitor_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+    widget_id: UUID | None = None
+
+
+class FeedbackBody(msgspec.Struct, frozen=True, kw_only=True):
+    message_id: UUID
+    rating: Rating
+    comment: str | None = None
     widget_id: UUID | None = None
 
 

@@ -19,6 +19,7 @@ from application.chat.turn import AnswerSteps
 from application.conversations import ExportConversations, ListConversations, ReadConversation
 from application.data_rights import DerivedCopies, EraseVisitor, PurgeIdleConversations
 from application.documents import DeleteDocument, GetDocument, GetDocuments, ListDocuments
+from application.feedback import ListFeedback, RateAnswer
 from application.ingestion.policy import IngestionPolicy
 from application.ingestion.processing import ProcessDocument
 from application.ingestion.submission import SubmitDocument, SubmitUrl
@@ -66,6 +67,8 @@ class UseCaseProvider(Provider):
         DeleteWidget,
         AuthorizeVisitor,
         SummarizeUsage,
+        RateAnswer,
+        ListFeedback,
         ListWidgets,
         ListConversations,
         ReadConversation,

@@ -23,6 +23,7 @@ from domain.models import (
     Document,
     ExportedMessage,
     FailedUsage,
+    Feedback,
     Job,
     Message,
     ModelUsage,
@@ -291,6 +292,32 @@ class MemoryConversationRepository:
         doomed = idle[:limit]
         self._forget(set(doomed))
         return doomed
+
+
+class MemoryFeedbackRepository:
+    """Checks, like the database's statement, that the message is the widget's answer."""
+
+    def __init__(self, conversations: MemoryConversationRepository) -> None:
+        self._conversations = conversations
+        self.votes: dict[UUID, Feedback] = {}
+
+    async def save(self, feedback: Feedback) -> bool:
+        message = next(
+            (m for m in self._conversations.messages if m.id == feedback.message_id), None
+        )
+        if message is None or message.role is not Role.ASSISTANT:
+            return False
+        conversation = self._conversations.conversations.get(message.conversation_id)
+        if conversation is None or conversation.widget_id != feedback.widget_id:
+            return False
+        self.votes[feedback.message_id] = feedback
+        return True
+
+    async def list_for_widget(self, widget_id: UUID, limit: int = 100) -> list[Feedback]:
+        mine = [f for f in self.votes.values() if f.widget_id == widget_id]
+        mine.sort(key=lambda f: f.message_id)
+        mine.sort(key=lambda f: f.created_at, reverse=True)
+        return mine[:limit]
 
 
 class MemoryExchangeRepository:

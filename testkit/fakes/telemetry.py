@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.ports.telemetry import ChatRecord, JobRecord
-from domain.models import Plan, Stage
+from domain.models import Plan, Rating, Stage
 
 
 class RecordingTelemetry:
@@ -20,6 +20,7 @@ class RecordingTelemetry:
         self.retries: list[tuple[str, int]] = []
         self.provider_failures: list[tuple[str, bool]] = []
         self.breakers: list[tuple[str, str, str | None]] = []
+        self.feedback: list[Rating] = []
 
     def chat_completed(self, record: ChatRecord) -> None:
         self.chats.append(record)
@@ -52,3 +53,6 @@ class RecordingTelemetry:
 
     def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
         self.breakers.append((provider, state, cause))
+
+    def feedback_given(self, rating: Rating) -> None:
+        self.feedback.append(rating)

@@ -16,6 +16,7 @@ from adapters.postgres.conversations import AsyncpgConversationRepository
 from adapters.postgres.database import Database, create_pool
 from adapters.postgres.documents import AsyncpgDocumentRepository
 from adapters.postgres.exchanges import AsyncpgExchangeRepository
+from adapters.postgres.feedback import AsyncpgFeedbackRepository
 from adapters.postgres.jobs import AsyncpgJobQueue
 from adapters.postgres.usage import AsyncpgUsageRepository
 from adapters.postgres.widgets import AsyncpgWidgetRepository
@@ -26,6 +27,7 @@ from application.ports.storage import (
     DocumentRepository,
     Exchange,
     ExchangeRepository,
+    FeedbackRepository,
     UsageRepository,
     VisitorTrace,
     WidgetRepository,
@@ -37,10 +39,12 @@ from domain.models import (
     ConversationSummary,
     DocumentStatus,
     FailedUsage,
+    Feedback,
     Message,
     ModelUsage,
     Plan,
     Progress,
+    Rating,
     Role,
     Source,
     Stage,
@@ -48,12 +52,14 @@ from domain.models import (
     UsageEvent,
     UsageGrouping,
     Widget,
+    WidgetPosition,
 )
 from testkit.entities import EPOCH, a_document, a_widget
 from testkit.fakes.repositories import (
     MemoryConversationRepository,
     MemoryDocumentRepository,
     MemoryExchangeRepository,
+    MemoryFeedbackRepository,
     MemoryUsageRepository,
     MemoryWidgetRepository,
 )
@@ -66,6 +72,7 @@ class Repositories:
     conversations: ConversationRepository
     usage: UsageRepository
     turns: ExchangeRepository
+    feedback: FeedbackRepository
     backend: str
 
 
@@ -80,6 +87,7 @@ def repos(request: pytest.FixtureRequest) -> Repositories:
             conversations,
             usage,
             MemoryExchangeRepository(conversations, usage),
+            MemoryFeedbackRepository(conversations),
             backend="memory",
         )
     database: Database = request.getfixturevalue("pg_database")
@@ -89,6 +97,7 @@ def repos(request: pytest.FixtureRequest) -> Repositories:
         AsyncpgConversationRepository(database),
         AsyncpgUsageRepository(database),
         AsyncpgExchangeRepository(database),
+        AsyncpgFeedbackRepository(database),
         backend="asyncpg",
     )
 
@@ -128,6 +137,12 @@ async def test_a_widget_update_persists_every_setting(repos: Repositories) -> No
         visitor_limit_per_minute=7,
         widget_limit_per_minute=70,
         models=("anthropic:claude-haiku-4-5", "extractive"),
+        title="Ask Kettles",
+        greeting="Hello — ask away.",
+        placeholder="Your question",
+        accent_color="#0a7d33",
+        position=WidgetPosition.BOTTOM_LEFT,
+        suggested_questions=("How long is the warranty?", "Ünïcode ☃?"),
         updated_at=EPOCH + timedelta(hours=1),
     )
 
@@ -388,7 +403,14 @@ async def test_an_answer_keeps_its_sources_usage_and_model(repos: Repositories) 
             page=3,
             section="Refunds",
         ),
-        Source(index=2, document_id=uuid.uuid4(), title="Ünïcode ☃", snippet="", score=0.5),
+        Source(
+            index=2,
+            document_id=uuid.uuid4(),
+            title="Ünïcode ☃",
+            snippet="",
+            score=0.5,
+            url="https://example.com/faq?q=1",
+        ),
     )
     answer = a_message(
         conversation,
@@ -1066,3 +1088,78 @@ async def test_a_connection_lost_mid_query_is_unavailable_and_the_pool_recovers(
 
     with pytest.raises(DatabaseUnavailableError):
         await database.ping()
+
+
+# Feedback
+
+
+async def an_answered_conversation(repos: Repositories) -> tuple[Conversation, Message, Message]:
+    conversation = await a_conversation(repos)
+    question, answer = a_message(conversation, 1), a_message(conversation, 2, Role.ASSISTANT)
+    await repos.conversations.add_messages([question, answer])
+    return conversation, question, answer
+
+
+def a_vote(widget_id: uuid.UUID, message_id: uuid.UUID, **overrides: object) -> Feedback:
+    fields: dict[str, object] = {
+        "message_id": message_id,
+        "widget_id": widget_id,
+        "rating": Rating.DOWN,
+        "comment": "It missed the refund part — «quoted»",
+        "created_at": EPOCH,
+    }
+    return Feedback(**(fields | overrides))  # type: ignore[arg-type]
+
+
+async def test_a_vote_on_an_answer_reads_back(repos: Repositories) -> None:
+    conversation, _, answer = await an_answered_conversation(repos)
+    vote = a_vote(conversation.widget_id, answer.id)
+
+    assert await repos.feedback.save(vote) is True
+
+    assert await repos.feedback.list_for_widget(conversation.widget_id) == [vote]
+
+
+async def test_the_last_vote_on_an_answer_wins(repos: Repositories) -> None:
+    conversation, _, answer = await an_answered_conversation(repos)
+    first = a_vote(conversation.widget_id, answer.id, rating=Rating.UP, comment=None)
+    last = a_vote(conversation.widget_id, answer.id, created_at=EPOCH + timedelta(minutes=1))
+
+    assert await repos.feedback.save(first) is True
+    assert await repos.feedback.save(last) is True
+
+    assert await repos.feedback.list_for_widget(conversation.widget_id) == [last]
+
+
+async def test_only_an_answer_of_the_widgets_own_conversations_takes_a_vote(
+    repos: Repositories,
+) -> None:
+    conversation, question, answer = await an_answered_conversation(repos)
+    other = await a_conversation(repos)
+
+    refused = (
+        a_vote(other.widget_id, answer.id),  # another widget's answer
+        a_vote(conversation.widget_id, question.id),  # a question, not an answer
+        a_vote(conversation.widget_id, uuid.uuid4()),  # no such message
+    )
+    for vote in refused:
+        assert await repos.feedback.save(vote) is False
+
+    assert await repos.feedback.list_for_widget(conversation.widget_id) == []
+    assert await repos.feedback.list_for_widget(other.widget_id) == []
+
+
+async def test_votes_are_listed_per_widget_newest_first(repos: Repositories) -> None:
+    conversation = await a_conversation(repos)
+    answers = [a_message(conversation, n, Role.ASSISTANT) for n in (1, 2, 3)]
+    await repos.conversations.add_messages(answers)
+    elsewhere, _, other_answer = await an_answered_conversation(repos)
+    votes = [
+        a_vote(conversation.widget_id, m.id, created_at=EPOCH + timedelta(minutes=n))
+        for n, m in enumerate(answers)
+    ]
+    for vote in [*votes, a_vote(elsewhere.widget_id, other_answer.id)]:
+        assert await repos.feedback.save(vote)
+
+    assert await repos.feedback.list_for_widget(conversation.widget_id) == votes[::-1]
+    assert await repos.feedback.list_for_widget(conversation.widget_id, limit=2) == votes[:0:-1]

@@ -35,6 +35,7 @@ TABLES = {
     "conversations",
     "messages",
     "usage_events",
+    "feedback",
 }
 
 
