@@ -305,6 +305,14 @@ async def test_an_erased_visitor_leaves_nothing_in_postgresql(
     await ask(client, widget, "Thanks a lot, Ana Quaresma here", visitor_id="visitor-to-forget",
               conversation_id=first["conversation_id"])  # fmt: skip
     kept = await ask(client, widget, "How long is the kettle warranty?", visitor_id="v-stays")
+    # Their vote on an answer, with a comment in their own words (issue 16's feedback).
+    voted = await client.post(
+        "/api/widget/feedback",
+        json={"message_id": first["message_id"], "rating": "down",
+              "comment": "Ana Quaresma was not helped"},
+        headers={"X-Widget-Key": widget["public_key"]},
+    )  # fmt: skip
+    assert voted.status_code == 204, voted.text
     before = await get(client, "/api/usage", tenant_id="rights")
     assert secret in await _database_text(console)
 
