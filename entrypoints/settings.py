@@ -80,6 +80,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     job_lease_seconds: float = 120.0
     job_max_attempts: int = 3
     worker_concurrency: int = 2
+    # How often the worker purges conversations idle past their widget's retention period.
+    retention_sweep_seconds: float = 3600.0
     max_upload_bytes: int = 20 * 1024 * 1024
     parse_timeout_seconds: float = 120.0
     parse_max_pages: int = 500
@@ -124,6 +126,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise SettingsError(f"{name.upper()} must be at least 1")
         if not 1 <= self.worker_concurrency <= 32:
             raise SettingsError("WORKER_CONCURRENCY must be between 1 and 32")
+        if self.retention_sweep_seconds < 1:
+            raise SettingsError("RETENTION_SWEEP_SECONDS must be at least 1")
         if self.job_lease_seconds < 1 or self.job_max_attempts < 1:
             raise SettingsError("JOB_LEASE_SECONDS and JOB_MAX_ATTEMPTS must be at least 1")
         for name in POSITIVE_FIELDS:

@@ -21,6 +21,9 @@ _DIGITS = re.compile(r"\d+")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
 # Types without heading markup, whose titles unstructured guesses from a line's shape.
 _GUESSED_TITLES = frozenset({ct.PDF, ct.PLAIN})
+# The link glyph documentation sites put after each heading and caption (Sphinx, MkDocs:
+# <a class="headerlink">¶</a>), which would otherwise end every section name.
+_PERMALINKS = "¶🔗 "
 
 
 def _plausible_title(text: str) -> bool:
@@ -87,6 +90,7 @@ def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
             text = _table_text(element).strip()
         else:
             text = " ".join(str(element.text).split())  # pdfminer's line breaks, runs of spaces
+        text = text.rstrip(_PERMALINKS)
         if not text:
             continue
         metadata = element.metadata

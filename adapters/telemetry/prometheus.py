@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 from application.ports.jobs import QueueStats
-from application.ports.telemetry import ChatRecord
+from application.ports.telemetry import ChatRecord, JobRecord
 from domain.models import Plan, Rating, Stage
 
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -96,10 +96,10 @@ class PrometheusTelemetry:
     def stage_completed(self, stage: Stage, seconds: float) -> None:
         STAGE.labels(stage.value).observe(seconds)
 
-    def job_finished(self, outcome: str) -> None:
-        JOBS.labels(outcome).inc()
+    def job_finished(self, record: JobRecord) -> None:
+        JOBS.labels(record.outcome).inc()
 
-    def model_failed(self, plan: Plan, model: str, outcome: str) -> None:
+    def model_failed(self, plan: Plan, model: str, outcome: str, cause: str) -> None:
         MODEL_FAILURES.labels(plan.value, *provider_and_model(model), outcome).inc()
 
     def cache_accessed(self, cache: str, hit: bool) -> None:

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from application.ingestion.policy import IngestionPolicy
+from application.ingestion.titles import title_of
 from application.ports.documents import DocumentFetcher, DocumentParser
 from application.ports.jobs import JobQueue
 from application.ports.storage import DocumentRepository, Transactions, WidgetRepository
@@ -18,10 +19,11 @@ from domain.models import Document, DocumentStatus, Progress
 
 class NewDocument(msgspec.Struct, frozen=True, kw_only=True):
     widget_id: UUID
-    title: str
+    title: str  # "" when the owner gave none: the document's own, or its file name, then
     content: bytes
     content_type: str
     source_url: str | None = None
+    filename: str | None = None
 
 
 class Submitted(msgspec.Struct, frozen=True):
@@ -67,7 +69,7 @@ class SubmitDocument:
         document = Document(
             id=self._ids.new_id(),
             widget_id=new.widget_id,
-            title=new.title.strip() or "Untitled",
+            title=title_of(new.title, new.content, new.content_type, new.filename),
             content_type=new.content_type,
             size_bytes=len(new.content),
             sha256=digest,

@@ -92,6 +92,7 @@ class FakeApp:
     limit_policy: LimitPolicy = field(default_factory=_generous_limits)
 
     def __post_init__(self) -> None:
+        self.conversations.widgets, self.conversations.usage = self.widgets, self.usage
         self.vectors = MemoryVectorStore(self.embedder.dimension)
         self.parser = PlainTextParser()
         self.feedback = MemoryFeedbackRepository(self.conversations)

@@ -273,6 +273,22 @@ async def test_html_headings_give_levels_and_scripts_give_nothing(
     assert "tracking" not in texts(elements) and "color" not in texts(elements)
 
 
+async def test_documentation_sites_heading_links_do_not_end_their_titles(
+    parser: UnstructuredParser,
+) -> None:
+    """Sphinx and MkDocs put a permalink after each heading: `<a class="headerlink">¶</a>`."""
+    page = """<html><head><title>Guide</title></head><body>
+    <h1>Install guide<a class="headerlink" href="#a" title="Link to this heading">¶</a></h1>
+    <h2 id="x">On Linux <a class="headerlink" href="#x">¶</a></h2>
+    <p>Run the installer. It takes a minute or so, and then you are done with it.</p>
+    </body></html>""".encode()
+
+    elements = await parser.parse(page, ct.HTML)
+
+    assert titles(elements) == [("Install guide", 1), ("On Linux", 2)]
+    assert "¶" not in texts(elements)
+
+
 async def test_markdown_headings_become_titles_and_code_stays_text(
     parser: UnstructuredParser,
 ) -> None:

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
+
+from entrypoints.http.openapi import errors
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # A versioned URL never changes content, so browsers and CDNs may keep it for a year; the
@@ -56,7 +59,16 @@ WIDGET_JS = Asset("widget.js", "text/javascript; charset=utf-8")
 DEMO_CSS = Asset("demo.css", "text/css; charset=utf-8")
 
 
-@get("/widget.js", tags=["widget"], include_in_schema=True)
+@get(
+    "/widget.js",
+    tags=["widget"],
+    include_in_schema=True,
+    media_type="text/javascript",
+    responses={
+        304: ResponseSpec(None, description="Not modified (`If-None-Match` held its ETag)."),
+        **errors(),
+    },
+)
 async def widget_js(request: Request[Any, Any, Any], v: str | None = None) -> Response[bytes]:
     """The embeddable script: `<script src=".../widget.js" data-widget-key="…" async>`.
     With `?v=` its current version (the `X-Widget-Version` header) it is cached for a year."""

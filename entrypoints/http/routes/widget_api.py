@@ -12,6 +12,7 @@ from application.feedback import RateAnswer, Vote
 from application.widget_config import WidgetConfig
 from application.widgets import AuthorizeVisitor, GetWidget
 from entrypoints.http.auth import calling_widget
+from entrypoints.http.openapi import WIDGET, WIDGET_SCHEME, widget_errors
 from entrypoints.http.schemas import FeedbackBody
 
 FEEDBACK_BODY_LIMIT = 8 * 1024
@@ -19,7 +20,12 @@ FEEDBACK_BODY_LIMIT = 8 * 1024
 CONFIG_MAX_AGE = 60
 
 
-@get("/api/widget/config", tags=["widget"])
+@get(
+    "/api/widget/config",
+    tags=["widget"],
+    security=[{WIDGET_SCHEME: []}],
+    responses=widget_errors(),
+)
 @inject
 async def widget_config(
     request: Request[Any, Any, Any],
@@ -39,6 +45,8 @@ async def widget_config(
     status_code=204,
     tags=["widget"],
     request_max_body_size=FEEDBACK_BODY_LIMIT,
+    security=WIDGET,
+    responses=widget_errors(404),
 )
 @inject
 async def feedback(
