@@ -225,8 +225,6 @@ class UsageRepository(Protocol):
 class DocumentParser(Protocol):
     """Bytes of a known content type into structural elements."""
 
-    def supports(self, content_type: str) -> bool: ...
-
     def identify(self, content: bytes, declared: str) -> str:
         """The content type these bytes will be parsed as, judged by their content.
 

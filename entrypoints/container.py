@@ -20,7 +20,7 @@ from adapters.llm.resilience import Resilience
 from adapters.llm.router import PlanModelRouter
 from adapters.llm.specs import parse_spec
 from adapters.parsing.limits import ParseLimits
-from adapters.parsing.unstructured_parser import UnstructuredParser
+from adapters.parsing.parser_by_type import ParserByType
 from adapters.postgres.conversations import AsyncpgConversationRepository
 from adapters.postgres.database import Database, create_pool
 from adapters.postgres.documents import AsyncpgDocumentRepository
@@ -252,8 +252,9 @@ class CoreProvider(Provider):
 
     @provide
     def parser(self, settings: Settings) -> Iterator[DocumentParser]:
-        # Nothing starts here: the parser's child process is spawned at the first parse.
-        parser = UnstructuredParser(
+        # Nothing starts here: the parser's child process is spawned by the first document
+        # that needs it (not text or Markdown) and stops after PARSE_IDLE_SECONDS idle.
+        parser = ParserByType(
             ParseLimits(
                 timeout_seconds=settings.parse_timeout_seconds,
                 max_pages=settings.parse_max_pages,
@@ -261,6 +262,7 @@ class CoreProvider(Provider):
                 max_unzipped_mb=settings.parse_max_unzipped_mb,
                 max_memory_mb=settings.parse_max_memory_mb or None,
                 workers=settings.parse_workers,
+                idle_seconds=settings.parse_idle_seconds or None,
             )
         )
         yield parser

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters.parsing import content_types as ct
+from adapters.parsing.plaintext import plausible_title
 from domain.models import Element
 
 # Layout furniture, not content: a running header repeats on every page and would end up
@@ -18,17 +19,9 @@ from domain.models import Element
 _FURNITURE = frozenset({"Header", "Footer", "PageNumber", "PageBreak", "Image"})
 _PAGE_NUMBER = re.compile(r"[-–\s]*(page\s*)?(\d+|[ivx]{1,6})(\s*(of|/)\s*\d+)?[-–\s]*", re.I)
 _DIGITS = re.compile(r"\d+")
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
-# Types without heading markup, whose titles unstructured guesses from a line's shape.
-_GUESSED_TITLES = frozenset({ct.PDF, ct.PLAIN})
-
-
-def _plausible_title(text: str) -> bool:
-    """unstructured takes any short verb-less line for a title ("Thanks for reading.",
-    "same paragraph." from a broken line); a heading does not end a sentence, nor start
-    in lower case."""
-    first_letter = next((c for c in text if c.isalpha()), "")
-    return not _SENTENCE_END.search(text) and not first_letter.islower()
+# Types without heading markup, whose titles unstructured guesses from a line's shape
+# (any short verb-less line, "Thanks for reading." too).
+_GUESSED_TITLES = frozenset({ct.PDF})
 
 
 def _normalized(text: str) -> str:
@@ -91,7 +84,7 @@ def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
             continue
         metadata = element.metadata
         page = metadata.page_number
-        if category == "Title" and content_type in _GUESSED_TITLES and not _plausible_title(text):
+        if category == "Title" and content_type in _GUESSED_TITLES and not plausible_title(text):
             category = "NarrativeText"
         if category == "Title":
             depth = metadata.category_depth
