@@ -12,9 +12,10 @@ table keeps each row on its line; in plain text a short line that reads like a h
 
 The text is anyone's upload and this is the service's own process, so every pattern here
 is linear in what it reads (none pairs an opening mark with a closing one anywhere
-further on), and a paragraph longer than _PIECE_CHARS becomes several of at most that
-length, cut at spaces: no step holds the interpreter for long, or needs memory
-proportional to its words (the chunker cuts paragraphs far shorter anyway).
+further on), lines are read one at a time, and a paragraph longer than _PIECE_CHARS is
+given out as it is read, in pieces of at most that length cut at spaces: no step holds
+the interpreter for long, and nothing needs memory per word or per line of the text
+(the chunker cuts paragraphs far shorter anyway).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from itertools import islice
 
 from adapters.parsing import content_types as ct
 from adapters.parsing import sniffing
@@ -56,6 +58,21 @@ def _flat(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def _lines(text: str) -> Iterator[str]:
+    """One at a time, never all at once (nor copied whole: io.StringIO would hold it at
+    four bytes a character); call with \\r\\n and \\r made \\n."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield text[start:end]
+        start = end + 1
+
+
+def _one_line_end(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # the text itself if neither
+
+
 def _pieces(text: str) -> Iterator[str]:
     """`text` with its whitespace flattened, in pieces of at most _PIECE_CHARS."""
     start = 0
@@ -68,6 +85,40 @@ def _pieces(text: str) -> Iterator[str]:
         if piece:
             yield piece
         start = end
+
+
+class _Block:
+    """The lines of the block being read. Past twice _PIECE_CHARS all but its last piece
+    go out at once (`spill`), so a block of any length holds a few KB."""
+
+    def __init__(self, spill: Callable[[str], None]) -> None:
+        self._spill = spill
+        self.lines: list[str] = []
+        self.spilled = False
+        self._size = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+    def append(self, line: str) -> None:
+        self.lines.append(line)
+        self._size += len(line)
+        if self._size > 2 * _PIECE_CHARS:
+            *done, rest = list(_pieces(" ".join(self.lines))) or [""]
+            for piece in done:
+                self._spill(piece)
+            self.lines, self._size, self.spilled = [rest], len(rest), True
+
+    def pop(self) -> str:
+        line = self.lines.pop()
+        self._size -= len(line)
+        return line
+
+    def take(self) -> tuple[str, bool]:
+        """The block's text (its lines joined) and whether part of it went out already."""
+        taken = " ".join(self.lines), self.spilled
+        self.lines, self._size, self.spilled = [], 0, False
+        return taken
 
 
 class _Elements(list[Element]):
@@ -130,49 +181,40 @@ _BLANK_LINE_SHARE = 0.1
 _SAMPLE_LINES = 2000
 
 
-def _paragraphs(text: str) -> Iterator[list[str]]:
-    sample = text.split("\n", _SAMPLE_LINES)[:_SAMPLE_LINES]
-    if sum(not line.strip() for line in sample) < _BLANK_LINE_SHARE * len(sample):
-        yield from ([line] for line in text.splitlines() if line.strip())
-        return
-    paragraph: list[str] = []
-    for line in _BLANK_LINES.sub("\n\n", text).splitlines():
-        if _UNDERLINE.match(line):  # "=====" under a heading ends it
-            if paragraph:
-                yield paragraph
-                paragraph = []
-        elif line.strip():
-            paragraph.append(line)
-        elif paragraph:
-            yield paragraph
-            paragraph = []
-    if paragraph:
-        yield paragraph
-
-
-def _items(paragraph: list[str]) -> Iterator[tuple[str, bool]]:
-    """A paragraph's text, split at each bulleted line: (text, is a list item)."""
-    lines: list[str] = []
-    bulleted = False
-    for line in paragraph:
-        bullet = _BULLET.match(line)
-        if bullet and line[bullet.end() :].strip():
-            if lines:
-                yield " ".join(lines), bulleted
-            lines, bulleted = [line[bullet.end() :]], True
-        else:
-            lines.append(line)
-    if lines:
-        yield " ".join(lines), bulleted
-
-
 def plain_elements(text: str, max_elements: int) -> list[Element]:
     elements = _Elements(max_elements)
-    for paragraph in _paragraphs(text):
-        for item, bulleted in _items(paragraph):
-            for piece in _pieces(item):
-                title = not bulleted and _reads_like_title(piece)
-                elements.add(Element(text=piece, kind="title" if title else "text"))
+    bulleted = False
+
+    def add(piece: str, title_allowed: bool = False) -> None:
+        title = title_allowed and not bulleted and _reads_like_title(piece)
+        elements.add(Element(text=piece, kind="title" if title else "text"))
+
+    def close() -> None:
+        text, spilled = item.take()
+        pieces = list(_pieces(text))
+        for piece in pieces:
+            add(piece, title_allowed=len(pieces) == 1 and not spilled)
+
+    item = _Block(add)
+    sample = list(islice(_lines(text), _SAMPLE_LINES))
+    line_per_paragraph = sum(not line.strip() for line in sample) < _BLANK_LINE_SHARE * len(sample)
+    for line in _lines(_BLANK_LINES.sub("\n\n", text)):
+        first = line.lstrip()[:1]
+        if not first or (not first.isalnum() and _UNDERLINE.match(line)):  # "===" ends it
+            close()
+            continue
+        bullet = None if first.isalnum() else _BULLET.match(line)
+        if bullet and line[bullet.end() :].strip():  # a list item starts
+            close()
+            bulleted = True
+            item.append(line[bullet.end() :])
+            continue
+        if line_per_paragraph:
+            close()
+        if not item:
+            bulleted = False
+        item.append(line)
+    close()
     return elements
 
 
@@ -231,11 +273,12 @@ def _heading_text(rest: str) -> str:
     return text
 
 
-def _front_matter_end(lines: list[str]) -> int:
-    """The first line after a YAML front matter block (Jekyll, Hugo), else 0."""
-    if not lines or lines[0].strip() != "---":
+def _front_matter_lines(text: str) -> int:
+    """How many lines a YAML front matter block (Jekyll, Hugo) takes at the top, else 0."""
+    head = list(islice(_lines(text), 100))
+    if not head or head[0].strip() != "---":
         return 0
-    for number, line in enumerate(lines[1:100], start=1):
+    for number, line in enumerate(head[1:], start=1):
         if line.strip() in ("---", "..."):
             return number + 1
     return 0
@@ -246,37 +289,50 @@ class _MarkdownBlocks:
 
     def __init__(self, max_elements: int) -> None:
         self.elements = _Elements(max_elements)
-        self.lines: list[str] = []  # of the open paragraph or list item
+        self.lines = _Block(lambda piece: self.add(_inline(piece)))  # paragraph or item
         self.item = False  # the open block is a list item
-        self.table: list[str] = []
+        self.table: list[str] = []  # rows, given out a few KB at a time
+        self.table_size = 0
         self.fence = ""  # the marker of the open code block
-        self.code: list[str] = []
+        self.code = _Block(self.add)
 
     def add(self, text: str, *, level: int | None = None) -> None:
         if text:
             kind = "title" if level else "text"
             self.elements.add(Element(text=text, kind=kind, level=level))
 
-    def add_paragraph(self, lines: list[str], *, inline: bool = True) -> None:
-        for piece in _pieces(" ".join(lines)):
-            self.add(_inline(piece) if inline else piece)
+    def add_table(self) -> None:
+        rows = [_row(row) for row in self.table]
+        self.add("\n".join(row for row in rows if row.strip(" |")))
+        self.table, self.table_size = [], 0
+
+    def add_row(self, row: str) -> None:
+        self.table.append(row)
+        self.table_size += len(row)
+        if self.table_size > 2 * _PIECE_CHARS:
+            self.add_table()
 
     def close(self) -> None:
         if self.lines:
-            self.add_paragraph(self.lines)
+            for piece in _pieces(self.lines.take()[0]):
+                self.add(_inline(piece))
         if self.table:
-            rows = [_row(line) for line in self.table]
-            self.add("\n".join(row for row in rows if row.strip(" |")))
-        self.lines, self.item, self.table = [], False, []
+            self.add_table()
+        self.item = False
 
     def line(self, line: str) -> None:
-        if quotes := _QUOTES.match(line):
+        first = line.lstrip()[:1]
+        if first.isalpha() and not self.fence and not self.table and "|" not in line:
+            self.lines.append(line.strip())  # text going on: most lines, and the quickest
+            return
+        if first == ">" and (quotes := _QUOTES.match(line)):
             line = line[quotes.end() :]
         if self.fence:
             closing = line.strip()
             if closing.startswith(self.fence) and not closing.strip(self.fence[0]):
-                self.add_paragraph(self.code, inline=False)
-                self.fence, self.code = "", []
+                for piece in _pieces(self.code.take()[0]):
+                    self.add(piece)
+                self.fence = ""
             else:
                 self.code.append(line)
             return
@@ -294,28 +350,29 @@ class _MarkdownBlocks:
             return
         if self.table:
             if "|" in line:
-                self.table.append(line)
+                self.add_row(line)
                 return
             self.close()
         if heading := _ATX.match(line):
             self.close()
             self.add(_inline(_heading_text(line[heading.end() :])), level=len(heading.group(1)))
             return
-        if self.lines and not self.item and (underline := _SETEXT.match(line)):
-            text, self.lines = _inline(" ".join(self.lines)), []
-            self.add(text, level=1 if underline.group(1)[0] == "=" else 2)
+        heading_above = self.lines and not self.item and not self.lines.spilled
+        if heading_above and (underline := _SETEXT.match(line)):
+            self.add(_inline(self.lines.take()[0]), level=1 if underline[1][0] == "=" else 2)
             return
         if _RULE.match(line):
             self.close()
             return
-        if self.lines and "|" in self.lines[-1] and "|" in line and _TABLE_RULE.match(line):
+        if self.lines and "|" in self.lines.lines[-1] and "|" in line and _TABLE_RULE.match(line):
             header = self.lines.pop()  # a table may interrupt a paragraph
             self.close()
-            self.table = [header]
+            self.add_row(header)
             return
         if item := _LIST_ITEM.match(line):
             self.close()
-            self.lines, self.item = [line[item.end() :]], True
+            self.lines.append(line[item.end() :])
+            self.item = True
             return
         if not self.lines and _LINK_DEFINITION.match(line):
             return
@@ -323,16 +380,17 @@ class _MarkdownBlocks:
 
     def end(self) -> list[Element]:
         if self.fence:  # a code block left open runs to the end, as in CommonMark
-            self.add_paragraph(self.code, inline=False)
+            for piece in _pieces(self.code.take()[0]):
+                self.add(piece)
         self.close()
         return self.elements
 
 
 def markdown_elements(text: str, max_elements: int) -> list[Element]:
-    # Blank lines in a row are one; inside a code block they are flattened away anyway.
-    lines = _BLANK_LINES.sub("\n\n", text).splitlines()
     blocks = _MarkdownBlocks(max_elements)
-    for line in lines[_front_matter_end(lines) :]:
+    # Blank lines in a row are one; inside a code block they are flattened away anyway.
+    text = _BLANK_LINES.sub("\n\n", text)
+    for line in islice(_lines(text), _front_matter_lines(text), None):
         blocks.line(line)
     return blocks.end()
 
@@ -368,7 +426,7 @@ class PlainTextParser:
         if not sniffing.is_text(content[:8192]):
             raise ParseError("the file looks binary, not text")
         read = markdown_elements if content_type == ct.MARKDOWN else plain_elements
-        elements = read(decode_text(content), self._max_elements)
+        elements = read(_one_line_end(decode_text(content)), self._max_elements)
         if not elements:
             raise ParseError(f"the {ct.label(content_type)} contains no text")
         return list(elements)
