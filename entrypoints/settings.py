@@ -89,6 +89,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     parse_max_unzipped_mb: int = 200
     parse_max_memory_mb: int = 2048
     parse_workers: int = 1
+    parse_idle_seconds: float = 60.0
     fetch_timeout: float = 15.0
     fetch_max_redirects: int = 5
     fetch_allow_private: bool = False
@@ -135,6 +136,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise SettingsError(f"{name.upper()} must be positive")
         if self.parse_max_memory_mb < 0:
             raise SettingsError("PARSE_MAX_MEMORY_MB must not be negative (0: unbounded)")
+        if self.parse_idle_seconds < 0:
+            raise SettingsError("PARSE_IDLE_SECONDS must not be negative (0: never stop)")
         if self.fetch_timeout <= 0 or self.fetch_max_redirects < 0:
             raise SettingsError("FETCH_TIMEOUT must be positive, FETCH_MAX_REDIRECTS not negative")
         for network in self.allowed_networks:

@@ -11,9 +11,10 @@ import docx
 import httpx
 import pytest
 
+from adapters.parsing.sample_documents import pdf_bytes, pptx_bytes, xlsx_bytes
 from tests.e2e.conftest import MAX_UPLOAD_BYTES, Service
 from tests.e2e.test_service import _ask, _until_done, _until_ready, _widget
-from tests.support.documents import pdf_bytes, pptx_bytes, with_zero_part, xlsx_bytes
+from tests.support.documents import with_zero_part
 
 pytestmark = pytest.mark.e2e
 

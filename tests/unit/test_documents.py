@@ -72,7 +72,7 @@ async def test_an_unparseable_document_fails_with_a_readable_reason(app: FakeApp
 
     failed = await app.get(GetDocument)(submitted.document.id)
     assert failed.status is DocumentStatus.FAILED
-    assert failed.error == "the document contains no text"
+    assert failed.error == "the Markdown file contains no text"
 
 
 async def test_binary_content_labelled_as_text_is_refused_at_upload(app: FakeApp) -> None:

@@ -43,6 +43,7 @@ def test_values_are_parsed_into_their_types() -> None:
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
         ({"WORKER_IN_PROCESS": "perhaps"}, "WORKER_IN_PROCESS"),
         ({"MAX_UPLOAD_BYTES": "-1"}, "MAX_UPLOAD_BYTES"),
+        ({"PARSE_IDLE_SECONDS": "-5"}, "PARSE_IDLE_SECONDS"),
         ({"ENVIRONMENT": "production"}, "ADMIN_TOKEN"),
     ],
 )
