@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,11 @@ def test_many_files_are_followed_in_one_request_a_round_and_said_a_line_each(
     documents = _documents(service, widget_id)
     some = next(iter(documents.values()))["document_id"]
     httpx.get(f"{service.url}/api/widget/documents/{some}/status", headers=OWNER)
-    assert _routes(service, one_by_one) == after[0] + 1  # the count sees that route
+    # The count sees that route (its log line is written just after the response).
+    deadline = time.monotonic() + 10
+    while _routes(service, one_by_one) == after[0] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _routes(service, one_by_one) == after[0] + 1
     # The page's own title, not its file name; the heading's permalink glyph is gone.
     assert "Returns & refunds | Shop" in documents
     answer = httpx.post(
