@@ -3,14 +3,12 @@ the unit tests' fakes), and the policies the settings give them."""
 
 from __future__ import annotations
 
-from application.ingestion.policy import IngestionPolicy
-from application.ingestion.processing import ProcessDocument
-from application.ingestion.submission import SubmitDocument, SubmitUrl
 from dishka import Provider, Scope, provide, provide_all
 
 from application.answer_cache import AnswerCache
 from application.chat.admission import Admission
 from application.chat.answer_question import AnswerQuestion
+from application.chat.condensing import Condensing
 from application.chat.generation import Generation
 from application.chat.history import RecentHistory
 from application.chat.limits import ChatLimits
@@ -20,6 +18,9 @@ from application.chat.recording import Recording
 from application.chat.retrieval import Retrieval
 from application.chat.turn import AnswerSteps
 from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.ingestion.policy import IngestionPolicy
+from application.ingestion.processing import ProcessDocument
+from application.ingestion.submission import SubmitDocument, SubmitUrl
 from application.usage import SummarizeUsage
 from application.widgets import (
     AuthorizeVisitor,
@@ -41,6 +42,7 @@ class UseCaseProvider(Provider):
         ChatLimits,
         Admission,
         AnswerCache,
+        Condensing,
         Retrieval,
         Generation,
         Recording,
@@ -72,6 +74,8 @@ class PolicyProvider(Provider):
         return ChatPolicy(
             max_message_chars=settings.max_message_chars,
             min_score=settings.retrieval_min_score,
+            follow_up_weight=settings.retrieval_follow_up_weight,
+            condense_follow_ups=settings.condense_follow_ups,
             prices=settings.prices,
             budget=PromptBudget(
                 history_tokens=settings.prompt_history_tokens,
