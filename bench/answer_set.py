@@ -60,9 +60,7 @@ QUESTIONS: dict[str, list[Question]] = {
             "git-cherry-pick",
             ("apply the change each one introduces",),
         ),
-        Question(
-            "How do I find which commit introduced a bug?", "git-bisect", ("binary search",)
-        ),
+        Question("How do I find which commit introduced a bug?", "git-bisect", ("binary search",)),
         Question(
             "How can I see who last modified each line of a file?",
             "git-blame",
@@ -78,9 +76,7 @@ QUESTIONS: dict[str, list[Question]] = {
             "git-clone",
             ("clones a repository into a newly created directory",),
         ),
-        Question(
-            "How do I create an annotated tag?", "git-tag", ("annotated tag object",)
-        ),
+        Question("How do I create an annotated tag?", "git-tag", ("annotated tag object",)),
         Question(
             "What are reflogs?",
             "git-reflog",
@@ -231,9 +227,7 @@ QUESTIONS: dict[str, list[Question]] = {
             "runtime-config-resource",
             ("four megabytes",),
         ),
-        Question(
-            "How is jsonb stored?", "datatype-json", ("decomposed binary format",)
-        ),
+        Question("How is jsonb stored?", "datatype-json", ("decomposed binary format",)),
         Question(
             "What does ANALYZE do?",
             "sql-analyze",
@@ -245,7 +239,11 @@ QUESTIONS: dict[str, list[Question]] = {
 FOLLOW_UPS: list[FollowUp] = [
     FollowUp("How do I delete a branch in git?", "And how do I rename it?", "git-branch"),
     FollowUp("What does git stash do?", "How do I get the changes back later?", "git-stash"),
-    FollowUp("How do I find which commit introduced a bug?", "How do I mark a commit as good?", "git-bisect"),
+    FollowUp(
+        "How do I find which commit introduced a bug?",
+        "How do I mark a commit as good?",
+        "git-bisect",
+    ),
     FollowUp("How do I list the remotes of a repository?", "How do I add a new one?", "git-remote"),
     FollowUp("How do I create a tag in git?", "How do I delete one?", "git-tag"),
     FollowUp("What is a git worktree?", "How do I remove one?", "git-worktree"),
@@ -253,15 +251,33 @@ FOLLOW_UPS: list[FollowUp] = [
     FollowUp("What does git clean do?", "How do I preview what would be deleted?", "git-clean"),
     FollowUp("What does git revert do?", "Can it undo a merge?", "git-revert"),
     FollowUp("How do I clone a repository?", "How do I get only the latest history?", "git-clone"),
-    FollowUp("How do I apply a commit from another branch with cherry-pick?", "What if it stops with conflicts?", "git-cherry-pick"),
+    FollowUp(
+        "How do I apply a commit from another branch with cherry-pick?",
+        "What if it stops with conflicts?",
+        "git-cherry-pick",
+    ),
     FollowUp("What does VACUUM do?", "Does it lock the table?", "sql-vacuum"),
-    FollowUp("How do I create a materialized view?", "How do I refresh it?", "sql-refreshmaterializedview"),
-    FollowUp("How do I back up a database with pg_dump?", "And how do I restore it?", "app-pgrestore"),
-    FollowUp("What is the default transaction isolation level?", "What other levels are there?", "transaction-iso"),
+    FollowUp(
+        "How do I create a materialized view?",
+        "How do I refresh it?",
+        "sql-refreshmaterializedview",
+    ),
+    FollowUp(
+        "How do I back up a database with pg_dump?", "And how do I restore it?", "app-pgrestore"
+    ),
+    FollowUp(
+        "What is the default transaction isolation level?",
+        "What other levels are there?",
+        "transaction-iso",
+    ),
     FollowUp("How do I add a column to a table?", "And how do I drop one?", "sql-altertable"),
-    FollowUp("How do I create an index?", "Can I build it without blocking writes?", "sql-createindex"),
+    FollowUp(
+        "How do I create an index?", "Can I build it without blocking writes?", "sql-createindex"
+    ),
     FollowUp("How do I create a new role?", "How do I give it a password?", "sql-createrole"),
-    FollowUp("How do I grant read access on a table?", "How do I take it away again?", "sql-revoke"),
+    FollowUp(
+        "How do I grant read access on a table?", "How do I take it away again?", "sql-revoke"
+    ),
     FollowUp("What is the jsonb type?", "How do I index it?", "datatype-json"),
     FollowUp("What does EXPLAIN do?", "How do I see the actual run times too?", "sql-explain"),
     FollowUp("What is the work_mem setting?", "What is its default?", "runtime-config-resource"),
@@ -271,16 +287,50 @@ FOLLOW_UPS: list[FollowUp] = [
 # whole manual also holds, and what a wrong answer would quote.
 DISTRACTORS: dict[str, list[str]] = {
     GIT: [
-        "git-merge", "git-checkout", "git-restore", "git-fetch", "git-status", "git-add",
-        "git-rm", "git-show", "git-mv", "git-config", "git-describe", "git-submodule",
-        "git-grep", "git-notes", "git-gc", "git-archive", "git-shortlog", "git-apply",
-        "git-format-patch", "git-am", "gitglossary", "giteveryday",
+        "git-merge",
+        "git-checkout",
+        "git-restore",
+        "git-fetch",
+        "git-status",
+        "git-add",
+        "git-rm",
+        "git-show",
+        "git-mv",
+        "git-config",
+        "git-describe",
+        "git-submodule",
+        "git-grep",
+        "git-notes",
+        "git-gc",
+        "git-archive",
+        "git-shortlog",
+        "git-apply",
+        "git-format-patch",
+        "git-am",
+        "gitglossary",
+        "giteveryday",
     ],
     POSTGRESQL: [
-        "sql-createtable", "sql-droptable", "sql-delete", "sql-update", "sql-select",
-        "sql-createview", "sql-alterrole", "sql-droprole", "sql-reindex", "sql-cluster",
-        "sql-copy", "app-psql", "app-pg-dumpall", "backup-dump", "routine-vacuuming",
-        "indexes-types", "datatype-character", "functions-json", "runtime-config-query",
-        "sql-lock", "mvcc-intro",
+        "sql-createtable",
+        "sql-droptable",
+        "sql-delete",
+        "sql-update",
+        "sql-select",
+        "sql-createview",
+        "sql-alterrole",
+        "sql-droprole",
+        "sql-reindex",
+        "sql-cluster",
+        "sql-copy",
+        "app-psql",
+        "app-pg-dumpall",
+        "backup-dump",
+        "routine-vacuuming",
+        "indexes-types",
+        "datatype-character",
+        "functions-json",
+        "runtime-config-query",
+        "sql-lock",
+        "mvcc-intro",
     ],
 }
