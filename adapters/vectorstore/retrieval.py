@@ -47,6 +47,9 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     # (reciprocal rank fusion, 1 / (rrf_k + rank) summed over the two lists).
     fusion: str = "convex"
     rrf_k: int = 60
+    # How convex fusion puts the two scores on one scale: "max" divides BM25 by the best
+    # candidate's and keeps the cosine as it is; "minmax" maps each list onto 0..1.
+    normalisation: str = "max"
     # Weight of the dense cosine in the fused score; BM25 gets the rest.
     dense_weight: float = 0.7
     # Candidates taken from each of the dense and the BM25 search (at least `limit`).
@@ -70,6 +73,8 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(f"depth must be at least 1, got {self.depth}")
         if self.fusion not in ("convex", "rrf"):
             raise ValueError(f"fusion must be 'convex' or 'rrf', got {self.fusion!r}")
+        if self.normalisation not in ("max", "minmax"):
+            raise ValueError(f"normalisation must be 'max' or 'minmax', got {self.normalisation!r}")
 
 
 class Hit(NamedTuple):
@@ -224,7 +229,18 @@ def _fuse(
 ) -> list[Hit]:
     if tuning.fusion == "rrf":
         return rrf(candidates, cosines, bm25, tuning.rrf_k)
+    if tuning.normalisation == "minmax":
+        return fuse(candidates, _minmax(cosines), _minmax(bm25), tuning.dense_weight)
     return fuse(candidates, cosines, bm25, tuning.dense_weight)
+
+
+def _minmax(scores: Mapping[PointId, float]) -> dict[PointId, float]:
+    """Scores mapped onto 0..1 (all 1 when they are all equal)."""
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    span = high - low
+    return {i: (s - low) / span if span > 0.0 else 1.0 for i, s in scores.items()}
 
 
 def rrf(
