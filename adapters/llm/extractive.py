@@ -38,8 +38,10 @@ _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|o
 
 @dataclass(frozen=True, kw_only=True)
 class Tuning:
-    # Sentences embedded per answer, the best by shared words (the embedding is the cost).
-    candidates: int = 24
+    # Sentences embedded per answer, the best by shared words, each cut to its first
+    # `embedded_words` (the embedding is the cost: the batch stays small and short).
+    candidates: int = 12
+    embedded_words: int = 64
     # The score: dense cosine and shared-word share (each 0..1), and the question's words
     # found in the sentence's document title and section.
     dense_weight: float = 0.6
@@ -121,7 +123,10 @@ class ExtractiveChatModel:
         shortlist = sorted(
             range(len(found)), key=lambda i: (-(lexical[i] + t.title_weight * heading[i]), i)
         )[: t.candidates]
-        dense = await self._cosines(prompt.question, [found[i].text for i in shortlist])
+        dense = await self._cosines(
+            prompt.question,
+            [" ".join(found[i].text.split()[: t.embedded_words]) for i in shortlist],
+        )
         scored = sorted(
             (
                 _Scored(

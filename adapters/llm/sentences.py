@@ -49,6 +49,10 @@ _SEPARATORS = re.compile(r"[|»›·•]")
 _NAVIGATION = re.compile(r"^(prev|next|up|home|top|previous|contents|table of contents)\b", re.I)
 _SECTION_NUMBER = re.compile(r"(^|\s)\d+(\.\d+)+\.?(?=\s)")
 _MIN_WORDS = 4
+# A line to type is one command: longer, or with several prompts, it is a flattened block.
+_MAX_COMMAND_CHARS = 160
+_PROMPT = re.compile(r"(^|\s)\$\s")
+_PLACEHOLDER = re.compile(r"[\[<][^\]>]*[\]>]")
 
 
 def sentences(sources: tuple[PromptSource, ...]) -> list[Sentence]:
@@ -90,7 +94,10 @@ def _sentences(paragraph: str) -> Iterator[str]:
 def classify(text: str) -> Kind:
     words = _WORD.findall(text)
     if _COMMAND.search(text):
-        return Kind.COMMAND
+        block = len(text) > _MAX_COMMAND_CHARS or len(_PROMPT.findall(text)) > 1
+        # A synopsis ("git switch [<options>] <branch>") shows a syntax, not a command.
+        synopsis = len(_PLACEHOLDER.findall(text)) >= 2
+        return Kind.CODE if block or synopsis else Kind.COMMAND
     if _CODE.search(text):
         return Kind.CODE
     symbols = sum(not c.isalnum() and not c.isspace() for c in text)
