@@ -40,8 +40,8 @@ _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|o
 class Tuning:
     # Sentences embedded per answer, the best by shared words, each cut to its first
     # `embedded_words` (the embedding is the cost: the batch stays small and short).
-    candidates: int = 12
-    embedded_words: int = 64
+    candidates: int = 8
+    embedded_words: int = 32
     # The score: dense cosine and shared-word share (each 0..1), and the question's words
     # found in the sentence's document title and section.
     dense_weight: float = 0.6

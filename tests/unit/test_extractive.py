@@ -123,7 +123,7 @@ async def test_the_candidate_sentences_are_embedded_in_one_bounded_batch() -> No
     await answer(ExtractiveChatModel(embedder), prompt("How fast does a kettle boil?", many))
 
     assert len(embedder.calls) == 1
-    assert 2 <= len(embedder.calls[0]) <= 13  # the question and at most 12 sentences
+    assert 2 <= len(embedder.calls[0]) <= 9  # the question and at most 8 sentences
 
 
 async def test_a_follow_up_is_read_with_the_question_before_it() -> None:
