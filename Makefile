@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run worker test lint unit bench clean
+.PHONY: install run dev worker test lint unit bench clean
 
 # --no-deps: the lock is complete, and unstructured-inference declares torch (6.8 GB) that
 # the document parser never imports; `pip check` lists it and its kin as missing.
@@ -19,6 +19,9 @@ install: $(STAMP)
 
 run: install  ## the service on its embedded defaults at http://localhost:8000
 	$(BIN)/chatconnect serve
+
+dev: install  ## like run, restarting whenever the code changes
+	$(BIN)/chatconnect serve --reload
 
 worker: install  ## a standalone document worker (needs DATABASE_URL and QDRANT_URL)
 	$(BIN)/chatconnect worker

@@ -79,3 +79,9 @@ class AnswerCache:
             self._telemetry,
             "answer_cache",
         )
+
+    async def erase_widget(self, widget_id: UUID) -> None:
+        """Every answer cached for the widget deleted, not only put out of reach; raises
+        when the cache cannot be reached."""
+        await self._cache.delete_prefix(f"answer:{widget_id}:")
+        await self._cache.set(f"corpus:{widget_id}", uuid.uuid4().hex.encode(), VERSION_TTL_SECONDS)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from application.answer_cache import AnswerCache
 from application.ports.storage import DocumentRepository, WidgetRepository
 from application.ports.vectors import VectorStore
-from domain.errors import DocumentNotFoundError, WidgetNotFoundError
+from domain.errors import DocumentNotFoundError, InvalidInputError, WidgetNotFoundError
 from domain.models import Document
 
 
@@ -20,6 +21,24 @@ class GetDocument:
         if document is None:
             raise DocumentNotFoundError(f"document {document_id} not found")
         return document
+
+
+MAX_DOCUMENTS_AT_ONCE = 1000
+
+
+class GetDocuments:
+    """Many documents' status in one call, for a client following an upload of many."""
+
+    def __init__(self, documents: DocumentRepository) -> None:
+        self._documents = documents
+
+    async def __call__(self, document_ids: Sequence[UUID]) -> list[Document]:
+        if not 1 <= len(document_ids) <= MAX_DOCUMENTS_AT_ONCE:
+            raise InvalidInputError(
+                f"document_ids must hold 1 to {MAX_DOCUMENTS_AT_ONCE} ids",
+                details={"field": "document_ids"},
+            )
+        return await self._documents.get_many(document_ids)
 
 
 class ListDocuments:

@@ -8,18 +8,28 @@ from uuid import UUID
 import msgspec
 
 from application.best_effort import ReadThrough
+from application.paging import Page, Position, decode_cursor, page_limit, paged
 from application.ports.caching import Cache
+from application.ports.models import ChatModelRouter
 from application.ports.storage import DocumentRepository, WidgetRepository
 from application.ports.system import Clock, IdGenerator
 from application.ports.telemetry import Telemetry
 from application.ports.vectors import VectorStore
+from application.widget_config import checked_display
 from domain.errors import (
     AuthenticationError,
     InvalidInputError,
     OriginNotAllowedError,
     WidgetNotFoundError,
 )
-from domain.models import MAX_TOP_K, Widget, WidgetSettings, WidgetSpec
+from domain.models import (
+    MAX_PER_MINUTE,
+    MAX_RETENTION_DAYS,
+    MAX_TOP_K,
+    Widget,
+    WidgetSettings,
+    WidgetSpec,
+)
 
 # A change to a widget: any of its settings, each left UNSET keeping its value. Built from
 # WidgetSettings so that a new setting is declared in one place only.
@@ -46,14 +56,21 @@ def _validate(widget: Widget) -> Widget:
         )
     for field in ("visitor_limit_per_minute", "widget_limit_per_minute"):
         limit = getattr(widget, field)
-        if limit is not None and limit < 1:
-            raise InvalidInputError(f"{field} must be at least 1", details={"field": field})
+        if limit is not None and not 1 <= limit <= MAX_PER_MINUTE:
+            raise InvalidInputError(
+                f"{field} must be between 1 and {MAX_PER_MINUTE}", details={"field": field}
+            )
     for spec in widget.models:
         if not MODEL_SPEC.match(spec):
             raise InvalidInputError(
                 f"model {spec!r} must be 'extractive' or 'provider:model'",
                 details={"field": "models"},
             )
+    if widget.retention_days is not None and not 1 <= widget.retention_days <= MAX_RETENTION_DAYS:
+        raise InvalidInputError(
+            f"retention_days must be between 1 and {MAX_RETENTION_DAYS}",
+            details={"field": "retention_days"},
+        )
     origins = tuple(o.rstrip("/") for o in widget.allowed_origins)
     for origin in origins:
         if origin != "*" and not origin.startswith(("http://", "https://")):
@@ -61,12 +78,27 @@ def _validate(widget: Widget) -> Widget:
                 f"allowed origin {origin!r} must be '*' or scheme://host[:port]",
                 details={"field": "allowed_origins"},
             )
-    return msgspec.structs.replace(widget, allowed_origins=origins)
+    return checked_display(msgspec.structs.replace(widget, allowed_origins=origins))
+
+
+def _check_models(specs: tuple[str, ...], models: ChatModelRouter) -> None:
+    """Each model a widget names must be one this service can call: a typo or a provider
+    without its key would otherwise be skipped at every answer, silently."""
+    for index, spec in enumerate(specs):
+        reason = models.unusable(spec)
+        if reason is not None:
+            raise InvalidInputError(
+                f"models[{index}] {spec!r} cannot be used here: {reason}",
+                details={"field": "models", "index": index, "value": spec},
+            )
 
 
 class CreateWidget:
-    def __init__(self, widgets: WidgetRepository, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self, widgets: WidgetRepository, models: ChatModelRouter, clock: Clock, ids: IdGenerator
+    ) -> None:
         self._widgets = widgets
+        self._models = models
         self._clock = clock
         self._ids = ids
 
@@ -81,6 +113,7 @@ class CreateWidget:
                 **msgspec.structs.asdict(spec),
             )
         )
+        _check_models(widget.models, self._models)
         await self._widgets.add(widget)
         return widget
 
@@ -96,9 +129,32 @@ class GetWidget:
         return widget
 
 
-class UpdateWidget:
-    def __init__(self, widgets: WidgetRepository, lookup: WidgetLookup, clock: Clock) -> None:
+class ListWidgets:
+    """A tenant's widgets, oldest first, a page at a time."""
+
+    def __init__(self, widgets: WidgetRepository) -> None:
         self._widgets = widgets
+
+    async def __call__(
+        self, tenant_id: str, cursor: str | None = None, limit: int | None = None
+    ) -> Page[Widget]:
+        if not tenant_id.strip():
+            raise InvalidInputError("tenant_id is required", details={"parameter": "tenant_id"})
+        count = page_limit(limit)
+        rows = await self._widgets.list_for_tenant(tenant_id, decode_cursor(cursor), count + 1)
+        return paged(rows, count, lambda w: Position(w.created_at, w.id))
+
+
+class UpdateWidget:
+    def __init__(
+        self,
+        widgets: WidgetRepository,
+        models: ChatModelRouter,
+        lookup: WidgetLookup,
+        clock: Clock,
+    ) -> None:
+        self._widgets = widgets
+        self._models = models
         self._lookup = lookup
         self._clock = clock
 
@@ -110,6 +166,8 @@ class UpdateWidget:
             if value is not msgspec.UNSET
         }
         updated = _validate(msgspec.structs.replace(widget, updated_at=self._clock.now(), **given))
+        if "models" in given:  # a chain set earlier stays, though its key may be gone since
+            _check_models(updated.models, self._models)
         await self._widgets.update(updated)
         await self._lookup.forget(updated)
         return updated

@@ -170,6 +170,7 @@ class Service:
     container: Any
     model: RecordingModel
     widgets: MemoryWidgetRepository
+    documents: MemoryDocumentRepository
     store: EdgeVectorStore
     parser: UnstructuredParser
     embedder: OnnxEmbedder
@@ -194,12 +195,13 @@ def build_service(work: Path) -> Service:
     store = EdgeVectorStore(work / "shard", embedder.dimension)
     parser = UnstructuredParser()
     widgets = MemoryWidgetRepository()
+    documents = MemoryDocumentRepository()
     conversations = MemoryConversationRepository()
     usage = MemoryUsageRepository()
     limits = PlanLimits(visitor_per_minute=10**6, widget_per_minute=10**6, messages_per_month=10**6)
     ports: dict[Any, Any] = {
         WidgetRepository: widgets,
-        DocumentRepository: MemoryDocumentRepository(),
+        DocumentRepository: documents,
         ConversationRepository: conversations,
         ExchangeRepository: MemoryExchangeRepository(conversations, usage),
         UsageRepository: usage,
@@ -222,7 +224,7 @@ def build_service(work: Path) -> Service:
     for kind in ports:
         provider.from_context(provides=kind, scope=Scope.APP)
     container = make_container(UseCaseProvider(), provider, context=ports)
-    return Service(container, model, widgets, store, parser, embedder, catalog)
+    return Service(container, model, widgets, documents, store, parser, embedder, catalog)
 
 
 async def ingest(service: Service, manual: str, folder: Path) -> tuple[Widget, int, float]:
@@ -242,7 +244,8 @@ async def ingest(service: Service, manual: str, folder: Path) -> tuple[Widget, i
         service.document_pages[submitted.document.id] = page
     while await process.next_job():
         pass
-    return widget, await service.store.count(widget.id), time.perf_counter() - started
+    chunks = sum(d.chunk_count for d in await service.documents.list_for_widget(widget.id))
+    return widget, chunks, time.perf_counter() - started
 
 
 # --- asking ------------------------------------------------------------------------------

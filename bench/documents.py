@@ -14,7 +14,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.parsing.warmup_samples import pdf_bytes
+from adapters.parsing.sample_documents import pdf_bytes
 
 CRANFIELD = Path(
     os.environ.get("CRANFIELD_DIR", Path(__file__).resolve().parents[2] / "shared/data/cranfield")

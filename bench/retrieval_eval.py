@@ -120,6 +120,7 @@ class Indexed:
     embedder: OnnxEmbedder
     pipeline: tuple[SubmitDocument, ProcessDocument]
     widgets: MemoryWidgetRepository
+    documents: MemoryDocumentRepository
     # widget of each collection, and document id → the collection's ids with that content
     widget: dict[str, UUID] = field(default_factory=dict)
     ids: dict[str, dict[UUID, list[int]]] = field(default_factory=dict)
@@ -132,8 +133,6 @@ async def ingest(
     widget_id: UUID,
     documents: Sequence[tuple[str, str, str]],
     pipeline: tuple[SubmitDocument, ProcessDocument],
-    stop_at_chunks: int | None = None,
-    store: EdgeVectorStore | None = None,
 ) -> tuple[dict[UUID, list[str]], int]:
     """Submits (key, title, text) documents and processes the queue; document id → keys."""
     submit, process = pipeline
@@ -148,11 +147,6 @@ async def ingest(
         )
         submitted = await submit(new)
         keys.setdefault(submitted.document.id, []).append(key)
-        if stop_at_chunks is not None and store is not None:
-            while await process.next_job():
-                pass
-            if await store.count(widget_id) >= stop_at_chunks:
-                break
     while await process.next_job():
         pass
     return keys, skipped
@@ -183,7 +177,11 @@ async def open_index(work: Path) -> Indexed:
         vectors=store, clock=clock, policy=policy, telemetry=telemetry,
         answers=AnswerCache(MemoryCache(), telemetry),
     )  # fmt: skip
-    return Indexed(store, path, embedder, (submit, process), widgets)
+    return Indexed(store, path, embedder, (submit, process), widgets, documents)
+
+
+async def chunk_count(indexed: Indexed, widget: UUID) -> int:
+    return sum(d.chunk_count for d in await indexed.documents.list_for_widget(widget))
 
 
 async def add_widget(indexed: Indexed, name: str) -> UUID:
@@ -234,7 +232,7 @@ async def index_collection(indexed: Indexed, c: Collection) -> None:
     keys, indexed.skipped[c.name] = await ingest(widget, contents(c), indexed.pipeline)
     indexed.seconds[c.name] = time.perf_counter() - started
     indexed.ids[c.name] = {doc: [int(k) for k in ks] for doc, ks in keys.items()}
-    indexed.chunks[c.name] = await indexed.store.count(widget)
+    indexed.chunks[c.name] = await chunk_count(indexed, widget)
     save(indexed)
     print(f"{c.name}: {indexed.chunks[c.name]} chunks in {indexed.seconds[c.name]:.0f} s")
 
@@ -392,7 +390,7 @@ async def index_manuals(indexed: Indexed) -> None:
     manuals = await add_widget(indexed, "manuals")
     documents = [(d.title, d.title, d.text) for d in corpus.documents(MANUALS)]
     await ingest(manuals, documents, indexed.pipeline)
-    indexed.chunks["manuals"] = await indexed.store.count(manuals)
+    indexed.chunks["manuals"] = await chunk_count(indexed, manuals)
     save(indexed)
 
 

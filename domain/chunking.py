@@ -95,6 +95,7 @@ def chunk_elements(
     document_id: UUID,
     document_title: str,
     revision: int = 1,
+    source_url: str | None = None,
     max_tokens: int = 200,
     overlap_tokens: int = 30,
 ) -> list[Chunk]:
@@ -114,6 +115,7 @@ def chunk_elements(
                     title=document_title,
                     section=section.heading,
                     page=section.page,
+                    url=source_url,
                 )
             )
     return chunks

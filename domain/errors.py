@@ -42,6 +42,10 @@ class ConversationNotFoundError(NotFoundError):
     code = "conversation_not_found"
 
 
+class MessageNotFoundError(NotFoundError):
+    code = "message_not_found"
+
+
 class PayloadTooLargeError(ChatConnectError):
     code = "payload_too_large"
 

@@ -14,8 +14,12 @@ class Price(msgspec.Struct, frozen=True):
     output_per_mtok: float = 0.0
 
 
-# List prices of the models we route to by default and their nearest neighbours.
-# Operators override or extend them with LLM_PRICES; a model missing here costs 0.
+# List prices of the models we route to by default and their nearest neighbours, as the
+# providers published them: Anthropic's checked on 2026-12-05 (Sonnet 5.5 is the current
+# Sonnet; Sonnet 4.5 reached its end of life on 2026-11-30 and stays for old usage rows),
+# OpenAI's on 2026-11-25. Operators override or extend them with LLM_PRICES; a model
+# missing here costs 0.
+PRICES_CHECKED = "2026-12-05"
 DEFAULT_PRICES: Mapping[str, Price] = {
     "extractive": Price(0.0, 0.0),
     "openai:gpt-4o-mini": Price(0.15, 0.60),
@@ -23,9 +27,13 @@ DEFAULT_PRICES: Mapping[str, Price] = {
     "openai:gpt-4.1-nano": Price(0.10, 0.40),
     "openai:gpt-4.1-mini": Price(0.40, 1.60),
     "openai:gpt-4.1": Price(2.00, 8.00),
+    "anthropic:claude-sonnet-5-5": Price(2.00, 10.00),
+    "anthropic:claude-sonnet-5": Price(2.00, 10.00),
+    "anthropic:claude-sonnet-4-6": Price(3.00, 15.00),
     "anthropic:claude-sonnet-4-5": Price(3.00, 15.00),
     "anthropic:claude-sonnet-4": Price(3.00, 15.00),
     "anthropic:claude-haiku-4-5": Price(1.00, 5.00),
+    "anthropic:claude-opus-5-5": Price(4.00, 20.00),
     "anthropic:claude-opus-4-1": Price(15.00, 75.00),
     "openai:text-embedding-3-small": Price(0.02),
     "openai:text-embedding-3-large": Price(0.13),

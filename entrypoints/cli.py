@@ -6,17 +6,22 @@ import argparse
 import asyncio
 import signal
 import sys
+from pathlib import Path
 
 import structlog
 
 from entrypoints import ingest_cli
 from entrypoints.settings import Settings, SettingsError, load_settings
 
+# The code `--reload` watches: the packages, not the data directory the service writes.
+SOURCES = ("domain", "application", "adapters", "entrypoints")
 
-def _serve(settings: Settings) -> None:
+
+def _serve(settings: Settings, reload: bool = False) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    root = Path(__file__).resolve().parent.parent
     Granian(
         "entrypoints.http.app:create_served_app",
         factory=True,
@@ -25,12 +30,15 @@ def _serve(settings: Settings) -> None:
         port=settings.port,
         workers=1,
         log_access=False,
+        reload=reload,
+        reload_paths=[root / package for package in SOURCES],
     ).serve()
 
 
 async def _work(settings: Settings) -> None:
     from dishka import make_async_container
 
+    from application.data_rights import PurgeIdleConversations
     from application.ingestion.processing import ProcessDocument
     from entrypoints.heap import freeze_startup_heap
     from entrypoints.logs import configure_logging
@@ -39,7 +47,12 @@ async def _work(settings: Settings) -> None:
 
     configure_logging(settings.log_level, settings.log_format)
     container = make_async_container(*providers(), context={Settings: settings})
-    worker = Worker(await container.get(ProcessDocument), concurrency=settings.worker_concurrency)
+    worker = Worker(
+        await container.get(ProcessDocument),
+        concurrency=settings.worker_concurrency,
+        purge=await container.get(PurgeIdleConversations),
+        purge_seconds=settings.retention_sweep_seconds,
+    )
     freeze_startup_heap()
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -62,7 +75,12 @@ def _migrate(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="chatconnect", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
-    commands.add_parser("serve", help="serve the HTTP API")
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument(
+        "--reload",
+        action="store_true",
+        help="restart when the code changes (development; needs the dev dependencies)",
+    )
     commands.add_parser("worker", help="process queued documents (when not in the API process)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     ingest_cli.add_arguments(
@@ -81,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as error:
         sys.exit(f"chatconnect: configuration error: {error}")
     if args.command == "serve":
-        _serve(settings)
+        _serve(settings, reload=args.reload)
     elif args.command == "worker":
         asyncio.run(_work(settings))
     else:

@@ -2,8 +2,11 @@
 
 It speaks to the service over HTTP only, as any owner would: no settings are loaded and
 nothing of the service's own machinery (database, container) is imported. Files are
-uploaded a few at a time while each uploaded document's status is polled until it is
-ready or failed; a summary then says which failed and why.
+uploaded a few at a time while the documents uploaded so far are followed until each is
+ready or failed: one status request for all of them per round, rounds spaced out while
+nothing moves. Progress is shown in chunks on a terminal; when the output is not one
+(a log, a pipe), a line per file says how it ended. A summary then says which failed
+and why.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import argparse
 import asyncio
 import mimetypes
 import os
-import ssl
 import sys
 import time
 import uuid
@@ -20,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from adapters.fetching.failures import in_words
 
 if TYPE_CHECKING:
     import httpx
@@ -40,6 +44,8 @@ EXTENSIONS = (
 )
 DONE = frozenset({"ready", "failed"})
 UPLOAD_ATTEMPTS = 3
+# Ids per status request: the service takes up to 1,000.
+STATUS_BATCH = 1000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -198,6 +204,19 @@ class Outcome:
     duplicate: bool = False
     error: str | None = None
     seen: tuple[Any, ...] = ()
+    chunks_done: int = 0
+    chunks_total: int = 0
+
+    def line(self) -> str:
+        """How this file ended, in one line."""
+        if self.status == "failed":
+            return f"failed     {self.path}: {self.error}"
+        if self.duplicate:
+            return f"duplicate  {self.path} (already there)"
+        if self.status == "ready":
+            chunks = f"{self.chunks_total} chunk{'' if self.chunks_total == 1 else 's'}"
+            return f"ready      {self.path} ({chunks})"
+        return f"{self.status:<10} {self.path}"
 
 
 @dataclass
@@ -251,6 +270,9 @@ class Ingestion:
         wait: bool = True,
         stall_timeout: float = 300,
         poll_interval: float = 0.25,
+        max_poll_interval: float = 5.0,
+        lines: bool | None = None,
+        out: TextIO | None = None,
     ) -> None:
         self._url = url
         self._token = token
@@ -260,6 +282,11 @@ class Ingestion:
         self._wait = wait
         self._stall_timeout = stall_timeout
         self._poll_interval = poll_interval
+        self._max_poll_interval = max_poll_interval
+        # A line per file where no one watches the bars (a log, a pipe).
+        self._out = out or sys.stdout
+        self._lines = not self._out.isatty() if lines is None else lines
+        self.status_requests = 0
         self._uploading = 0
         self._waiting: list[Outcome] = []
         self._moved = time.monotonic()
@@ -277,12 +304,12 @@ class Ingestion:
             trust_env=False,
         ) as client:
             await self._check(client)
-            # Bars go to stderr and only to a terminal; the summary goes to stdout.
-            uploaded = tqdm(total=len(files), desc="uploaded ", unit="doc", disable=None)
+            # Bars go to stderr and only to a terminal; the summary goes to stdout. Documents
+            # are processed in chunks, so progress is counted in chunks, which tell a big
+            # document from a small one.
+            uploaded = tqdm(total=len(files), desc="uploaded", unit="doc", disable=None)
             processed = (
-                tqdm(total=len(files), desc="processed", unit="doc", disable=None)
-                if self._wait
-                else None
+                tqdm(total=0, desc="indexed ", unit="chunk", disable=None) if self._wait else None
             )
             try:
                 self._uploading = len(outcomes)
@@ -306,7 +333,7 @@ class Ingestion:
             response = await client.get(f"/api/widgets/{self._widget_id}")
         except httpx.HTTPError as error:
             raise Refused(
-                f"could not reach the service at {self._url}: {_reason(error)} "
+                f"could not reach the service at {self._url}: {in_words(error)} "
                 "(is `chatconnect serve` running? see --url)"
             ) from None
         if response.status_code == 401:
@@ -328,12 +355,14 @@ class Ingestion:
         uploaded.update(1)
         self._uploading -= 1
         self._moved = time.monotonic()
-        if outcome.status == "failed":
-            if processed is not None:
-                processed.total -= 1
-                processed.refresh()
-        elif self._wait:
+        if outcome.status == "failed" or not self._wait:
+            self._said(outcome)
+        else:
             self._waiting.append(outcome)
+
+    def _said(self, outcome: Outcome) -> None:
+        if self._lines:
+            print(outcome.line(), file=self._out, flush=True)
 
     async def _send(self, client: httpx.AsyncClient, outcome: Outcome) -> None:
         import httpx
@@ -355,10 +384,10 @@ class Ingestion:
                 if attempt < UPLOAD_ATTEMPTS:
                     await asyncio.sleep(0.5 * 2**attempt)
                     continue
-                _fail(outcome, f"could not reach the service: {_reason(error)}")
+                _fail(outcome, f"could not reach the service: {in_words(error)}")
                 return
             except httpx.HTTPError as error:
-                _fail(outcome, f"upload failed: {_reason(error)}")
+                _fail(outcome, f"upload failed: {in_words(error)}")
                 return
             if response.status_code == 503 and attempt < UPLOAD_ATTEMPTS:
                 await asyncio.sleep(0.5 * 2**attempt)
@@ -373,47 +402,76 @@ class Ingestion:
         outcome.duplicate = response.status_code == 200
 
     async def _poll(self, client: httpx.AsyncClient, processed: tqdm[Any] | None) -> None:
+        """Rounds of one status request for every document still waiting; while nothing
+        moves, the rounds are spaced out (up to `max_poll_interval`)."""
         delay = self._poll_interval
+        followed: list[Outcome] = []
         while self._uploading or self._waiting:
             await asyncio.sleep(delay)
             batch = list(self._waiting)
-            moved = await asyncio.gather(*(self._refresh(client, o) for o in batch))
+            followed += [o for o in batch if o not in followed]
+            moved = await self._refresh(client, batch)
             for outcome in batch:
                 if outcome.status in DONE:
                     self._waiting.remove(outcome)
-                    if processed is not None:
-                        processed.update(1)
+                    self._said(outcome)
+            if processed is not None:
+                processed.total = sum(o.chunks_total for o in followed)
+                processed.n = sum(o.chunks_done for o in followed)
+                done = sum(o.status in DONE for o in followed)
+                processed.set_postfix_str(f"{done}/{len(followed)} documents", refresh=False)
+                processed.refresh()
             now = time.monotonic()
-            if any(moved):
+            if moved:
                 self._moved = now
                 delay = self._poll_interval
             else:
-                delay = min(delay * 1.5, 2.0)
+                delay = min(delay * 1.5, self._max_poll_interval)
                 if not self._uploading and now - self._moved > self._stall_timeout:
                     return  # what is still waiting is reported unfinished
 
-    async def _refresh(self, client: httpx.AsyncClient, outcome: Outcome) -> bool:
-        """Polls one document's status; says whether it moved on since the last look."""
+    async def _refresh(self, client: httpx.AsyncClient, batch: list[Outcome]) -> bool:
+        """Asks for the status of the batch's documents; says whether any moved on."""
         import httpx
 
-        async with self._slots:
+        moved = False
+        by_id = {o.document_id: o for o in batch}
+        ids = list(by_id)
+        for start in range(0, len(ids), STATUS_BATCH):
+            self.status_requests += 1
             try:
-                response = await client.get(f"/api/widget/documents/{outcome.document_id}/status")
+                response = await client.post(
+                    "/api/widget/documents/status",
+                    json={"document_ids": ids[start : start + STATUS_BATCH]},
+                )
             except httpx.HTTPError:
-                return False  # a blip: asked again next round
-        if response.status_code == 404:
-            _fail(outcome, "the document was deleted while it was being processed")
-            return True
-        if response.status_code != 200:
-            return False
-        body = response.json()
-        outcome.status = str(body["status"])
-        if outcome.status == "failed":
-            outcome.error = str(body.get("error") or "processing failed")
-        seen = (body["status"], body.get("stage"), str(body.get("progress")))
-        moved = seen != outcome.seen
-        outcome.seen = seen
+                continue  # a blip: asked again next round
+            if response.status_code != 200:
+                continue
+            body = response.json()
+            for gone in body["missing"]:
+                _fail(by_id[gone], "the document was deleted while it was being processed")
+                moved = True
+            for document in body["documents"]:
+                moved |= _update(by_id[document["document_id"]], document)
         return moved
+
+
+def _update(outcome: Outcome, document: dict[str, Any]) -> bool:
+    """Takes a document's status in; says whether it moved on since the last look."""
+    outcome.status = str(document["status"])
+    progress = document.get("progress") or {}
+    if outcome.status == "ready":
+        outcome.chunks_total = outcome.chunks_done = int(document.get("chunk_count") or 0)
+    else:
+        outcome.chunks_done = int(progress.get("done") or 0)
+        outcome.chunks_total = int(progress.get("total") or 0)
+    if outcome.status == "failed":
+        outcome.error = str(document.get("error") or "processing failed")
+    seen = (document["status"], document.get("stage"), str(progress))
+    moved = seen != outcome.seen
+    outcome.seen = seen
+    return moved
 
 
 def _fail(outcome: Outcome, reason: str) -> None:
@@ -428,18 +486,6 @@ def _message(response: httpx.Response) -> str:
     except (ValueError, KeyError, TypeError):
         message = response.text.strip()[:200] or response.reason_phrase
     return f"{message} ({response.status_code})"
-
-
-def _reason(error: BaseException) -> str:
-    """The root cause in words: "Connection refused" rather than a library's summary."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, ssl.SSLError):
-            return f"TLS failed ({cause})"
-        if isinstance(cause, OSError) and cause.errno:
-            return os.strerror(cause.errno)
-        cause = cause.__cause__ or cause.__context__
-    return str(error).strip() or type(error).__name__
 
 
 def _widget_id(value: str) -> str:

@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import structlog
+
+from domain.models import Plan
 
 log = structlog.get_logger()
 
 Check = Callable[[], Awaitable[None]]
+OFFLINE = "extractive"
+
+
+class ModelsFailingError(Exception):
+    """Every hosted model of a plan failed its last call."""
+
+
+def models_answering(
+    plans: Mapping[Plan, Sequence[str]], failing: Callable[[str], str | None]
+) -> Check:
+    """A check that fails when, for some plan, every hosted model's last call failed: its
+    visitors then get only the offline answerer, or nothing. The offline answerer itself
+    never fails, so it does not count."""
+
+    async def check() -> None:
+        for plan, models in plans.items():
+            hosted = [model for model in models if model != OFFLINE]
+            causes = {model: failing(model) for model in hosted}
+            if hosted and all(causes.values()):
+                said = "; ".join(f"{model}: {cause}" for model, cause in causes.items())
+                raise ModelsFailingError(f"every model of the {plan.value} plan fails ({said})")
+
+    return check
 
 
 class Readiness:

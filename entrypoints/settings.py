@@ -27,6 +27,20 @@ LIMIT_FIELDS = (
     "quota_free_messages_per_month",
     "quota_paid_messages_per_month",
 )
+POSITIVE_FIELDS = (
+    "parse_timeout_seconds",
+    "parse_max_pages",
+    "parse_max_elements",
+    "parse_max_unzipped_mb",
+    "parse_workers",
+    "llm_connect_timeout",
+    "llm_first_token_timeout",
+    "llm_total_timeout",
+    "llm_retry_attempts",
+    "llm_breaker_failures",
+    "llm_max_output_tokens",
+    "prompt_max_tokens",
+)
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,8 +58,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     openai_base_url: str | None = None
     anthropic_api_key: str | None = None
     anthropic_base_url: str | None = None
-    llm_free: str = "extractive"
-    llm_paid: str = "extractive"
+    # The seed's routing: free widgets on GPT-4o-mini, paid ones on Claude Sonnet. A model
+    # whose key is unset is skipped at start, so with no keys both plans answer offline.
+    llm_free: str = "openai:gpt-4o-mini,extractive"
+    llm_paid: str = "anthropic:claude-sonnet-5-5,openai:gpt-4o,extractive"
     embeddings: str = "local"
     llm_connect_timeout: float = 5.0
     llm_first_token_timeout: float = 20.0
@@ -64,6 +80,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     job_lease_seconds: float = 120.0
     job_max_attempts: int = 3
     worker_concurrency: int = 2
+    # How often the worker purges conversations idle past their widget's retention period.
+    retention_sweep_seconds: float = 3600.0
     max_upload_bytes: int = 20 * 1024 * 1024
     parse_timeout_seconds: float = 120.0
     parse_max_pages: int = 500
@@ -71,6 +89,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     parse_max_unzipped_mb: int = 200
     parse_max_memory_mb: int = 2048
     parse_workers: int = 1
+    parse_idle_seconds: float = 60.0
     fetch_timeout: float = 15.0
     fetch_max_redirects: int = 5
     fetch_allow_private: bool = False
@@ -112,20 +131,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise SettingsError(f"{name.upper()} must be at least 1")
         if not 1 <= self.worker_concurrency <= 32:
             raise SettingsError("WORKER_CONCURRENCY must be between 1 and 32")
+        if self.retention_sweep_seconds < 1:
+            raise SettingsError("RETENTION_SWEEP_SECONDS must be at least 1")
         if self.job_lease_seconds < 1 or self.job_max_attempts < 1:
             raise SettingsError("JOB_LEASE_SECONDS and JOB_MAX_ATTEMPTS must be at least 1")
-        parse_limits = (
-            "parse_timeout_seconds",
-            "parse_max_pages",
-            "parse_max_elements",
-            "parse_max_unzipped_mb",
-            "parse_workers",
-        )
-        for name in parse_limits:
+        for name in POSITIVE_FIELDS:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")
         if self.parse_max_memory_mb < 0:
             raise SettingsError("PARSE_MAX_MEMORY_MB must not be negative (0: unbounded)")
+        if self.parse_idle_seconds < 0:
+            raise SettingsError("PARSE_IDLE_SECONDS must not be negative (0: never stop)")
         if self.fetch_timeout <= 0 or self.fetch_max_redirects < 0:
             raise SettingsError("FETCH_TIMEOUT must be positive, FETCH_MAX_REDIRECTS not negative")
         for network in self.allowed_networks:
@@ -140,18 +156,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         self._check_llm()
 
     def _check_llm(self) -> None:
-        positive = (
-            "llm_connect_timeout",
-            "llm_first_token_timeout",
-            "llm_total_timeout",
-            "llm_retry_attempts",
-            "llm_breaker_failures",
-            "llm_max_output_tokens",
-            "prompt_max_tokens",
-        )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{name.upper()} must be positive")
         for name in ("llm_retry_backoff", "llm_retry_budget", "llm_breaker_reset"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{name.upper()} must not be negative")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 import structlog
 
 from application.ingestion.processing import ProcessDocument
 
 log = structlog.get_logger()
+# A chore run now and then beside the documents; returns how much it did.
+Chore = Callable[[], Awaitable[int]]
 
 
 class Worker:
@@ -18,11 +21,19 @@ class Worker:
     sleeps when the queue is empty until woken or the poll interval ends."""
 
     def __init__(
-        self, process: ProcessDocument, poll_seconds: float = 1.0, concurrency: int = 2
+        self,
+        process: ProcessDocument,
+        poll_seconds: float = 1.0,
+        concurrency: int = 2,
+        *,
+        purge: Chore | None = None,
+        purge_seconds: float = 3600.0,
     ) -> None:
         self._process = process
         self._poll = poll_seconds
         self._concurrency = concurrency
+        self._purge = purge
+        self._purge_seconds = purge_seconds
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -36,6 +47,8 @@ class Worker:
             asyncio.create_task(self.run(), name=f"document-worker-{lane}")
             for lane in range(self._concurrency)
         ]
+        if self._purge is not None:
+            self._tasks.append(asyncio.create_task(self.purge(), name="retention-purge"))
 
     async def stop(self) -> None:
         self._stopping = True
@@ -59,3 +72,17 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._poll):
                         await self._wake.wait()
+
+    async def purge(self) -> None:
+        """Conversations idle past their widget's retention period, at start and then every
+        `purge_seconds` (several workers may: each deletes what it finds, once)."""
+        assert self._purge is not None
+        while not self._stopping:
+            try:
+                purged = await self._purge()
+            except Exception:
+                log.exception("conversations_purge_failed")
+            else:
+                if purged:
+                    log.info("conversations_purged", conversations=purged)
+            await asyncio.sleep(self._purge_seconds)

@@ -38,6 +38,12 @@ class MemoryCache:
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
 
+    async def delete_prefix(self, prefix: str) -> int:
+        doomed = [key for key in self._entries if key.startswith(prefix)]
+        for key in doomed:
+            del self._entries[key]
+        return len(doomed)
+
     async def incr(self, key: str, ttl_seconds: float) -> int:
         # No await between read and write: atomic on the event loop.
         current = self._live(key)

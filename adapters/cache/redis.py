@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TypeVar
 
 import redis.asyncio as redis
@@ -28,6 +29,12 @@ T = TypeVar("T")
 # each call longer in the loop's queue, where its timeout would measure us, not Redis
 # (a burst of 1,000 calls here: the slowest took 15 ms with 8, 33 ms with 16, 70 ms with 64).
 POOL_SIZE = 16
+SCAN_BATCH = 500
+_GLOB_SPECIAL = str.maketrans({c: "\\" + c for c in "*?[]\\"})
+
+
+def _glob_escaped(text: str) -> str:
+    return text.translate(_GLOB_SPECIAL)
 
 
 class RedisCache:
@@ -91,6 +98,17 @@ class RedisCache:
 
     async def delete(self, key: str) -> None:
         await self._call(lambda: self._client.delete(self._prefix + key))
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """SCAN and UNLINK a batch per call, so that no single call outlasts the timeout."""
+        pattern = _glob_escaped(self._prefix + prefix) + "*"
+        cursor, deleted = 0, 0
+        while True:
+            cursor, keys = await self._call(partial(self._client.scan, cursor, pattern, SCAN_BATCH))
+            if keys:
+                deleted += int(await self._call(partial(self._client.unlink, *keys)))
+            if cursor == 0:
+                return deleted
 
     async def incr(self, key: str, ttl_seconds: float) -> int:
         name = self._prefix + key

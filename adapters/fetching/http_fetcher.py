@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import html
 import ipaddress
-import os
 import re
 import socket
 import ssl
@@ -28,6 +27,7 @@ import httpcore
 import httpx
 
 from adapters.fetching.addresses import AddressPolicy, IPAddress
+from adapters.fetching.failures import in_words
 from application.ports.documents import FetchedDocument
 from domain.errors import FetchError, InvalidInputError, PayloadTooLargeError
 
@@ -232,7 +232,7 @@ class HttpFetcher:
             raise
         except (httpx.TransportError, httpx.DecodingError) as error:
             raise FetchError(
-                f"{_where(response.url)} broke off its answer: {_reason(error)}"
+                f"{_where(response.url)} broke off its answer: {in_words(error)}"
             ) from None
         return bytes(body)
 
@@ -246,11 +246,11 @@ async def _answer(client: httpx.AsyncClient, url: httpx.URL) -> AsyncIterator[ht
         raise
     except httpx.ConnectError as error:
         raise FetchError(
-            f"could not connect to {_where(url)}: {_reason(error)}", details={"url": str(url)}
+            f"could not connect to {_where(url)}: {in_words(error)}", details={"url": str(url)}
         ) from None
     except httpx.HTTPError as error:
         raise FetchError(
-            f"could not fetch {url}: {_reason(error)}", details={"url": str(url)}
+            f"could not fetch {url}: {in_words(error)}", details={"url": str(url)}
         ) from None
     try:
         yield response
@@ -292,20 +292,6 @@ def _where(url: httpx.URL) -> str:
     default = {"http": 80, "https": 443}[url.scheme]
     host = f"[{url.host}]" if ":" in url.host else url.host
     return host if url.port in (None, default) else f"{host}:{url.port}"
-
-
-def _reason(error: BaseException) -> str:
-    """The root cause in words: "Connection refused" rather than a library's summary."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return f"TLS certificate not accepted ({seen.verify_message})"
-        if isinstance(seen, ssl.SSLError):
-            return f"TLS failed ({seen.reason or seen})"
-        if isinstance(seen, OSError) and seen.errno:
-            return os.strerror(seen.errno)
-        seen = seen.__cause__ or seen.__context__
-    return str(error).strip() or type(error).__name__
 
 
 def _size(count: int) -> str:

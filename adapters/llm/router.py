@@ -13,15 +13,35 @@ log = structlog.get_logger()
 
 # A model spec, as a widget names it, to the model; None when it cannot be used here.
 Resolve = Callable[[str], ChatModel | None]
+# Why a spec cannot be used here, or None when it can.
+Explain = Callable[[str], str | None]
 
 
 class PlanModelRouter:
     def __init__(
-        self, by_plan: Mapping[Plan, Sequence[ChatModel]], resolve: Resolve | None = None
+        self,
+        by_plan: Mapping[Plan, Sequence[ChatModel]],
+        resolve: Resolve | None = None,
+        explain: Explain | None = None,
     ) -> None:
         self._by_plan = {plan: tuple(models) for plan, models in by_plan.items()}
         self._resolve = resolve
+        self._explain = explain
         self._chains: dict[tuple[str, ...], tuple[ChatModel, ...]] = {}
+
+    @property
+    def plans(self) -> Mapping[Plan, Sequence[str]]:
+        """Each plan's models by name, in fallback order."""
+        return {plan: [m.name for m in chain] for plan, chain in self._by_plan.items()}
+
+    def unusable(self, spec: str) -> str | None:
+        if self._explain is not None:
+            return self._explain(spec)
+        # Without a catalog: the models the plans were given, and the offline answerer.
+        named = {m.name for chain in self._by_plan.values() for m in chain}
+        if spec == "extractive" or spec in named:
+            return None
+        return f"it is none of the configured models ({', '.join(sorted(named))})"
 
     def models_for(self, widget: Widget) -> Sequence[ChatModel]:
         plan_chain = self._by_plan.get(widget.plan, ())

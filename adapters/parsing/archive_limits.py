@@ -12,34 +12,26 @@ from __future__ import annotations
 import io
 import zipfile
 
+from adapters.parsing.inflation import InflationBudget
 from domain.errors import ParseError
-
-_MB = 1024 * 1024
-# Small parts compress absurdly well without being a threat (a blank sheet's XML).
-_RATIO_FLOOR_BYTES = _MB
 
 
 def check_archive(content: bytes, *, max_unzipped_mb: int, max_ratio: int) -> None:
-    """ParseError when the archive declares more than `max_unzipped_mb` in total, or a
-    part of at least 1 MB inflates more than `max_ratio` times its compressed size."""
+    """ParseError when the archive declares more than `max_unzipped_mb` in total, or its
+    parts, every one counted whatever its size, inflate past `max_ratio` times their
+    compressed size by more than a small allowance (see InflationBudget)."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         raise ParseError("the file is damaged: its ZIP structure cannot be read") from error
-    total = sum(part.file_size for part in parts)
-    if total > max_unzipped_mb * _MB:
+    budget = InflationBudget(max_total_mb=max_unzipped_mb, max_ratio=max_ratio)
+    for part in parts:
+        budget.add(part.filename, compressed=part.compress_size, inflated=part.file_size)
+    if budget.over_total:
         raise ParseError(
             f"the document expands to more than {max_unzipped_mb} MB when unzipped "
-            f"({total // _MB} MB declared), over this service's limit"
+            f"({budget.total_mb} MB declared), over this service's limit"
         )
-    for part in parts:
-        if part.file_size < _RATIO_FLOOR_BYTES:
-            continue
-        ratio = part.file_size / max(part.compress_size, 1)
-        if ratio > max_ratio:
-            raise ParseError(
-                f"the document expands to more than {part.file_size // _MB} MB from "
-                f"{max(part.compress_size // 1024, 1)} KB ({part.filename!r} inflates "
-                f"{ratio:.0f} times, the limit is {max_ratio}): it looks like a zip bomb"
-            )
+    if budget.over_ratio:
+        raise ParseError(f"the document {budget.bomb_description()}: it looks like a zip bomb")

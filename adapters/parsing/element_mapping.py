@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters.parsing import content_types as ct
+from adapters.parsing.plaintext import plausible_title
 from domain.models import Element
 
 # Layout furniture, not content: a running header repeats on every page and would end up
@@ -19,8 +20,12 @@ _FURNITURE = frozenset({"Header", "Footer", "PageNumber", "PageBreak", "Image"})
 _PAGE_NUMBER = re.compile(r"[-–\s]*(page\s*)?(\d+|[ivx]{1,6})(\s*(of|/)\s*\d+)?[-–\s]*", re.I)
 _DIGITS = re.compile(r"\d+")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
-# Types without heading markup, whose titles unstructured guesses from a line's shape.
-_GUESSED_TITLES = frozenset({ct.PDF, ct.PLAIN})
+# Types without heading markup, whose titles unstructured guesses from a line's shape (plain
+# text no longer goes through unstructured: adapters/parsing/plaintext.py reads it).
+_GUESSED_TITLES = frozenset({ct.PDF})
+# The link glyph documentation sites put after each heading and caption (Sphinx, MkDocs:
+# <a class="headerlink">¶</a>), which would otherwise end every section name.
+_PERMALINKS = "¶🔗 "
 
 
 def _plausible_title(text: str) -> bool:
@@ -87,11 +92,12 @@ def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
             text = _table_text(element).strip()
         else:
             text = " ".join(str(element.text).split())  # pdfminer's line breaks, runs of spaces
+        text = text.rstrip(_PERMALINKS)
         if not text:
             continue
         metadata = element.metadata
         page = metadata.page_number
-        if category == "Title" and content_type in _GUESSED_TITLES and not _plausible_title(text):
+        if category == "Title" and content_type in _GUESSED_TITLES and not plausible_title(text):
             category = "NarrativeText"
         if category == "Title":
             depth = metadata.category_depth

@@ -1,6 +1,6 @@
 """Library exceptions into reasons a site owner can act on.
 
-Runs in the parser's child process, where the libraries are already imported. The owner
+reason_for runs in the parser's child process, where the libraries are imported. The owner
 sees the reason on the document's status, so it names the problem and, where there is
 one, the fix; the library's own message (often a parser's internals) is logged instead.
 """
@@ -12,7 +12,15 @@ import zipfile
 from adapters.parsing import content_types as ct
 
 
-def reason_for(error: BaseException, content_type: str, max_memory_mb: int | None) -> str:
+def memory_reason(content_type: str, max_memory_mb: int | None) -> str:
+    """Worded by the service from the child's exit code (the child ends itself when out
+    of memory), so this function must not import what only the child has."""
+    limit = f" ({max_memory_mb} MB)" if max_memory_mb else ""
+    what = ct.label(content_type)
+    return f"the {what} needs more memory to parse than this service allows{limit}"
+
+
+def reason_for(error: BaseException, content_type: str) -> str:
     from docx.opc.exceptions import PackageNotFoundError as DocxPackageError
     from lxml.etree import XMLSyntaxError
     from openpyxl.utils.exceptions import InvalidFileException
@@ -24,9 +32,6 @@ def reason_for(error: BaseException, content_type: str, max_memory_mb: int | Non
     from unstructured.errors import UnprocessableEntityError
 
     what = ct.label(content_type)
-    if isinstance(error, MemoryError):
-        limit = f" ({max_memory_mb} MB)" if max_memory_mb else ""
-        return f"the {what} needs more memory to parse than this service allows{limit}"
     if isinstance(error, PDFEncryptionError | FileNotDecryptedError):
         return "the PDF is password-protected or forbids text extraction; upload it unlocked"
     if isinstance(error, PSException | PyPdfError):

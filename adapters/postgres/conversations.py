@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from adapters.postgres.database import Database
-from adapters.postgres.rows import MESSAGE_COLUMNS, message_row
-from domain.models import Conversation, Message, Role, Source, Usage
+from application.paging import Position
+from application.ports.storage import ConversationFilter, VisitorTrace
+from domain.models import (
+    BLANKS,
+    FINISH_FAILED,
+    FINISH_NO_ANSWER,
+    AskedQuestion,
+    Conversation,
+    ConversationDetail,
+    ConversationOutcome,
+    ConversationSummary,
+    ExportedMessage,
+    Message,
+    Role,
+    Source,
+    Usage,
+)
 
 
 def _message(row: asyncpg.Record) -> Message:
@@ -27,6 +43,117 @@ def _message(row: asyncpg.Record) -> Message:
     )
 
 
+# Whether an assistant message `m` is the no-answer message ($n is that message's text).
+def _no_answer(m: str, parameter: int) -> str:
+    return (
+        f"({m}.role = 'assistant' AND ({m}.finish_reason = '{FINISH_NO_ANSWER}' "
+        f"OR btrim({m}.content, $${BLANKS}$$) = btrim(${parameter}, $${BLANKS}$$)))"
+    )
+
+
+_OUTCOME = {
+    ConversationOutcome.NO_ANSWER: f"""EXISTS (
+        SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND {_no_answer("m", 7)})""",
+    ConversationOutcome.FAILED: f"""EXISTS (
+        SELECT 1 FROM messages m
+        WHERE m.conversation_id = c.id AND m.role = 'assistant'
+          AND m.finish_reason = '{FINISH_FAILED}')""",
+}
+
+
+def _list(outcome: ConversationOutcome | None) -> str:
+    # The page is chosen first, by the conversations' own index; only its rows are then
+    # summed up from their messages.
+    return f"""
+        WITH page AS (
+            SELECT c.id, c.widget_id, c.visitor_id, c.created_at
+            FROM conversations c
+            WHERE c.widget_id = $1
+              AND ($2::timestamptz IS NULL OR c.created_at >= $2)
+              AND ($3::timestamptz IS NULL OR c.created_at < $3)
+              AND ($4::timestamptz IS NULL OR (c.created_at, c.id) < ($4, $5::uuid))
+              AND {_OUTCOME[outcome] if outcome else "true"}
+            ORDER BY c.created_at DESC, c.id DESC
+            LIMIT $6
+        )
+        SELECT page.*,
+               (SELECT m.content FROM messages m
+                WHERE m.conversation_id = page.id AND m.role = 'user'
+                ORDER BY m.created_at, m.seq LIMIT 1) AS first_question,
+               counts.message_count,
+               coalesce(counts.last_activity, page.created_at) AS last_activity
+        FROM page
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS message_count, max(m.created_at) AS last_activity
+            FROM messages m WHERE m.conversation_id = page.id
+        ) AS counts
+        ORDER BY page.created_at DESC, page.id DESC
+    """
+
+
+_LIST = {outcome: _list(outcome) for outcome in (None, *ConversationOutcome)}
+
+
+_MESSAGE_FIELDS = (
+    "m.id, m.conversation_id, m.role, m.content, m.model, m.sources, m.input_tokens, "
+    "m.output_tokens, m.cost_usd, m.finish_reason, m.created_at"
+)
+_EXPORT = f"""
+    SELECT c.visitor_id, {_MESSAGE_FIELDS}
+    FROM conversations c JOIN messages m ON m.conversation_id = c.id
+    WHERE c.widget_id = $1
+      AND ($2::timestamptz IS NULL OR m.created_at >= $2)
+      AND ($3::timestamptz IS NULL OR m.created_at < $3)
+    ORDER BY c.created_at, c.id, m.created_at, m.seq
+"""
+# Rows fetched per round trip of the export's cursor: memory stays flat whatever the size.
+EXPORT_PREFETCH = 500
+
+_UNANSWERED = f"""
+    SELECT q.content AS text, q.created_at AS asked_at, a.conversation_id
+    FROM conversations c
+    JOIN messages a ON a.conversation_id = c.id
+    CROSS JOIN LATERAL (
+        SELECT m.content, m.created_at FROM messages m
+        WHERE m.conversation_id = a.conversation_id AND m.role = 'user'
+          AND (m.created_at, m.seq) < (a.created_at, a.seq)
+        ORDER BY m.created_at DESC, m.seq DESC
+        LIMIT 1
+    ) AS q
+    WHERE c.widget_id = $1
+      AND ($2::timestamptz IS NULL OR a.created_at >= $2)
+      AND ($3::timestamptz IS NULL OR a.created_at < $3)
+      AND {_no_answer("a", 4)}
+    ORDER BY a.created_at DESC, a.seq DESC
+    LIMIT $5
+"""
+
+_ERASE = """
+    WITH doomed AS (
+        DELETE FROM conversations WHERE widget_id = $1 AND visitor_id = $2 RETURNING id
+    ), unlinked AS (
+        UPDATE usage_events SET conversation_id = NULL, message_id = NULL
+        WHERE conversation_id IN (SELECT id FROM doomed)
+    )
+    SELECT count(*) FROM doomed
+"""
+
+_PURGE = """
+    WITH idle AS (
+        SELECT c.id
+        FROM conversations c JOIN widgets w ON w.id = c.widget_id
+        WHERE w.retention_days IS NOT NULL
+          AND c.created_at < $1::timestamptz - make_interval(days => w.retention_days)
+          AND coalesce(
+                (SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = c.id),
+                c.created_at
+              ) < $1::timestamptz - make_interval(days => w.retention_days)
+        LIMIT $2
+    )
+    DELETE FROM conversations WHERE id IN (SELECT id FROM idle) RETURNING id
+"""
+
+
 class AsyncpgConversationRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -38,31 +165,6 @@ class AsyncpgConversationRepository:
                 conversation_id,
             )
         return Conversation(**row) if row is not None else None
-
-    async def add(self, conversation: Conversation) -> None:
-        """Adding a conversation that exists already changes nothing."""
-        async with self._database.connection() as connection:
-            await connection.execute(
-                """
-                INSERT INTO conversations (id, widget_id, visitor_id, created_at)
-                VALUES ($1, $2, $3, $4)
-                ON CONFLICT (id) DO NOTHING
-                """,
-                conversation.id,
-                conversation.widget_id,
-                conversation.visitor_id,
-                conversation.created_at,
-            )
-
-    async def add_messages(self, messages: Sequence[Message]) -> None:
-        async with self._database.connection() as connection:
-            await connection.executemany(
-                f"""
-                INSERT INTO messages ({MESSAGE_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                """,
-                [message_row(m) for m in messages],
-            )
 
     async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]:
         """The last `limit` messages, oldest first."""
@@ -85,3 +187,87 @@ class AsyncpgConversationRepository:
                 limit,
             )
         return [_message(row) for row in rows]
+
+    async def list_for_widget(
+        self, widget_id: UUID, where: ConversationFilter, after: Position | None, limit: int
+    ) -> list[ConversationSummary]:
+        arguments = [
+            widget_id,
+            where.since,
+            where.until,
+            after.at if after else None,
+            after.id if after else None,
+            limit,
+        ]
+        if where.outcome is ConversationOutcome.NO_ANSWER:
+            arguments.append(where.no_answer_message)
+        async with self._database.connection() as connection:
+            rows = await connection.fetch(_LIST[where.outcome], *arguments)
+        return [ConversationSummary(**row) for row in rows]
+
+    async def detail(self, conversation_id: UUID) -> ConversationDetail | None:
+        conversation = await self.get(conversation_id)
+        if conversation is None:
+            return None
+        async with self._database.connection() as connection:
+            rows = await connection.fetch(
+                f"""
+                SELECT {_MESSAGE_FIELDS} FROM messages m
+                WHERE m.conversation_id = $1 ORDER BY m.created_at, m.seq
+                """,
+                conversation_id,
+            )
+        return ConversationDetail(
+            **msgspec.structs.asdict(conversation), messages=tuple(_message(r) for r in rows)
+        )
+
+    async def export(
+        self, widget_id: UUID, since: datetime | None, until: datetime | None
+    ) -> AsyncIterator[ExportedMessage]:
+        # A server-side cursor in a read-only snapshot: rows arrive a batch at a time as
+        # they are consumed, and the export is consistent however long it streams.
+        async with (
+            self._database.connection() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            cursor = connection.cursor(_EXPORT, widget_id, since, until, prefetch=EXPORT_PREFETCH)
+            async for row in cursor:
+                yield ExportedMessage(visitor_id=row["visitor_id"], message=_message(row))
+
+    async def unanswered_questions(
+        self, widget_id: UUID, where: ConversationFilter, limit: int
+    ) -> list[AskedQuestion]:
+        async with self._database.connection() as connection:
+            rows = await connection.fetch(
+                _UNANSWERED, widget_id, where.since, where.until, where.no_answer_message, limit
+            )
+        return [AskedQuestion(**row) for row in rows]
+
+    async def trace_of_visitor(self, widget_id: UUID, visitor_id: str) -> VisitorTrace:
+        async with self._database.connection() as connection:
+            rows = await connection.fetch(
+                """
+                SELECT c.id, array_remove(array_agg(m.content ORDER BY m.created_at, m.seq)
+                                          FILTER (WHERE m.role = 'user'), NULL) AS questions
+                FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id
+                WHERE c.widget_id = $1 AND c.visitor_id = $2
+                GROUP BY c.id
+                ORDER BY c.id
+                """,
+                widget_id,
+                visitor_id,
+            )
+        return VisitorTrace(
+            conversation_ids=tuple(row["id"] for row in rows),
+            questions=tuple(q for row in rows for q in row["questions"] or ()),
+        )
+
+    async def erase_visitor(self, widget_id: UUID, visitor_id: str) -> int:
+        async with self._database.connection() as connection:
+            erased: int = await connection.fetchval(_ERASE, widget_id, visitor_id)
+        return erased
+
+    async def purge_idle(self, now: datetime, limit: int) -> list[UUID]:
+        async with self._database.connection() as connection:
+            rows = await connection.fetch(_PURGE, now, limit)
+        return [row["id"] for row in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -97,6 +98,13 @@ class AsyncpgDocumentRepository:
         async with self._database.connection() as connection:
             row = await connection.fetchrow(_SELECT + "WHERE id = $1", document_id)
         return _document(row) if row is not None else None
+
+    async def get_many(self, document_ids: Sequence[UUID]) -> list[Document]:
+        async with self._database.connection() as connection:
+            rows = await connection.fetch(
+                _SELECT + "WHERE id = ANY($1::uuid[]) ORDER BY created_at, id", list(document_ids)
+            )
+        return [_document(row) for row in rows]
 
     async def find_by_hash(self, widget_id: UUID, sha256: str) -> Document | None:
         async with self._database.connection() as connection:

@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 
 from adapters.postgres.database import Database
+from application.paging import Position
 from domain.models import Widget
 
 # A column per field of the widget, named alike: inserts, updates and reads are written
@@ -49,6 +50,24 @@ class AsyncpgWidgetRepository:
     async def update(self, widget: Widget) -> None:
         async with self._database.connection() as connection:
             await connection.execute(_UPDATE, *_values(widget))
+
+    async def list_for_tenant(
+        self, tenant_id: str, after: Position | None, limit: int
+    ) -> list[Widget]:
+        async with self._database.connection() as connection:
+            rows = await connection.fetch(
+                _SELECT
+                + """
+                WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+                ORDER BY created_at, id
+                LIMIT $4
+                """,
+                tenant_id,
+                after.at if after else None,
+                after.id if after else None,
+                limit,
+            )
+        return [_widget(row) for row in rows]
 
     async def delete(self, widget_id: UUID) -> None:
         """Its documents, their jobs, conversations and messages go with it."""

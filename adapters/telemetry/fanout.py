@@ -4,8 +4,8 @@ from collections.abc import Callable, Sequence
 
 import structlog
 
-from application.ports.telemetry import ChatRecord, Telemetry
-from domain.models import Plan, Stage
+from application.ports.telemetry import ChatRecord, JobRecord, Telemetry
+from domain.models import Plan, Rating, Stage
 
 log = structlog.get_logger()
 
@@ -29,11 +29,11 @@ class FanOutTelemetry:
     def stage_completed(self, stage: Stage, seconds: float) -> None:
         self._each(lambda sink: sink.stage_completed(stage, seconds))
 
-    def job_finished(self, outcome: str) -> None:
-        self._each(lambda sink: sink.job_finished(outcome))
+    def job_finished(self, record: JobRecord) -> None:
+        self._each(lambda sink: sink.job_finished(record))
 
-    def model_failed(self, plan: Plan, model: str, outcome: str) -> None:
-        self._each(lambda sink: sink.model_failed(plan, model, outcome))
+    def model_failed(self, plan: Plan, model: str, outcome: str, cause: str) -> None:
+        self._each(lambda sink: sink.model_failed(plan, model, outcome, cause))
 
     def cache_accessed(self, cache: str, hit: bool) -> None:
         self._each(lambda sink: sink.cache_accessed(cache, hit))
@@ -52,3 +52,6 @@ class FanOutTelemetry:
 
     def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
         self._each(lambda sink: sink.breaker_changed(provider, state, cause))
+
+    def feedback_given(self, rating: Rating) -> None:
+        self._each(lambda sink: sink.feedback_given(rating))

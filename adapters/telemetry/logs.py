@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import structlog
 
-from application.ports.telemetry import ChatRecord
-from domain.models import Plan, Stage
+from application.ports.telemetry import ChatRecord, JobRecord
+from domain.models import Plan, Rating, Stage
 
 log = structlog.get_logger("chatconnect.telemetry")
 
@@ -34,11 +34,20 @@ class LogTelemetry:
     def stage_completed(self, stage: Stage, seconds: float) -> None:
         log.debug("ingestion_stage", stage=stage.value, ms=_ms(seconds))
 
-    def job_finished(self, outcome: str) -> None:
-        log.info("ingestion_job_finished", outcome=outcome)
+    def job_finished(self, record: JobRecord) -> None:
+        level = log.warning if record.outcome == "failed" else log.info
+        level(
+            "ingestion_job_finished",
+            outcome=record.outcome,
+            document_id=str(record.document_id),
+            title=record.title,
+            chunks=record.chunk_count,
+            ms=_ms(record.seconds),
+            error=record.error,
+        )
 
-    def model_failed(self, plan: Plan, model: str, outcome: str) -> None:
-        log.warning("model_failed", plan=plan.value, model=model, outcome=outcome)
+    def model_failed(self, plan: Plan, model: str, outcome: str, cause: str) -> None:
+        log.warning("model_failed", plan=plan.value, model=model, outcome=outcome, cause=cause)
 
     def cache_accessed(self, cache: str, hit: bool) -> None:
         return None  # too frequent for a log line; the metrics count it
@@ -59,3 +68,6 @@ class LogTelemetry:
         # An open circuit means answers fail over or fail: an operator wants to see why.
         level = log.warning if state == "open" else log.info
         level("provider_breaker_changed", provider=provider, state=state, cause=cause)
+
+    def feedback_given(self, rating: Rating) -> None:
+        log.info("feedback_given", rating=rating.value)

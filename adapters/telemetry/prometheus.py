@@ -5,8 +5,8 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 from application.ports.jobs import QueueStats
-from application.ports.telemetry import ChatRecord
-from domain.models import Plan, Stage
+from application.ports.telemetry import ChatRecord, JobRecord
+from domain.models import Plan, Rating, Stage
 
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _MODEL = ("plan", "provider", "model")
@@ -70,6 +70,7 @@ MODEL_FAILURES = Counter(
     "Models that could not answer: failed over before the first token, or interrupted",
     [*_MODEL, "outcome"],
 )
+FEEDBACK = Counter("chatconnect_feedback", "Visitors' votes on answers", ["rating"])
 JOB_STATES = ("queued", "running", "done", "failed")
 
 
@@ -95,10 +96,10 @@ class PrometheusTelemetry:
     def stage_completed(self, stage: Stage, seconds: float) -> None:
         STAGE.labels(stage.value).observe(seconds)
 
-    def job_finished(self, outcome: str) -> None:
-        JOBS.labels(outcome).inc()
+    def job_finished(self, record: JobRecord) -> None:
+        JOBS.labels(record.outcome).inc()
 
-    def model_failed(self, plan: Plan, model: str, outcome: str) -> None:
+    def model_failed(self, plan: Plan, model: str, outcome: str, cause: str) -> None:
         MODEL_FAILURES.labels(plan.value, *provider_and_model(model), outcome).inc()
 
     def cache_accessed(self, cache: str, hit: bool) -> None:
@@ -118,6 +119,9 @@ class PrometheusTelemetry:
 
     def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
         BREAKER_OPEN.labels(provider).set(0 if state == "closed" else 1)
+
+    def feedback_given(self, rating: Rating) -> None:
+        FEEDBACK.labels(rating.value).inc()
 
     @staticmethod
     def queue_observed(stats: QueueStats) -> None:

@@ -29,7 +29,7 @@ class Sparse(NamedTuple):
     values: tuple[float, ...]
 
 
-def check_upsert(chunks: Sequence[Chunk], vectors: Sequence[Vector], dimension: int) -> None:
+def check_stage(chunks: Sequence[Chunk], vectors: Sequence[Vector], dimension: int) -> None:
     if len(chunks) != len(vectors):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
     for vector in vectors:

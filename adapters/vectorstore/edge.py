@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from qdrant_edge import (
-    CountRequest,
     Distance,
     EdgeConfig,
     EdgeShard,
@@ -32,6 +31,7 @@ from qdrant_edge import (
     UpdateOperation,
 )
 
+from adapters.vectorstore import changes
 from adapters.vectorstore.common import (
     DENSE,
     DOCUMENT,
@@ -41,10 +41,8 @@ from adapters.vectorstore.common import (
     WIDGET,
     Sparse,
     check_search,
-    check_upsert,
-    payload,
+    check_stage,
     point_key,
-    staged,
     staged_payload,
 )
 from adapters.vectorstore.retrieval import (
@@ -75,7 +73,7 @@ class EdgeVectorStore:
     construction, so a path that is already open (in this or another process) fails at
     startup.
 
-    Writes are not flushed per upsert: the shard's write-ahead log already brings them back
+    Writes are not flushed per call: the shard's write-ahead log already brings them back
     after a killed process, while a flush (~0.2 s, holding the GIL, so freezing the event
     loop) persists segments and shortens the log replay at the next start. It is done once,
     on close. Chunks are derived data: any lost to a power cut come back by re-processing.
@@ -119,55 +117,25 @@ class EdgeVectorStore:
         except Exception as exc:  # Edge raises bare Exception for every failure
             raise VectorStoreUnavailableError(f"Qdrant Edge failed: {exc}") from exc
 
-    async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        await self._write(chunks, vectors, payload)
-
     async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        await self._write(chunks, vectors, staged_payload)
-
-    async def _write(
-        self,
-        chunks: Sequence[Chunk],
-        vectors: Sequence[Vector],
-        fields: Callable[[Chunk], dict[str, Any]],
-    ) -> None:
-        check_upsert(chunks, vectors, self._dimension)
+        check_stage(chunks, vectors, self._dimension)
         for start in range(0, len(chunks), UPSERT_BATCH):
             end = start + UPSERT_BATCH
-            await self._call(self._upsert, chunks[start:end], vectors[start:end], fields)
+            await self._call(self._stage, chunks[start:end], vectors[start:end])
 
-    def _upsert(
-        self,
-        chunks: Sequence[Chunk],
-        vectors: Sequence[Vector],
-        fields: Callable[[Chunk], dict[str, Any]],
-    ) -> None:
+    def _stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
         points = [
             Point(
                 chunk.id,
                 {DENSE: list(vector), SPARSE: SparseVector(*encode_chunk(chunk))},
-                fields(chunk),
+                staged_payload(chunk),
             )
             for chunk, vector in zip(chunks, vectors, strict=True)
         ]
         self._shard.update(UpdateOperation.upsert_points(points))
 
     async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
-        await self._call(self._publish, widget_id, document_id, chunk_count)
-
-    def _publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
-        # One call on the store's only thread: no search runs between these updates.
-        document = _document(document_id)
-        leftovers = FieldCondition(key=INDEX, range=RangeFloat(gte=chunk_count))
-        self._shard.update(UpdateOperation.delete_points_by_filter(_filter(widget_id, document)))
-        self._shard.update(
-            UpdateOperation.delete_points_by_filter(_staged(widget_id, document, leftovers))
-        )
-        self._shard.update(
-            UpdateOperation.set_payload_by_filter(
-                _staged(widget_id, document), {WIDGET: str(widget_id)}
-            )
-        )
+        await self._call(self._apply, changes.publishing(widget_id, document_id, chunk_count))
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self._dimension)
@@ -192,21 +160,15 @@ class EdgeVectorStore:
         return {point_key(record.id): _stored(record) for record in records}
 
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
-        await self._call(self._delete_document, widget_id, document_id)
-
-    def _delete_document(self, widget_id: UUID, document_id: UUID) -> None:
-        for scope in (_filter, _staged):
-            condition = scope(widget_id, _document(document_id))
-            self._shard.update(UpdateOperation.delete_points_by_filter(condition))
+        await self._call(self._apply, changes.deleting_document(widget_id, document_id))
 
     async def delete_widget(self, widget_id: UUID) -> None:
-        operation = UpdateOperation.delete_points_by_filter(_filter(widget_id))
-        await self._call(self._shard.update, operation)
+        await self._call(self._apply, changes.deleting_widget(widget_id))
 
-    async def count(self, widget_id: UUID, document_id: UUID | None = None) -> int:
-        conditions = [] if document_id is None else [_document(document_id)]
-        request = CountRequest(exact=True, filter=_filter(widget_id, *conditions))
-        return await self._call(self._shard.count, request)
+    def _apply(self, planned: Sequence[changes.Change]) -> None:
+        # One call on the store's only thread: no search runs between these updates.
+        for change in planned:
+            self._shard.update(_update(change))
 
     async def ping(self) -> None:
         await self._call(self._shard.info)
@@ -225,18 +187,19 @@ class EdgeVectorStore:
         self._shard.close()
 
 
-def _filter(widget_id: UUID, *conditions: Any) -> Filter:
-    tenant = FieldCondition(key=WIDGET, match=MatchValue(str(widget_id)))
-    return Filter(must=[tenant, *conditions])
+def _filter(points: changes.Points, *conditions: Any) -> Filter:
+    must = [FieldCondition(key=WIDGET, match=MatchValue(points.tenant)), *conditions]
+    if points.document is not None:
+        must.append(FieldCondition(key=DOCUMENT, match=MatchValue(str(points.document))))
+    if points.from_index is not None:
+        must.append(FieldCondition(key=INDEX, range=RangeFloat(gte=points.from_index)))
+    return Filter(must=must)
 
 
-def _staged(widget_id: UUID, *conditions: Any) -> Filter:
-    tenant = FieldCondition(key=WIDGET, match=MatchValue(staged(widget_id)))
-    return Filter(must=[tenant, *conditions])
-
-
-def _document(document_id: UUID) -> FieldCondition:
-    return FieldCondition(key=DOCUMENT, match=MatchValue(str(document_id)))
+def _update(change: changes.Change) -> UpdateOperation:
+    if isinstance(change, changes.Delete):
+        return UpdateOperation.delete_points_by_filter(_filter(change.points))
+    return UpdateOperation.set_payload_by_filter(_filter(change.points), {WIDGET: change.tenant})
 
 
 def _request(widget_id: UUID, search: Nearest) -> QueryRequest:
@@ -247,7 +210,7 @@ def _request(widget_id: UUID, search: Nearest) -> QueryRequest:
         query=Query.Nearest(
             SparseVector(*vector) if isinstance(vector, Sparse) else vector, using=search.using
         ),
-        filter=_filter(widget_id, *among),
+        filter=_filter(changes.live(widget_id), *among),
         with_payload=False,
     )
 

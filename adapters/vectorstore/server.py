@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -12,6 +12,7 @@ from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.common.client_exceptions import QdrantException
 from qdrant_client.http.exceptions import ApiException, UnexpectedResponse
 
+from adapters.vectorstore import changes
 from adapters.vectorstore.common import (
     DENSE,
     DOCUMENT,
@@ -21,10 +22,8 @@ from adapters.vectorstore.common import (
     WIDGET,
     Sparse,
     check_search,
-    check_upsert,
-    payload,
+    check_stage,
     point_key,
-    staged,
     staged_payload,
 )
 from adapters.vectorstore.retrieval import (
@@ -123,46 +122,13 @@ class QdrantVectorStore:
             if exc.status_code != 409:  # another process created it first: fine
                 raise
 
-    async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        await self._write(chunks, vectors, payload)
-
     async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        await self._write(chunks, vectors, staged_payload)
-
-    async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
-        # One request, applied in order; Qdrant does not isolate a batch from concurrent
-        # searches, so the window where both versions or neither show is that of one
-        # request's three operations (an in-process Edge store has none at all).
-        document = _document(document_id)
-        leftovers = models.FieldCondition(key=INDEX, range=models.Range(gte=chunk_count))
-        operations: list[Any] = [
-            models.DeleteOperation(
-                delete=models.FilterSelector(filter=_filter(widget_id, document))
-            ),
-            models.DeleteOperation(
-                delete=models.FilterSelector(filter=_staged(widget_id, document, leftovers))
-            ),
-            models.SetPayloadOperation(
-                set_payload=models.SetPayload(
-                    payload={WIDGET: str(widget_id)}, filter=_staged(widget_id, document)
-                )
-            ),
-        ]
-        with _translated("publish chunks"):
-            await self._client.batch_update_points(self._collection, operations, wait=True)
-
-    async def _write(
-        self,
-        chunks: Sequence[Chunk],
-        vectors: Sequence[Vector],
-        fields: Callable[[Chunk], dict[str, Any]],
-    ) -> None:
-        check_upsert(chunks, vectors, self._dimension)
+        check_stage(chunks, vectors, self._dimension)
         points = [
             models.PointStruct(
                 id=str(chunk.id),
                 vector={DENSE: list(vector), SPARSE: _sparse(encode_chunk(chunk))},
-                payload=fields(chunk),
+                payload=staged_payload(chunk),
             )
             for chunk, vector in zip(chunks, vectors, strict=True)
         ]
@@ -170,6 +136,12 @@ class QdrantVectorStore:
             for start in range(0, len(points), UPSERT_BATCH):
                 batch = points[start : start + UPSERT_BATCH]
                 await self._client.upsert(self._collection, batch, wait=True)
+
+    async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
+        # One request, applied in order; Qdrant does not isolate a batch from concurrent
+        # searches, so the window where both versions or neither show is that of one
+        # request's three operations (an in-process Edge store has none at all).
+        await self._apply(changes.publishing(widget_id, document_id, chunk_count), "publish chunks")
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self._dimension)
@@ -187,7 +159,7 @@ class QdrantVectorStore:
             models.QueryRequest(
                 query=_sparse(s.vector) if isinstance(s.vector, Sparse) else s.vector,
                 using=s.using,
-                filter=_filter(widget_id, *_among(s)),
+                filter=_filter(changes.live(widget_id), *_among(s)),
                 limit=s.limit,
                 with_payload=False,
             )
@@ -206,25 +178,15 @@ class QdrantVectorStore:
         return {point_key(record.id): _stored(record) for record in records}
 
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
-        await self._delete(_filter(widget_id, _document(document_id)))
-        await self._delete(_staged(widget_id, _document(document_id)))
+        await self._apply(changes.deleting_document(widget_id, document_id), "delete chunks")
 
     async def delete_widget(self, widget_id: UUID) -> None:
-        await self._delete(_filter(widget_id))
+        await self._apply(changes.deleting_widget(widget_id), "delete chunks")
 
-    async def _delete(self, condition: models.Filter) -> None:
-        with _translated("delete chunks"):
-            await self._client.delete(
-                self._collection, models.FilterSelector(filter=condition), wait=True
-            )
-
-    async def count(self, widget_id: UUID, document_id: UUID | None = None) -> int:
-        conditions = [] if document_id is None else [_document(document_id)]
-        with _translated("count chunks"):
-            result = await self._client.count(
-                self._collection, count_filter=_filter(widget_id, *conditions), exact=True
-            )
-        return result.count
+    async def _apply(self, planned: Sequence[changes.Change], action: str) -> None:
+        operations = [_operation(change) for change in planned]
+        with _translated(action):
+            await self._client.batch_update_points(self._collection, operations, wait=True)
 
     async def ping(self) -> None:
         with _translated("answer"):
@@ -234,18 +196,24 @@ class QdrantVectorStore:
         await self._client.close()
 
 
-def _filter(widget_id: UUID, *conditions: Any) -> models.Filter:
-    tenant = models.FieldCondition(key=WIDGET, match=models.MatchValue(value=str(widget_id)))
-    return models.Filter(must=[tenant, *conditions])
+def _filter(points: changes.Points, *conditions: Any) -> models.Filter:
+    tenant = models.FieldCondition(key=WIDGET, match=models.MatchValue(value=points.tenant))
+    must = [tenant, *conditions]
+    if points.document is not None:
+        document = models.MatchValue(value=str(points.document))
+        must.append(models.FieldCondition(key=DOCUMENT, match=document))
+    if points.from_index is not None:
+        index = models.Range(gte=points.from_index)
+        must.append(models.FieldCondition(key=INDEX, range=index))
+    return models.Filter(must=must)
 
 
-def _staged(widget_id: UUID, *conditions: Any) -> models.Filter:
-    tenant = models.FieldCondition(key=WIDGET, match=models.MatchValue(value=staged(widget_id)))
-    return models.Filter(must=[tenant, *conditions])
-
-
-def _document(document_id: UUID) -> models.FieldCondition:
-    return models.FieldCondition(key=DOCUMENT, match=models.MatchValue(value=str(document_id)))
+def _operation(change: changes.Change) -> models.DeleteOperation | models.SetPayloadOperation:
+    if isinstance(change, changes.Delete):
+        selector = models.FilterSelector(filter=_filter(change.points))
+        return models.DeleteOperation(delete=selector)
+    relabel = models.SetPayload(payload={WIDGET: change.tenant}, filter=_filter(change.points))
+    return models.SetPayloadOperation(set_payload=relabel)
 
 
 def _among(search: Nearest) -> list[models.HasIdCondition]:

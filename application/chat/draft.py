@@ -25,6 +25,7 @@ def sources_of(hits: Sequence[ScoredChunk]) -> tuple[Source, ...]:
             snippet=hit.chunk.text[:SNIPPET_CHARS],
             score=round(hit.score, 4),
             page=hit.chunk.page,
+            url=hit.chunk.url,
         )
         for n, hit in enumerate(hits, start=1)
     )

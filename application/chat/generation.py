@@ -74,9 +74,9 @@ class Generation:
                 return
             except DependencyUnavailableError as error:
                 if draft.parts:
-                    self._telemetry.model_failed(plan, model.name, "interrupted")
+                    self._telemetry.model_failed(plan, model.name, "interrupted", error.message)
                     raise
-                self._telemetry.model_failed(plan, model.name, "failover")
+                self._telemetry.model_failed(plan, model.name, "failover", error.message)
                 draft.pending = None  # a refused or failed request is not billed
                 failures.append(f"{model.name}: {error.message}")
         raise ModelUnavailableError("no chat model could answer", details={"failures": failures})

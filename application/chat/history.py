@@ -25,6 +25,7 @@ class RecentHistory:
         policy: ChatPolicy,
     ) -> None:
         self._conversations = conversations
+        self._cache = cache
         self._cached = ReadThrough(cache, telemetry, "history", HISTORY_TTL_SECONDS)
         self._limit = policy.history_messages
         self._encode = msgspec.msgpack.Encoder().encode
@@ -43,3 +44,7 @@ class RecentHistory:
     async def forget(self, conversation_id: UUID) -> None:
         """After new messages are saved: the next read goes to the database."""
         await self._cached.forget(self._key(conversation_id))
+
+    async def erase(self, conversation_id: UUID) -> None:
+        """Every cached copy, whatever its window; raises when the cache cannot be reached."""
+        await self._cache.delete_prefix(f"history:{conversation_id}:")

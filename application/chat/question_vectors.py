@@ -26,15 +26,22 @@ def _unpacked(raw: bytes) -> list[float]:
 class QuestionVectors:
     def __init__(self, embedder: Embedder, cache: Cache, telemetry: Telemetry) -> None:
         self._embedder = embedder
+        self._cache = cache
         self._cached = ReadThrough(cache, telemetry, "embedding", EMBEDDING_TTL_SECONDS)
+
+    def _key(self, question: str) -> str:
+        digest = hashlib.sha256(normalize(question).encode()).hexdigest()[:32]
+        return f"embedding:{self._embedder.model}:{digest}"
+
+    async def erase(self, question: str) -> None:
+        """Raises when the cache cannot be reached."""
+        await self._cache.delete(self._key(question))
 
     async def embed(self, question: str) -> list[float]:
         async def load() -> list[float]:
             [vector] = await self._embedder.embed([question])
             return vector
 
-        digest = hashlib.sha256(normalize(question).encode()).hexdigest()[:32]
-        key = f"embedding:{self._embedder.model}:{digest}"
-        vector = await self._cached.get(key, load, _packed, _unpacked)
+        vector = await self._cached.get(self._key(question), load, _packed, _unpacked)
         assert vector is not None  # the model always gives one
         return vector

@@ -9,7 +9,7 @@ from application.chat.question import AdmittedQuestion, ChatPolicy
 from application.ports.storage import Exchange, ExchangeRepository
 from application.ports.system import Clock, IdGenerator
 from application.ports.telemetry import ChatRecord, Telemetry
-from domain.models import Message, Role, UsageEvent
+from domain.models import FINISH_FAILED, Message, Role, UsageEvent
 
 
 class Recording:
@@ -70,6 +70,7 @@ class Recording:
             model=draft.model,
             usage=draft.usage,
             cached=draft.cached,
+            failed=draft.finish_reason == FINISH_FAILED,
             created_at=now,
         )
         return Exchange(

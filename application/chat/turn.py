@@ -22,7 +22,7 @@ from application.chat.recording import Recording
 from application.chat.retrieval import Retrieval
 from application.ports.models import ChatModel
 from application.ports.system import Clock
-from domain.models import Answer, Source
+from domain.models import FINISH_FAILED, FINISH_NO_ANSWER, Answer, Source
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,7 +81,7 @@ class ChatTurn:
             await asyncio.shield(steps.recording.save(admitted, draft))
             yield ChatFinished(draft.usage, draft.finish_reason, draft.model, draft.cached)
         except Exception:
-            draft.finish_reason = "error"
+            draft.finish_reason = FINISH_FAILED
             raise
         finally:
             if not saved:
@@ -100,7 +100,7 @@ class ChatTurn:
         if not hits:
             no_answer = admitted.widget.no_answer_message
             draft.parts.append(no_answer)
-            draft.finish_reason = "no_answer"
+            draft.finish_reason = FINISH_NO_ANSWER
             timing.first_token()
             yield TokenDelta(no_answer)
             return

@@ -17,7 +17,7 @@ from application.ports.jobs import JobQueue
 from application.ports.models import Embedder
 from application.ports.storage import DocumentRepository
 from application.ports.system import Clock
-from application.ports.telemetry import Telemetry
+from application.ports.telemetry import JobRecord, Telemetry
 from application.ports.vectors import VectorStore
 from domain.chunking import chunk_elements
 from domain.errors import ParseError
@@ -73,6 +73,7 @@ class ProcessDocument:
         return True
 
     async def __call__(self, job: Job) -> None:
+        started = self._clock.monotonic()
         document = await self._documents.get(job.document_id)
         if document is None:  # deleted while queued
             await self._jobs.complete(job)
@@ -83,32 +84,52 @@ class ProcessDocument:
                 f"processing stopped {job.attempts - 1} times without finishing "
                 "(the worker was stopped or ran out of memory on this document)"
             )
-            await self._give_up(job, document, reason)
+            await self._give_up(job, document, reason, started)
             return
         try:
-            outcome = await self._holding_lease(job, self._process(document))
+            outcome, chunks = await self._holding_lease(job, self._process(document))
         except LeaseLostError:
-            self._telemetry.job_finished("lease_lost")  # its new holder carries on
+            self._finished("lease_lost", document, started)  # its new holder carries on
             return
         except ParseError as error:
-            await self._give_up(job, document, error.message)
+            await self._give_up(job, document, error.message, started)
             return
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"
             if job.attempts >= self._policy.max_attempts:
-                await self._give_up(job, document, reason)
+                await self._give_up(job, document, reason, started)
             else:
                 delay = self._policy.retry_base_seconds * 2 ** (job.attempts - 1)
                 await self._set(document, status=DocumentStatus.QUEUED, stage=None, error=reason)
                 await self._jobs.retry(job, reason, delay)
-                self._telemetry.job_finished("retried")
+                self._finished("retried", document, started, error=reason)
             return
         if outcome is _Outcome.CONTENT_CHANGED:
             await self._jobs.retry(job, "its content changed while it was processed", 0.0)
             return
         await self._jobs.complete(job)
         await self._answers.forget_widget(document.widget_id)
-        self._telemetry.job_finished(outcome.value)
+        self._finished(outcome.value, document, started, chunks=chunks)
+
+    def _finished(
+        self,
+        outcome: str,
+        document: Document,
+        started: float,
+        *,
+        chunks: int = 0,
+        error: str | None = None,
+    ) -> None:
+        self._telemetry.job_finished(
+            JobRecord(
+                outcome=outcome,
+                document_id=document.id,
+                title=document.title,
+                chunk_count=chunks,
+                seconds=self._clock.monotonic() - started,
+                error=error,
+            )
+        )
 
     async def _holding_lease(self, job: Job, work: Coroutine[Any, Any, _T]) -> _T:
         """Runs the work while renewing the job's lease; a lost lease stops it, since the
@@ -131,7 +152,8 @@ class ProcessDocument:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _process(self, document: Document) -> _Outcome:
+    async def _process(self, document: Document) -> tuple[_Outcome, int]:
+        """How it ended, and the chunks published."""
         document = await self._set(document, status=DocumentStatus.PROCESSING, stage=Stage.PARSING)
         started = self._clock.monotonic()
         content = await self._documents.content(document.id)
@@ -146,6 +168,7 @@ class ProcessDocument:
             document_id=document.id,
             document_title=document.title,
             revision=document.revision,
+            source_url=document.source_url,
             max_tokens=self._policy.chunk_tokens,
             overlap_tokens=self._policy.chunk_overlap_tokens,
         )
@@ -176,21 +199,21 @@ class ProcessDocument:
         current = await self._documents.get(document.id)
         if current is None:  # deleted while processed: leave nothing behind
             await self._vectors.delete_document(document.widget_id, document.id)
-            return _Outcome.DELETED
+            return _Outcome.DELETED, 0
         if current.revision != document.revision:
-            return _Outcome.CONTENT_CHANGED
+            return _Outcome.CONTENT_CHANGED, 0
         await self._vectors.publish(document.widget_id, document.id, total)
         self._telemetry.stage_completed(Stage.EMBEDDING, embedding)
         self._telemetry.stage_completed(Stage.INDEXING, indexing + self._clock.monotonic() - began)
         await self._set(
             document, status=DocumentStatus.READY, stage=None, chunk_count=total, error=None
         )
-        return _Outcome.READY
+        return _Outcome.READY, total
 
-    async def _give_up(self, job: Job, document: Document, reason: str) -> None:
+    async def _give_up(self, job: Job, document: Document, reason: str, started: float) -> None:
         await self._set(document, status=DocumentStatus.FAILED, error=reason)
         await self._jobs.fail(job, reason)
-        self._telemetry.job_finished("failed")
+        self._finished("failed", document, started, error=reason)
 
     def _lap(self, stage: Stage, since: float) -> float:
         now = self._clock.monotonic()

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from application.ingestion.policy import IngestionPolicy
+from application.ingestion.titles import title_of
 from application.ports.documents import DocumentFetcher, DocumentParser
 from application.ports.jobs import JobQueue
 from application.ports.storage import DocumentRepository, Transactions, WidgetRepository
@@ -18,10 +19,11 @@ from domain.models import Document, DocumentStatus, Progress
 
 class NewDocument(msgspec.Struct, frozen=True, kw_only=True):
     widget_id: UUID
-    title: str
+    title: str  # "" when the owner gave none: the document's own, or its file name, then
     content: bytes
     content_type: str
     source_url: str | None = None
+    filename: str | None = None
 
 
 class Submitted(msgspec.Struct, frozen=True):
@@ -67,7 +69,7 @@ class SubmitDocument:
         document = Document(
             id=self._ids.new_id(),
             widget_id=new.widget_id,
-            title=new.title.strip() or "Untitled",
+            title=title_of(new.title, new.content, new.content_type, new.filename),
             content_type=new.content_type,
             size_bytes=len(new.content),
             sha256=digest,
@@ -85,17 +87,12 @@ class SubmitDocument:
     async def _replace(self, earlier: Document, new: NewDocument, digest: str) -> Document:
         """The page at a known URL changed: same document, next revision. Its live chunks
         keep answering until the new ones are published."""
-        changed = msgspec.structs.replace(
+        changed = self._queued_again(
             earlier,
             title=new.title.strip() or earlier.title,
             content_type=new.content_type,
             size_bytes=len(new.content),
             sha256=digest,
-            status=DocumentStatus.QUEUED,
-            stage=None,
-            error=None,
-            progress=Progress(),
-            updated_at=self._clock.now(),
         )
         async with self._transactions.begin():
             stored = await self._documents.replace_content(changed, new.content)
@@ -115,18 +112,23 @@ class SubmitDocument:
     async def _retry_if_failed(self, document: Document) -> Document:
         if document.status is not DocumentStatus.FAILED:
             return document
-        requeued = msgspec.structs.replace(
+        requeued = self._queued_again(document)
+        async with self._transactions.begin():
+            await self._documents.update(requeued)
+            await self._jobs.enqueue(document.id)
+        return requeued
+
+    def _queued_again(self, document: Document, **changes: object) -> Document:
+        """The document waiting for its job again, with nothing left of its last run."""
+        return msgspec.structs.replace(
             document,
             status=DocumentStatus.QUEUED,
             stage=None,
             error=None,
             progress=Progress(),
             updated_at=self._clock.now(),
+            **changes,
         )
-        async with self._transactions.begin():
-            await self._documents.update(requeued)
-            await self._jobs.enqueue(document.id)
-        return requeued
 
 
 class SubmitUrl:

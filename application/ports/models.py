@@ -49,3 +49,8 @@ class ChatModelRouter(Protocol):
     """The ordered models to try for a widget: first choice, then fallbacks."""
 
     def models_for(self, widget: Widget) -> Sequence[ChatModel]: ...
+
+    def unusable(self, spec: str) -> str | None:
+        """Why a widget cannot name this model here ("ANTHROPIC_API_KEY is not set", an
+        unknown provider), or None when it can."""
+        ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -9,11 +10,19 @@ from uuid import UUID
 
 import msgspec
 
+from application.paging import Position
 from domain.models import (
+    AskedQuestion,
     Conversation,
+    ConversationDetail,
+    ConversationOutcome,
+    ConversationSummary,
     Document,
+    ExportedMessage,
+    Feedback,
     Message,
     UsageEvent,
+    UsageGrouping,
     UsageSummary,
     Widget,
 )
@@ -38,6 +47,12 @@ class WidgetRepository(Protocol):
 
     async def delete(self, widget_id: UUID) -> None: ...
 
+    async def list_for_tenant(
+        self, tenant_id: str, after: Position | None, limit: int
+    ) -> list[Widget]:
+        """Up to `limit` widgets of the tenant, oldest first (created_at, id), after `after`."""
+        ...
+
 
 class DocumentRepository(Protocol):
     """Documents, their status, and their raw bytes until processed."""
@@ -47,6 +62,10 @@ class DocumentRepository(Protocol):
         ...
 
     async def get(self, document_id: UUID) -> Document | None: ...
+
+    async def get_many(self, document_ids: Sequence[UUID]) -> list[Document]:
+        """Those of the ids that exist, oldest first (created_at, id)."""
+        ...
 
     async def find_by_hash(self, widget_id: UUID, sha256: str) -> Document | None: ...
 
@@ -69,12 +88,72 @@ class DocumentRepository(Protocol):
     async def delete(self, document_id: UUID) -> None: ...
 
 
+class ConversationFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Which conversations of a widget a list shows: started in [since, until), and with
+    an answer of the given outcome. An answer is a no-answer when its text is the
+    widget's `no_answer_message` (see domain.models.is_no_answer)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    outcome: ConversationOutcome | None = None
+    no_answer_message: str = ""
+
+
+class VisitorTrace(msgspec.Struct, frozen=True, kw_only=True):
+    """What a visitor left with a widget: their conversations and the questions they asked
+    (whose derived copies, cached, must go with them)."""
+
+    conversation_ids: tuple[UUID, ...]
+    questions: tuple[str, ...]
+
+
 class ConversationRepository(Protocol):
     """Conversations and their messages, as the exchanges saved them."""
 
     async def get(self, conversation_id: UUID) -> Conversation | None: ...
 
     async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]: ...
+
+    async def list_for_widget(
+        self, widget_id: UUID, where: ConversationFilter, after: Position | None, limit: int
+    ) -> list[ConversationSummary]:
+        """Up to `limit` conversations, newest first (created_at, id descending), after
+        `after`; each with its first question, message count and last activity."""
+        ...
+
+    async def detail(self, conversation_id: UUID) -> ConversationDetail | None:
+        """The conversation with all its messages, oldest first."""
+        ...
+
+    def export(
+        self, widget_id: UUID, since: datetime | None, until: datetime | None
+    ) -> AsyncIterator[ExportedMessage]:
+        """Every message of the widget written in [since, until), conversation by
+        conversation (oldest first), read as it is consumed: never all at once."""
+        ...
+
+    async def unanswered_questions(
+        self,
+        widget_id: UUID,
+        where: ConversationFilter,
+        limit: int,
+    ) -> list[AskedQuestion]:
+        """The newest `limit` questions asked in [since, until) whose answer was the
+        no-answer message, newest first."""
+        ...
+
+    async def trace_of_visitor(self, widget_id: UUID, visitor_id: str) -> VisitorTrace: ...
+
+    async def erase_visitor(self, widget_id: UUID, visitor_id: str) -> int:
+        """Deletes the visitor's conversations and their messages, in one transaction with
+        unlinking their usage events (which keep their tokens and cost); returns how many
+        conversations went."""
+        ...
+
+    async def purge_idle(self, now: datetime, limit: int) -> list[UUID]:
+        """Deletes up to `limit` conversations of widgets with a retention period whose
+        last activity is older than it; returns their ids."""
+        ...
 
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,4 +174,28 @@ class ExchangeRepository(Protocol):
 class UsageRepository(Protocol):
     """Usage events, summed per tenant and period."""
 
-    async def summarize(self, tenant_id: str, since: datetime, until: datetime) -> UsageSummary: ...
+    async def summarize(
+        self,
+        tenant_id: str,
+        since: datetime,
+        until: datetime,
+        *,
+        widget_id: UUID | None = None,
+        group_by: UsageGrouping = UsageGrouping.MODEL,
+    ) -> UsageSummary:
+        """Events with since <= created_at < until (of one widget if given): the billed
+        totals, per model and per `group_by`, with failed answers counted apart."""
+        ...
+
+
+class FeedbackRepository(Protocol):
+    """Visitors' votes on answers, one per answer."""
+
+    async def save(self, feedback: Feedback) -> bool:
+        """Keeps the vote, replacing an earlier one on the same answer, when its message is
+        an answer in one of its widget's conversations; else stores nothing, False."""
+        ...
+
+    async def list_for_widget(self, widget_id: UUID, limit: int = 100) -> list[Feedback]:
+        """The widget's votes, newest first."""
+        ...

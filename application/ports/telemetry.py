@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.models import Plan, Stage, Usage
+from domain.models import Plan, Rating, Stage, Usage
 
 
 class ChatRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,15 +25,27 @@ class ChatRecord(msgspec.Struct, frozen=True, kw_only=True):
     cached: bool = False
 
 
+class JobRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """How processing one document went."""
+
+    outcome: str  # ready, failed, retried, deleted, lease_lost
+    document_id: UUID
+    title: str
+    chunk_count: int = 0
+    seconds: float
+    error: str | None = None
+
+
 class Telemetry(Protocol):
     def chat_completed(self, record: ChatRecord) -> None: ...
 
     def stage_completed(self, stage: Stage, seconds: float) -> None: ...
 
-    def job_finished(self, outcome: str) -> None: ...
+    def job_finished(self, record: JobRecord) -> None: ...
 
-    def model_failed(self, plan: Plan, model: str, outcome: str) -> None:
-        """outcome: "failover" (before the first token) or "interrupted" (after it)."""
+    def model_failed(self, plan: Plan, model: str, outcome: str, cause: str) -> None:
+        """outcome: "failover" (before the first token) or "interrupted" (after it); cause:
+        what went wrong, in words ("openai answered HTTP 401")."""
         ...
 
     def cache_accessed(self, cache: str, hit: bool) -> None: ...
@@ -50,4 +62,8 @@ class Telemetry(Protocol):
 
     def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
         """A provider's circuit moved to "open", "half_open" or "closed"."""
+        ...
+
+    def feedback_given(self, rating: Rating) -> None:
+        """A visitor voted on an answer."""
         ...

@@ -6,16 +6,29 @@ import structlog
 from dishka import Provider, make_async_container
 from dishka.integrations.litestar import setup_dishka
 from litestar import Litestar
-from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig
 
 from application.chat.answer_question import AnswerQuestion
+from application.data_rights import PurgeIdleConversations
 from application.ingestion.processing import ProcessDocument
 from entrypoints.admin_token import admin_token
 from entrypoints.heap import freeze_startup_heap
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import RequestIdMiddleware, WidgetCorsMiddleware
-from entrypoints.http.routes import chat, documents, health, metrics, usage, widgets
+from entrypoints.http.openapi import docs_asset, openapi_config
+from entrypoints.http.routes import (
+    chat,
+    conversations,
+    documents,
+    embed,
+    health,
+    insights,
+    metrics,
+    usage,
+    visitors,
+    widget_api,
+    widgets,
+)
 from entrypoints.logs import configure_logging
 from entrypoints.readiness import Readiness
 from entrypoints.settings import Settings, load_settings
@@ -28,17 +41,30 @@ ROUTES = [
     health.health,
     health.ready,
     widgets.create_widget,
+    widgets.list_widgets,
     widgets.read_widget,
     widgets.change_widget,
     widgets.delete_widget,
+    visitors.erase_visitor,
     documents.process_document,
     documents.document_status,
+    documents.documents_status,
     documents.list_documents,
     documents.delete_document,
     chat.chat,
     chat.chat_stream,
+    conversations.list_conversations,
+    conversations.export_conversations,
+    conversations.read_conversation,
+    insights.unanswered,
     usage.usage,
+    embed.widget_js,
+    widget_api.widget_config,
+    widget_api.feedback,
+    docs_asset,
 ]
+# A sample third-party page embedding the widget, for trying it out locally.
+DEMO_ROUTES = [embed.demo_page, embed.demo_css]
 HTTP_METRICS = PrometheusConfig(
     app_name="chatconnect",
     prefix="chatconnect_http",
@@ -65,7 +91,10 @@ def create_app(settings: Settings | None = None, *extra_providers: Provider) -> 
         await container.get(AnswerQuestion)
         if settings.worker_in_process:
             worker = Worker(
-                await container.get(ProcessDocument), concurrency=settings.worker_concurrency
+                await container.get(ProcessDocument),
+                concurrency=settings.worker_concurrency,
+                purge=await container.get(PurgeIdleConversations),
+                purge_seconds=settings.retention_sweep_seconds,
             )
             worker.start()
             app.state.wake_worker = worker.wake
@@ -75,13 +104,14 @@ def create_app(settings: Settings | None = None, *extra_providers: Provider) -> 
             await worker.stop()
         await container.close()
 
+    routes = [*ROUTES, *(DEMO_ROUTES if settings.environment == "development" else [])]
     app = Litestar(
-        route_handlers=[*ROUTES, metrics.metrics] if settings.metrics_enabled else ROUTES,
+        route_handlers=[*routes, metrics.metrics] if settings.metrics_enabled else routes,
         middleware=[HTTP_METRICS.middleware] if settings.metrics_enabled else [],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         on_startup=[start],
         on_shutdown=[stop],
-        openapi_config=OpenAPIConfig(title="ChatConnect", version=health.VERSION, path="/schema"),
+        openapi_config=openapi_config(health.VERSION),
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         logging_config=None,
         debug=False,

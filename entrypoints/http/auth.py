@@ -39,8 +39,10 @@ async def calling_widget(
     if key is None and widget_id is not None and is_owner(connection):
         widget = await get_widget(widget_id)  # a server-side proxy acting for the widget
     else:
-        widget = await authorize(key, origin)
         if origin is not None:
+            # Set before the check: a refusal (401, 403) is readable too, so the widget can
+            # tell the visitor why; an accepted request keeps it for the answer's headers.
             connection.state[CORS_ORIGIN_STATE] = origin
+        widget = await authorize(key, origin)
     connection.state[WIDGET_STATE] = str(widget.id)
     return widget

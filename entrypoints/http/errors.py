@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -68,11 +69,37 @@ def domain_error(_: Request[Any, Any, Any], exc: errors.ChatConnectError) -> Res
     return _respond(status, exc.code, exc.message, exc.details, headers)
 
 
+# Litestar's words for a required parameter left out: "Missing required query parameter
+# 'tenant_id' for path /api/widgets".
+_MISSING = re.compile(r"Missing required (\w+) parameter '([^']+)'")
+
+
+def _invalid(problems: list[Any]) -> str:
+    """Names what was wrong: "query parameter 'since': Invalid RFC3339 encoded datetime"."""
+    said = []
+    for problem in problems:
+        source, key = (
+            getattr(problem.get("source"), "value", problem.get("source")),
+            problem.get("key"),
+        )
+        where = "request body" if source in (None, "body") else f"{source} parameter"
+        said.append(f"{where} {key!r}: {problem.get('message')}" if key else f"{where} is invalid")
+    return "; ".join(said) or "request is invalid"
+
+
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
-    if isinstance(exc, ValidationException) and exc.extra:
-        # A well-formed body whose fields are wrong; malformed JSON stays 400.
-        return _respond(422, "invalid_input", "request body is invalid", exc.extra)
+    if isinstance(exc, ValidationException):
+        # A well-formed request whose fields or parameters are wrong is 422, naming them;
+        # malformed JSON stays 400.
+        if isinstance(exc.extra, list) and exc.extra:
+            return _respond(422, "invalid_input", _invalid(exc.extra), exc.extra)
+        if missing := _MISSING.match(exc.detail or ""):
+            source, key = missing.groups()
+            details = [{"message": "required", "key": key, "source": source}]
+            return _respond(
+                422, "invalid_input", f"{source} parameter {key!r} is required", details
+            )
     if status >= 500:
         log.error("http_error", status=status, exc_info=exc)
         return _respond(500, "internal_error", "internal server error")

@@ -10,13 +10,15 @@ from typing import Any
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-WIDGET_PATHS = frozenset({"/api/widget/chat", "/api/widget/chat/stream"})
+WIDGET_PATHS = frozenset(
+    {"/api/widget/chat", "/api/widget/chat/stream", "/api/widget/config", "/api/widget/feedback"}
+)
 CORS_ORIGIN_STATE = "cors_origin"
 WIDGET_STATE = "widget_id"
 _access_log = structlog.get_logger("chatconnect.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _PREFLIGHT_HEADERS = [
-    (b"access-control-allow-methods", b"POST, OPTIONS"),
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
     (b"access-control-allow-headers", b"Content-Type, X-Widget-Key, X-Request-ID"),
     (b"access-control-max-age", b"600"),
     (b"vary", b"Origin"),
@@ -74,8 +76,9 @@ class WidgetCorsMiddleware:
     """CORS for the routes a visitor's browser calls; owner routes send none.
 
     Preflights carry no key, so they are answered for any origin; the real request is
-    checked against the widget's allow-list by the route, which records the origin it
-    accepted in the request state for the response headers added here.
+    checked against the widget's allow-list by the route, which records the origin in the
+    request state for the response headers added here (its answer when accepted, its
+    refusal when not).
     """
 
     def __init__(self, app: ASGIApp) -> None:

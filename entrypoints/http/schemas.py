@@ -7,14 +7,33 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
+from litestar.params import Parameter
 
-from domain.models import Document, DocumentStatus, Progress, Stage
+from application.paging import DEFAULT_LIMIT, MAX_LIMIT
+from domain.models import (
+    ConversationSummary,
+    Document,
+    DocumentStatus,
+    NonBlank,
+    Progress,
+    Rating,
+    Stage,
+    Widget,
+)
 
 
 class ChatBody(msgspec.Struct, frozen=True, kw_only=True):
-    message: str
+    # At most MAX_MESSAGE_CHARS after trimming (4,000 unless configured otherwise).
+    message: NonBlank
     conversation_id: UUID | None = None
     visitor_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+    widget_id: UUID | None = None
+
+
+class FeedbackBody(msgspec.Struct, frozen=True, kw_only=True):
+    message_id: UUID
+    rating: Rating
+    comment: str | None = None
     widget_id: UUID | None = None
 
 
@@ -70,6 +89,15 @@ class DocumentList(msgspec.Struct, frozen=True):
     documents: list[DocumentView]
 
 
+class StatusRequest(msgspec.Struct, frozen=True, kw_only=True):
+    document_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class DocumentStatuses(msgspec.Struct, frozen=True, kw_only=True):
+    documents: list[DocumentView]
+    missing: list[UUID]
+
+
 class Health(msgspec.Struct, frozen=True):
     status: str
     version: str
@@ -78,3 +106,27 @@ class Health(msgspec.Struct, frozen=True):
 class Readiness(msgspec.Struct, frozen=True):
     status: str
     checks: dict[str, str]
+
+
+Cursor = Annotated[
+    str | None,
+    Parameter(description="Where the page starts: the `next_cursor` of the previous page."),
+]
+Limit = Annotated[
+    int | None,
+    Parameter(
+        description=f"Items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+        ge=1,
+        le=MAX_LIMIT,
+    ),
+]
+
+
+class WidgetPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[Widget]
+    next_cursor: str | None
+
+
+class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[ConversationSummary]
+    next_cursor: str | None

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import msgspec
 import structlog
+from litestar.openapi import ResponseSpec
 
 from application.chat.events import (
     ChatEvent,
@@ -17,6 +18,7 @@ from application.chat.events import (
     TokenDelta,
 )
 from domain.errors import ChatConnectError
+from entrypoints.http.stream_schema import ChatStreamEvent, ErrorEvent
 
 log = structlog.get_logger()
 
@@ -30,6 +32,39 @@ EVENT_NAMES: dict[type, bytes] = {
 }
 _encode = msgspec.json.Encoder().encode
 _DONE = object()
+
+EVENTS_DESCRIPTION = """
+`text/event-stream`: each event is an `event:` line naming it, a `data:` line holding one
+JSON object, and a blank line. In order:
+
+- `start` `{"conversation_id", "message_id", "model"}`: `model` is the model planned first;
+  after a failover another may answer, which `done` names.
+- `sources` `{"sources": [{"index", "document_id", "title", "section", "snippet", "score",
+  "page"}]}`: what the answer cites as `[n]`; empty when nothing relevant was found.
+- `token` `{"text"}`, repeated: the answer, piece by piece.
+- `done` `{"usage": {"input_tokens", "output_tokens", "cost_usd"}, "finish_reason",
+  "model", "cached"}`: `model` is the model that answered, the one to show and account for;
+  `finish_reason` is `stop`, or `no_answer` when the widget's no-answer message was said.
+
+At any point instead: `error` `{"code", "message"}` (e.g. `model_unavailable` when no model
+could answer, `answer_interrupted` when one broke off mid-answer; what was said is kept),
+after which the stream ends. A comment line (`: heartbeat`) comes every 15 s while the
+model is quiet. A visitor who disconnects cancels the answer; what was said is saved and
+billed.
+""".strip()
+STREAM_RESPONSE = ResponseSpec(
+    data_container=ChatStreamEvent,
+    media_type="text/event-stream",
+    description=EVENTS_DESCRIPTION,
+    generate_examples=False,
+)
+STREAM_REFUSED = ResponseSpec(
+    data_container=ErrorEvent,
+    media_type="text/event-stream",
+    description="A rate limit or the monthly allowance is reached (see `Retry-After`): the "
+    'body is one `error` event, `{"code": "rate_limited"|"quota_exceeded", "message"}`.',
+    generate_examples=False,
+)
 
 
 def frame(name: bytes, payload: object) -> bytes:

@@ -1,5 +1,6 @@
-"""Documents: the parser (unstructured, in a child process started at the first parse)
-and the URL fetcher, within the limits the settings set."""
+"""Documents: the parser (text and Markdown in-process; everything else through unstructured
+in a child process, started by the first document that needs it and stopped after
+PARSE_IDLE_SECONDS idle) and the URL fetcher, within the limits the settings set."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dishka import Provider, Scope, provide
 
 from adapters.fetching.http_fetcher import HttpFetcher
 from adapters.parsing.limits import ParseLimits
-from adapters.parsing.unstructured_parser import UnstructuredParser
+from adapters.parsing.parser_by_type import ParserByType
 from application.ports.documents import DocumentFetcher, DocumentParser
 from entrypoints.settings import Settings
 
@@ -19,7 +20,7 @@ class DocumentProvider(Provider):
 
     @provide
     def parser(self, settings: Settings) -> Iterator[DocumentParser]:
-        parser = UnstructuredParser(
+        parser = ParserByType(
             ParseLimits(
                 timeout_seconds=settings.parse_timeout_seconds,
                 max_pages=settings.parse_max_pages,
@@ -27,6 +28,7 @@ class DocumentProvider(Provider):
                 max_unzipped_mb=settings.parse_max_unzipped_mb,
                 max_memory_mb=settings.parse_max_memory_mb or None,
                 workers=settings.parse_workers,
+                idle_seconds=settings.parse_idle_seconds or None,
             )
         )
         yield parser

@@ -108,10 +108,17 @@ class ModelProvider(Provider):
                 return None
             return catalog.model(spec) if usable else None
 
+        def explain(spec: str) -> str | None:
+            try:
+                return catalog.missing(spec)
+            except ValueError as error:  # not a provider this build knows
+                return str(error)
+
         def build() -> PlanModelRouter:
             return PlanModelRouter(
                 {plan: chat_models(catalog, chains[plan.value], plan.value) for plan in Plan},
                 resolve,
+                explain,
             )
 
         # In a thread: an OpenAI model loads its tokenizer's ranks (~0.3 s) when built.

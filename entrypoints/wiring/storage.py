@@ -15,6 +15,7 @@ from adapters.postgres.database import Database, create_pool
 from adapters.postgres.documents import AsyncpgDocumentRepository
 from adapters.postgres.embedded import start_embedded_postgres, stop_embedded_postgres
 from adapters.postgres.exchanges import AsyncpgExchangeRepository
+from adapters.postgres.feedback import AsyncpgFeedbackRepository
 from adapters.postgres.jobs import AsyncpgJobQueue
 from adapters.postgres.migrations import upgrade_to_head
 from adapters.postgres.usage import AsyncpgUsageRepository
@@ -24,6 +25,7 @@ from application.ports.storage import (
     ConversationRepository,
     DocumentRepository,
     ExchangeRepository,
+    FeedbackRepository,
     Transactions,
     UsageRepository,
     WidgetRepository,
@@ -69,6 +71,7 @@ class StorageProvider(Provider):
     conversations = provide(AsyncpgConversationRepository, provides=ConversationRepository)
     usage = provide(AsyncpgUsageRepository, provides=UsageRepository)
     exchanges = provide(AsyncpgExchangeRepository, provides=ExchangeRepository)
+    feedback = provide(AsyncpgFeedbackRepository, provides=FeedbackRepository)
 
     @provide
     def jobs(self, database: Database, settings: Settings) -> JobQueue:

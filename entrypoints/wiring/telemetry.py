@@ -4,6 +4,7 @@ from dishka import Provider, Scope, provide
 
 from adapters.telemetry.fanout import FanOutTelemetry
 from adapters.telemetry.logs import LogTelemetry
+from adapters.telemetry.model_health import ModelHealth
 from adapters.telemetry.prometheus import PrometheusTelemetry
 from application.ports.telemetry import Telemetry
 from entrypoints.settings import Settings
@@ -13,8 +14,12 @@ class TelemetryProvider(Provider):
     scope = Scope.APP
 
     @provide
-    def telemetry(self, settings: Settings) -> Telemetry:
-        sinks: list[Telemetry] = [LogTelemetry()]
+    def model_health(self) -> ModelHealth:
+        return ModelHealth()
+
+    @provide
+    def telemetry(self, settings: Settings, health: ModelHealth) -> Telemetry:
+        sinks: list[Telemetry] = [LogTelemetry(), health]
         if settings.metrics_enabled:
             sinks.append(PrometheusTelemetry())
         return FanOutTelemetry(sinks)

@@ -17,16 +17,21 @@ from application.chat.question_vectors import QuestionVectors
 from application.chat.recording import Recording
 from application.chat.retrieval import Retrieval
 from application.chat.turn import AnswerSteps
-from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.conversations import ExportConversations, ListConversations, ReadConversation
+from application.data_rights import DerivedCopies, EraseVisitor, PurgeIdleConversations
+from application.documents import DeleteDocument, GetDocument, GetDocuments, ListDocuments
+from application.feedback import ListFeedback, RateAnswer
 from application.ingestion.policy import IngestionPolicy
 from application.ingestion.processing import ProcessDocument
 from application.ingestion.submission import SubmitDocument, SubmitUrl
+from application.insights import UnansweredQuestions
 from application.usage import SummarizeUsage
 from application.widgets import (
     AuthorizeVisitor,
     CreateWidget,
     DeleteWidget,
     GetWidget,
+    ListWidgets,
     UpdateWidget,
     WidgetLookup,
 )
@@ -48,13 +53,14 @@ class UseCaseProvider(Provider):
         Recording,
         AnswerSteps,
     )
-    lookups = provide_all(WidgetLookup)
+    lookups = provide_all(WidgetLookup, DerivedCopies)
     use_cases = provide_all(
         AnswerQuestion,
         SubmitDocument,
         SubmitUrl,
         ProcessDocument,
         GetDocument,
+        GetDocuments,
         ListDocuments,
         DeleteDocument,
         CreateWidget,
@@ -63,6 +69,15 @@ class UseCaseProvider(Provider):
         DeleteWidget,
         AuthorizeVisitor,
         SummarizeUsage,
+        RateAnswer,
+        ListFeedback,
+        ListWidgets,
+        ListConversations,
+        ReadConversation,
+        ExportConversations,
+        UnansweredQuestions,
+        EraseVisitor,
+        PurgeIdleConversations,
     )
 
 

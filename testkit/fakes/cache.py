@@ -22,6 +22,9 @@ class DownCache:
     async def delete(self, key: str) -> None:
         raise self._fail()
 
+    async def delete_prefix(self, prefix: str) -> int:
+        raise self._fail()
+
     async def incr(self, key: str, ttl_seconds: float) -> int:
         raise self._fail()
 

@@ -24,6 +24,7 @@ from application.ports.storage import (
     ConversationRepository,
     DocumentRepository,
     ExchangeRepository,
+    FeedbackRepository,
     Transactions,
     UsageRepository,
     WidgetRepository,
@@ -40,6 +41,7 @@ from testkit.fakes.repositories import (
     MemoryConversationRepository,
     MemoryDocumentRepository,
     MemoryExchangeRepository,
+    MemoryFeedbackRepository,
     MemoryJobQueue,
     MemoryUsageRepository,
     MemoryWidgetRepository,
@@ -90,14 +92,17 @@ class FakeApp:
     limit_policy: LimitPolicy = field(default_factory=_generous_limits)
 
     def __post_init__(self) -> None:
+        self.conversations.widgets, self.conversations.usage = self.widgets, self.usage
         self.vectors = MemoryVectorStore(self.embedder.dimension)
         self.parser = PlainTextParser()
+        self.feedback = MemoryFeedbackRepository(self.conversations)
         fakes: dict[Any, Any] = {
             WidgetRepository: self.widgets,
             DocumentRepository: self.documents,
             ConversationRepository: self.conversations,
             ExchangeRepository: MemoryExchangeRepository(self.conversations, self.usage),
             UsageRepository: self.usage,
+            FeedbackRepository: self.feedback,
             Transactions: FakeTransactions(),
             JobQueue: self.jobs,
             Embedder: self.embedder,

@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import msgspec
 
+from application.paging import Position
 from application.ports.jobs import QueueStats
-from application.ports.storage import Exchange
+from application.ports.storage import ConversationFilter, Exchange, VisitorTrace
 from domain.models import (
+    FINISH_FAILED,
+    AskedQuestion,
     Conversation,
+    ConversationDetail,
+    ConversationOutcome,
+    ConversationSummary,
     Document,
+    ExportedMessage,
+    FailedUsage,
+    Feedback,
     Job,
     Message,
     ModelUsage,
+    Role,
     UsageEvent,
+    UsageGroup,
+    UsageGrouping,
     UsageSummary,
     Widget,
+    is_no_answer,
 )
 
 
@@ -50,6 +63,17 @@ class MemoryWidgetRepository:
     async def delete(self, widget_id: UUID) -> None:
         self.widgets.pop(widget_id, None)
 
+    async def list_for_tenant(
+        self, tenant_id: str, after: Position | None, limit: int
+    ) -> list[Widget]:
+        mine = sorted(
+            (w for w in self.widgets.values() if w.tenant_id == tenant_id),
+            key=lambda w: (w.created_at, w.id),
+        )
+        if after is not None:
+            mine = [w for w in mine if (w.created_at, w.id) > (after.at, after.id)]
+        return mine[:limit]
+
 
 class MemoryDocumentRepository:
     def __init__(self) -> None:
@@ -69,6 +93,10 @@ class MemoryDocumentRepository:
 
     async def get(self, document_id: UUID) -> Document | None:
         return self.documents.get(document_id)
+
+    async def get_many(self, document_ids: Sequence[UUID]) -> list[Document]:
+        found = [self.documents[i] for i in set(document_ids) if i in self.documents]
+        return sorted(found, key=lambda d: (d.created_at, d.id))
 
     async def find_by_hash(self, widget_id: UUID, sha256: str) -> Document | None:
         return next(
@@ -111,26 +139,179 @@ class MemoryDocumentRepository:
 
 
 class MemoryConversationRepository:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        widgets: MemoryWidgetRepository | None = None,
+        usage: MemoryUsageRepository | None = None,
+    ) -> None:
         self.conversations: dict[UUID, Conversation] = {}
         self.messages: list[Message] = []
+        # What the database's joins and cascades reach: widgets' retention, usage links.
+        self.widgets = widgets or MemoryWidgetRepository()
+        self.usage = usage
 
     async def get(self, conversation_id: UUID) -> Conversation | None:
         return self.conversations.get(conversation_id)
 
-    async def add(self, conversation: Conversation) -> None:
-        self.conversations.setdefault(conversation.id, conversation)
-
-    async def add_messages(self, messages: Sequence[Message]) -> None:
-        self.messages.extend(messages)
-
-    async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]:
+    def _of(self, conversation_id: UUID) -> list[Message]:
         # Chronological; messages of the same instant stay in the order they were added.
-        mine = sorted(
+        return sorted(
             (m for m in self.messages if m.conversation_id == conversation_id),
             key=lambda m: m.created_at,
         )
+
+    async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]:
+        mine = self._of(conversation_id)
         return mine[-limit:] if limit > 0 else []
+
+    def _matches(self, conversation: Conversation, where: ConversationFilter) -> bool:
+        if where.since is not None and conversation.created_at < where.since:
+            return False
+        if where.until is not None and conversation.created_at >= where.until:
+            return False
+        answers = [m for m in self._of(conversation.id) if m.role is Role.ASSISTANT]
+        if where.outcome is ConversationOutcome.NO_ANSWER:
+            return any(is_no_answer(m, where.no_answer_message) for m in answers)
+        if where.outcome is ConversationOutcome.FAILED:
+            return any(m.finish_reason == FINISH_FAILED for m in answers)
+        return True
+
+    async def list_for_widget(
+        self, widget_id: UUID, where: ConversationFilter, after: Position | None, limit: int
+    ) -> list[ConversationSummary]:
+        mine = sorted(
+            (
+                c
+                for c in self.conversations.values()
+                if c.widget_id == widget_id and self._matches(c, where)
+            ),
+            key=lambda c: (c.created_at, c.id),
+            reverse=True,
+        )
+        if after is not None:
+            mine = [c for c in mine if (c.created_at, c.id) < (after.at, after.id)]
+        return [self._summary(c) for c in mine[:limit]]
+
+    def _summary(self, conversation: Conversation) -> ConversationSummary:
+        messages = self._of(conversation.id)
+        return ConversationSummary(
+            id=conversation.id,
+            widget_id=conversation.widget_id,
+            visitor_id=conversation.visitor_id,
+            created_at=conversation.created_at,
+            first_question=next((m.content for m in messages if m.role is Role.USER), None),
+            message_count=len(messages),
+            last_activity=max((m.created_at for m in messages), default=conversation.created_at),
+        )
+
+    async def detail(self, conversation_id: UUID) -> ConversationDetail | None:
+        conversation = self.conversations.get(conversation_id)
+        if conversation is None:
+            return None
+        return ConversationDetail(
+            **msgspec.structs.asdict(conversation), messages=tuple(self._of(conversation_id))
+        )
+
+    async def export(
+        self, widget_id: UUID, since: datetime | None, until: datetime | None
+    ) -> AsyncIterator[ExportedMessage]:
+        mine = sorted(
+            (c for c in self.conversations.values() if c.widget_id == widget_id),
+            key=lambda c: (c.created_at, c.id),
+        )
+        for conversation in mine:
+            for message in self._of(conversation.id):
+                if (since is None or message.created_at >= since) and (
+                    until is None or message.created_at < until
+                ):
+                    yield ExportedMessage(visitor_id=conversation.visitor_id, message=message)
+
+    async def unanswered_questions(
+        self, widget_id: UUID, where: ConversationFilter, limit: int
+    ) -> list[AskedQuestion]:
+        found: list[tuple[Message, AskedQuestion]] = []
+        for conversation in self.conversations.values():
+            if conversation.widget_id != widget_id:
+                continue
+            question: Message | None = None
+            for message in self._of(conversation.id):
+                if message.role is Role.USER:
+                    question = message
+                    continue
+                in_period = (where.since is None or message.created_at >= where.since) and (
+                    where.until is None or message.created_at < where.until
+                )
+                if question and in_period and is_no_answer(message, where.no_answer_message):
+                    asked = AskedQuestion(
+                        text=question.content,
+                        asked_at=question.created_at,
+                        conversation_id=conversation.id,
+                    )
+                    found.append((message, asked))
+        found.sort(key=lambda pair: pair[0].created_at, reverse=True)
+        return [asked for _, asked in found[:limit]]
+
+    async def trace_of_visitor(self, widget_id: UUID, visitor_id: str) -> VisitorTrace:
+        mine = sorted(
+            c.id
+            for c in self.conversations.values()
+            if c.widget_id == widget_id and c.visitor_id == visitor_id
+        )
+        return VisitorTrace(
+            conversation_ids=tuple(mine),
+            questions=tuple(m.content for c in mine for m in self._of(c) if m.role is Role.USER),
+        )
+
+    async def erase_visitor(self, widget_id: UUID, visitor_id: str) -> int:
+        doomed = set((await self.trace_of_visitor(widget_id, visitor_id)).conversation_ids)
+        self._forget(doomed)
+        if self.usage is not None:
+            self.usage.unlink(doomed)
+        return len(doomed)
+
+    def _forget(self, doomed: set[UUID]) -> None:
+        for conversation_id in doomed:
+            del self.conversations[conversation_id]
+        self.messages = [m for m in self.messages if m.conversation_id not in doomed]
+
+    async def purge_idle(self, now: datetime, limit: int) -> list[UUID]:
+        idle = []
+        for conversation in self.conversations.values():
+            widget = await self.widgets.get(conversation.widget_id)
+            if widget is None or widget.retention_days is None:
+                continue
+            cutoff = now - timedelta(days=widget.retention_days)
+            if self._summary(conversation).last_activity < cutoff:
+                idle.append(conversation.id)
+        doomed = idle[:limit]
+        self._forget(set(doomed))
+        return doomed
+
+
+class MemoryFeedbackRepository:
+    """Checks, like the database's statement, that the message is the widget's answer."""
+
+    def __init__(self, conversations: MemoryConversationRepository) -> None:
+        self._conversations = conversations
+        self.votes: dict[UUID, Feedback] = {}
+
+    async def save(self, feedback: Feedback) -> bool:
+        message = next(
+            (m for m in self._conversations.messages if m.id == feedback.message_id), None
+        )
+        if message is None or message.role is not Role.ASSISTANT:
+            return False
+        conversation = self._conversations.conversations.get(message.conversation_id)
+        if conversation is None or conversation.widget_id != feedback.widget_id:
+            return False
+        self.votes[feedback.message_id] = feedback
+        return True
+
+    async def list_for_widget(self, widget_id: UUID, limit: int = 100) -> list[Feedback]:
+        mine = [f for f in self.votes.values() if f.widget_id == widget_id]
+        mine.sort(key=lambda f: f.message_id)
+        mine.sort(key=lambda f: f.created_at, reverse=True)
+        return mine[:limit]
 
 
 class MemoryExchangeRepository:
@@ -143,39 +324,66 @@ class MemoryExchangeRepository:
         self._usage = usage
 
     async def save(self, turn: Exchange) -> None:
+        """Like PostgreSQL's: a conversation or usage event saved already is not added again;
+        a message saved already fails the whole turn."""
+        if not turn.messages:
+            raise ValueError("a turn has at least one message")
         known = {m.id for m in self._conversations.messages}
         if any(m.id in known for m in turn.messages):
             raise ValueError("a message of this turn is saved already")
         if turn.new_conversation is not None:
-            await self._conversations.add(turn.new_conversation)
-        await self._conversations.add_messages(turn.messages)
-        await self._usage.record(turn.usage)
+            conversation = turn.new_conversation
+            self._conversations.conversations.setdefault(conversation.id, conversation)
+        self._conversations.messages.extend(turn.messages)
+        if all(e.id != turn.usage.id for e in self._usage.events):
+            self._usage.events.append(turn.usage)
 
 
 class MemoryUsageRepository:
     def __init__(self) -> None:
         self.events: list[UsageEvent] = []
 
-    async def record(self, event: UsageEvent) -> None:
-        """Recording the same event (same id) again counts it once."""
-        if all(e.id != event.id for e in self.events):
-            self.events.append(event)
-
-    async def summarize(self, tenant_id: str, since: datetime, until: datetime) -> UsageSummary:
-        events = [
-            e for e in self.events if e.tenant_id == tenant_id and since <= e.created_at < until
+    def unlink(self, conversation_ids: set[UUID]) -> None:
+        self.events = [
+            msgspec.structs.replace(e, conversation_id=None, message_id=None)
+            if e.conversation_id in conversation_ids
+            else e
+            for e in self.events
         ]
-        by_model: dict[str, list[UsageEvent]] = {}
-        for e in events:
-            by_model.setdefault(e.model, []).append(e)
+
+    async def summarize(
+        self,
+        tenant_id: str,
+        since: datetime,
+        until: datetime,
+        *,
+        widget_id: UUID | None = None,
+        group_by: UsageGrouping = UsageGrouping.MODEL,
+    ) -> UsageSummary:
+        events = [
+            e
+            for e in self.events
+            if e.tenant_id == tenant_id
+            and since <= e.created_at < until
+            and (widget_id is None or e.widget_id == widget_id)
+        ]
+        billed = [e for e in events if not e.failed]
+        failed = [e for e in events if e.failed]
+        key_of = {
+            UsageGrouping.DAY: lambda e: e.created_at.astimezone(UTC).date().isoformat(),
+            UsageGrouping.WIDGET: lambda e: str(e.widget_id),
+            UsageGrouping.MODEL: lambda e: e.model,
+        }[group_by]
         return UsageSummary(
             tenant_id=tenant_id,
             since=since,
             until=until,
-            messages=len(events),
-            input_tokens=sum(e.usage.input_tokens for e in events),
-            output_tokens=sum(e.usage.output_tokens for e in events),
-            cost_usd=sum(e.usage.cost_usd for e in events),
+            widget_id=widget_id,
+            group_by=group_by,
+            messages=len(billed),
+            input_tokens=sum(e.usage.input_tokens for e in billed),
+            output_tokens=sum(e.usage.output_tokens for e in billed),
+            cost_usd=sum(e.usage.cost_usd for e in billed),
             by_model=tuple(
                 ModelUsage(
                     model=model,
@@ -184,9 +392,35 @@ class MemoryUsageRepository:
                     output_tokens=sum(e.usage.output_tokens for e in group),
                     cost_usd=sum(e.usage.cost_usd for e in group),
                 )
-                for model, group in sorted(by_model.items())
+                for model, group in _grouped(billed, lambda e: e.model)
+            ),
+            groups=tuple(
+                UsageGroup(
+                    key=key,
+                    messages=sum(not e.failed for e in group),
+                    input_tokens=sum(e.usage.input_tokens for e in group if not e.failed),
+                    output_tokens=sum(e.usage.output_tokens for e in group if not e.failed),
+                    cost_usd=sum(e.usage.cost_usd for e in group if not e.failed),
+                    failed=sum(e.failed for e in group),
+                )
+                for key, group in _grouped(events, key_of)
+            ),
+            failed=FailedUsage(
+                messages=len(failed),
+                input_tokens=sum(e.usage.input_tokens for e in failed),
+                output_tokens=sum(e.usage.output_tokens for e in failed),
+                cost_usd=sum(e.usage.cost_usd for e in failed),
             ),
         )
+
+
+def _grouped(
+    events: list[UsageEvent], key_of: Callable[[UsageEvent], str]
+) -> list[tuple[str, list[UsageEvent]]]:
+    groups: dict[str, list[UsageEvent]] = {}
+    for event in events:
+        groups.setdefault(key_of(event), []).append(event)
+    return sorted(groups.items())
 
 
 class _QueuedJob(msgspec.Struct, kw_only=True):

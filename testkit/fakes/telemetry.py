@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from application.ports.telemetry import ChatRecord
-from domain.models import Plan, Stage
+from application.ports.telemetry import ChatRecord, JobRecord
+from domain.models import Plan, Rating, Stage
 
 
 class RecordingTelemetry:
@@ -14,10 +14,13 @@ class RecordingTelemetry:
         self.cache: list[tuple[str, bool]] = []
         self.degraded: list[str] = []
         self.limited: list[str] = []
+        self.job_records: list[JobRecord] = []
         self.model_failures: list[tuple[str, str]] = []
+        self.model_causes: list[str] = []
         self.retries: list[tuple[str, int]] = []
         self.provider_failures: list[tuple[str, bool]] = []
         self.breakers: list[tuple[str, str, str | None]] = []
+        self.feedback: list[Rating] = []
 
     def chat_completed(self, record: ChatRecord) -> None:
         self.chats.append(record)
@@ -25,11 +28,13 @@ class RecordingTelemetry:
     def stage_completed(self, stage: Stage, seconds: float) -> None:
         self.stages.append((stage, seconds))
 
-    def job_finished(self, outcome: str) -> None:
-        self.jobs.append(outcome)
+    def job_finished(self, record: JobRecord) -> None:
+        self.jobs.append(record.outcome)
+        self.job_records.append(record)
 
-    def model_failed(self, plan: Plan, model: str, outcome: str) -> None:
+    def model_failed(self, plan: Plan, model: str, outcome: str, cause: str) -> None:
         self.model_failures.append((model, outcome))
+        self.model_causes.append(cause)
 
     def cache_accessed(self, cache: str, hit: bool) -> None:
         self.cache.append((cache, hit))
@@ -48,3 +53,6 @@ class RecordingTelemetry:
 
     def breaker_changed(self, provider: str, state: str, cause: str | None) -> None:
         self.breakers.append((provider, state, cause))
+
+    def feedback_given(self, rating: Rating) -> None:
+        self.feedback.append(rating)

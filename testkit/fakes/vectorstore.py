@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from adapters.vectorstore.common import Sparse, check_search, check_upsert, payload
+from adapters.vectorstore import changes
+from adapters.vectorstore.common import Sparse, check_search, check_stage, payload, staged
 from adapters.vectorstore.retrieval import Fetch, Hit, Nearest, Step, Stored, Tuning, plan, run
 from adapters.vectorstore.sparse import encode_chunk
 from application.ports.vectors import SearchQuery, Vector
@@ -34,28 +35,16 @@ class MemoryVectorStore:
         if not self.available:
             raise VectorStoreUnavailableError("the in-memory vector store is unavailable")
 
-    async def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        check_upsert(chunks, vectors, self.dimension)
+    async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
+        check_stage(chunks, vectors, self.dimension)
         self._check_available()
         for chunk, vector in zip(chunks, vectors, strict=True):
+            # Like the engines' upsert: a chunk id staged again, live or not, is replaced.
             self.points[chunk.id] = (chunk, list(vector), encode_chunk(chunk))
-            self.staged.discard(chunk.id)
-
-    async def stage(self, chunks: Sequence[Chunk], vectors: Sequence[Vector]) -> None:
-        await self.upsert(chunks, vectors)
-        self.staged.update(chunk.id for chunk in chunks)
+            self.staged.add(chunk.id)
 
     async def publish(self, widget_id: UUID, document_id: UUID, chunk_count: int) -> None:
-        self._check_available()
-        ours = {
-            point_id: chunk
-            for point_id, (chunk, _, _) in self.points.items()
-            if chunk.widget_id == widget_id and chunk.document_id == document_id
-        }
-        for point_id, chunk in ours.items():
-            if point_id not in self.staged or chunk.index >= chunk_count:
-                del self.points[point_id]
-        self.staged -= ours.keys()
+        self._apply(changes.publishing(widget_id, document_id, chunk_count))
 
     async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
         check_search(query, limit, self.dimension)
@@ -69,11 +58,11 @@ class MemoryVectorStore:
         return run(plan(query, limit, self.tuning), execute)
 
     def _nearest(self, widget_id: UUID, step: Nearest) -> list[Hit]:
+        searched = changes.live(widget_id)
         candidates = [
             (chunk, dense, sparse)
             for chunk, dense, sparse in self.points.values()
-            if chunk.widget_id == widget_id
-            and chunk.id not in self.staged
+            if _within(searched, chunk, self._tenant(chunk))
             and (step.among is None or str(chunk.id) in step.among)
         ]
         if isinstance(step.vector, Sparse):
@@ -112,37 +101,46 @@ class MemoryVectorStore:
         return found
 
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
-        self._check_available()
-        self.points = {
-            point_id: point
-            for point_id, point in self.points.items()
-            if not (point[0].widget_id == widget_id and point[0].document_id == document_id)
-        }
-        self.staged &= self.points.keys()
+        self._apply(changes.deleting_document(widget_id, document_id))
 
     async def delete_widget(self, widget_id: UUID) -> None:
-        self._check_available()
-        self.points = {
-            point_id: point
-            for point_id, point in self.points.items()
-            if point[0].widget_id != widget_id
-        }
+        self._apply(changes.deleting_widget(widget_id))
 
-    async def count(self, widget_id: UUID, document_id: UUID | None = None) -> int:
+    def _apply(self, planned: Sequence[changes.Change]) -> None:
+        """The adapters' changes, on the dict: a point's tenant key is its widget's id, or
+        its staged form while the point is staged."""
         self._check_available()
-        return sum(
-            1
-            for chunk, _, _ in self.points.values()
-            if chunk.widget_id == widget_id
-            and chunk.id not in self.staged
-            and (document_id is None or chunk.document_id == document_id)
-        )
+        for change in planned:
+            picked = [
+                point_id
+                for point_id, (chunk, _, _) in self.points.items()
+                if _within(change.points, chunk, self._tenant(chunk))
+            ]
+            for point_id in picked:
+                if isinstance(change, changes.Delete):
+                    del self.points[point_id]
+                    self.staged.discard(point_id)
+                elif change.tenant == staged(self.points[point_id][0].widget_id):
+                    self.staged.add(point_id)
+                else:
+                    self.staged.discard(point_id)
+
+    def _tenant(self, chunk: Chunk) -> str:
+        return staged(chunk.widget_id) if chunk.id in self.staged else str(chunk.widget_id)
 
     async def ping(self) -> None:
         self._check_available()
 
     async def close(self) -> None:
         self.available = False
+
+
+def _within(points: changes.Points, chunk: Chunk, tenant: str) -> bool:
+    return (
+        tenant == points.tenant
+        and points.document in (None, chunk.document_id)
+        and (points.from_index is None or chunk.index >= points.from_index)
+    )
 
 
 def _dot(weights: dict[int, float], sparse: Sparse) -> float:

@@ -37,6 +37,34 @@ async def test_set_get_delete(cache: Cache) -> None:
     assert await cache.get("k") is None
 
 
+async def test_deleting_a_prefix_deletes_its_keys_only(cache: Cache) -> None:
+    # More keys than one SCAN batch, values and counters alike.
+    for n in range(1200):
+        await cache.set(f"answer:w1:{n}", b"v", ttl_seconds=10)
+    await cache.incr("answer:w1:count", ttl_seconds=10)
+    for kept in ("answer:w2:1", "answer:w1", "history:answer:w1:1"):
+        await cache.set(kept, b"kept", ttl_seconds=10)
+
+    assert await cache.delete_prefix("answer:w1:") == 1201
+
+    assert await cache.get("answer:w1:7") is None
+    assert await cache.incr("answer:w1:count", ttl_seconds=10) == 1  # a fresh counter
+    for kept in ("answer:w2:1", "answer:w1", "history:answer:w1:1"):
+        assert await cache.get(kept) == b"kept"
+    assert await cache.delete_prefix("nothing:") == 0
+
+
+async def test_a_prefix_is_literal_not_a_pattern(cache: Cache) -> None:
+    await cache.set("a*b:1", b"v", ttl_seconds=10)
+    await cache.set("axb:1", b"v", ttl_seconds=10)
+    await cache.set("a?[b]:1", b"v", ttl_seconds=10)
+
+    assert await cache.delete_prefix("a*b:") == 1
+    assert await cache.delete_prefix("a?[b]") == 1
+
+    assert await cache.get("axb:1") == b"v"
+
+
 async def test_values_expire(cache: Cache) -> None:
     await cache.set("k", b"v", ttl_seconds=0.05)
     await asyncio.sleep(0.1)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
 from adapters.llm.catalog import ModelCatalog
@@ -13,7 +11,7 @@ from application.ports.models import ChatModel, TokenCounter
 from domain.models import Role, Usage
 from domain.prompts import PastMessage, Prompt, PromptSource
 from testkit.fakes.models import ScriptedModel
-from testkit.llm_stubs import Reply, StubServer, running_stub, stub_models
+from testkit.llm_stubs import Reply, StubServer
 
 PROVIDER_SPECS = {"openai": "openai:gpt-4o-mini", "anthropic": "anthropic:claude-haiku-4-5"}
 
@@ -34,16 +32,9 @@ PROMPT = Prompt(
 )
 
 
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with running_stub() as server:
-        yield server
-
-
 @pytest.fixture
-async def catalog(stub: StubServer) -> AsyncIterator[ModelCatalog]:
-    async with stub_models(stub, Resilience(first_token_seconds=5, total_seconds=10)) as models:
-        yield models
+def stub_resilience() -> Resilience:
+    return Resilience(first_token_seconds=5, total_seconds=10)
 
 
 @pytest.fixture(params=["extractive", "scripted", "openai", "anthropic"])

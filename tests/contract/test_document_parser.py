@@ -1,6 +1,6 @@
-"""The DocumentParser contract, on the text both parsers take: the standard-library one the
-fakes use and the unstructured one the service runs (its other types are covered in
-test_unstructured_parser.py)."""
+"""The DocumentParser contract, on the text both parsers take: the in-process one the
+fakes use alone and the service's, which reads text with it and sends every other type to
+unstructured's child process (covered in test_unstructured_parser.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from adapters.parsing.parser_by_type import ParserByType
 from adapters.parsing.plaintext import PlainTextParser
-from adapters.parsing.unstructured_parser import UnstructuredParser
 from application.ports.documents import DocumentParser
 from domain.errors import ParseError, UnsupportedMediaTypeError
 from domain.models import Element
@@ -28,14 +28,14 @@ continues here.
 """
 
 
-@pytest.fixture(scope="module", params=["plaintext", "unstructured"])
+@pytest.fixture(scope="module", params=["plaintext", "by_type"])
 def parser(request: pytest.FixtureRequest) -> Iterator[DocumentParser]:
     if request.param == "plaintext":
         yield PlainTextParser()
         return
-    unstructured = UnstructuredParser()  # its child process starts on the first parse
-    yield unstructured
-    unstructured.close()
+    service = ParserByType()
+    yield service
+    service.close()
 
 
 async def test_markdown_headings_become_titles_and_paragraphs_text(
@@ -82,11 +82,6 @@ async def test_binary_or_blank_content_fails_with_a_reason(
         await parser.parse(content, "text/plain")
 
 
-def test_supports_text_and_markdown(parser: DocumentParser) -> None:
-    assert parser.supports("text/plain") and parser.supports("text/markdown")
-    assert not parser.supports("image/png")
-
-
 def test_identify_keeps_declared_text_and_refuses_binary_called_text(
     parser: DocumentParser,
 ) -> None:
@@ -100,4 +95,5 @@ async def test_plaintext_parser_takes_text_only_and_joins_every_line_break() -> 
     parser = PlainTextParser()
     elements = await parser.parse(b"First  line\nsame paragraph.\n\n\nSecond.", "text/plain")
     assert [e.text for e in elements] == ["First line same paragraph.", "Second."]
-    assert not parser.supports("application/pdf")
+    with pytest.raises(ParseError, match="cannot be parsed here"):
+        await parser.parse(b"%PDF-1.4", "application/pdf")

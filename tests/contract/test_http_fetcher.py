@@ -19,8 +19,9 @@ import pytest
 
 from adapters.fetching.addresses import refusal
 from adapters.fetching.http_fetcher import USER_AGENT, HttpFetcher
-from application.ports.documents import DocumentFetcher
+from application.ports.documents import DocumentFetcher, FetchedDocument
 from domain.errors import FetchError, InvalidInputError, PayloadTooLargeError
+from testkit.fakes.fetcher import StaticFetcher
 
 LIMIT = 100_000
 PAGE = (
@@ -413,9 +414,25 @@ def test_address_classification(address: str, kind: str | None) -> None:
     assert refusal(ipaddress.ip_address(address)) == kind
 
 
-def test_it_is_a_document_fetcher() -> None:
-    fetcher: DocumentFetcher = HttpFetcher()
-    assert fetcher is not None
+@pytest.mark.parametrize("kind", ["http", "static"])
+async def test_the_fetcher_and_its_fake_keep_the_port(server: Server, kind: str) -> None:
+    page, missing = server.url("/page.html"), server.url("/missing")
+    fetcher: DocumentFetcher
+    if kind == "http":
+        fetcher = HttpFetcher(allow_private=True, max_bytes=LIMIT, timeout=2)
+    else:
+        served = FetchedDocument(
+            content=PAGE, content_type="text/html", url=page, title="Returns & refunds — Shop"
+        )
+        fetcher = StaticFetcher({page: served})
+
+    fetched = await fetcher.fetch(page)
+
+    assert isinstance(fetched, FetchedDocument)
+    assert (fetched.content, fetched.content_type, fetched.url) == (PAGE, "text/html", page)
+    assert fetched.title == "Returns & refunds — Shop"
+    with pytest.raises(FetchError, match=r"answered .*404"):
+        await fetcher.fetch(missing)
 
 
 # --- https -------------------------------------------------------------------------------

@@ -3,25 +3,17 @@ its model, and failing as the core expects."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import openai
 import pytest
 
 from adapters.embeddings.openai import OpenAIEmbedder
-from adapters.providers.retries import Resilience
 from domain.errors import EmbedderUnavailableError
 from entrypoints.wiring.vectors import collection_name
 from testkit.fakes.telemetry import RecordingTelemetry
-from testkit.llm_stubs import Reply, StubServer, embedding_of, running_stub
-
-FAST = Resilience(attempts=2, backoff_seconds=0.01)
-
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with running_stub(embedding_dimension=1536) as server:
-        yield server
+from testkit.llm_stubs import Reply, StubServer, embedding_of
+from tests.support.llm import FAST
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from application.ports.vectors import RetrievalMode, SearchQuery, VectorStore
 from domain.errors import VectorStoreUnavailableError
 from domain.models import Chunk
 from testkit.fakes.vectorstore import MemoryVectorStore
+from testkit.vectors import index, live_ids
 
 DIM = 4
 
@@ -100,7 +101,7 @@ async def ids_found(
 async def test_search_finds_the_nearest_chunk_with_its_payload(store: VectorStore) -> None:
     widget, document = uuid.uuid4(), uuid.uuid4()
     chunks = [make_chunk(widget, document, i) for i in range(3)]
-    await store.upsert(chunks, [axis(i) for i in range(3)])
+    await index(store, chunks, [axis(i) for i in range(3)])
 
     hits = await store.search(widget, query([0.1, 0.9, 0.1, 0.0]), 1)
 
@@ -111,7 +112,7 @@ async def test_scores_are_cosine_similarities_sorted_best_first(store: VectorSto
     widget, document = uuid.uuid4(), uuid.uuid4()
     vectors = [[-1.0, 0, 0, 0], [0, 1.0, 0, 0], [1.0, 1.0, 0, 0], [3.0, 0, 0, 0]]
     chunks = [make_chunk(widget, document, i) for i in range(4)]
-    await store.upsert(chunks, vectors)
+    await index(store, chunks, vectors)
 
     hits = await store.search(widget, query([2.0, 0, 0, 0]), 4)
 
@@ -123,7 +124,7 @@ async def test_ties_are_ordered_by_chunk_id_even_at_the_limit(store: VectorStore
     widget, document = uuid.uuid4(), uuid.uuid4()
     best = make_chunk(widget, document, 0)
     twins = [make_chunk(widget, document, i) for i in range(1, 6)]
-    await store.upsert([best, *twins], [axis(0)] + [[1.0, 1.0, 0, 0]] * len(twins))
+    await index(store, [best, *twins], [axis(0)] + [[1.0, 1.0, 0, 0]] * len(twins))
     by_id = sorted(twin.id for twin in twins)
 
     for limit in (1, 2, 3, 6):
@@ -137,34 +138,40 @@ async def test_widgets_never_see_each_others_chunks(store: VectorStore) -> None:
     chunks_a = [make_chunk(widget_a, document_a, i) for i in range(3)]
     chunks_b = [make_chunk(widget_b, document_b, i) for i in range(2)]
     # The same vectors on both sides: only the widget filter can tell them apart.
-    await store.upsert([*chunks_a, *chunks_b], [axis(i) for i in range(3)] + [axis(0), axis(1)])
+    await index(store, [*chunks_a, *chunks_b], [axis(i) for i in range(3)] + [axis(0), axis(1)])
 
     for mode in RetrievalMode:
         assert await ids_found(store, widget_a, axis(0), mode) == {c.id for c in chunks_a}
         assert await ids_found(store, widget_b, axis(0), mode) == {c.id for c in chunks_b}
-    assert await store.count(widget_a) == 3
-    assert await store.count(widget_b) == 2
-    assert await store.count(widget_b, document_a) == 0
+    assert await live_ids(store, widget_b, DIM, document_a) == set()
 
+    # Another widget's deletes, even naming this widget's document, touch nothing here.
     await store.delete_document(widget_b, document_a)
     await store.delete_widget(widget_b)
 
-    assert await store.count(widget_a) == 3
-    assert await store.count(widget_a, document_a) == 3
-    assert await store.count(widget_b) == 0
+    assert await live_ids(store, widget_a, DIM, document_a) == {c.id for c in chunks_a}
     assert await store.search(widget_b, query(axis(0)), 5) == []
     assert await ids_found(store, widget_a, axis(0)) == {c.id for c in chunks_a}
 
 
-async def test_upserting_the_same_chunk_id_replaces_it(store: VectorStore) -> None:
+async def test_a_chunk_id_staged_again_is_replaced(store: VectorStore) -> None:
+    # A retried run stages the same chunk ids (they derive from document, revision and
+    # index), over its killed predecessor's staged chunks or over live ones.
     widget, document, chunk_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    await store.upsert([make_chunk(widget, document, chunk_id=chunk_id, text="old")], [axis(0)])
-    await store.upsert([make_chunk(widget, document, chunk_id=chunk_id, text="new")], [axis(1)])
 
-    hits = await store.search(widget, query(axis(1)), 5)
+    def version(text: str) -> Chunk:
+        return make_chunk(widget, document, chunk_id=chunk_id, text=text)
 
-    assert await store.count(widget) == 1
-    assert [(hit.chunk.text, hit.score) for hit in hits] == [("new", pytest.approx(1.0))]
+    await store.stage([version("first")], [axis(0)])
+    await store.stage([version("second")], [axis(1)])
+    await store.publish(widget, document, 1)
+    assert [h.chunk.text for h in await store.search(widget, query(axis(1)), 5)] == ["second"]
+
+    await store.stage([version("third")], [axis(2)])
+    await store.publish(widget, document, 1)
+
+    hits = await store.search(widget, query(axis(2)), 5)
+    assert [(hit.chunk.text, hit.score) for hit in hits] == [("third", pytest.approx(1.0))]
 
 
 async def test_staged_chunks_stay_unseen_until_published(store: VectorStore) -> None:
@@ -172,20 +179,19 @@ async def test_staged_chunks_stay_unseen_until_published(store: VectorStore) -> 
     staged = [make_chunk(widget, document, i, text=f"new {i}") for i in range(3)]
     await store.stage(staged, [axis(i) for i in range(3)])
 
-    assert await store.search(widget, query(axis(0), RetrievalMode.HYBRID), 10) == []
-    assert await store.count(widget) == 0
+    for mode in RetrievalMode:
+        assert await store.search(widget, query(axis(0), mode), 10) == []
 
     await store.publish(widget, document, 3)
 
     assert await ids_found(store, widget, axis(0)) == {c.id for c in staged}
-    assert await store.count(widget, document) == 3
 
 
 async def test_publishing_replaces_a_documents_live_chunks_at_once(store: VectorStore) -> None:
     widget, document, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     old = [make_chunk(widget, document, i, text=f"old {i}") for i in range(4)]
     kept = [make_chunk(widget, other, i) for i in range(2)]
-    await store.upsert([*old, *kept], [axis(i) for i in range(6)])
+    await index(store, [*old, *kept], [axis(i) for i in range(6)])
     # A killed run of an earlier attempt left a staged chunk past the new end.
     new = [make_chunk(widget, document, i, text=f"new {i}") for i in range(3)]
     await store.stage([*new, make_chunk(widget, document, 5)], [axis(i) for i in range(4)])
@@ -197,53 +203,68 @@ async def test_publishing_replaces_a_documents_live_chunks_at_once(store: Vector
     hits = await store.search(widget, query(axis(0)), 10)
     mine = sorted((h.chunk.index, h.chunk.text) for h in hits if h.chunk.document_id == document)
     assert mine == [(0, "new 0"), (1, "new 1"), (2, "new 2")]
-    assert await store.count(widget, other) == 2
+    assert await live_ids(store, widget, DIM, other) == {c.id for c in kept}
 
 
 async def test_delete_document_removes_its_live_and_staged_chunks(store: VectorStore) -> None:
     widget, document, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    await store.upsert(
-        [make_chunk(widget, document, 0), make_chunk(widget, other, 0)], [axis(0), axis(1)]
-    )
+    elsewhere = make_chunk(widget, other, 0)
+    await index(store, [make_chunk(widget, document, 0), elsewhere], [axis(0), axis(1)])
     await store.stage([make_chunk(widget, document, 1)], [axis(2)])
 
     await store.delete_document(widget, document)
     await store.publish(widget, document, 5)  # a worker finishing after the delete
 
-    assert await store.count(widget, document) == 0
-    assert await store.count(widget, other) == 1
+    assert await live_ids(store, widget, DIM) == {elsewhere.id}
 
 
 async def test_delete_widget_removes_all_its_chunks(store: VectorStore) -> None:
     widget = uuid.uuid4()
     documents = [uuid.uuid4(), uuid.uuid4()]
-    await store.upsert(
-        [make_chunk(widget, documents[i % 2], i) for i in range(6)], [axis(i) for i in range(6)]
+    await index(
+        store,
+        [make_chunk(widget, documents[i % 2], i) for i in range(6)],
+        [axis(i) for i in range(6)],
     )
 
     await store.delete_widget(widget)
 
-    assert await store.count(widget) == 0
-    assert await store.search(widget, query(axis(0)), 5) == []
+    for mode in RetrievalMode:
+        assert await store.search(widget, query(axis(0), mode), 5) == []
 
 
-async def test_count_per_widget_and_per_document(store: VectorStore) -> None:
+async def test_delete_widget_removes_its_staged_chunks_too(store: VectorStore) -> None:
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    await store.stage(
+        [make_chunk(widget, document, i) for i in range(3)], [axis(i) for i in range(3)]
+    )
+
+    await store.delete_widget(widget)
+    await store.publish(widget, document, 3)  # a worker finishing after the delete
+
+    assert await live_ids(store, widget, DIM) == set()
+
+
+async def test_a_dense_search_reaches_every_live_chunk_of_the_widget(store: VectorStore) -> None:
+    # What testkit's live_chunks counts on, in every store.
     widget, first, second = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     chunks = [make_chunk(widget, first, i) for i in range(3)]
     chunks += [make_chunk(widget, second, i) for i in range(4)]
-    await store.upsert(chunks, [axis(i) for i in range(7)])
+    await index(store, chunks, [axis(i) for i in range(7)])
+    await index(store, [make_chunk(uuid.uuid4(), first, 0)], [axis(0)])  # another widget's
 
-    assert await store.count(widget) == 7
-    assert await store.count(widget, first) == 3
-    assert await store.count(widget, second) == 4
-    assert await store.count(widget, uuid.uuid4()) == 0
-    assert await store.count(uuid.uuid4()) == 0
+    found = await store.search(widget, query([-1.0, -1.0, -1.0, -1.0]), 100)
+
+    assert sorted(hit.chunk.id for hit in found) == sorted(c.id for c in chunks)
+    assert await live_ids(store, widget, DIM, first) == {c.id for c in chunks[:3]}
+    assert await live_ids(store, widget, DIM, uuid.uuid4()) == set()
+    assert await live_ids(store, uuid.uuid4(), DIM) == set()
 
 
 async def test_search_respects_the_limit(store: VectorStore) -> None:
     widget, document = uuid.uuid4(), uuid.uuid4()
-    await store.upsert(
-        [make_chunk(widget, document, i) for i in range(7)], [axis(i) for i in range(7)]
+    await index(
+        store, [make_chunk(widget, document, i) for i in range(7)], [axis(i) for i in range(7)]
     )
 
     assert len(await store.search(widget, query(axis(0)), 3)) == 3
@@ -257,7 +278,7 @@ async def test_hybrid_is_the_default_and_finds_what_either_signal_finds(store: V
     others = [make_chunk(widget, document, i, text=f"unrelated note {i}") for i in range(2, 6)]
     # The others are nearer the question than the coded chunk: dense alone ranks it last.
     vectors = [axis(0), axis(2), *[[0.2, 1.0, 0.0, 0.0]] * len(others)]
-    await store.upsert([close, coded, *others], vectors)
+    await index(store, [close, coded, *others], vectors)
     question = SearchQuery(text="what is error XJ4410", vector=axis(0))
 
     hits = await store.search(widget, question, 2)
@@ -277,7 +298,7 @@ async def test_sparse_matches_exact_terms_of_the_text_title_and_section(
         msgspec.structs.replace(make_chunk(widget, document, 1), title="Zephyr kettle"),
         msgspec.structs.replace(make_chunk(widget, document, 2), section="Descaling"),
     ]
-    await store.upsert(chunks, [axis(3)] * 3)
+    await index(store, chunks, [axis(3)] * 3)
 
     for words, expected in (("warranty", 0), ("zephyr", 1), ("descaling", 2)):
         hits = await store.search(
@@ -293,7 +314,7 @@ async def test_every_mode_reports_the_dense_cosine_as_similarity(store: VectorSt
     widget, document = uuid.uuid4(), uuid.uuid4()
     vectors = [[1.0, 0, 0, 0], [1.0, 1.0, 0, 0], [0, 0, 2.0, 0], [-1.0, 0.5, 0, 0]]
     chunks = [make_chunk(widget, document, i, text=f"kettle part {i}") for i in range(4)]
-    await store.upsert(chunks, vectors)
+    await index(store, chunks, vectors)
     expected = {c.id: cosine([1.0, 0.2, 0, 0], v) for c, v in zip(chunks, vectors, strict=True)}
 
     for mode in RetrievalMode:
@@ -307,7 +328,7 @@ async def test_hybrid_ties_are_ordered_by_chunk_id_at_every_limit(store: VectorS
     widget, document = uuid.uuid4(), uuid.uuid4()
     twins = [make_chunk(widget, document, 0, text="same words") for _ in range(6)]
     twins = [msgspec.structs.replace(twin, section=None, page=None) for twin in twins]
-    await store.upsert(twins, [axis(0)] * len(twins))
+    await index(store, twins, [axis(0)] * len(twins))
     by_id = sorted(twin.id for twin in twins)
 
     for mode in RetrievalMode:
@@ -318,7 +339,7 @@ async def test_hybrid_ties_are_ordered_by_chunk_id_at_every_limit(store: VectorS
 
 async def test_a_question_of_stop_words_only(store: VectorStore) -> None:
     widget, document = uuid.uuid4(), uuid.uuid4()
-    await store.upsert([make_chunk(widget, document, 0, text="kettle")], [axis(0)])
+    await index(store, [make_chunk(widget, document, 0, text="kettle")], [axis(0)])
 
     sparse = await store.search(
         widget, SearchQuery("what is it?", axis(0), RetrievalMode.SPARSE), 5
@@ -346,7 +367,7 @@ async def test_a_chunk_scores_the_same_in_every_store(tmp_path: Path) -> None:
     vectors = [[rng.uniform(-1, 1) for _ in range(DIM)] for _ in chunks]
     try:
         for store in stores:
-            await store.upsert(chunks, vectors)
+            await index(store, chunks, vectors)
         for mode in RetrievalMode:
             question = SearchQuery("kettle warranty price", [1.0, 0.5, 0.0, -0.2], mode)
             results = [await store.search(widget, question, 8) for store in stores]
@@ -377,19 +398,30 @@ def test_fusion_weights_must_be_a_share() -> None:
 async def test_malformed_calls_are_rejected(store: VectorStore) -> None:
     widget, document = uuid.uuid4(), uuid.uuid4()
     with pytest.raises(ValueError, match="2 chunks but 1 vectors"):
-        await store.upsert([make_chunk(widget, document), make_chunk(widget, document)], [axis(0)])
+        await store.stage(
+            [make_chunk(widget, document), make_chunk(widget, document, 1)], [axis(0)]
+        )
     with pytest.raises(ValueError, match="dimensional"):
-        await store.upsert([make_chunk(widget, document)], [[1.0, 0.0]])
+        await store.stage([make_chunk(widget, document)], [[1.0, 0.0]])
     with pytest.raises(ValueError, match="dimensional"):
         await store.search(widget, query([1.0, 0.0]), 5)
     with pytest.raises(ValueError, match="limit"):
         await store.search(widget, query(axis(0)), 0)
-    assert await store.count(widget) == 0
+
+    await store.publish(widget, document, 2)  # whatever was staged would now show
+    assert await live_ids(store, widget, DIM) == set()
 
 
-async def test_empty_upsert_is_a_no_op_and_ping_answers(store: VectorStore) -> None:
-    await store.upsert([], [])
+async def test_staging_nothing_changes_nothing_and_ping_answers(store: VectorStore) -> None:
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    chunks = [make_chunk(widget, document, i) for i in range(2)]
+    await store.stage(chunks, [axis(0), axis(1)])
+
+    await store.stage([], [])
     await store.ping()
+    await store.publish(widget, document, 2)
+
+    assert await live_ids(store, widget, DIM) == {c.id for c in chunks}
 
 
 async def test_concurrent_calls_are_all_served(store: VectorStore) -> None:
@@ -397,11 +429,12 @@ async def test_concurrent_calls_are_all_served(store: VectorStore) -> None:
     chunks = [make_chunk(widget, document, i) for i in range(20)]
 
     await asyncio.gather(
-        *(store.upsert([chunk], [axis(chunk.index)]) for chunk in chunks),
+        *(store.stage([chunk], [axis(chunk.index)]) for chunk in chunks),
         *(store.search(widget, query(axis(i)), 3) for i in range(20)),
     )
+    await store.publish(widget, document, 20)
 
-    assert await store.count(widget) == 20
+    assert await live_ids(store, widget, DIM) == {c.id for c in chunks}
 
 
 # Qdrant Edge: one shard directory, opened once at a time, persisted across opens.
@@ -411,13 +444,13 @@ async def test_edge_data_survives_a_reopen(tmp_path: Path) -> None:
     widget, document = uuid.uuid4(), uuid.uuid4()
     chunks = [make_chunk(widget, document, i) for i in range(3)]
     store = EdgeVectorStore(tmp_path, DIM)
-    await store.upsert(chunks, [axis(i) for i in range(3)])
+    await index(store, chunks, [axis(i) for i in range(3)])
     await store.close()
 
     reopened = EdgeVectorStore(tmp_path, DIM)
     try:
         hits = await reopened.search(widget, query(axis(2)), 1)
-        assert await reopened.count(widget) == 3
+        assert await live_ids(reopened, widget, DIM) == {c.id for c in chunks}
         assert [hit.chunk for hit in hits] == [chunks[2]]
     finally:
         await reopened.close()
@@ -459,7 +492,7 @@ async def test_edge_a_closed_store_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(VectorStoreUnavailableError, match="closed"):
         await store.ping()
     with pytest.raises(VectorStoreUnavailableError):
-        await store.count(uuid.uuid4())
+        await store.search(uuid.uuid4(), query(axis(0)), 1)
 
 
 # qdrant-client: the collection is prepared idempotently; failures become domain errors.
@@ -469,9 +502,10 @@ async def test_qdrant_ensure_collection_is_idempotent() -> None:
     store = await open_qdrant_local()
     try:
         widget, document = uuid.uuid4(), uuid.uuid4()
-        await store.upsert([make_chunk(widget, document)], [axis(0)])
+        chunk = make_chunk(widget, document)
+        await index(store, [chunk], [axis(0)])
         await store.ensure_collection()
-        assert await store.count(widget) == 1
+        assert await live_ids(store, widget, DIM) == {chunk.id}
     finally:
         await store.close()
 
@@ -501,9 +535,9 @@ async def assert_unavailable(store: QdrantVectorStore) -> None:
     calls: list[Callable[[], Awaitable[object]]] = [
         store.ensure_collection,
         store.ping,
-        lambda: store.upsert([make_chunk(widget, document)], [axis(0)]),
+        lambda: store.stage([make_chunk(widget, document)], [axis(0)]),
+        lambda: store.publish(widget, document, 1),
         lambda: store.search(widget, query(axis(0)), 5),
-        lambda: store.count(widget),
         lambda: store.delete_document(widget, document),
         lambda: store.delete_widget(widget),
     ]

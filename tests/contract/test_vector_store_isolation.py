@@ -1,5 +1,6 @@
 """Tenant isolation as a property: whatever chunks widgets hold and whatever is asked, a
-search returns only the asked widget's chunks, in every retrieval mode and every store."""
+search returns only the asked widget's published chunks, in every retrieval mode and every
+store."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from adapters.vectorstore.retrieval import Tuning
 from application.ports.vectors import RetrievalMode, SearchQuery, VectorStore
 from domain.models import Chunk
 from testkit.fakes.vectorstore import MemoryVectorStore
+from testkit.vectors import index
 from tests.contract.test_vector_store import DIM, open_qdrant_local
 
 pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")
@@ -30,8 +32,11 @@ texts = st.lists(st.sampled_from(WORDS), min_size=1, max_size=6).map(" ".join)
 vectors = st.lists(
     st.integers(min_value=-3, max_value=3).map(float), min_size=DIM, max_size=DIM
 ).filter(any)
+# Owner, text, vector, and whether its document is published (else it stays staged).
 chunk_specs = st.lists(
-    st.tuples(st.integers(min_value=0, max_value=3), texts, vectors), min_size=1, max_size=25
+    st.tuples(st.integers(min_value=0, max_value=3), texts, vectors, st.booleans()),
+    min_size=1,
+    max_size=25,
 )
 questions = st.tuples(
     st.integers(min_value=0, max_value=3),
@@ -71,26 +76,29 @@ def test_no_search_ever_returns_another_widgets_chunk(
     )
     @given(specs=chunk_specs, asked=st.lists(questions, min_size=1, max_size=4))
     def property_holds(
-        specs: list[tuple[int, str, list[float]]],
+        specs: list[tuple[int, str, list[float], bool]],
         asked: list[tuple[int, str, list[float], RetrievalMode, int]],
     ) -> None:
         # Fresh widget ids per example: earlier examples' chunks stay in the store as more
         # foreign tenants to leak from.
         widgets = [uuid.uuid4() for _ in range(4)]
-        document = uuid.uuid4()
+        published, staged = uuid.uuid4(), uuid.uuid4()
         chunks = [
             Chunk(
                 id=uuid.uuid4(),
                 widget_id=widgets[owner],
-                document_id=document,
+                document_id=published if live else staged,
                 index=n,
                 text=text,
                 title="Help",
             )
-            for n, (owner, text, _) in enumerate(specs)
+            for n, (owner, text, _, live) in enumerate(specs)
         ]
-        runner.run(store.upsert(chunks, [vector for _, _, vector in specs]))
-        owned = {w: {c.id for c in chunks if c.widget_id == w} for w in widgets}
+        kept = [(c, spec[2]) for c, spec in zip(chunks, specs, strict=True) if spec[3]]
+        pending = [(c, spec[2]) for c, spec in zip(chunks, specs, strict=True) if not spec[3]]
+        runner.run(index(store, [c for c, _ in kept], [v for _, v in kept]))
+        runner.run(store.stage([c for c, _ in pending], [v for _, v in pending]))
+        owned = {w: {c.id for c, _ in kept if c.widget_id == w} for w in widgets}
 
         for who, text, vector, mode, limit in asked:
             widget = widgets[who]

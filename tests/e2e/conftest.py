@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -75,6 +77,19 @@ class Service:
             self._process.kill()
             self._process.wait()
         self._process = None
+
+    def log_events(self, event: str | None = None) -> list[dict[str, Any]]:
+        """The service's JSON log lines so far (of one event, if given)."""
+        found = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            if line.startswith("{"):
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if event is None or record.get("event") == event:
+                    found.append(record)
+        return found
 
     @property
     def database_url(self) -> str:

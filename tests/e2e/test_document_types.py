@@ -11,9 +11,10 @@ import docx
 import httpx
 import pytest
 
+from adapters.parsing.sample_documents import pdf_bytes, pptx_bytes, xlsx_bytes
 from tests.e2e.conftest import MAX_UPLOAD_BYTES, Service
 from tests.e2e.test_service import _ask, _until_done, _until_ready, _widget
-from tests.support.documents import pdf_bytes, pptx_bytes, with_zero_part, xlsx_bytes
+from tests.support.documents import with_zero_part
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +58,7 @@ FILES: dict[str, bytes] = {
     "stores.csv": b"city,manager\nPorto,Ana Sousa\nGhent,Pieter Claes\n",
 }
 
+TITLES = {"shipping.html": "Shipping"}
 # question → (file that must be the first source, its section, its page)
 QUESTIONS: dict[str, tuple[str, str | None, int | None]] = {
     "The widget does not appear, what should I check?": ("manual.pdf", "Troubleshooting", 2),
@@ -103,7 +105,8 @@ async def test_every_type_becomes_ready_and_is_cited_with_title_section_and_page
             assert answer["sources"], question
             top = answer["sources"][0]
             assert names[top["document_id"]] == name, (question, answer["sources"])
-            assert top["title"] == name
+            # Titled by its name, but an HTML page by its own <title>.
+            assert top["title"] == (TITLES.get(name) or name)
             if section is not None:
                 assert top["section"] == section, (question, top)
             if page is not None:

@@ -100,6 +100,54 @@ def test_a_folder_is_uploaded_recursively_and_processed(service: Service, tmp_pa
     assert len(_documents(service, widget_id)) == 3
 
 
+def _routes(service: Service, route: str) -> int:
+    return sum(r.get("route") == route for r in service.log_events("request"))
+
+
+def test_many_files_are_followed_in_one_request_a_round_and_said_a_line_each(
+    service: Service, tmp_path: Path
+) -> None:
+    widget_id = _widget(service)
+    pages = {
+        f"page{n:02}.md": f"# Page {n}\n\nFact number {n} is worth knowing.\n".encode()
+        for n in range(12)
+    }
+    page = (
+        "<html><head><title>Returns &amp; refunds | Shop</title></head><body>"
+        "<h1>Returns<a class='headerlink' href='#r'>¶</a></h1>"
+        "<p>You can return any item within 30 days of delivery for a full refund.</p>"
+        "</body></html>"
+    )
+    folder = _write(tmp_path / "many", {**pages, "returns.html": page.encode()})
+    one_by_one = "/api/widget/documents/{document_id}/status"
+    before = (_routes(service, one_by_one), _routes(service, "/api/widget/documents/status"))
+
+    run = _ingest(str(folder), "--widget", widget_id, "--url", service.url, "--token", ADMIN_TOKEN)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    # Not a terminal: a line per file, as each is ready, with its chunks.
+    ready = [line for line in run.stdout.splitlines() if line.startswith("ready ")]
+    assert len(ready) == 13
+    assert f"ready      {folder / 'returns.html'} (1 chunk)" in ready
+    # One status request per round for all the documents, never one per document.
+    after = (_routes(service, one_by_one), _routes(service, "/api/widget/documents/status"))
+    assert after[0] == before[0]
+    assert 1 <= after[1] - before[1] <= 30
+    documents = _documents(service, widget_id)
+    some = next(iter(documents.values()))["document_id"]
+    httpx.get(f"{service.url}/api/widget/documents/{some}/status", headers=OWNER)
+    assert _routes(service, one_by_one) == after[0] + 1  # the count sees that route
+    # The page's own title, not its file name; the heading's permalink glyph is gone.
+    assert "Returns & refunds | Shop" in documents
+    answer = httpx.post(
+        service.url + "/api/widget/chat",
+        json={"message": "How long do I have to return an item?", "widget_id": widget_id},
+        headers=OWNER,
+    ).json()
+    assert answer["sources"][0]["title"] == "Returns & refunds | Shop"
+    assert answer["sources"][0]["section"] == "Returns"
+
+
 def test_failed_files_make_the_exit_status_non_zero_and_are_reported_with_their_reason(
     service: Service, tmp_path: Path
 ) -> None:

@@ -4,7 +4,6 @@ Anthropic with no code change: the real service, pointed at local stand-ins."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -15,9 +14,10 @@ import pytest
 from httpx_sse import aconnect_sse
 
 from domain.pricing import DEFAULT_PRICES
-from testkit.llm_stubs import Reply, StubServer, running_stub
+from testkit.llm_stubs import Reply, StubServer
 from tests.e2e.conftest import Service
 from tests.e2e.test_service import _ask, _until_ready, _upload, _widget
+from tests.support.sse import Event, chat_events
 
 pytestmark = pytest.mark.e2e
 HANDBOOK = b"""# Warranty
@@ -32,12 +32,6 @@ WAIT_S = 30.0
 
 
 @pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with running_stub() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def routed(tmp_path_factory: pytest.TempPathFactory, stub: StubServer) -> Iterator[Service]:
     env = {
         "OPENAI_API_KEY": "sk-e2e",
@@ -45,7 +39,7 @@ def routed(tmp_path_factory: pytest.TempPathFactory, stub: StubServer) -> Iterat
         "ANTHROPIC_API_KEY": "sk-ant-e2e",
         "ANTHROPIC_BASE_URL": stub.url,
         "LLM_FREE": "openai:gpt-4o-mini,extractive",
-        "LLM_PAID": "anthropic:claude-sonnet-4-5,openai:gpt-4o",
+        "LLM_PAID": "anthropic:claude-sonnet-5-5,openai:gpt-4o",
         "LLM_RETRY_BACKOFF": "0.01",
         "LLM_FIRST_TOKEN_TIMEOUT": "2",
     }
@@ -82,20 +76,8 @@ async def client(routed: Service, stub: StubServer) -> AsyncIterator[httpx.Async
         yield client
 
 
-async def _events(
-    client: httpx.AsyncClient, key: str, message: str
-) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    async with aconnect_sse(
-        client,
-        "POST",
-        "/api/widget/chat/stream",
-        json={"message": message},
-        headers={"X-Widget-Key": key},
-    ) as source:
-        async for event in source.aiter_sse():
-            events.append((event.event, json.loads(event.data)))
-    return events
+async def _events(client: httpx.AsyncClient, key: str, message: str) -> list[Event]:
+    return await chat_events(client, {"message": message}, {"X-Widget-Key": key})
 
 
 async def test_free_widgets_answer_with_openai_and_paid_with_anthropic(
@@ -110,13 +92,13 @@ async def test_free_widgets_answer_with_openai_and_paid_with_anthropic(
     paid = await _ask(client, widgets["paid"]["public_key"], "How long is the kettle warranty?")
 
     assert (free["model"], free["answer"]) == ("openai:gpt-4o-mini", "Two years [1].")
-    assert (paid["model"], paid["answer"]) == ("anthropic:claude-sonnet-4-5", "Two years [1].")
+    assert (paid["model"], paid["answer"]) == ("anthropic:claude-sonnet-5-5", "Two years [1].")
     assert stub.paths() == ["/v1/chat/completions", "/v1/messages"]
     openai_request, anthropic_request = stub.requests
     assert openai_request.headers["authorization"] == "Bearer sk-e2e"
     assert "two-year warranty" in openai_request.body["messages"][0]["content"]
     assert "two-year warranty" in anthropic_request.body["system"]
-    price = DEFAULT_PRICES["anthropic:claude-sonnet-4-5"]
+    price = DEFAULT_PRICES["anthropic:claude-sonnet-5-5"]
     assert paid["usage"] == {
         "input_tokens": 400,
         "output_tokens": 8,

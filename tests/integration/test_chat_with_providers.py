@@ -5,9 +5,6 @@ hangs up mid-answer."""
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 
@@ -23,28 +20,17 @@ from domain.pricing import DEFAULT_PRICES
 from domain.tokens import estimate_tokens
 from entrypoints.http.sse import sse_frames
 from testkit.fakes.core import FakeApp
-from testkit.llm_stubs import Reply, StubServer, running_stub, stub_models
+from testkit.llm_stubs import Reply, StubServer
+from tests.support.sse import Event, events_in
 from tests.unit.conftest import HANDBOOK, add_document, make_widget
 
-pytestmark = pytest.mark.filterwarnings(
-    # The SDK warns on every request that this model retires on 2026-11-30.
-    "ignore:The model 'claude-sonnet-4-5' is deprecated:DeprecationWarning"
-)
-SONNET, MINI, GPT4O = "anthropic:claude-sonnet-4-5", "openai:gpt-4o-mini", "openai:gpt-4o"
+SONNET, MINI, GPT4O = "anthropic:claude-sonnet-5-5", "openai:gpt-4o-mini", "openai:gpt-4o"
 WAIT_S = 10.0
 
 
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with running_stub() as server:
-        yield server
-
-
 @pytest.fixture
-async def catalog(stub: StubServer) -> AsyncIterator[ModelCatalog]:
-    policy = Resilience(attempts=2, backoff_seconds=0.01, first_token_seconds=0.5, total_seconds=5)
-    async with stub_models(stub, policy) as models:
-        yield models
+def stub_resilience() -> Resilience:
+    return Resilience(attempts=2, backoff_seconds=0.01, first_token_seconds=0.5, total_seconds=5)
 
 
 async def app_with(catalog: ModelCatalog, plan: Plan, *specs: str) -> tuple[FakeApp, Widget]:
@@ -54,18 +40,9 @@ async def app_with(catalog: ModelCatalog, plan: Plan, *specs: str) -> tuple[Fake
     return app, widget
 
 
-def parse(frames: list[bytes]) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for frame in b"".join(frames).decode().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in frame.splitlines() if ": " in line)
-        if "event" in lines:
-            events.append((lines["event"], json.loads(lines["data"])))
-    return events
-
-
-async def stream(turn: ChatTurn) -> list[tuple[str, dict[str, Any]]]:
+async def stream(turn: ChatTurn) -> list[Event]:
     async with asyncio.timeout(WAIT_S):
-        return parse([frame async for frame in sse_frames(turn.events())])
+        return events_in([frame async for frame in sse_frames(turn.events())])
 
 
 async def ask(app: FakeApp, widget: Widget, message: str = "How are refunds paid?") -> ChatTurn:

@@ -11,7 +11,6 @@ cover the app's side.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,9 +24,11 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from adapters.postgres.urls import asyncpg_dsn
+from application.ports.models import Embedder
 from application.ports.vectors import VectorStore
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from testkit.vectors import live_chunks
 from tests.integration.test_operations import OWNER, widget_with_a_document
 from tests.support.containers import (
     POSTGRES_IMAGE,
@@ -38,6 +39,7 @@ from tests.support.containers import (
     postgres_container,
     redis_container,
 )
+from tests.support.sse import events_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.containers]
 
@@ -123,6 +125,14 @@ async def timed(request: Any) -> tuple[httpx.Response, float]:
     return response, time.monotonic() - started
 
 
+async def answering(client: AsyncTestClient) -> dict[str, str]:
+    """A widget with a document that answers while all is well: its visitors' header."""
+    widget = await widget_with_a_document(client)
+    key = {"X-Widget-Key": widget["public_key"]}
+    assert (await client.post("/api/widget/chat", json=ASK, headers=key)).status_code == 200
+    return key
+
+
 # PostgreSQL paused: a server that hangs, with every connection still open.
 
 
@@ -130,9 +140,7 @@ async def test_postgres_paused_fails_readiness_and_chats_fast_then_recovers(
     postgres: Running, on_postgres: AsyncTestClient
 ) -> None:
     client = on_postgres
-    widget = await widget_with_a_document(client)
-    key = {"X-Widget-Key": widget["public_key"]}
-    assert (await client.post("/api/widget/chat", json=ASK, headers=key)).status_code == 200
+    key = await answering(client)
 
     with postgres.paused():
         ready, took = await timed(client.get("/health/ready"))
@@ -149,8 +157,8 @@ async def test_postgres_paused_fails_readiness_and_chats_fast_then_recovers(
         # A streamed chat ends with the same error as an event, in bounded time.
         streamed, took = await timed(client.post("/api/widget/chat/stream", json=ASK, headers=key))
         assert took < 15, f"the streamed chat hung for {took:.1f}s"
-        events = _sse_events(streamed)
         if streamed.status_code == 200:
+            events = events_of(streamed)
             assert events[-1] == ("error", {"code": "database_unavailable", **_MESSAGE})
         else:
             assert streamed.status_code == 503, streamed.text
@@ -168,28 +176,15 @@ async def test_postgres_paused_fails_readiness_and_chats_fast_then_recovers(
 _MESSAGE = {"message": "the database is unavailable"}
 
 
-def _sse_events(response: httpx.Response) -> list[tuple[str, Any]]:
-    events = []
-    for block in response.text.split("\n\n"):
-        fields = dict(
-            line.split(": ", 1) for line in block.splitlines() if ": " in line and line[0] != ":"
-        )
-        if "event" in fields:
-            events.append((fields["event"], json.loads(fields.get("data", "null"))))
-    return events
-
-
 async def test_postgres_paused_streamed_chat_sends_error_instead_of_done(
     postgres: Running, on_postgres: AsyncTestClient
 ) -> None:
     client = on_postgres
-    widget = await widget_with_a_document(client)
-    key = {"X-Widget-Key": widget["public_key"]}
-    assert (await client.post("/api/widget/chat", json=ASK, headers=key)).status_code == 200
+    key = await answering(client)
 
     with postgres.paused():
         streamed = await client.post("/api/widget/chat/stream", json=ASK, headers=key)
-    names = [name for name, _ in _sse_events(streamed)]
+    names = [name for name, _ in events_of(streamed)]
     assert names.count("done") + names.count("error") == 1, names
 
 
@@ -320,9 +315,11 @@ async def test_postgres_restarted_during_ingestion_loses_and_doubles_nothing(
     )
     assert [row["state"] for row in jobs] == ["done"]
     container = client.app.state.dishka_container
-    vectors = await container.get(VectorStore)
-    indexed = await vectors.count(uuid.UUID(widget["id"]), uuid.UUID(document_id))
-    assert indexed == total
+    vectors, embedder = await container.get(VectorStore), await container.get(Embedder)
+    indexed = await live_chunks(
+        vectors, uuid.UUID(widget["id"]), embedder.dimension, uuid.UUID(document_id)
+    )
+    assert sorted(chunk.index for chunk in indexed) == list(range(total))
 
     # And it answers from the whole document, its last section included.
     key = {"X-Widget-Key": widget["public_key"]}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from prometheus_client import REGISTRY
@@ -22,13 +21,9 @@ from adapters.providers.retries import Resilience
 from application.ports.models import ChatModel
 from domain.models import Usage
 from domain.prompts import Prompt, PromptSource
-from testkit.llm_stubs import Reply, StubServer, running_stub, stub_catalog, stub_models
+from testkit.llm_stubs import Reply, StubServer, stub_catalog
 
-pytestmark = pytest.mark.filterwarnings(
-    # The SDK warns on every request that this model retires on 2026-11-30.
-    "ignore:The model 'claude-sonnet-4-5' is deprecated:DeprecationWarning"
-)
-SPECS = {"openai": "openai:gpt-4o-mini", "anthropic": "anthropic:claude-sonnet-4-5"}
+SPECS = {"openai": "openai:gpt-4o-mini", "anthropic": "anthropic:claude-sonnet-5-5"}
 PROMPT = Prompt(
     system="You help shoppers.",
     no_answer="Sorry.",
@@ -62,20 +57,13 @@ def _breaker_open(provider: str) -> float | None:
     return REGISTRY.get_sample_value("chatconnect_provider_breaker_open", {"provider": provider})
 
 
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with running_stub() as server:
-        yield server
+@pytest.fixture
+def stub_resilience() -> Resilience:
+    return FAST
 
 
 def catalog_for(stub: StubServer, resilience: Resilience = FAST, **config: object) -> ModelCatalog:
     return stub_catalog(stub, resilience, **config)  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def catalog(stub: StubServer) -> AsyncIterator[ModelCatalog]:
-    async with stub_models(stub, FAST) as models:
-        yield models
 
 
 @pytest.fixture(params=sorted(SPECS))

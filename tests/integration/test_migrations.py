@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -17,11 +18,22 @@ from alembic.script import ScriptDirectory
 from adapters.postgres.conversations import AsyncpgConversationRepository
 from adapters.postgres.database import Database, create_pool
 from adapters.postgres.documents import AsyncpgDocumentRepository
+from adapters.postgres.exchanges import AsyncpgExchangeRepository
 from adapters.postgres.jobs import AsyncpgJobQueue
 from adapters.postgres.migrations import PROJECT_ROOT, alembic_config, upgrade_to_head
 from adapters.postgres.urls import asyncpg_dsn
+from adapters.postgres.usage import AsyncpgUsageRepository
 from adapters.postgres.widgets import AsyncpgWidgetRepository
-from domain.models import DEFAULT_LIMIT_MESSAGE, Conversation, Message, Role, Source
+from application.ports.storage import Exchange
+from domain.models import (
+    DEFAULT_LIMIT_MESSAGE,
+    Conversation,
+    Message,
+    Role,
+    Source,
+    Usage,
+    UsageEvent,
+)
 from testkit.entities import EPOCH, a_document, a_widget
 from tests.support.postgres import fresh_database
 
@@ -35,6 +47,7 @@ TABLES = {
     "conversations",
     "messages",
     "usage_events",
+    "feedback",
 }
 
 
@@ -99,8 +112,20 @@ async def test_upgrading_a_database_that_holds_data_keeps_it(postgres_server: st
             await AsyncpgWidgetRepository(database).add(widget)
             await AsyncpgDocumentRepository(database).add(document, b"hello")
             await AsyncpgJobQueue(database).enqueue(document.id)
-            await AsyncpgConversationRepository(database).add(conversation)
-            await AsyncpgConversationRepository(database).add_messages([message])
+            usage = UsageEvent(
+                id=uuid.uuid4(),
+                tenant_id=widget.tenant_id,
+                widget_id=widget.id,
+                conversation_id=conversation.id,
+                message_id=message.id,
+                plan=widget.plan,
+                model="extractive",
+                usage=Usage(12, 3, 0.0),
+                created_at=EPOCH,
+            )
+            await AsyncpgExchangeRepository(database).save(
+                Exchange(new_conversation=conversation, messages=(message,), usage=usage)
+            )
 
             await asyncio.to_thread(upgrade_to_head, url)
 
@@ -111,6 +136,10 @@ async def test_upgrading_a_database_that_holds_data_keeps_it(postgres_server: st
                 conversation.id, 5
             )
             assert recent == [message]
+            billed = await AsyncpgUsageRepository(database).summarize(
+                widget.tenant_id, EPOCH, EPOCH + timedelta(days=1)
+            )
+            assert (billed.messages, billed.input_tokens) == (1, 12)
             claimed = await AsyncpgJobQueue(database).claim()
             assert claimed is not None and claimed.document_id == document.id
         finally:

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from httpx_sse import aconnect_sse
 from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.support.proxy import ThreadedProxy, through, upstream_of
+from tests.support.sse import chat_events
 
 pytestmark = pytest.mark.integration
 
@@ -99,11 +99,8 @@ async def test_metrics_move_after_an_ingest_a_chat_and_a_streamed_chat(
         "/api/widget/chat", json={"message": "return within?"}, headers=key
     )
     assert answered.status_code == 200
-    async with aconnect_sse(
-        client, "POST", "/api/widget/chat/stream", json={"message": "refund?"}, headers=key
-    ) as source:
-        events = [event.event async for event in source.aiter_sse()]
-    assert events[-1] == "done"
+    events = await chat_events(client, {"message": "refund?"}, key)
+    assert events[-1][0] == "done"
 
     scraped = await client.get("/metrics")
     assert scraped.headers["content-type"].startswith("text/plain")

@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from httpx_sse import aconnect_sse
 from litestar.testing import AsyncTestClient
 
 from adapters.cache.redis import RedisCache
@@ -25,6 +24,7 @@ from testkit.fakes.repositories import MemoryUsageRepository
 from testkit.fakes.telemetry import RecordingTelemetry
 from tests.integration.test_operations import OWNER, moved, samples, widget_with_a_document
 from tests.support.proxy import ThreadedProxy
+from tests.support.sse import chat_events
 
 pytestmark = pytest.mark.integration
 
@@ -103,10 +103,7 @@ async def test_a_repeated_question_comes_from_redis_until_a_new_document_lands(
     again = await client.post("/api/widget/chat", json={**ask, "visitor_id": "b"}, headers=key)
     assert (first["cached"], again.json()["cached"]) == (False, True)
     assert again.json()["answer"] == first["answer"]
-    async with aconnect_sse(
-        client, "POST", "/api/widget/chat/stream", json={**ask, "visitor_id": "c"}, headers=key
-    ) as source:
-        events = [(e.event, e.json()) async for e in source.aiter_sse()]
+    events = await chat_events(client, {**ask, "visitor_id": "c"}, key)
     assert [name for name, _ in events][:2] == ["start", "sources"]
     assert events[-1][0] == "done" and events[-1][1]["cached"] is True
     streamed = "".join(data["text"] for name, data in events if name == "token")

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
+from application.chat.events import TokenDelta
+from application.chat.turn import ChatTurn
 from application.ingestion.submission import SubmitDocument
 from application.widgets import CreateWidget
-from domain.models import Plan, Widget, WidgetSpec
+from domain.models import Chunk, Plan, Widget, WidgetSpec
 from testkit.fakes.core import FakeApp
+from testkit.vectors import live_chunks
 
 HANDBOOK = """# Returns
 
@@ -38,3 +43,18 @@ async def add_document(app: FakeApp, widget: Widget, text: str, title: str = "Ha
         )
     )
     await app.drain()
+
+
+async def chunks_of(app: FakeApp, widget: Widget, document_id: UUID | None = None) -> list[Chunk]:
+    """The widget's chunks that answers can draw on (of one document, if given)."""
+    return await live_chunks(app.vectors, widget.id, app.embedder.dimension, document_id)
+
+
+async def leave_at_first_token(turn: ChatTurn) -> None:
+    """What a visitor hanging up once the answer has begun does to the turn: its events
+    are closed mid-way."""
+    events = turn.events()
+    async for event in events:
+        if isinstance(event, TokenDelta):
+            break
+    await events.aclose()

@@ -17,7 +17,7 @@ from domain.errors import (
 from domain.models import Conversation, Plan, Role
 from testkit.fakes.core import FakeApp
 from testkit.fakes.models import ScriptedModel
-from tests.unit.conftest import HANDBOOK, add_document, make_widget
+from tests.unit.conftest import HANDBOOK, add_document, leave_at_first_token, make_widget
 
 
 async def test_answers_from_the_widgets_documents_with_a_cited_source(app: FakeApp) -> None:
@@ -143,7 +143,7 @@ async def test_a_conversation_of_another_widget_is_not_found(app: FakeApp) -> No
 
 
 async def test_fails_over_to_the_next_model_before_the_first_token() -> None:
-    broken = ScriptedModel("anthropic:claude-sonnet-4-5", fail_after=0)
+    broken = ScriptedModel("anthropic:claude-sonnet-5-5", fail_after=0)
     backup = ScriptedModel("openai:gpt-4o")
     app = FakeApp(models={Plan.PAID: [broken, backup]})
     widget = await make_widget(app, plan=Plan.PAID)
@@ -156,7 +156,7 @@ async def test_fails_over_to_the_next_model_before_the_first_token() -> None:
     assert answer.answer == "Hello world [1]"
     assert answer.model == "openai:gpt-4o"
     assert app.usage.events[0].model == "openai:gpt-4o"
-    assert app.telemetry.model_failures == [("anthropic:claude-sonnet-4-5", "failover")]
+    assert app.telemetry.model_failures == [("anthropic:claude-sonnet-5-5", "failover")]
 
 
 async def test_when_every_model_fails_the_error_names_them_and_the_turn_is_saved() -> None:
@@ -199,11 +199,7 @@ async def test_a_visitor_who_leaves_mid_stream_still_gets_the_partial_answer_sav
     await add_document(app, widget, HANDBOOK)
     turn = await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))
 
-    events = turn.events()
-    async for event in events:
-        if isinstance(event, TokenDelta):
-            break
-    await events.aclose()
+    await leave_at_first_token(turn)
 
     reply = app.conversations.messages[-1]
     assert (reply.content, reply.finish_reason) == ("a ", "cancelled")

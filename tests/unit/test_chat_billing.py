@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from application.chat.answer_question import AnswerQuestion
-from application.chat.events import TokenDelta
 from application.chat.question import ChatPolicy, Question
 from domain.models import Plan, Usage, Widget
 from domain.pricing import DEFAULT_PRICES
@@ -13,7 +12,7 @@ from domain.prompts import Prompt, PromptBudget, prompt_tokens
 from domain.tokens import estimate_tokens
 from testkit.fakes.core import FakeApp
 from testkit.fakes.models import ScriptedModel
-from tests.unit.conftest import HANDBOOK, add_document, make_widget
+from tests.unit.conftest import HANDBOOK, add_document, leave_at_first_token, make_widget
 
 MINI = "openai:gpt-4o-mini"
 
@@ -37,11 +36,7 @@ async def test_a_visitor_who_leaves_is_billed_the_estimate_of_what_was_sent_and_
     app, widget = await _app(model)
     turn = await app.get(AnswerQuestion).start(Question(widget=widget, message="refund"))
 
-    events = turn.events()
-    async for event in events:
-        if isinstance(event, TokenDelta):
-            break
-    await events.aclose()
+    await leave_at_first_token(turn)
 
     [saved] = app.usage.events
     sent = model.prompts[0]

@@ -14,7 +14,7 @@ from application.ingestion.processing import ProcessDocument
 from application.ingestion.submission import NewDocument, SubmitDocument
 from domain.models import DocumentStatus, Element, Widget
 from testkit.fakes.core import FakeApp
-from tests.unit.conftest import make_widget
+from tests.unit.conftest import chunks_of, make_widget
 
 PAGE_V1 = "# Delivery\n\nStandard delivery takes five days.\n\n# Fees\n\nDelivery is free.\n"
 PAGE_V2 = "# Delivery\n\nStandard delivery now takes two days.\n"
@@ -51,7 +51,7 @@ async def test_a_changed_page_replaces_its_chunks_under_the_same_document(app: F
 
     ready = await app.get(GetDocument)(first.document.id)
     assert (ready.status, ready.revision, ready.chunk_count) == (DocumentStatus.READY, 2, 1)
-    assert await app.vectors.count(widget.id, ready.id) == 1
+    assert len(await chunks_of(app, widget, ready.id)) == 1
     snippets = await ask(app, widget, "How long is delivery?")
     assert snippets and all("two days" in s for s in snippets)
 
@@ -72,7 +72,7 @@ async def test_chunks_are_unseen_until_the_whole_document_is_in(app: FakeApp) ->
     embed = app.embedder.embed
 
     async def watching(texts: list[str]) -> list[list[float]]:
-        seen_while_embedding.append(await app.vectors.count(widget.id))
+        seen_while_embedding.append(len(await chunks_of(app, widget)))
         return await embed(texts)
 
     app.embedder.embed = watching  # type: ignore[method-assign]
@@ -80,7 +80,7 @@ async def test_chunks_are_unseen_until_the_whole_document_is_in(app: FakeApp) ->
     await app.drain()
 
     assert seen_while_embedding == [0, 0]
-    assert await app.vectors.count(widget.id, submitted.document.id) == 2
+    assert len(await chunks_of(app, widget, submitted.document.id)) == 2
 
 
 async def test_a_document_deleted_while_processed_leaves_no_chunks(app: FakeApp) -> None:
@@ -95,7 +95,7 @@ async def test_a_document_deleted_while_processed_leaves_no_chunks(app: FakeApp)
     app.embedder.embed = deleting  # type: ignore[method-assign]
     await app.drain()
 
-    assert await app.vectors.count(widget.id) == 0
+    assert await chunks_of(app, widget) == []
     assert not app.vectors.points
     assert [j.state for j in app.jobs.jobs.values()] == ["done"]
 
@@ -133,7 +133,7 @@ async def test_a_worker_that_loses_its_lease_stops_and_leaves_the_verdict(app: F
     await asyncio.wait_for(app.get(ProcessDocument)(job), timeout=0.5)
 
     assert app.jobs.jobs[job.id].state == "running"  # still the successor's
-    assert await app.vectors.count(widget.id) == 0
+    assert await chunks_of(app, widget) == []
     assert app.telemetry.jobs == ["lease_lost"]
     assert (await app.get(GetDocument)(submitted.document.id)).status is DocumentStatus.PROCESSING
 

@@ -16,7 +16,7 @@ from domain.errors import (
 )
 from domain.models import DocumentStatus, Widget
 from testkit.fakes.core import FakeApp
-from tests.unit.conftest import HANDBOOK, make_widget
+from tests.unit.conftest import HANDBOOK, chunks_of, make_widget
 
 
 def doc(widget: Widget, text: str = HANDBOOK, content_type: str = "text/markdown") -> NewDocument:
@@ -34,7 +34,7 @@ async def test_a_submitted_document_is_queued_then_processed_to_ready(app: FakeA
 
     ready = await app.get(GetDocument)(submitted.document.id)
     assert ready.status is DocumentStatus.READY
-    assert ready.chunk_count == 2 == await app.vectors.count(widget.id, ready.id)
+    assert ready.chunk_count == 2 == len(await chunks_of(app, widget, ready.id))
     assert ready.progress.done == ready.progress.total == 2
     assert ready.stage is None and ready.error is None
 
@@ -72,7 +72,7 @@ async def test_an_unparseable_document_fails_with_a_readable_reason(app: FakeApp
 
     failed = await app.get(GetDocument)(submitted.document.id)
     assert failed.status is DocumentStatus.FAILED
-    assert failed.error == "the document contains no text"
+    assert failed.error == "the Markdown file contains no text"
 
 
 async def test_binary_content_labelled_as_text_is_refused_at_upload(app: FakeApp) -> None:
@@ -118,7 +118,7 @@ async def test_reprocessing_a_shorter_version_drops_the_stale_chunks(app: FakeAp
 
     await app.drain()
 
-    assert await app.vectors.count(widget.id, document_id) == 1
+    assert len(await chunks_of(app, widget, document_id)) == 1
 
 
 async def test_deleting_a_document_removes_its_chunks(app: FakeApp) -> None:
@@ -128,7 +128,7 @@ async def test_deleting_a_document_removes_its_chunks(app: FakeApp) -> None:
 
     await app.get(DeleteDocument)(submitted.document.id)
 
-    assert await app.vectors.count(widget.id) == 0
+    assert await chunks_of(app, widget) == []
     with pytest.raises(DocumentNotFoundError):
         await app.get(GetDocument)(submitted.document.id)
 

@@ -82,10 +82,10 @@ def test_without_keys_provider_models_are_skipped_with_a_log_line(
 async def test_with_keys_the_chain_keeps_its_order_and_shares_one_client() -> None:
     settings = load_settings({"OPENAI_API_KEY": "sk-x", "ANTHROPIC_API_KEY": "sk-ant-x"})
     catalog = ModelCatalog(provider_config(settings), RecordingTelemetry())
-    paid = chat_models(catalog, ["anthropic:claude-sonnet-4-5", "openai:gpt-4o"], "paid")
+    paid = chat_models(catalog, ["anthropic:claude-sonnet-5-5", "openai:gpt-4o"], "paid")
     free = chat_models(catalog, ["openai:gpt-4o-mini", "extractive"], "free")
 
-    assert [m.name for m in paid] == ["anthropic:claude-sonnet-4-5", "openai:gpt-4o"]
+    assert [m.name for m in paid] == ["anthropic:claude-sonnet-5-5", "openai:gpt-4o"]
     assert [type(m) for m in paid] == [AnthropicChatModel, OpenAIChatModel]
     assert [m.name for m in free] == ["openai:gpt-4o-mini", "extractive"]
     assert paid[1]._client is free[0]._client  # type: ignore[attr-defined]

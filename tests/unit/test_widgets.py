@@ -16,8 +16,9 @@ from domain.errors import (
     WidgetNotFoundError,
 )
 from domain.models import DEFAULT_TOP_K, Plan
+from testkit.entities import a_widget
 from testkit.fakes.core import FakeApp
-from tests.unit.conftest import HANDBOOK, add_document, make_widget
+from tests.unit.conftest import HANDBOOK, add_document, chunks_of, make_widget
 
 
 async def test_a_new_widget_gets_an_id_a_public_key_and_defaults(app: FakeApp) -> None:
@@ -53,7 +54,7 @@ async def test_deleting_a_widget_removes_its_documents_and_chunks(app: FakeApp) 
 
     await app.get(DeleteWidget)(widget.id)
 
-    assert await app.vectors.count(widget.id) == 0
+    assert await chunks_of(app, widget) == []
     assert app.documents.documents == {}
     with pytest.raises(WidgetNotFoundError):
         await app.get(GetWidget)(widget.id)
@@ -86,13 +87,44 @@ async def test_a_widget_may_name_its_own_models_in_fallback_order() -> None:
     plan_model, own = ScriptedModel("extractive"), ScriptedModel("anthropic:claude-haiku-4-5")
     known = {own.name: own}
     router = PlanModelRouter({Plan.FREE: [plan_model]}, known.get)
-    app = FakeApp()
-    plain = await make_widget(app)
-    custom = await make_widget(app, models=("openai:gpt-unknown", own.name))
-    unusable = await make_widget(app, models=("openai:gpt-unknown",))
+    # Stored earlier, when these models could still be used: a key removed since.
+    plain = a_widget()
+    custom = a_widget(models=("openai:gpt-unknown", own.name))
+    unusable = a_widget(models=("openai:gpt-unknown",))
 
     assert router.models_for(plain) == (plan_model,)
     assert router.models_for(custom) == (own,)  # the unusable one is skipped
     assert router.models_for(unusable) == (plan_model,)
     with pytest.raises(InvalidInputError):
-        await make_widget(app, models=("gpt-4o",))
+        await make_widget(FakeApp(), models=("gpt-4o",))
+
+
+async def test_a_widget_may_name_only_models_this_service_can_call() -> None:
+    from adapters.llm.router import PlanModelRouter
+    from testkit.fakes.models import ScriptedModel
+
+    haiku = ScriptedModel("anthropic:claude-haiku-4-5")
+    app = FakeApp(models={Plan.FREE: [haiku], Plan.PAID: [haiku]})
+    ok = await make_widget(app, models=(haiku.name, "extractive"))
+
+    with pytest.raises(InvalidInputError) as refused:
+        await make_widget(app, models=("extractive", "foo:bar"))
+    assert "models[1] 'foo:bar'" in refused.value.message
+    assert refused.value.details == {"field": "models", "index": 1, "value": "foo:bar"}
+    with pytest.raises(InvalidInputError, match=r"models\[0\] 'openai:gpt-4o'"):
+        await app.get(UpdateWidget)(ok.id, WidgetChanges(models=("openai:gpt-4o",)))
+    assert (await app.get(GetWidget)(ok.id)).models == (haiku.name, "extractive")
+
+    # With the provider catalog's reasons, as production wires it.
+    router = PlanModelRouter({Plan.FREE: [haiku]}, explain=lambda s: f"{s} needs a key")
+    assert router.unusable("openai:gpt-4o") == "openai:gpt-4o needs a key"
+
+
+async def test_a_stored_chain_does_not_block_changing_other_settings() -> None:
+    app = FakeApp()
+    widget = a_widget(models=("anthropic:claude-haiku-4-5",))  # its key was removed since
+    await app.widgets.add(widget)
+
+    changed = await app.get(UpdateWidget)(widget.id, WidgetChanges(name="Renamed"))
+
+    assert (changed.name, changed.models) == ("Renamed", widget.models)

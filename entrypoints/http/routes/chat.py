@@ -16,8 +16,15 @@ from application.widgets import AuthorizeVisitor, GetWidget
 from domain.errors import RateLimitedError
 from domain.models import Answer
 from entrypoints.http.auth import calling_widget
+from entrypoints.http.openapi import WIDGET, widget_errors
 from entrypoints.http.schemas import ChatBody
-from entrypoints.http.sse import HEADERS, error_frame, sse_frames
+from entrypoints.http.sse import (
+    HEADERS,
+    STREAM_REFUSED,
+    STREAM_RESPONSE,
+    error_frame,
+    sse_frames,
+)
 
 # A message is at most a few thousand characters; nothing legitimate needs more.
 CHAT_BODY_LIMIT = 64 * 1024
@@ -42,7 +49,14 @@ async def _turn(
     )
 
 
-@post("/api/widget/chat", status_code=200, tags=["chat"], request_max_body_size=CHAT_BODY_LIMIT)
+@post(
+    "/api/widget/chat",
+    status_code=200,
+    tags=["chat"],
+    request_max_body_size=CHAT_BODY_LIMIT,
+    security=WIDGET,
+    responses=widget_errors(404),
+)
 @inject
 async def chat(
     request: Request[Any, Any, Any],
@@ -51,7 +65,8 @@ async def chat(
     authorize: FromDishka[AuthorizeVisitor],
     get_widget: FromDishka[GetWidget],
 ) -> Answer:
-    """Answer a visitor's question from the widget's documents, with numbered sources."""
+    """Answer a visitor's question from the widget's documents, with numbered sources.
+    `model` is the model that answered (after a failover, not the first of the plan)."""
     turn = await _turn(request, data, answer, authorize, get_widget)
     return await turn.collect()
 
@@ -62,12 +77,8 @@ async def chat(
     media_type="text/event-stream",
     tags=["chat"],
     request_max_body_size=CHAT_BODY_LIMIT,
-    response_description=(
-        "text/event-stream of events: `start` {conversation_id, message_id, model}, "
-        "`sources` {sources}, `token` {text} (repeated), `done` {usage, finish_reason, "
-        "model}; or `error` {code, message}, after which the stream ends. A comment line "
-        "is sent every 15 s as a heartbeat."
-    ),
+    security=WIDGET,
+    responses={**widget_errors(404), 200: STREAM_RESPONSE, 429: STREAM_REFUSED},
 )
 @inject
 async def chat_stream(

@@ -3,21 +3,104 @@
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import msgspec
+import structlog
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import ClientException
-from litestar.params import FromPath, FromQuery
+from litestar.exceptions import ClientException, HTTPException
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from application.documents import DeleteDocument, GetDocument, ListDocuments
-from application.ingestion.submission import NewDocument, SubmitDocument, SubmitUrl
-from domain.errors import InvalidInputError, UnsupportedMediaTypeError
+from application.documents import DeleteDocument, GetDocument, GetDocuments, ListDocuments
+from application.ingestion.submission import NewDocument, SubmitDocument, Submitted, SubmitUrl
+from domain.errors import ChatConnectError, InvalidInputError, UnsupportedMediaTypeError
 from entrypoints.http.auth import owner_only
-from entrypoints.http.schemas import Accepted, DocumentList, DocumentView, TextDocumentBody
+from entrypoints.http.errors import status_of
+from entrypoints.http.openapi import OWNER, owner_errors
+from entrypoints.http.schemas import (
+    Accepted,
+    DocumentList,
+    DocumentStatuses,
+    DocumentView,
+    StatusRequest,
+    TextDocumentBody,
+)
+
+log = structlog.get_logger()
+OWNER_ROUTE = {"guards": [owner_only], "security": OWNER, "tags": ["documents"]}
+
+_WIDGET_ID = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID)
+_TITLE = Schema(
+    type=OpenAPIType.STRING,
+    description="The document's title; without one, an HTML page's <title>, else the file name.",
+)
+_UPLOAD = RequestBody(
+    required=True,
+    description="A file (multipart), a text, or a page by its URL (JSON).",
+    content={
+        "multipart/form-data": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["widget_id", "file"],
+                properties={
+                    "widget_id": _WIDGET_ID,
+                    "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                    "title": _TITLE,
+                },
+            )
+        ),
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                one_of=[
+                    Schema(
+                        type=OpenAPIType.OBJECT,
+                        required=["widget_id", "text"],
+                        properties={
+                            "widget_id": _WIDGET_ID,
+                            "text": Schema(type=OpenAPIType.STRING, pattern=r"[^\s\x1c-\x1f\x85]"),
+                            "title": _TITLE,
+                        },
+                        additional_properties=False,
+                    ),
+                    Schema(
+                        type=OpenAPIType.OBJECT,
+                        required=["widget_id", "url"],
+                        properties={
+                            "widget_id": _WIDGET_ID,
+                            "url": Schema(
+                                type=OpenAPIType.STRING, format=OpenAPIFormat.URI, max_length=2048
+                            ),
+                            "title": _TITLE,
+                        },
+                        additional_properties=False,
+                    ),
+                ]
+            )
+        ),
+    },
+)
+
+
+@dataclass
+class _Upload(Operation):
+    """The upload's operation, with the bodies it reads itself (form or JSON) declared."""
+
+    def __post_init__(self) -> None:
+        self.request_body = _UPLOAD
+
 
 _BY_EXTENSION = {
     ".md": "text/markdown",
@@ -55,9 +138,11 @@ async def _from_form(request: Request[Any, Any, Any]) -> NewDocument:
     title = form.get("title")
     return NewDocument(
         widget_id=_uuid(form.get("widget_id"), "widget_id"),
-        title=title if isinstance(title, str) and title.strip() else upload.filename or "",
+        # Without one, an HTML page is titled by its <title>, anything else by its name.
+        title=title if isinstance(title, str) else "",
         content=content,
         content_type=content_type_of(upload.content_type, upload.filename),
+        filename=upload.filename,
     )
 
 
@@ -84,9 +169,17 @@ def _from_text(body: TextDocumentBody) -> NewDocument:
 
 @post(
     "/api/widget/process-document",
-    guards=[owner_only],
-    tags=["documents"],
+    **OWNER_ROUTE,
     status_code=202,
+    responses={
+        **owner_errors(400, 404, 413, 415),
+        200: ResponseSpec(
+            data_container=Accepted,
+            description="The same content was submitted before: that document, as it is.",
+            generate_examples=False,
+        ),
+    },
+    operation_class=_Upload,
 )
 @inject
 async def process_document(
@@ -94,9 +187,39 @@ async def process_document(
     submit: FromDishka[SubmitDocument],
     submit_url: FromDishka[SubmitUrl],
 ) -> Response[Accepted]:
-    """Multipart (`widget_id`, `file`), JSON {widget_id, title, text} or JSON {widget_id,
-    url}: 202 when queued (a known URL whose content changed is queued again), 200 with
-    the existing document when the same content was already submitted."""
+    """Multipart (`widget_id`, `file`, `title`?), JSON {widget_id, title, text} or JSON
+    {widget_id, url}: 202 when queued (a known URL whose content changed is queued again),
+    200 with the existing document when the same content was already submitted. Without a
+    title, an HTML page is titled by its `<title>`, another file by its name."""
+    try:
+        submitted = await _submit(request, submit, submit_url)
+    except ChatConnectError as refused:
+        # The owner sees the reason in the response; the operator, here.
+        _refused(request, status_of(refused), refused.code, refused.message)
+        raise
+    except HTTPException as refused:  # the framework's own: a body too large, malformed
+        _refused(request, refused.status_code, type(refused).__name__, refused.detail)
+        raise
+    if submitted.created:
+        request.app.state.wake_worker()
+    body = Accepted(document_id=submitted.document.id, status=submitted.document.status)
+    return Response(body, status_code=202 if submitted.created else 200)
+
+
+def _refused(request: Request[Any, Any, Any], status: int, code: str, reason: str) -> None:
+    log.warning(
+        "document_refused",
+        status=status,
+        code=code,
+        reason=reason,
+        content_type=request.content_type[0],
+        content_length=request.headers.get("content-length"),
+    )
+
+
+async def _submit(
+    request: Request[Any, Any, Any], submit: SubmitDocument, submit_url: SubmitUrl
+) -> Submitted:
     media = request.content_type[0]
     if media == "multipart/form-data":
         submitted = await submit(await _from_form(request))
@@ -108,13 +231,10 @@ async def process_document(
             submitted = await submit(_from_text(body))
     else:
         raise UnsupportedMediaTypeError("send multipart/form-data or application/json")
-    if submitted.created:
-        request.app.state.wake_worker()
-    body = Accepted(document_id=submitted.document.id, status=submitted.document.status)
-    return Response(body, status_code=202 if submitted.created else 200)
+    return submitted
 
 
-@get("/api/widget/documents/{document_id:uuid}/status", guards=[owner_only], tags=["documents"])
+@get("/api/widget/documents/{document_id:uuid}/status", **OWNER_ROUTE, responses=owner_errors(404))
 @inject
 async def document_status(
     document_id: FromPath[UUID], get_document: FromDishka[GetDocument]
@@ -122,7 +242,27 @@ async def document_status(
     return DocumentView.of(await get_document(document_id))
 
 
-@get("/api/widget/documents", guards=[owner_only], tags=["documents"])
+@post(
+    "/api/widget/documents/status",
+    **OWNER_ROUTE,
+    status_code=200,
+    responses=owner_errors(400),
+)
+@inject
+async def documents_status(
+    data: JSONBody[StatusRequest], get_documents: FromDishka[GetDocuments]
+) -> DocumentStatuses:
+    """The status of many documents in one call (up to 1,000), for a client following an
+    upload of many: `missing` lists the ids that name no document (deleted, or never)."""
+    found = await get_documents(data.document_ids)
+    known = {d.id for d in found}
+    return DocumentStatuses(
+        documents=[DocumentView.of(d) for d in found],
+        missing=list(dict.fromkeys(i for i in data.document_ids if i not in known)),
+    )
+
+
+@get("/api/widget/documents", **OWNER_ROUTE, responses=owner_errors(404))
 @inject
 async def list_documents(
     widget_id: FromQuery[UUID], list_all: FromDishka[ListDocuments]
@@ -130,7 +270,7 @@ async def list_documents(
     return DocumentList([DocumentView.of(d) for d in await list_all(widget_id)])
 
 
-@delete("/api/widget/documents/{document_id:uuid}", guards=[owner_only], tags=["documents"])
+@delete("/api/widget/documents/{document_id:uuid}", **OWNER_ROUTE, responses=owner_errors(404))
 @inject
 async def delete_document(document_id: FromPath[UUID], remove: FromDishka[DeleteDocument]) -> None:
     await remove(document_id)

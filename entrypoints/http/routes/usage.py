@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import get
-from litestar.params import FromQuery
+from litestar.params import Parameter
 
 from application.usage import SummarizeUsage
-from domain.models import UsageSummary
+from domain.models import UsageGrouping, UsageSummary
 from entrypoints.http.auth import owner_only
+from entrypoints.http.openapi import OWNER, owner_errors
+from entrypoints.http.params import Since, Until, moment
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
-@get("/api/usage", guards=[owner_only], tags=["usage"])
+@get(
+    "/api/usage",
+    guards=[owner_only],
+    security=OWNER,
+    tags=["usage"],
+    responses=owner_errors(),
+)
 @inject
 async def usage(
-    tenant_id: FromQuery[str],
+    tenant_id: Annotated[str, Parameter(description="The tenant whose usage to sum.")],
     summarize: FromDishka[SummarizeUsage],
-    since: FromQuery[datetime | None] = None,
-    until: FromQuery[datetime | None] = None,
+    since: Since = "",
+    until: Until = "",
+    widget_id: Annotated[UUID | None, Parameter(description="Only this widget's.")] = None,
+    group_by: Annotated[
+        UsageGrouping,
+        Parameter(description="`groups` per UTC day, per widget or per model (default)."),
+    ] = UsageGrouping.MODEL,
 ) -> UsageSummary:
-    """Totals and a per-model breakdown; the period defaults to the last 30 days."""
-    return await summarize(tenant_id, _utc(since), _utc(until))
+    """The period's billed totals (last 30 days unless `since`/`until`), equal to the sum of
+    its `groups`; answers that failed (no model could answer) are never billed nor counted
+    against the allowance: `failed` counts them, with what providers spent on them, and each
+    group its own. `by_model` is the billed usage per model, whatever `group_by`."""
+    return await summarize(
+        tenant_id,
+        moment(since, "since"),
+        moment(until, "until", end=True),
+        widget_id=widget_id,
+        group_by=group_by,
+    )
