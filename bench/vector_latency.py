@@ -20,8 +20,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import ir_collections
 import numpy as np
-from retrieval_eval import DATA, heading, load_collection, publish
+from retrieval_eval import heading, publish
 
 from adapters.vectorstore.edge import EdgeVectorStore
 from adapters.vectorstore.retrieval import Tuning
@@ -128,7 +129,7 @@ async def measure(
 
 
 async def run() -> list[Measured]:
-    collection = load_collection(DATA)
+    collection = ir_collections.load("Cranfield")
     texts = [f"{title}\n{text}" for title, text in collection.documents.values() if text]
     questions = [text for _, text in collection.queries]
     results: list[Measured] = []

@@ -157,6 +157,11 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     page: int | None = None
     url: str | None = None  # the document's source URL, when it came from one
 
+    def in_context(self) -> str:
+        """What search sees of a chunk, by words and by meaning: its text is often silent
+        on the names its document's title and section heading carry."""
+        return "\n".join(part for part in (self.title, self.section, self.text) if part)
+
 
 class ScoredChunk(msgspec.Struct, frozen=True):
     """A retrieved chunk. `score` orders the hits of one search (for hybrid retrieval, a

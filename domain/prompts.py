@@ -41,8 +41,13 @@ class Prompt(msgspec.Struct, frozen=True, kw_only=True):
     question: str
     sources: tuple[PromptSource, ...] = ()
     history: tuple[PastMessage, ...] = ()
+    # False for a task on the conversation itself (rewriting a follow-up): no sources, and
+    # no rules about answering from them.
+    grounded: bool = True
 
     def instructions(self) -> str:
+        if not self.grounded:
+            return self.system.strip()
         return "\n\n".join(
             (self.system.strip(), GROUNDING_RULES.format(no_answer=self.no_answer), "Sources:")
         )

@@ -105,6 +105,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retrieval_min_score: float = 0.3
     retrieval_dense_weight: float = 0.7
     retrieval_feedback: bool = True
+    retrieval_follow_up_weight: float = 0.5
+    condense_follow_ups: bool = False
     metrics_enabled: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -122,6 +124,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("RETRIEVAL_MIN_SCORE must be between -1 and 1")
         if not 0.0 <= self.retrieval_dense_weight <= 1.0:
             raise SettingsError("RETRIEVAL_DENSE_WEIGHT must be between 0 and 1")
+        if not 0.0 <= self.retrieval_follow_up_weight <= 1.0:
+            raise SettingsError("RETRIEVAL_FOLLOW_UP_WEIGHT must be between 0 and 1")
         for name in LIMIT_FIELDS:
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")

@@ -14,7 +14,7 @@ from adapters.llm.openai import OpenAIChatModel
 from adapters.llm.specs import parse_spec
 from adapters.providers.breaker import CircuitBreaker
 from adapters.providers.retries import Resilience
-from application.ports.models import ChatModel
+from application.ports.models import ChatModel, Embedder
 from application.ports.telemetry import Telemetry
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -35,9 +35,13 @@ class ProviderConfig:
 
 
 class ModelCatalog:
-    def __init__(self, config: ProviderConfig, telemetry: Telemetry) -> None:
+    def __init__(
+        self, config: ProviderConfig, telemetry: Telemetry, embedder: Embedder | None = None
+    ) -> None:
         self._config = config
         self._telemetry = telemetry
+        # The service's embedder: the extractive answerer ranks sentences with it.
+        self._embedder = embedder
         self._models: dict[str, ChatModel] = {}
         self._openai: openai.AsyncOpenAI | None = None
         self._anthropic: anthropic.AsyncAnthropic | None = None
@@ -59,7 +63,7 @@ class ModelCatalog:
 
     def _build(self, provider: str, name: str) -> ChatModel:
         if provider == "extractive":
-            return ExtractiveChatModel()
+            return ExtractiveChatModel(self._embedder)
         kind, client = (
             (OpenAIChatModel, self._openai_client())
             if provider == "openai"

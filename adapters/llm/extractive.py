@@ -1,144 +1,173 @@
-"""An answerer that generates nothing: it quotes the best-matching source sentences.
+"""An answerer that generates nothing: it quotes the source sentences that answer the question.
 
 Offline, deterministic and honest — every sentence it says is in a source, with the
 source's number — so the service answers usefully with no API key at all.
+
+A sentence is chosen by what it shares with the question (Snowball-stemmed words weighed by
+rarity) and, when the service's embedder is handed in, by the embedding model's cosine with
+the question: a handful of candidates, embedded in one batch per answer. Commands and code
+are quoted only when the question asks for them; navigation, tables of contents, bare
+headings and cut fragments never are, and no sentence twice. When even the best sentence
+is weak evidence, the answer is the widget's no-answer message.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
-from domain.models import Usage
-from domain.prompts import Prompt, PromptSource
+import numpy as np
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_WORD = re.compile(r"[a-z0-9]+")
-_STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "about",
-        "tell",
-        "please",
-    }
+from adapters.llm.evidence import overlap, rarity, stems
+from adapters.llm.sentences import Kind, Sentence, sentences
+from application.ports.models import Embedder
+from domain.errors import DependencyUnavailableError
+from domain.models import Role, Usage
+from domain.prompts import Prompt
+
+_WANTS_CODE = re.compile(r"\b(code|function|class|method|snippet|script|implement\w*)\b", re.I)
+_WANTS_COMMAND = re.compile(
+    r"\b(commands?|syntax|example|run|type|query|statement|how (do|can|would|should) (i|we|you)"
+    r"|how to)\b",
+    re.I,
 )
-_MAX_SENTENCES = 3
-# A sentence must score at least this share of the best one to be quoted with it.
-_KEEP_RATIO = 0.5
+# A question that leans on the one before: short, or pointing back at it.
+_REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+@dataclass(frozen=True, kw_only=True)
+class Tuning:
+    # Sentences embedded per answer, the best by shared words, each cut to its first
+    # `embedded_words` (the embedding is the cost: the batch stays small and short).
+    candidates: int = 8
+    embedded_words: int = 32
+    # The score: dense cosine and shared-word share (each 0..1), and the question's words
+    # found in the sentence's document title and section.
+    dense_weight: float = 0.6
+    lexical_weight: float = 0.4
+    title_weight: float = 0.15
+    # Added to a command or code line when the question asks for one.
+    asked_kind_bonus: float = 0.2
+    # The evidence is too weak to quote when no sentence covers this share of the
+    # question's words and none has this cosine with it.
+    weak_lexical: float = 0.34
+    weak_dense: float = 0.4
+    # Sentences quoted with the best: within this share of its score, at most so many.
+    keep_ratio: float = 0.85
+    max_sentences: int = 3
+    max_chars: int = 600
+    # The previous question's words weigh this much when the follow-up leans on it.
+    context_weight: float = 0.5
 
 
-def terms(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+@dataclass(frozen=True)
+class _Scored:
+    score: float
+    sentence: Sentence
 
 
-def _sentences(source: PromptSource) -> Iterator[str]:
-    for piece in _SENTENCE_END.split(source.text):
-        sentence = piece.strip().lstrip("-*#> ").strip()
-        if len(sentence) > 1:
-            yield sentence
+def _key(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def best_sentences(prompt: Prompt) -> list[tuple[str, int]]:
-    """(sentence, source number) pairs worth quoting, best first."""
-    candidates = [(s, src.index, terms(s)) for src in prompt.sources for s in _sentences(src)]
-    wanted = terms(prompt.question)
-    if not candidates or not wanted:
-        return []
-    df = {t: sum(1 for _, _, ts in candidates if t in ts) for t in wanted}
-    idf = {t: math.log(1 + len(candidates) / df[t]) for t in wanted if df[t]}
-    scored = []
-    for order, (sentence, index, sentence_terms) in enumerate(candidates):
-        score = sum(idf.get(t, 0.0) for t in wanted & sentence_terms)
-        if score > 0:
-            # Retrieval rank breaks ties: earlier sources were judged more relevant.
-            scored.append((score, -index, -order, sentence, index))
-    if not scored:
-        return []
-    scored.sort(reverse=True)
-    floor = scored[0][0] * _KEEP_RATIO
-    return [(s, i) for score, _, _, s, i in scored[:_MAX_SENTENCES] if score >= floor]
+def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
+    """The question's stems with their weights, and the previous question's at `weight`
+    when this one is short or points back at it."""
+    asked = dict.fromkeys(stems(prompt.question), 1.0)
+    before = next((m.content for m in reversed(prompt.history) if m.role is Role.USER), None)
+    if before and (len(asked) <= 4 or _REFERS_BACK.search(prompt.question)):
+        for term in stems(before):
+            asked.setdefault(term, weight)
+    return asked
 
 
 class ExtractiveChatModel:
     name = "extractive"
 
+    def __init__(self, embedder: Embedder | None = None, tuning: Tuning | None = None) -> None:
+        self._embedder = embedder
+        self._tuning = tuning or Tuning()
+
     async def stream(self, prompt: Prompt) -> AsyncIterator[str | Usage]:
-        picked = best_sentences(prompt)
-        text = (
-            " ".join(f"{sentence} [{index}]" for sentence, index in picked)
-            if picked
-            else prompt.no_answer
-        )
+        picked = await self.choose(prompt)
+        text = " ".join(f"{s.text} [{s.source}]" for s in picked) if picked else prompt.no_answer
         words = text.split(" ")
         for n, word in enumerate(words):
             yield word if n == len(words) - 1 else word + " "
         yield Usage()
+
+    async def choose(self, prompt: Prompt) -> list[Sentence]:
+        """The sentences to quote, in reading order; none when the evidence is weak."""
+        t = self._tuning
+        wanted: set[Kind] = set()
+        if _WANTS_CODE.search(prompt.question):
+            wanted = {Kind.CODE, Kind.COMMAND}
+        elif _WANTS_COMMAND.search(prompt.question):
+            wanted = {Kind.COMMAND}
+        allowed = {Kind.PROSE} | wanted
+        unique: dict[str, Sentence] = {}
+        for s in sentences(prompt.sources):
+            if s.kind in allowed:
+                unique.setdefault(_key(s.text), s)  # the first copy: the best-ranked source
+        found = list(unique.values())
+        asked = _asked(prompt, t.context_weight)
+        if not found or not asked:
+            return []
+        terms = [frozenset(stems(s.text)) for s in found]
+        weights = rarity(terms, asked)
+        titles = {src.index: frozenset(stems(src.title)) for src in prompt.sources}
+        lexical = [overlap(asked, weights, ts) for ts in terms]
+        heading = [overlap(asked, weights, titles.get(s.source, frozenset())) for s in found]
+        # The cheap score picks the few worth embedding; source rank breaks its ties.
+        shortlist = sorted(
+            range(len(found)), key=lambda i: (-(lexical[i] + t.title_weight * heading[i]), i)
+        )[: t.candidates]
+        dense = await self._cosines(
+            prompt.question,
+            [" ".join(found[i].text.split()[: t.embedded_words]) for i in shortlist],
+        )
+        scored = sorted(
+            (
+                _Scored(
+                    t.lexical_weight * lexical[i]
+                    + t.title_weight * heading[i]
+                    + (t.dense_weight * dense[n] if dense else 0.0)
+                    + (t.asked_kind_bonus if found[i].kind in wanted else 0.0),
+                    found[i],
+                )
+                for n, i in enumerate(shortlist)
+            ),
+            key=lambda s: (-s.score, s.sentence.order),
+        )
+        strong_words = max(lexical[i] for i in shortlist) >= t.weak_lexical
+        if not strong_words and max(dense, default=0.0) < t.weak_dense:
+            return []
+        chosen: list[Sentence] = []
+        size = 0
+        for s in scored:
+            if len(chosen) == t.max_sentences or s.score < t.keep_ratio * scored[0].score:
+                break
+            if chosen and size + len(s.sentence.text) > t.max_chars:
+                continue
+            key = _key(s.sentence.text)
+            if any(key in _key(c.text) or _key(c.text) in key for c in chosen):
+                continue  # the same statement, quoted whole elsewhere
+            chosen.append(s.sentence)
+            size += len(s.sentence.text)
+        return sorted(chosen, key=lambda s: s.order)
+
+    async def _cosines(self, question: str, texts: Sequence[str]) -> list[float]:
+        """Each text's cosine with the question, in one batch; none without an embedder or
+        when it fails (the shared words still choose)."""
+        if self._embedder is None or not texts:
+            return []
+        try:
+            vectors = await self._embedder.embed([question, *texts])
+        except DependencyUnavailableError:
+            return []
+        rows = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(rows, axis=1)
+        norms[norms == 0.0] = 1.0
+        units = rows / norms[:, None]
+        return [float(x) for x in units[1:] @ units[0]]

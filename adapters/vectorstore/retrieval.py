@@ -42,6 +42,14 @@ PointId: TypeAlias = str
 
 
 class Tuning(msgspec.Struct, frozen=True, kw_only=True):
+    # How the dense and BM25 lists become one: "convex" weighs the scores (dense_weight on
+    # the cosine, the rest on BM25 scaled by the best candidate's), "rrf" only the ranks
+    # (reciprocal rank fusion, 1 / (rrf_k + rank) summed over the two lists).
+    fusion: str = "convex"
+    rrf_k: int = 60
+    # How convex fusion puts the two scores on one scale: "max" divides BM25 by the best
+    # candidate's and keeps the cosine as it is; "minmax" maps each list onto 0..1.
+    normalisation: str = "max"
     # Weight of the dense cosine in the fused score; BM25 gets the rest.
     dense_weight: float = 0.7
     # Candidates taken from each of the dense and the BM25 search (at least `limit`).
@@ -63,6 +71,10 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(f"dense_weight must be within 0..1, got {self.dense_weight}")
         if self.depth < 1:
             raise ValueError(f"depth must be at least 1, got {self.depth}")
+        if self.fusion not in ("convex", "rrf"):
+            raise ValueError(f"fusion must be 'convex' or 'rrf', got {self.fusion!r}")
+        if self.normalisation not in ("max", "minmax"):
+            raise ValueError(f"normalisation must be 'max' or 'minmax', got {self.normalisation!r}")
 
 
 class Hit(NamedTuple):
@@ -106,8 +118,21 @@ def plan(query: SearchQuery, limit: int, tuning: Tuning) -> Plan[list[ScoredChun
     if query.mode is RetrievalMode.DENSE:
         return _dense(vector, limit)
     if query.mode is RetrievalMode.SPARSE:
-        return _sparse(vector, encode_question(query.text), limit)
-    return _hybrid(vector, encode_question(query.text), limit, tuning)
+        return _sparse(vector, sparse_question(query), limit)
+    return _hybrid(vector, sparse_question(query), limit, tuning)
+
+
+def sparse_question(query: SearchQuery) -> Sparse:
+    """The question's BM25 terms, with those of its context at the context's weight."""
+    question = encode_question(query.text)
+    if not query.context or query.context_weight <= 0.0:
+        return question
+    weights = dict(zip(question.indices, question.values, strict=True))
+    context = encode_question(query.context)
+    for index, value in zip(context.indices, context.values, strict=True):
+        weights[index] = weights.get(index, 0.0) + query.context_weight * value
+    ordered = sorted(weights.items())
+    return Sparse(tuple(i for i, _ in ordered), tuple(v for _, v in ordered))
 
 
 def run(steps: Plan[T], execute: Callable[[Step], Any]) -> T:
@@ -152,7 +177,7 @@ def _hybrid(
     cosines = {hit.id: hit.score for hit in found[0]}
     bm25 = {hit.id: hit.score for hit in found[1]} if len(found) > 1 else {}
     candidates = list(cosines.keys() | bm25.keys())  # fuse() orders them
-    fused = fuse(candidates, cosines, bm25, tuning.dense_weight)
+    fused = _fuse(candidates, cosines, bm25, tuning)
     # Feedback takes the best few chunks for relevant; among fewer candidates than a full
     # list (a widget with few chunks) they are most of them, and it would only add noise.
     if tuning.feedback and len(candidates) >= tuning.depth:
@@ -193,7 +218,44 @@ def _feedback(
     bm25 = {hit.id: hit.score for hit in found[1]} if expanded.indices else {}
     if unknown:
         cosines.update((hit.id, hit.score) for hit in found[-1])
-    return fuse(ranked, moved, bm25, tuning.dense_weight)
+    return _fuse(ranked, moved, bm25, tuning)
+
+
+def _fuse(
+    candidates: Sequence[PointId],
+    cosines: Mapping[PointId, float],
+    bm25: Mapping[PointId, float],
+    tuning: Tuning,
+) -> list[Hit]:
+    if tuning.fusion == "rrf":
+        return rrf(candidates, cosines, bm25, tuning.rrf_k)
+    if tuning.normalisation == "minmax":
+        return fuse(candidates, _minmax(cosines), _minmax(bm25), tuning.dense_weight)
+    return fuse(candidates, cosines, bm25, tuning.dense_weight)
+
+
+def _minmax(scores: Mapping[PointId, float]) -> dict[PointId, float]:
+    """Scores mapped onto 0..1 (all 1 when they are all equal)."""
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    span = high - low
+    return {i: (s - low) / span if span > 0.0 else 1.0 for i, s in scores.items()}
+
+
+def rrf(
+    candidates: Sequence[PointId],
+    cosines: Mapping[PointId, float],
+    bm25: Mapping[PointId, float],
+    k: int,
+) -> list[Hit]:
+    """Reciprocal rank fusion; a candidate missing from one list gets nothing from it."""
+    score = dict.fromkeys(candidates, 0.0)
+    for scores in (cosines, bm25):
+        ranked = _ranked(Hit(i, scores[i]) for i in candidates if i in scores)
+        for rank, hit in enumerate(ranked, start=1):
+            score[hit.id] += 1.0 / (k + rank)
+    return _ranked(Hit(i, s) for i, s in score.items())
 
 
 def fuse(

@@ -22,14 +22,8 @@ AVERAGE_TERMS = 80.0
 _ENCODER = Bm25(Bm25Config(avg_len=AVERAGE_TERMS, language="english"))
 
 
-def chunk_text(chunk: Chunk) -> str:
-    """What BM25 sees of a chunk: the chunk's text is often silent on the very names its
-    document title and section heading carry."""
-    return "\n".join(part for part in (chunk.title, chunk.section, chunk.text) if part)
-
-
 def encode_chunk(chunk: Chunk) -> Sparse:
-    vector = _ENCODER.embed_document(chunk_text(chunk))
+    vector = _ENCODER.embed_document(chunk.in_context())
     return Sparse(tuple(vector.indices), tuple(float(v) for v in vector.values))
 
 

@@ -63,7 +63,8 @@ class Generation:
             try:
                 async for item in model.stream(sent):
                     if isinstance(item, Usage):
-                        draft.usage = cost_of(
+                        # Added: a condensed follow-up (condensing.py) was billed already.
+                        draft.usage = draft.usage + cost_of(
                             model.name, item.input_tokens, item.output_tokens, self._policy.prices
                         )
                         draft.pending = None

@@ -21,6 +21,12 @@ class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     # Relevance floor: when no retrieved chunk has at least this dense cosine with the
     # question, the widget's no-answer message is the answer; see docs/benchmarks.md.
     min_score: float = 0.3
+    # A follow-up leaning on the previous question is searched with that question folded
+    # in at this weight (1 is the follow-up's own); 0 searches the follow-up alone.
+    follow_up_weight: float = 0.5
+    # With a generative model, a follow-up is first rewritten by the plan's first model into
+    # a standalone question, which is searched instead (billed as that model's usage).
+    condense_follow_ups: bool = False
     prices: Mapping[str, Price] = msgspec.field(default_factory=lambda: dict(DEFAULT_PRICES))
     # The history window and the hard cap on what one question sends to a model.
     budget: PromptBudget = msgspec.field(default_factory=PromptBudget)

@@ -33,7 +33,9 @@ class Recording:
     async def save(self, admitted: AdmittedQuestion, draft: Draft) -> None:
         if draft.pending is not None:
             model, sent = draft.pending
-            draft.usage = estimated_usage(model, sent, draft.text, self._policy.prices)
+            draft.usage = draft.usage + estimated_usage(
+                model, sent, draft.text, self._policy.prices
+            )
             draft.pending = None
         await self._exchanges.save(self._exchange(admitted, draft))
 

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from application.chat.condensing import Condensing
+from application.chat.draft import Draft
+from application.chat.follow_ups import folded, previous_question
 from application.chat.question import AdmittedQuestion, ChatPolicy
+from application.chat.question_vectors import QuestionVectors
 from application.ports.vectors import SearchQuery, VectorStore
 from domain.models import ScoredChunk
 
 
 class Retrieval:
-    def __init__(self, vectors: VectorStore, policy: ChatPolicy) -> None:
+    def __init__(
+        self,
+        vectors: VectorStore,
+        question_vectors: QuestionVectors,
+        condensing: Condensing,
+        policy: ChatPolicy,
+    ) -> None:
         self._vectors = vectors
+        self._question_vectors = question_vectors
+        self._condensing = condensing
         self._policy = policy
 
-    async def __call__(self, admitted: AdmittedQuestion) -> list[ScoredChunk]:
+    async def __call__(self, admitted: AdmittedQuestion, draft: Draft) -> list[ScoredChunk]:
         """The best chunks, or none when even the best is too far from the question."""
-        widget, message = admitted.widget, admitted.question.message
-        vector = await admitted.vector
-        hits = await self._vectors.search(
-            widget.id, SearchQuery(text=message, vector=vector), widget.top_k
-        )
+        widget = admitted.widget
+        query = await self.query(admitted, draft)
+        hits = await self._vectors.search(widget.id, query, widget.top_k)
         # The floor gates the answer as a whole, on the dense cosine: fused scores rank the
         # hits of one search but mean nothing across questions, and a keyword hit with a low
         # cosine is still worth citing when a better hit shows the widget knows the topic.
@@ -26,3 +36,23 @@ class Retrieval:
         if best is None or best < self._policy.min_score:
             return []
         return hits
+
+    async def query(self, admitted: AdmittedQuestion, draft: Draft) -> SearchQuery:
+        """The question; a follow-up rewritten to stand alone (when condensing is on), or
+        else with the question before it folded in."""
+        rewritten = await self._condensing(admitted, draft)
+        if rewritten is not None:
+            return SearchQuery(text=rewritten, vector=await self._question_vectors.embed(rewritten))
+        message, vector = admitted.question.message, await admitted.vector
+        context = previous_question(message, admitted.history)
+        weight = self._policy.follow_up_weight
+        if context is None or weight <= 0.0:
+            return SearchQuery(text=message, vector=vector)
+        # Cached: it was embedded when it was asked.
+        before = await self._question_vectors.embed(context)
+        return SearchQuery(
+            text=message,
+            vector=folded(vector, before, weight),
+            context=context,
+            context_weight=weight,
+        )

@@ -93,7 +93,7 @@ class ChatTurn:
         self, models: Sequence[ChatModel], draft: Draft, timing: Timing
     ) -> AsyncIterator[ChatEvent]:
         steps, admitted = self._steps, self._admitted
-        hits = await steps.retrieval(admitted)
+        hits = await steps.retrieval(admitted, draft)
         timing.retrieved()
         draft.sources = sources_of(hits)
         yield SourcesFound(draft.sources)

@@ -186,7 +186,8 @@ class ProcessDocument:
             for start in range(0, total, batch):
                 part = chunks[start : start + batch]
                 began = self._clock.monotonic()
-                vectors = await self._embedder.embed([c.text for c in part])
+                # With its title and section, as BM25 sees it (docs/benchmarks.md).
+                vectors = await self._embedder.embed([c.in_context() for c in part])
                 embedded = self._clock.monotonic()
                 # Staged: invisible to answers until the whole document is in.
                 await self._vectors.stage(part, vectors)

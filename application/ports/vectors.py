@@ -23,11 +23,18 @@ class RetrievalMode(enum.StrEnum):
 
 
 class SearchQuery(msgspec.Struct, frozen=True):
-    """A question as text (for BM25) and as the embedder's vector of that text."""
+    """A question as text (for BM25) and as the embedder's vector of that text.
+
+    A follow-up carries the conversation's earlier question as `context`, whose words BM25
+    counts at `context_weight` against 1 for the question's own (its vector is already
+    folded into `vector` by the caller).
+    """
 
     text: str
     vector: Vector
     mode: RetrievalMode = RetrievalMode.HYBRID
+    context: str = ""
+    context_weight: float = 0.0
 
 
 class VectorStore(Protocol):

@@ -96,9 +96,9 @@ class ModelProvider(Provider):
 
     @provide
     async def router(
-        self, settings: Settings, telemetry: Telemetry
+        self, settings: Settings, telemetry: Telemetry, embedder: Embedder
     ) -> AsyncIterator[ChatModelRouter]:
-        catalog = ModelCatalog(provider_config(settings), telemetry)
+        catalog = ModelCatalog(provider_config(settings), telemetry, embedder)
         chains = settings.llm_chains
 
         def resolve(spec: str) -> ChatModel | None:

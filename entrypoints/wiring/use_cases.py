@@ -8,6 +8,7 @@ from dishka import Provider, Scope, provide, provide_all
 from application.answer_cache import AnswerCache
 from application.chat.admission import Admission
 from application.chat.answer_question import AnswerQuestion
+from application.chat.condensing import Condensing
 from application.chat.generation import Generation
 from application.chat.history import RecentHistory
 from application.chat.limits import ChatLimits
@@ -46,6 +47,7 @@ class UseCaseProvider(Provider):
         ChatLimits,
         Admission,
         AnswerCache,
+        Condensing,
         Retrieval,
         Generation,
         Recording,
@@ -87,6 +89,8 @@ class PolicyProvider(Provider):
         return ChatPolicy(
             max_message_chars=settings.max_message_chars,
             min_score=settings.retrieval_min_score,
+            follow_up_weight=settings.retrieval_follow_up_weight,
+            condense_follow_ups=settings.condense_follow_ups,
             prices=settings.prices,
             budget=PromptBudget(
                 history_tokens=settings.prompt_history_tokens,

@@ -1,0 +1,58 @@
+"""How well a sentence answers a question: the words they share, stemmed by Snowball's
+English stemmer (as the BM25 side of retrieval stems them) and weighed by how rare they are
+among the candidates, together with the embedding model's cosine of the two."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+import Stemmer
+
+_STEMMER = Stemmer.Stemmer("english")
+_WORD = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+# Question words and fillers: they say what kind of answer is wanted, not what about.
+STOPWORDS = frozenset(
+    """
+    a about after all also am an and any are as at be been before being but by can could
+    did do does doing done for from get gets had has have having how i if in into is it
+    its just me more most my no not of on once only or other our out over own please
+    same should so some such tell than that the their them then there these they this
+    those through to too under until up use used using very want was we were what when
+    where which while who whom why will with would you your yours
+    """.split()  # noqa: SIM905
+)
+
+
+def stems(text: str) -> list[str]:
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return _STEMMER.stemWords(words)  # type: ignore[no-any-return]
+
+
+def rarity(documents: Sequence[frozenset[str]], terms: Iterable[str]) -> dict[str, float]:
+    """Each term's inverse document frequency among the candidates (BM25's, kept positive);
+    a term no candidate has weighs as one only a single candidate has."""
+    n = len(documents)
+    weights = {}
+    for term in set(terms):
+        df = max(1, sum(term in d for d in documents))
+        weights[term] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+    return weights
+
+
+def overlap(
+    asked: Mapping[str, float], weights: Mapping[str, float], terms: frozenset[str]
+) -> float:
+    """The share of the question's weight the sentence covers, 0..1; `asked` gives each
+    question term its own weight (1 for the question, less for context)."""
+    total = sum(weights[t] * w for t, w in asked.items())
+    if total <= 0.0:
+        return 0.0
+    return sum(weights[t] * w for t, w in asked.items() if t in terms) / total
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0

@@ -1,0 +1,112 @@
+"""Sources cut into whole sentences, each told apart as prose, a command or code, and the
+lines no answer should quote (navigation, index tables, bare headings, cut fragments)."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from domain.prompts import PromptSource
+
+
+class Kind(enum.Enum):
+    PROSE = "prose"
+    COMMAND = "command"  # a shell or SQL line to type
+    CODE = "code"  # program source
+    NOISE = "noise"  # never quoted
+
+
+class Sentence(NamedTuple):
+    text: str
+    source: int  # the source's number, as cited
+    order: int  # reading order over the whole prompt
+    kind: Kind
+
+
+# A sentence ends at . ! or ? before a space and what can open a sentence; abbreviations
+# and initials are joined back below.
+_BREAK = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[`<$]?[A-Z0-9-])")
+_ABBREVIATION = re.compile(
+    r"(\b(e\.g|i\.e|etc|vs|cf|al|approx|fig|no|vol|ch|sec)\.|\b[A-Z]\.)$", re.I
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_TERMINAL = re.compile(r"[.!?:][\"')\]]*$")
+# Program source: definitions, imports, braces, statement ends, assignments, docstrings.
+_CODE = re.compile(
+    r"^(def|class|import|from \S+ import|return|function|var|let|const|#include|public|"
+    r"private|static|if \(|for \(|while \()\b|[{};]\s*$|^\s*[{}]|\"\"\"|'''|=>|^\w+\s*=\s*\S|"
+    r"^@\w+|\)\s*:\s*$"
+)
+# A line to type: a shell prompt, a command with options, or an SQL statement.
+_COMMAND = re.compile(
+    r"^(\$|#|%|=>|postgres=#)\s|^[a-z][\w.-]*(\s+\S+)*\s+--?[a-z]|"
+    r"^(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|GRANT|REVOKE|VACUUM|ANALYZE|EXPLAIN|"
+    r"REFRESH|TRUNCATE|COPY|BEGIN|COMMIT|SET|SHOW)\b.*;$"
+)
+_SEPARATORS = re.compile(r"[|»›·•]")
+_NAVIGATION = re.compile(r"^(prev|next|up|home|top|previous|contents|table of contents)\b", re.I)
+_SECTION_NUMBER = re.compile(r"(^|\s)\d+(\.\d+)+\.?(?=\s)")
+_MIN_WORDS = 4
+# A line to type is one command: longer, or with several prompts, it is a flattened block.
+_MAX_COMMAND_CHARS = 160
+_PROMPT = re.compile(r"(^|\s)\$\s")
+_PLACEHOLDER = re.compile(r"[\[<][^\]>]*[\]>]")
+
+
+def sentences(sources: tuple[PromptSource, ...]) -> list[Sentence]:
+    """Every sentence of the sources in reading order, classified."""
+    found: list[Sentence] = []
+    for source in sources:
+        for n, text in enumerate(_split(source.text)):
+            kind = classify(text)
+            if n == 0 and kind is Kind.PROSE and _WORD.match(text) and text[0].islower():
+                kind = Kind.NOISE  # a chunk opening mid-sentence: the tail of the one before
+            found.append(Sentence(text, source.index, len(found), kind))
+    return found
+
+
+def _split(text: str) -> Iterator[str]:
+    for paragraph in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)", text):
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        if not lines:
+            continue
+        # A block of lines to type stays line by line; prose lines are one paragraph.
+        if len(lines) > 1 and sum(bool(_CODE.search(x) or _COMMAND.search(x)) for x in lines) > 1:
+            yield from lines
+            continue
+        yield from _sentences(" ".join(line.lstrip("-*•> ").strip() for line in lines))
+
+
+def _sentences(paragraph: str) -> Iterator[str]:
+    pending = ""
+    for piece in _BREAK.split(paragraph):
+        pending = f"{pending} {piece}".strip() if pending else piece.strip()
+        if not _ABBREVIATION.search(pending):
+            if pending:
+                yield pending
+            pending = ""
+    if pending:
+        yield pending
+
+
+def classify(text: str) -> Kind:
+    words = _WORD.findall(text)
+    if _COMMAND.search(text):
+        block = len(text) > _MAX_COMMAND_CHARS or len(_PROMPT.findall(text)) > 1
+        # A synopsis ("git switch [<options>] <branch>") shows a syntax, not a command.
+        synopsis = len(_PLACEHOLDER.findall(text)) >= 2
+        return Kind.CODE if block or synopsis else Kind.COMMAND
+    if _CODE.search(text):
+        return Kind.CODE
+    symbols = sum(not c.isalnum() and not c.isspace() for c in text)
+    if symbols > max(len(words), 3):
+        return Kind.CODE
+    if len(words) < _MIN_WORDS or not _TERMINAL.search(text):
+        return Kind.NOISE  # a bare heading, a table cell, a sentence cut by the chunker
+    if len(_SEPARATORS.findall(text)) >= 2 or _NAVIGATION.match(text):
+        return Kind.NOISE
+    if len(_SECTION_NUMBER.findall(text)) >= 2:
+        return Kind.NOISE  # a table of contents: "5.3. Constraints 5.4. System Columns"
+    return Kind.PROSE

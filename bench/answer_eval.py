@@ -1,0 +1,582 @@
+"""Does the offline answer state the fact? Questions over real manuals, through the service.
+
+The git and PostgreSQL manuals come from Debian's documentation packages (git-doc,
+postgresql-doc-15): the bench downloads them with `apt-get download` and extracts them with
+`dpkg-deb -x` into its cache, once. Each manual's pages that answer a question, and others
+of the same manual that answer none, are submitted as HTML to one widget through
+SubmitDocument and processed by ProcessDocument (the unstructured parser, the chunker, the
+local ONNX embedder, the Qdrant Edge store); questions go through AnswerQuestion with the
+models the production catalog builds (the offline extractive answerer). The questions, their
+pages and the phrases an answer must contain are in bench/answer_set.py, written before the
+answerer was tuned; the tuning half is the even-numbered questions of each manual.
+
+    .venv/bin/python bench/answer_eval.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import answer_set  # noqa: E402
+import msgspec  # noqa: E402
+from answer_set import FOLLOW_UPS, QUESTIONS, FollowUp, Question  # noqa: E402
+from dishka import Provider, Scope, make_container  # noqa: E402
+from retrieval_eval import heading, publish  # noqa: E402
+
+from adapters.cache.memory import MemoryCache  # noqa: E402
+from adapters.embeddings.onnx import OnnxEmbedder  # noqa: E402
+from adapters.llm.catalog import ModelCatalog, ProviderConfig  # noqa: E402
+from adapters.llm.extractive import ExtractiveChatModel  # noqa: E402
+from adapters.llm.router import PlanModelRouter  # noqa: E402
+from adapters.parsing.unstructured_parser import UnstructuredParser  # noqa: E402
+from adapters.system.clock import SystemClock  # noqa: E402
+from adapters.system.ids import RandomIds  # noqa: E402
+from adapters.vectorstore.edge import EdgeVectorStore  # noqa: E402
+from application.chat.answer_question import AnswerQuestion  # noqa: E402
+from application.chat.limits import LimitPolicy, PlanLimits  # noqa: E402
+from application.chat.question import ChatPolicy  # noqa: E402
+from application.chat.question import Question as Asked  # noqa: E402
+from application.ingestion.policy import IngestionPolicy  # noqa: E402
+from application.ingestion.processing import ProcessDocument  # noqa: E402
+from application.ingestion.submission import NewDocument, SubmitDocument  # noqa: E402
+from application.ports.caching import Cache  # noqa: E402
+from application.ports.documents import DocumentFetcher, DocumentParser  # noqa: E402
+from application.ports.jobs import JobQueue  # noqa: E402
+from application.ports.models import ChatModel, ChatModelRouter, Embedder  # noqa: E402
+from application.ports.storage import (  # noqa: E402
+    ConversationRepository,
+    DocumentRepository,
+    ExchangeRepository,
+    Transactions,
+    UsageRepository,
+    WidgetRepository,
+)
+from application.ports.system import Clock, IdGenerator  # noqa: E402
+from application.ports.telemetry import Telemetry  # noqa: E402
+from application.ports.vectors import VectorStore  # noqa: E402
+from domain.models import Answer, Plan, Usage, Widget  # noqa: E402
+from domain.prompts import Prompt  # noqa: E402
+from entrypoints.wiring.use_cases import UseCaseProvider  # noqa: E402
+from testkit.entities import a_widget  # noqa: E402
+from testkit.fakes.fetcher import StaticFetcher  # noqa: E402
+from testkit.fakes.repositories import (  # noqa: E402
+    FakeTransactions,
+    MemoryConversationRepository,
+    MemoryDocumentRepository,
+    MemoryExchangeRepository,
+    MemoryJobQueue,
+    MemoryUsageRepository,
+    MemoryWidgetRepository,
+)
+from testkit.fakes.telemetry import RecordingTelemetry  # noqa: E402
+
+COMMAND = ".venv/bin/python bench/answer_eval.py"
+CACHE = Path(os.environ.get("CHATCONNECT_BENCH_CACHE", Path.home() / ".cache" / "chatconnect"))
+# Debian package → the folder of its HTML pages, per manual.
+PACKAGES = {
+    answer_set.GIT: ("git-doc", "usr/share/doc/git-doc"),
+    answer_set.POSTGRESQL: ("postgresql-doc-15", "usr/share/doc/postgresql-doc-15/html"),
+}
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
+_CITATION = re.compile(r"\s*\[\d+\]")
+_SPACES = re.compile(r"\s+")
+# What a code fragment opens with: a definition, an import, a shell prompt, a brace or a
+# statement end, or a line with more symbols than words.
+_CODE_OPENING = re.compile(r"^(def |class |import |from \S+ import |#include|[{}])|[{}]\s*$|\"\"\"")
+# What a line to type opens with: a shell prompt, a command and its options, SQL.
+_COMMAND_OPENING = re.compile(
+    r"^(\$ |[a-z][\w.-]* [^.]*--?[a-z])|^(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b.*;$"
+)
+
+
+# --- the manuals -------------------------------------------------------------------------
+
+
+def manual_pages(cache: Path) -> dict[str, tuple[str, Path]]:
+    """manual → (package file it came from, folder of its pages), downloaded once."""
+    found = {}
+    debs = cache / "debian"
+    debs.mkdir(parents=True, exist_ok=True)
+    for manual, (package, folder) in PACKAGES.items():
+        deb = next(iter(sorted(debs.glob(f"{package}_*.deb"))), None)
+        if deb is None:
+            print(f"apt-get download {package} (into {debs})", flush=True)
+            subprocess.run(["apt-get", "download", package], cwd=debs, check=True)
+            deb = next(iter(sorted(debs.glob(f"{package}_*.deb"))))
+        tree = debs / deb.stem
+        if not (tree / folder).is_dir():
+            shutil.rmtree(tree, ignore_errors=True)
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
+        found[manual] = (deb.name, tree / folder)
+    return found
+
+
+def pages_of(manual: str) -> list[str]:
+    wanted = [q.page for q in QUESTIONS[manual]]
+    wanted += [f.page for f in FOLLOW_UPS if _manual_of(f.page) == manual]
+    return list(dict.fromkeys([*wanted, *answer_set.DISTRACTORS[manual]]))
+
+
+def _manual_of(page: str) -> str:
+    return answer_set.GIT if page.startswith("git") else answer_set.POSTGRESQL
+
+
+def page_title(raw: bytes, page: str) -> str:
+    found = _TITLE.search(raw.decode(errors="replace"))
+    title = _SPACES.sub(" ", html.unescape(found.group(1))).strip() if found else ""
+    return title or page
+
+
+# --- the service, wired as production wires it ------------------------------------------
+
+
+class RecordingModel:
+    """The real model, remembering the prompt it was handed (the sources a model sees)."""
+
+    def __init__(self, inner: ChatModel) -> None:
+        self._inner = inner
+        self.prompts: list[Prompt] = []
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    async def stream(self, prompt: Prompt) -> AsyncIterator[str | Usage]:
+        self.prompts.append(prompt)
+        async for item in self._inner.stream(prompt):
+            yield item
+
+
+@dataclass
+class Service:
+    container: Any
+    model: RecordingModel
+    widgets: MemoryWidgetRepository
+    documents: MemoryDocumentRepository
+    store: EdgeVectorStore
+    parser: UnstructuredParser
+    embedder: OnnxEmbedder
+    catalog: ModelCatalog
+    document_pages: dict[UUID, str] = field(default_factory=dict)
+
+    def get(self, kind: type) -> Any:
+        return self.container.get(kind)
+
+    async def close(self) -> None:
+        await self.catalog.close()
+        await self.store.close()
+        self.parser.close()
+        self.embedder.close()
+
+
+def build_service(work: Path) -> Service:
+    embedder = OnnxEmbedder()
+    telemetry = RecordingTelemetry()
+    catalog = ModelCatalog(ProviderConfig(), telemetry, embedder=embedder)
+    model = RecordingModel(catalog.model("extractive"))
+    store = EdgeVectorStore(work / "shard", embedder.dimension)
+    parser = UnstructuredParser()
+    widgets = MemoryWidgetRepository()
+    documents = MemoryDocumentRepository()
+    conversations = MemoryConversationRepository()
+    usage = MemoryUsageRepository()
+    limits = PlanLimits(visitor_per_minute=10**6, widget_per_minute=10**6, messages_per_month=10**6)
+    ports: dict[Any, Any] = {
+        WidgetRepository: widgets,
+        DocumentRepository: documents,
+        ConversationRepository: conversations,
+        ExchangeRepository: MemoryExchangeRepository(conversations, usage),
+        UsageRepository: usage,
+        Transactions: FakeTransactions(),
+        JobQueue: MemoryJobQueue(),
+        Embedder: embedder,
+        VectorStore: store,
+        DocumentParser: parser,
+        DocumentFetcher: StaticFetcher(),
+        ChatModelRouter: PlanModelRouter({plan: [model] for plan in Plan}),
+        Clock: SystemClock(),
+        IdGenerator: RandomIds(),
+        Cache: MemoryCache(),
+        Telemetry: telemetry,
+        ChatPolicy: ChatPolicy(),
+        IngestionPolicy: IngestionPolicy(),
+        LimitPolicy: LimitPolicy(by_plan={plan: limits for plan in Plan}),
+    }
+    provider = Provider(scope=Scope.APP)
+    for kind in ports:
+        provider.from_context(provides=kind, scope=Scope.APP)
+    container = make_container(UseCaseProvider(), provider, context=ports)
+    return Service(container, model, widgets, documents, store, parser, embedder, catalog)
+
+
+async def ingest(service: Service, manual: str, folder: Path) -> tuple[Widget, int, float]:
+    widget = a_widget(name=f"{manual} manual")
+    await service.widgets.add(widget)
+    submit, process = service.get(SubmitDocument), service.get(ProcessDocument)
+    started = time.perf_counter()
+    for page in pages_of(manual):
+        raw = (folder / f"{page}.html").read_bytes()
+        new = NewDocument(
+            widget_id=widget.id,
+            title=page_title(raw, page),
+            content=raw,
+            content_type="text/html",
+        )
+        submitted = await submit(new)
+        service.document_pages[submitted.document.id] = page
+    while await process.next_job():
+        pass
+    chunks = sum(d.chunk_count for d in await service.documents.list_for_widget(widget.id))
+    return widget, chunks, time.perf_counter() - started
+
+
+# --- asking ------------------------------------------------------------------------------
+
+
+@dataclass
+class Asked_:
+    answer: Answer
+    prompt: Prompt | None
+    first_page: str | None
+    millis: float
+
+
+async def ask(
+    service: Service, widget: Widget, text: str, conversation: UUID | None = None
+) -> Asked_:
+    before = len(service.model.prompts)
+    started = time.perf_counter()
+    turn = await service.get(AnswerQuestion).start(
+        Asked(widget=widget, message=text, conversation_id=conversation)
+    )
+    answer = await turn.collect()
+    millis = (time.perf_counter() - started) * 1000
+    prompt = service.model.prompts[-1] if len(service.model.prompts) > before else None
+    first = service.document_pages.get(answer.sources[0].document_id) if answer.sources else None
+    return Asked_(answer, prompt, first, millis)
+
+
+def normal(text: str) -> str:
+    return _SPACES.sub(" ", _CITATION.sub("", text)).strip().lower()
+
+
+def states(text: str, phrases: Sequence[str]) -> bool:
+    flat = normal(text)
+    return all(normal(p) in flat for p in phrases)
+
+
+def sentences_of(answer: str) -> list[str]:
+    """The answer's quoted sentences: each ends with its citation."""
+    return [s for s in (normal(p) for p in re.split(r"(?<=\])\s+", answer)) if s]
+
+
+def asked_for(question: str) -> set[str]:
+    """What the question asks for besides prose: code, or a command to type (a how-to)."""
+    kinds = set()
+    if re.search(r"\b(code|function|snippet|script|example)\b", question, re.I):
+        kinds |= {"code", "command"}
+    if re.search(
+        r"\b(commands?|syntax|how (do|can|would|should) (i|we|you)|how to)\b", question, re.I
+    ):
+        kinds.add("command")
+    return kinds
+
+
+def opening(answer: str) -> str | None:
+    """ "code" or "command" when the answer's first quoted sentence is one."""
+    first = _CITATION.sub("", re.split(r"(?<=\])\s+", answer.strip())[0]).strip()
+    symbols = sum(not c.isalnum() and not c.isspace() for c in first)
+    if _CODE_OPENING.search(first) or symbols > len(first.split()):
+        return "code"
+    return "command" if _COMMAND_OPENING.search(first) else None
+
+
+@dataclass
+class Outcome:
+    question: Question
+    manual: str
+    half: str
+    prompt: Prompt | None
+    right_first: bool
+    stated: bool
+    in_sources: bool
+    repeats: bool
+    code_first: bool
+    first_page: str | None
+    no_answer: bool
+    answer: str
+    millis: float
+
+
+async def evaluate(service: Service, widgets: dict[str, Widget]) -> list[Outcome]:
+    outcomes = []
+    for manual, questions in QUESTIONS.items():
+        for n, q in enumerate(questions):
+            widget = widgets[manual]
+            got = await ask(service, widget, q.text)
+            sources = " ".join(s.text for s in got.prompt.sources) if got.prompt else ""
+            said = sentences_of(got.answer.answer)
+            outcomes.append(
+                Outcome(
+                    question=q,
+                    manual=manual,
+                    half="tuning" if n % 2 == 0 else "held out",
+                    prompt=got.prompt,
+                    right_first=got.first_page == q.page,
+                    stated=states(got.answer.answer, q.phrases),
+                    in_sources=states(sources, q.phrases),
+                    repeats=len(said) != len(set(said)),
+                    code_first=opening(got.answer.answer) not in (None, *asked_for(q.text)),
+                    first_page=got.first_page,
+                    no_answer=got.answer.finish_reason == "no_answer"
+                    or got.answer.answer == widget.no_answer_message,
+                    answer=got.answer.answer,
+                    millis=got.millis,
+                )
+            )
+    return outcomes
+
+
+@dataclass
+class FollowUpOutcome:
+    pair: FollowUp
+    with_context: bool
+    alone: bool
+
+
+async def follow_ups(service: Service, widgets: dict[str, Widget]) -> list[FollowUpOutcome]:
+    outcomes = []
+    for pair in FOLLOW_UPS:
+        widget = widgets[_manual_of(pair.page)]
+        first = await ask(service, widget, pair.first)
+        then = await ask(service, widget, pair.then, first.answer.conversation_id)
+        alone = await ask(service, widget, pair.then)
+        outcomes.append(
+            FollowUpOutcome(pair, then.first_page == pair.page, alone.first_page == pair.page)
+        )
+    return outcomes
+
+
+# --- the run and the report --------------------------------------------------------------
+
+
+async def answerer_millis(service: Service, outcomes: Sequence[Outcome]) -> dict[str, float]:
+    """The extractive answerer alone on the prompts it was handed: its p50 with the
+    embedder, without it, and the texts it embeds per answer."""
+    extractive = service.catalog.model("extractive")
+    lexical = ExtractiveChatModel()
+    prompts = [o.prompt for o in outcomes if o.prompt is not None]
+    calls: list[int] = []
+    real_embed = service.embedder.embed
+
+    async def counted(texts: Sequence[str]) -> list[list[float]]:
+        calls.append(len(texts))
+        return await real_embed(texts)
+
+    service.embedder.embed = counted  # type: ignore[method-assign]
+    timings: dict[str, list[float]] = {"with the embedder": [], "words only": []}
+    for _ in range(3):
+        for prompt in prompts:
+            for name, model in (("with the embedder", extractive), ("words only", lexical)):
+                began = time.perf_counter()
+                await model.choose(prompt)  # type: ignore[attr-defined]
+                timings[name].append((time.perf_counter() - began) * 1000)
+    service.embedder.embed = real_embed  # type: ignore[method-assign]
+    figures = {name: statistics.median(xs) for name, xs in timings.items()}
+    figures["embedded, median"] = statistics.median(calls) if calls else 0
+    figures["embedded, max"] = max(calls, default=0)
+    return figures
+
+
+@dataclass
+class Results:
+    packages: dict[str, str]
+    ingested: dict[str, tuple[int, int, float]]  # manual → (pages, chunks, seconds)
+    outcomes: list[Outcome]
+    follow: list[FollowUpOutcome]
+    answerer: dict[str, float]
+
+
+async def reopen(service: Service, work: Path) -> tuple[dict[str, Widget], dict[str, Any]]:
+    """The widgets of an index kept by an earlier run (--keep-index), or none."""
+    saved = work / "index.json"
+    if not saved.exists():
+        return {}, {}
+    kept = msgspec.json.decode(saved.read_bytes())
+    widgets = {}
+    for manual, entry in kept["widgets"].items():
+        widget = a_widget(id=UUID(entry["id"]), name=f"{manual} manual")
+        await service.widgets.add(widget)
+        widgets[manual] = widget
+    service.document_pages.update({UUID(d): page for d, page in kept["pages"].items()})
+    return widgets, kept["ingested"]
+
+
+async def run(work: Path, cache: Path) -> Results:
+    manuals = manual_pages(cache)
+    service = build_service(work)
+    try:
+        widgets, ingested = await reopen(service, work)
+        for manual, (_, folder) in manuals.items():
+            if manual in widgets:
+                continue
+            widget, chunks, seconds = await ingest(service, manual, folder)
+            widgets[manual] = widget
+            ingested[manual] = (len(pages_of(manual)), chunks, seconds)
+            print(f"{manual}: {chunks} chunks in {seconds:.0f} s", flush=True)
+        (work / "index.json").write_bytes(
+            msgspec.json.encode(
+                {
+                    "widgets": {m: {"id": str(w.id)} for m, w in widgets.items()},
+                    "pages": {str(d): p for d, p in service.document_pages.items()},
+                    "ingested": ingested,
+                }
+            )
+        )
+        outcomes = await evaluate(service, widgets)
+        follow = await follow_ups(service, widgets)
+        answerer = await answerer_millis(service, outcomes)
+    finally:
+        await service.close()
+    packages = {m: deb for m, (deb, _) in manuals.items()}
+    return Results(packages, ingested, outcomes, follow, answerer)
+
+
+# The same questions before this bench's issue was worked on (commit 5c4df69: the suffix-list
+# answerer, chunks embedded without their title, follow-ups searched on their own words),
+# measured by this bench on 2026-12-05: per half, right page first / fact stated / fact in
+# the sources handed to a model (out of 22), answers repeating a sentence, answers opening
+# with code; follow-ups right page first, out of 22.
+BEFORE = {"tuning": (13, 10, 14, 2, 1), "held out": (13, 10, 18, 1, 0), "follow-ups": 7}
+
+
+def _share(xs: Sequence[bool]) -> str:
+    return f"{sum(xs)}/{len(xs)} ({sum(xs) / len(xs):.0%})" if xs else "–"
+
+
+def render(r: Results, seconds: float) -> str:
+    rows = [
+        "| half | questions | right page first | fact stated (offline answer) | fact in the "
+        "sources handed to a model | no-answer | repeated sentence | opens with code |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for half in ("tuning", "held out", None):
+        part = [o for o in r.outcomes if half is None or o.half == half]
+        rows.append(
+            f"| {half or 'all'} | {len(part)} | {_share([o.right_first for o in part])} | "
+            f"{_share([o.stated for o in part])} | {_share([o.in_sources for o in part])} | "
+            f"{sum(o.no_answer for o in part)} | {sum(o.repeats for o in part)} | "
+            f"{sum(o.code_first for o in part)} |"
+        )
+    for half in ("tuning", "held out"):
+        first, stated, present, repeats, code = BEFORE[half]
+        rows.append(
+            f"| {half}, before (5c4df69) | 22 | {first}/22 ({first / 22:.0%}) | "
+            f"{stated}/22 ({stated / 22:.0%}) | {present}/22 ({present / 22:.0%}) | 0 | "
+            f"{repeats} | {code} |"
+        )
+    misses = [
+        f"- {o.half}, {o.question.text!r} ({o.question.page}): "
+        f"{'right page first' if o.right_first else 'wrong page first'}; answered "
+        f"{o.answer[:160]!r}"
+        for o in r.outcomes
+        if not o.stated
+    ]
+    with_context = [f.with_context for f in r.follow]
+    alone = [f.alone for f in r.follow]
+    turn_ms = statistics.median(o.millis for o in r.outcomes)
+    corpus = "; ".join(
+        f"{m}: {pages} pages, {chunks} chunks ({r.packages[m]})"
+        for m, (pages, chunks, _) in r.ingested.items()
+    )
+    lines = [
+        *heading("Answers: does the offline answer state the fact?", COMMAND, seconds),
+        f"Corpus: {corpus}, one widget per manual, each page submitted as HTML and ingested "
+        "through SubmitDocument and ProcessDocument; every question asked through "
+        "AnswerQuestion with the extractive answerer the model catalog builds. "
+        f"{sum(len(q) for q in QUESTIONS.values())} questions (bench/answer_set.py), each "
+        "with its page and the phrases an answer must contain; tuning half = the even-"
+        f"numbered questions of each manual. Median turn {turn_ms:.1f} ms (in-process, "
+        "embedding included).",
+        "",
+        *rows,
+        "",
+        f"Follow-ups ({len(r.follow)} pairs, the follow-up alone ambiguous): right page first "
+        f"with the conversation {_share(with_context)}; the same follow-up asked alone "
+        f"{_share(alone)}. Before (5c4df69, no context): {BEFORE['follow-ups']}/22.",
+        "",
+        "The extractive answerer alone, on the prompts it was handed in this run (3 passes, "
+        f"in-process): p50 {r.answerer['with the embedder']:.2f} ms with the embedder "
+        f"(texts embedded per answer: median {r.answerer['embedded, median']:.0f}, "
+        f"at most {r.answerer['embedded, max']:.0f}, in one batch), "
+        f"{r.answerer['words only']:.2f} ms on shared words alone.",
+        "",
+        "Questions whose answer did not state the fact:",
+        "",
+        *(misses or ["- none"]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the manuals are kept")
+    parser.add_argument("--no-doc", action="store_true", help="print only; leave the doc alone")
+    parser.add_argument("--show", action="store_true", help="print every answer")
+    parser.add_argument(
+        "--keep-index",
+        type=Path,
+        help="keep the ingested manuals in this folder and reuse them next time (to study "
+        "answers and retrieval; the figures in the doc come from a fresh ingestion)",
+    )
+    parser.add_argument(
+        "--prompts", type=Path, help="also write each question's prompt here (JSON), to study"
+    )
+    args = parser.parse_args()
+    started = time.monotonic()
+    if args.keep_index:
+        args.keep_index.mkdir(parents=True, exist_ok=True)
+        results = asyncio.run(run(args.keep_index, args.cache))
+    else:
+        with tempfile.TemporaryDirectory(prefix="chatconnect-answers-") as work:
+            results = asyncio.run(run(Path(work), args.cache))
+    if args.prompts:
+        args.prompts.write_bytes(
+            msgspec.json.encode(
+                [
+                    {"half": o.half, "question": o.question, "prompt": o.prompt}
+                    for o in results.outcomes
+                ]
+            )
+        )
+    if args.show:
+        for o in results.outcomes:
+            mark = "OK " if o.stated else "-- "
+            first = "" if o.right_first else f" (first source: {o.first_page})"
+            print(
+                f"{mark}[{o.half}] {o.question.text} → {o.question.page}{first}\n    {o.answer}\n"
+            )
+    publish(render(results, time.monotonic() - started), "answer_eval", not args.no_doc)
+
+
+if __name__ == "__main__":
+    main()

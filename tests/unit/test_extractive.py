@@ -1,0 +1,151 @@
+"""The offline answerer quotes the sentences that state the fact, once, and only prose
+unless a command or code is asked for; weak evidence gets the no-answer message."""
+
+from __future__ import annotations
+
+from adapters.llm.extractive import ExtractiveChatModel, Tuning
+from adapters.llm.sentences import Kind, classify
+from domain.models import Role
+from domain.prompts import PastMessage, Prompt, PromptSource
+from testkit.fakes.embedder import HashEmbedder
+
+NO_ANSWER = "Sorry, I don't know."
+
+
+def prompt(question: str, *texts: str, history: tuple[PastMessage, ...] = ()) -> Prompt:
+    return Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question=question,
+        sources=tuple(
+            PromptSource(index=n, title="Manual", text=text) for n, text in enumerate(texts, 1)
+        ),
+        history=history,
+    )
+
+
+async def answer(model: ExtractiveChatModel, asked: Prompt) -> str:
+    return "".join([part async for part in model.stream(asked) if isinstance(part, str)])
+
+
+async def test_a_question_in_one_inflection_finds_the_fact_in_another() -> None:
+    # The suffix list made "descaled" "descal" and left "descale": the tank sentence won.
+    asked = prompt(
+        "How often should the Kestrel 9 be descaled?",
+        "The Kestrel 9 is a kettle for offices. The Kestrel 9 water tank holds 1.5 litres. "
+        "Refill the Kestrel 9 tank with fresh water every morning. The Kestrel 9 weighs 2 kg.",
+        "Descale it every 60 days with citric acid.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "Descale it every 60 days with citric acid. [2]"
+
+
+async def test_a_sentence_in_several_sources_is_quoted_once() -> None:
+    fact = "Use declare -A to create an associative array before assigning its keys."
+    asked = prompt(
+        "How do I create an associative array?",
+        f"Arrays. {fact}",
+        f"{fact} Indexed arrays need no declaration.",
+        f"  {fact.upper()}  ",
+    )
+
+    said = await answer(ExtractiveChatModel(HashEmbedder()), asked)
+
+    assert said.lower().count("declare -a") == 1
+    assert "[1]" in said
+
+
+async def test_code_is_not_quoted_unless_the_question_asks_for_it() -> None:
+    sources = (
+        'def create(self, env_dir): """Create a virtual environment in a directory."""',
+        "You create a virtual environment by running the venv module with the target "
+        "directory as its argument.",
+    )
+
+    how = await answer(
+        ExtractiveChatModel(HashEmbedder()),
+        prompt("How do I create a virtual environment?", *sources),
+    )
+    code = await answer(
+        ExtractiveChatModel(HashEmbedder()),
+        prompt("Show me the code of the function that creates a virtual environment", *sources),
+    )
+
+    assert how.startswith("You create a virtual environment by running the venv module")
+    assert "def create" not in how
+    assert "def create(self, env_dir)" in code
+
+
+async def test_navigation_headings_and_tables_of_contents_are_never_quoted() -> None:
+    asked = prompt(
+        "What does the vacuum command reclaim?",
+        "Prev | Up | Next\n\nVACUUM\n\n5.3. Vacuum Basics 5.4. Vacuum Options 5.5. Vacuum Costs",
+        "VACUUM reclaims storage occupied by dead tuples.",
+    )
+
+    said = await answer(ExtractiveChatModel(HashEmbedder()), asked)
+
+    assert said == "VACUUM reclaims storage occupied by dead tuples. [2]"
+
+
+async def test_weak_evidence_gets_the_no_answer_message() -> None:
+    asked = prompt(
+        "What is the refund policy for damaged parcels?",
+        "The Kestrel 9 water tank holds 1.5 litres.",
+        "Descale it every 60 days with citric acid.",
+    )
+
+    assert await answer(ExtractiveChatModel(HashEmbedder()), asked) == NO_ANSWER
+    assert await answer(ExtractiveChatModel(), asked) == NO_ANSWER
+
+
+async def test_sentences_stay_whole_and_in_reading_order() -> None:
+    asked = prompt(
+        "How long is the kettle warranty and what does the kettle warranty cover?",
+        "The kettle warranty covers the heating element, e.g. a burnt coil. Toasters differ.",
+        "The kettle warranty lasts two years.",
+    )
+
+    said = await answer(ExtractiveChatModel(HashEmbedder(), Tuning(keep_ratio=0.5)), asked)
+
+    assert said == (
+        "The kettle warranty covers the heating element, e.g. a burnt coil. [1] "
+        "The kettle warranty lasts two years. [2]"
+    )
+
+
+async def test_the_candidate_sentences_are_embedded_in_one_bounded_batch() -> None:
+    embedder = HashEmbedder()
+    many = " ".join(f"Kettle model {n} boils water in {n} minutes." for n in range(100))
+
+    await answer(ExtractiveChatModel(embedder), prompt("How fast does a kettle boil?", many))
+
+    assert len(embedder.calls) == 1
+    assert 2 <= len(embedder.calls[0]) <= 9  # the question and at most 8 sentences
+
+
+async def test_a_follow_up_is_read_with_the_question_before_it() -> None:
+    history = (
+        PastMessage(Role.USER, "How do I descale the Kestrel 9?"),
+        PastMessage(Role.ASSISTANT, "Use citric acid. [1]"),
+    )
+    asked = prompt(
+        "How often?",
+        "The Aurora toaster needs cleaning every week.",
+        "Descale the Kestrel 9 every 60 days.",
+        history=history,
+    )
+
+    said = await answer(ExtractiveChatModel(HashEmbedder()), asked)
+
+    assert said == "Descale the Kestrel 9 every 60 days. [2]"
+
+
+def test_lines_are_told_apart() -> None:
+    assert classify("$ git config --global user.name 'Your Name'") is Kind.COMMAND
+    assert classify("CREATE INDEX ON films (title);") is Kind.COMMAND
+    assert classify("def create(self, env_dir):") is Kind.CODE
+    assert classify("Getting Started") is Kind.NOISE
+    assert classify("Use git stash when you want a clean working directory.") is Kind.PROSE

@@ -1,0 +1,126 @@
+"""A follow-up is searched with the question before it: "And how do I list its keys?"
+after a question about bash arrays is about arrays, not about readline key bindings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+from application.chat.answer_question import AnswerQuestion
+from application.chat.follow_ups import folded, previous_question
+from application.chat.question import ChatPolicy, Question
+from domain.models import Message, Plan, Role, Usage
+from domain.prompts import Prompt
+from testkit.entities import EPOCH
+from testkit.fakes.core import FakeApp
+from tests.unit.conftest import add_document, make_widget
+
+ARRAYS = (
+    "# Arrays\n\nBash provides indexed and associative arrays. An associative array is "
+    "declared with declare -A before use. Expanding ${!name[@]} lists the keys of the array."
+)
+READLINE = (
+    "# Readline key bindings\n\nReadline lets you list the keys bound to commands: bind -p "
+    "lists every key and its binding. Bind a key with bind and a keyseq."
+)
+
+
+def message(role: Role, content: str) -> Message:
+    return Message(
+        id=uuid.uuid4(), conversation_id=uuid.uuid4(), role=role, content=content, created_at=EPOCH
+    )
+
+
+async def ask(app: FakeApp, widget, text: str, conversation=None):  # type: ignore[no-untyped-def]
+    turn = await app.get(AnswerQuestion).start(
+        Question(widget=widget, message=text, conversation_id=conversation)
+    )
+    return await turn.collect()
+
+
+async def first_title(follow_up_weight: float) -> str:
+    """The first source of the follow-up, asked in the conversation of the first question."""
+    app = FakeApp(chat_policy=ChatPolicy(min_score=0.0, follow_up_weight=follow_up_weight))
+    widget = await make_widget(app)
+    await add_document(app, widget, ARRAYS, title="Arrays")
+    await add_document(app, widget, READLINE, title="Readline")
+    first = await ask(app, widget, "How do I declare an associative array in bash?")
+    then = await ask(app, widget, "And how do I list its keys?", first.conversation_id)
+    return then.sources[0].title
+
+
+async def test_a_follow_up_retrieves_with_the_question_before_it() -> None:
+    assert await first_title(follow_up_weight=0.5) == "Arrays"
+
+
+async def test_the_same_follow_up_searched_alone_goes_astray() -> None:
+    # What the test above guards against: on its own words the follow-up is about readline.
+    assert await first_title(follow_up_weight=0.0) == "Readline"
+
+
+def test_only_a_short_or_pointing_back_question_leans_on_the_one_before() -> None:
+    history = [
+        message(Role.USER, "How do I declare an associative array in bash?"),
+        message(Role.ASSISTANT, "With declare -A. [1]"),
+    ]
+    assert previous_question("And how do I list its keys?", history) == history[0].content
+    unrelated = "How many days do I have to return a parcel bought online?"
+    assert previous_question(unrelated, history) is None
+    assert previous_question("And the keys?", []) is None
+
+
+def test_the_context_moves_the_question_towards_it_without_replacing_it() -> None:
+    moved = folded([1.0, 0.0], [0.0, 1.0], 0.5)
+
+    assert abs(sum(x * x for x in moved) - 1.0) < 1e-9
+    assert moved[0] > moved[1] > 0.0
+
+
+class RewritingModel:
+    """Rewrites a follow-up when asked to (an ungrounded prompt), answers otherwise."""
+
+    name = "openai:gpt-4o-mini"
+
+    def __init__(self) -> None:
+        self.prompts: list[Prompt] = []
+
+    async def stream(self, prompt: Prompt) -> AsyncIterator[str | Usage]:
+        self.prompts.append(prompt)
+        if prompt.grounded:
+            yield "An answer. [1]"
+            yield Usage(100, 5)
+        else:
+            yield "How do I list the keys of an associative array in bash?"
+            yield Usage(20, 8)
+
+
+async def test_condensing_searches_the_rewritten_follow_up_and_bills_the_rewrite() -> None:
+    model = RewritingModel()
+    policy = ChatPolicy(min_score=0.0, follow_up_weight=0.0, condense_follow_ups=True)
+    app = FakeApp(models={Plan.FREE: [model]}, chat_policy=policy)
+    widget = await make_widget(app)
+    await add_document(app, widget, ARRAYS, title="Arrays")
+    await add_document(app, widget, READLINE, title="Readline")
+    first = await ask(app, widget, "How do I declare an associative array in bash?")
+
+    then = await ask(app, widget, "And how do I list its keys?", first.conversation_id)
+
+    assert then.sources[0].title == "Arrays"
+    assert then.usage.input_tokens == 20 + 100
+    assert then.usage.output_tokens == 8 + 5
+    rewrite = model.prompts[-2]
+    assert not rewrite.grounded and rewrite.question == "And how do I list its keys?"
+    assert rewrite.history[0].content == "How do I declare an associative array in bash?"
+
+
+async def test_condensing_is_off_by_default() -> None:
+    model = RewritingModel()
+    app = FakeApp(models={Plan.FREE: [model]}, chat_policy=ChatPolicy(min_score=0.0))
+    widget = await make_widget(app)
+    await add_document(app, widget, ARRAYS, title="Arrays")
+    first = await ask(app, widget, "How do I declare an associative array in bash?")
+
+    then = await ask(app, widget, "And how do I list its keys?", first.conversation_id)
+
+    assert all(p.grounded for p in model.prompts)
+    assert then.usage.input_tokens == 100

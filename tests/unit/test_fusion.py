@@ -1,0 +1,58 @@
+"""The fusions the retrieval plans choose from: scores on one scale, or ranks only."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.vectorstore.common import Sparse
+from adapters.vectorstore.retrieval import Tuning, _fuse, rrf, sparse_question
+from adapters.vectorstore.sparse import encode_question
+from application.ports.vectors import SearchQuery
+
+
+def test_rrf_adds_reciprocal_ranks_and_ignores_the_sizes_of_scores() -> None:
+    cosines = {"a": 0.9, "b": 0.8, "c": 0.1}
+    bm25 = {"c": 100.0, "b": 99.0}
+
+    fused = rrf(["a", "b", "c"], cosines, bm25, k=1)
+
+    # b: 1/(1+2) + 1/(1+2); c: 1/(1+3) + 1/(1+1); a: 1/(1+1)
+    assert [h.id for h in fused] == ["c", "b", "a"]
+    assert fused[0].score == pytest.approx(1 / 4 + 1 / 2)
+
+
+def test_min_max_scaling_lets_a_narrow_cosine_spread_count() -> None:
+    cosines = {"a": 0.52, "b": 0.50}  # the dense model barely tells them apart
+    bm25 = {"a": 1.0, "b": 2.0}
+    tuning = Tuning(dense_weight=0.7)
+
+    by_max = _fuse(["a", "b"], cosines, bm25, tuning)
+    by_minmax = _fuse(["a", "b"], cosines, bm25, Tuning(dense_weight=0.7, normalisation="minmax"))
+
+    assert [h.id for h in by_max] == ["b", "a"]
+    assert [h.id for h in by_minmax] == ["a", "b"]
+
+
+def test_a_follow_ups_context_adds_its_words_at_a_lower_weight() -> None:
+    alone = encode_question("how do I rename it")
+    query = SearchQuery(
+        "how do I rename it", [1.0], context="delete a git branch", context_weight=0.5
+    )
+
+    folded = sparse_question(query)
+
+    weights = dict(zip(folded.indices, folded.values, strict=True))
+    context = encode_question("delete a git branch")
+    assert all(weights[i] == v for i, v in zip(alone.indices, alone.values, strict=True))
+    assert all(
+        weights[i] == pytest.approx(0.5 * v)
+        for i, v in zip(context.indices, context.values, strict=True)
+    )
+    assert isinstance(folded, Sparse) and list(folded.indices) == sorted(folded.indices)
+
+
+def test_unknown_fusions_are_refused() -> None:
+    with pytest.raises(ValueError):
+        Tuning(fusion="sum")
+    with pytest.raises(ValueError):
+        Tuning(normalisation="z")
