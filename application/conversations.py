@@ -1,4 +1,5 @@
-"""What a site owner reads of their visitors' conversations: lists, one in full, exports."""
+"""What a site owner reads of their visitors' conversations: lists, one in full, exports;
+each with what the visitors thought of the answers."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from domain.models import (
     ConversationOutcome,
     ConversationSummary,
     ExportedMessage,
+    Rating,
     Widget,
 )
 
@@ -52,6 +54,7 @@ class ListConversations:
         since: datetime | None = None,
         until: datetime | None = None,
         outcome: ConversationOutcome | None = None,
+        rating: Rating | None = None,
         cursor: str | None = None,
         limit: int | None = None,
     ) -> Page[ConversationSummary]:
@@ -60,7 +63,11 @@ class ListConversations:
         after = decode_cursor(cursor)
         widget = await widget_of(self._widgets, widget_id)
         where = ConversationFilter(
-            since=since, until=until, outcome=outcome, no_answer_message=widget.no_answer_message
+            since=since,
+            until=until,
+            outcome=outcome,
+            rating=rating,
+            no_answer_message=widget.no_answer_message,
         )
         rows = await self._conversations.list_for_widget(widget_id, where, after, count + 1)
         return paged(rows, count, _position)

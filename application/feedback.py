@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
-from application.ports.storage import FeedbackRepository, WidgetRepository
+from application.conversations import check_period, widget_of
+from application.paging import Page, Position, decode_cursor, page_limit, paged
+from application.ports.storage import FeedbackFilter, FeedbackRepository, WidgetRepository
 from application.ports.system import Clock
 from application.ports.telemetry import Telemetry
-from domain.errors import InvalidInputError, MessageNotFoundError, WidgetNotFoundError
-from domain.models import Feedback, Rating, Widget
+from domain.errors import InvalidInputError, MessageNotFoundError
+from domain.models import Feedback, RatedAnswer, Rating, Widget
 
 MAX_COMMENT_CHARS = 1000
 
@@ -49,14 +52,32 @@ class RateAnswer:
         return feedback
 
 
+def _position(item: RatedAnswer) -> Position:
+    return Position(item.created_at, item.message_id)
+
+
 class ListFeedback:
-    """The owner's read of a widget's votes, newest first."""
+    """The owner's read of a widget's votes, newest first, a page at a time: each with the
+    answer it rates and the question before it, so the list reads on its own."""
 
     def __init__(self, feedback: FeedbackRepository, widgets: WidgetRepository) -> None:
         self._feedback = feedback
         self._widgets = widgets
 
-    async def __call__(self, widget_id: UUID, limit: int = 100) -> list[Feedback]:
-        if await self._widgets.get(widget_id) is None:
-            raise WidgetNotFoundError(f"widget {widget_id} not found")
-        return await self._feedback.list_for_widget(widget_id, limit)
+    async def __call__(
+        self,
+        widget_id: UUID,
+        *,
+        rating: Rating | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[RatedAnswer]:
+        check_period(since, until)
+        count = page_limit(limit)
+        after = decode_cursor(cursor)
+        await widget_of(self._widgets, widget_id)
+        where = FeedbackFilter(since=since, until=until, rating=rating)
+        rows = await self._feedback.list_for_widget(widget_id, where, after, count + 1)
+        return paged(rows, count, _position)

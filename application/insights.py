@@ -1,5 +1,6 @@
-"""What the documents are missing: the questions that got the no-answer message, grouped
-by meaning with the embedding model, with how often each was asked."""
+"""What the documents are missing: the questions that got the no-answer message, or an
+answer the visitor rated down, grouped by meaning with the embedding model, with how often
+each was asked."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class UnansweredInsights(msgspec.Struct, frozen=True, kw_only=True):
     widget_id: UUID
     since: datetime | None
     until: datetime | None
-    total: int  # unanswered questions read
+    total: int  # questions read (answered with the no-answer message, or rated down)
     groups: list[QuestionGroup]
 
 

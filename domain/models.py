@@ -219,6 +219,41 @@ class Feedback(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
+class MessageFeedback(msgspec.Struct, frozen=True, kw_only=True):
+    """A visitor's vote as the owner reads it beside the answer it rates."""
+
+    rating: Rating
+    comment: str | None
+    created_at: datetime
+
+
+class RatedMessage(Message, frozen=True, kw_only=True):
+    """A message as the owner reads it: an answer carries the visitor's vote, if any."""
+
+    feedback: MessageFeedback | None
+
+
+class FeedbackCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """How many of a conversation's answers its visitor rated up, and down."""
+
+    up: int
+    down: int
+
+
+class RatedAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """A vote as the owner's feedback list shows it: with the answer it rates, the
+    question that answer followed, and the conversation they belong to."""
+
+    message_id: UUID
+    conversation_id: UUID
+    visitor_id: str | None
+    rating: Rating
+    comment: str | None
+    created_at: datetime
+    question: str | None
+    answer: str
+
+
 class Conversation(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     widget_id: UUID
@@ -263,23 +298,26 @@ class ConversationSummary(msgspec.Struct, frozen=True, kw_only=True):
     first_question: str | None
     message_count: int
     last_activity: datetime
+    feedback: FeedbackCounts
 
 
 class ConversationDetail(msgspec.Struct, frozen=True, kw_only=True):
-    """A conversation in full: its messages, oldest first."""
+    """A conversation in full: its messages, oldest first, answers with their votes."""
 
     id: UUID
     widget_id: UUID
     visitor_id: str | None
     created_at: datetime
-    messages: tuple[Message, ...]
+    messages: tuple[RatedMessage, ...]
 
 
 class ExportedMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """One message of an export, with the conversation it belongs to."""
+    """One message of an export, with the conversation it belongs to and, for a rated
+    answer, the visitor's vote."""
 
     visitor_id: str | None
     message: Message
+    feedback: MessageFeedback | None = None
 
 
 class AskedQuestion(msgspec.Struct, frozen=True, kw_only=True):

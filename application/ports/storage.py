@@ -21,6 +21,8 @@ from domain.models import (
     ExportedMessage,
     Feedback,
     Message,
+    RatedAnswer,
+    Rating,
     UsageEvent,
     UsageGrouping,
     UsageSummary,
@@ -89,13 +91,15 @@ class DocumentRepository(Protocol):
 
 
 class ConversationFilter(msgspec.Struct, frozen=True, kw_only=True):
-    """Which conversations of a widget a list shows: started in [since, until), and with
-    an answer of the given outcome. An answer is a no-answer when its text is the
-    widget's `no_answer_message` (see domain.models.is_no_answer)."""
+    """Which conversations of a widget a list shows: started in [since, until), with an
+    answer of the given outcome, and with an answer the visitor rated `rating` (each
+    filter given applies). An answer is a no-answer when its text is the widget's
+    `no_answer_message` (see domain.models.is_no_answer)."""
 
     since: datetime | None = None
     until: datetime | None = None
     outcome: ConversationOutcome | None = None
+    rating: Rating | None = None
     no_answer_message: str = ""
 
 
@@ -118,18 +122,21 @@ class ConversationRepository(Protocol):
         self, widget_id: UUID, where: ConversationFilter, after: Position | None, limit: int
     ) -> list[ConversationSummary]:
         """Up to `limit` conversations, newest first (created_at, id descending), after
-        `after`; each with its first question, message count and last activity."""
+        `after`; each with its first question, message count, last activity and how many
+        of its answers were rated up and down."""
         ...
 
     async def detail(self, conversation_id: UUID) -> ConversationDetail | None:
-        """The conversation with all its messages, oldest first."""
+        """The conversation with all its messages, oldest first, each answer with its
+        vote."""
         ...
 
     def export(
         self, widget_id: UUID, since: datetime | None, until: datetime | None
     ) -> AsyncIterator[ExportedMessage]:
         """Every message of the widget written in [since, until), conversation by
-        conversation (oldest first), read as it is consumed: never all at once."""
+        conversation (oldest first), each answer with its vote, read as it is consumed:
+        never all at once."""
         ...
 
     async def unanswered_questions(
@@ -138,21 +145,22 @@ class ConversationRepository(Protocol):
         where: ConversationFilter,
         limit: int,
     ) -> list[AskedQuestion]:
-        """The newest `limit` questions asked in [since, until) whose answer was the
-        no-answer message, newest first."""
+        """The newest `limit` questions whose answer, given in [since, until), was the
+        no-answer message or was rated down, newest first (by that answer)."""
         ...
 
     async def trace_of_visitor(self, widget_id: UUID, visitor_id: str) -> VisitorTrace: ...
 
     async def erase_visitor(self, widget_id: UUID, visitor_id: str) -> int:
-        """Deletes the visitor's conversations and their messages, in one transaction with
-        unlinking their usage events (which keep their tokens and cost); returns how many
-        conversations went."""
+        """Deletes the visitor's conversations, their messages and the votes on them, in
+        one transaction with unlinking their usage events (which keep their tokens and
+        cost); returns how many conversations went."""
         ...
 
     async def purge_idle(self, now: datetime, limit: int) -> list[UUID]:
         """Deletes up to `limit` conversations of widgets with a retention period whose
-        last activity is older than it; returns their ids."""
+        last activity is older than it (with their messages and votes); returns their
+        ids."""
         ...
 
 
@@ -188,6 +196,14 @@ class UsageRepository(Protocol):
         ...
 
 
+class FeedbackFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Which votes of a widget a list shows: given in [since, until), of one rating."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    rating: Rating | None = None
+
+
 class FeedbackRepository(Protocol):
     """Visitors' votes on answers, one per answer."""
 
@@ -196,6 +212,10 @@ class FeedbackRepository(Protocol):
         an answer in one of its widget's conversations; else stores nothing, False."""
         ...
 
-    async def list_for_widget(self, widget_id: UUID, limit: int = 100) -> list[Feedback]:
-        """The widget's votes, newest first."""
+    async def list_for_widget(
+        self, widget_id: UUID, where: FeedbackFilter, after: Position | None, limit: int
+    ) -> list[RatedAnswer]:
+        """Up to `limit` of the widget's votes, newest first (created_at, message_id
+        descending), after `after`; each with the answer it rates and the question that
+        answer followed."""
         ...

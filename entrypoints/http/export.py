@@ -24,6 +24,9 @@ COLUMNS = (
     "output_tokens",
     "cost_usd",
     "sources",
+    "rating",
+    "comment",
+    "rated_at",
 )
 # A spreadsheet runs a cell starting with one of these as a formula; visitors write these
 # cells, so they are quoted, as OWASP advises against CSV injection.
@@ -46,6 +49,10 @@ def _record(row: ExportedMessage) -> dict[str, Any]:
         "output_tokens": m.usage.output_tokens,
         "cost_usd": m.usage.cost_usd,
         "sources": m.sources,
+        # The visitor's vote on an answer (empty when there is none).
+        "rating": row.feedback.rating if row.feedback else None,
+        "comment": row.feedback.comment if row.feedback else None,
+        "rated_at": row.feedback.created_at if row.feedback else None,
     }
 
 

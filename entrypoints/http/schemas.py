@@ -16,6 +16,7 @@ from domain.models import (
     DocumentStatus,
     NonBlank,
     Progress,
+    RatedAnswer,
     Rating,
     Stage,
     Widget,
@@ -129,4 +130,9 @@ class WidgetPage(msgspec.Struct, frozen=True, kw_only=True):
 
 class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[ConversationSummary]
+    next_cursor: str | None
+
+
+class FeedbackPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[RatedAnswer]
     next_cursor: str | None

@@ -12,7 +12,7 @@ import msgspec
 
 from application.paging import Position
 from application.ports.jobs import QueueStats
-from application.ports.storage import ConversationFilter, Exchange, VisitorTrace
+from application.ports.storage import ConversationFilter, Exchange, FeedbackFilter, VisitorTrace
 from domain.models import (
     FINISH_FAILED,
     AskedQuestion,
@@ -24,9 +24,14 @@ from domain.models import (
     ExportedMessage,
     FailedUsage,
     Feedback,
+    FeedbackCounts,
     Job,
     Message,
+    MessageFeedback,
     ModelUsage,
+    RatedAnswer,
+    RatedMessage,
+    Rating,
     Role,
     UsageEvent,
     UsageGroup,
@@ -146,6 +151,9 @@ class MemoryConversationRepository:
     ) -> None:
         self.conversations: dict[UUID, Conversation] = {}
         self.messages: list[Message] = []
+        # Visitors' votes by the answer they rate (MemoryFeedbackRepository keeps them):
+        # here, as in the database, they go with their messages.
+        self.votes: dict[UUID, Feedback] = {}
         # What the database's joins and cascades reach: widgets' retention, usage links.
         self.widgets = widgets or MemoryWidgetRepository()
         self.usage = usage
@@ -160,9 +168,24 @@ class MemoryConversationRepository:
             key=lambda m: m.created_at,
         )
 
+    def question_before(self, answer: Message) -> Message | None:
+        before = self._of(answer.conversation_id)
+        before = before[: next(i for i, m in enumerate(before) if m.id == answer.id)]
+        return next((m for m in reversed(before) if m.role is Role.USER), None)
+
     async def recent_messages(self, conversation_id: UUID, limit: int) -> list[Message]:
         mine = self._of(conversation_id)
         return mine[-limit:] if limit > 0 else []
+
+    def _rating_of(self, message: Message) -> Rating | None:
+        vote = self.votes.get(message.id)
+        return vote.rating if vote is not None else None
+
+    def _feedback_on(self, message: Message) -> MessageFeedback | None:
+        vote = self.votes.get(message.id)
+        if vote is None:
+            return None
+        return MessageFeedback(rating=vote.rating, comment=vote.comment, created_at=vote.created_at)
 
     def _matches(self, conversation: Conversation, where: ConversationFilter) -> bool:
         if where.since is not None and conversation.created_at < where.since:
@@ -170,6 +193,8 @@ class MemoryConversationRepository:
         if where.until is not None and conversation.created_at >= where.until:
             return False
         answers = [m for m in self._of(conversation.id) if m.role is Role.ASSISTANT]
+        if where.rating is not None and all(self._rating_of(m) != where.rating for m in answers):
+            return False
         if where.outcome is ConversationOutcome.NO_ANSWER:
             return any(is_no_answer(m, where.no_answer_message) for m in answers)
         if where.outcome is ConversationOutcome.FAILED:
@@ -202,6 +227,10 @@ class MemoryConversationRepository:
             first_question=next((m.content for m in messages if m.role is Role.USER), None),
             message_count=len(messages),
             last_activity=max((m.created_at for m in messages), default=conversation.created_at),
+            feedback=FeedbackCounts(
+                up=sum(self._rating_of(m) is Rating.UP for m in messages),
+                down=sum(self._rating_of(m) is Rating.DOWN for m in messages),
+            ),
         )
 
     async def detail(self, conversation_id: UUID) -> ConversationDetail | None:
@@ -209,7 +238,11 @@ class MemoryConversationRepository:
         if conversation is None:
             return None
         return ConversationDetail(
-            **msgspec.structs.asdict(conversation), messages=tuple(self._of(conversation_id))
+            **msgspec.structs.asdict(conversation),
+            messages=tuple(
+                RatedMessage(**msgspec.structs.asdict(m), feedback=self._feedback_on(m))
+                for m in self._of(conversation_id)
+            ),
         )
 
     async def export(
@@ -224,7 +257,11 @@ class MemoryConversationRepository:
                 if (since is None or message.created_at >= since) and (
                     until is None or message.created_at < until
                 ):
-                    yield ExportedMessage(visitor_id=conversation.visitor_id, message=message)
+                    yield ExportedMessage(
+                        visitor_id=conversation.visitor_id,
+                        message=message,
+                        feedback=self._feedback_on(message),
+                    )
 
     async def unanswered_questions(
         self, widget_id: UUID, where: ConversationFilter, limit: int
@@ -241,7 +278,10 @@ class MemoryConversationRepository:
                 in_period = (where.since is None or message.created_at >= where.since) and (
                     where.until is None or message.created_at < where.until
                 )
-                if question and in_period and is_no_answer(message, where.no_answer_message):
+                gap = is_no_answer(message, where.no_answer_message) or (
+                    self._rating_of(message) is Rating.DOWN
+                )
+                if question and in_period and gap:
                     asked = AskedQuestion(
                         text=question.content,
                         asked_at=question.created_at,
@@ -273,6 +313,8 @@ class MemoryConversationRepository:
         for conversation_id in doomed:
             del self.conversations[conversation_id]
         self.messages = [m for m in self.messages if m.conversation_id not in doomed]
+        kept = {m.id for m in self.messages}
+        self.votes = {i: vote for i, vote in self.votes.items() if i in kept}
 
     async def purge_idle(self, now: datetime, limit: int) -> list[UUID]:
         idle = []
@@ -293,7 +335,10 @@ class MemoryFeedbackRepository:
 
     def __init__(self, conversations: MemoryConversationRepository) -> None:
         self._conversations = conversations
-        self.votes: dict[UUID, Feedback] = {}
+
+    @property
+    def votes(self) -> dict[UUID, Feedback]:
+        return self._conversations.votes
 
     async def save(self, feedback: Feedback) -> bool:
         message = next(
@@ -307,11 +352,38 @@ class MemoryFeedbackRepository:
         self.votes[feedback.message_id] = feedback
         return True
 
-    async def list_for_widget(self, widget_id: UUID, limit: int = 100) -> list[Feedback]:
-        mine = [f for f in self.votes.values() if f.widget_id == widget_id]
-        mine.sort(key=lambda f: f.message_id)
-        mine.sort(key=lambda f: f.created_at, reverse=True)
-        return mine[:limit]
+    async def list_for_widget(
+        self, widget_id: UUID, where: FeedbackFilter, after: Position | None, limit: int
+    ) -> list[RatedAnswer]:
+        mine = sorted(
+            (
+                vote
+                for vote in self.votes.values()
+                if vote.widget_id == widget_id
+                and (where.rating is None or vote.rating is where.rating)
+                and (where.since is None or vote.created_at >= where.since)
+                and (where.until is None or vote.created_at < where.until)
+                and (after is None or (vote.created_at, vote.message_id) < (after.at, after.id))
+            ),
+            key=lambda vote: (vote.created_at, vote.message_id),
+            reverse=True,
+        )
+        return [self._in_context(vote) for vote in mine[:limit]]
+
+    def _in_context(self, vote: Feedback) -> RatedAnswer:
+        answer = next(m for m in self._conversations.messages if m.id == vote.message_id)
+        conversation = self._conversations.conversations[answer.conversation_id]
+        question = self._conversations.question_before(answer)
+        return RatedAnswer(
+            message_id=vote.message_id,
+            conversation_id=conversation.id,
+            visitor_id=conversation.visitor_id,
+            rating=vote.rating,
+            comment=vote.comment,
+            created_at=vote.created_at,
+            question=question.content if question else None,
+            answer=answer.content,
+        )
 
 
 class MemoryExchangeRepository:

@@ -27,6 +27,7 @@ from application.ports.storage import (
     DocumentRepository,
     Exchange,
     ExchangeRepository,
+    FeedbackFilter,
     FeedbackRepository,
     UsageRepository,
     VisitorTrace,
@@ -41,10 +42,14 @@ from domain.models import (
     DocumentStatus,
     FailedUsage,
     Feedback,
+    FeedbackCounts,
     Message,
+    MessageFeedback,
     ModelUsage,
     Plan,
     Progress,
+    RatedAnswer,
+    RatedMessage,
     Rating,
     Role,
     Source,
@@ -825,6 +830,7 @@ async def test_conversations_are_listed_newest_first_with_their_summary(
         first_question="Hello?",
         message_count=4,
         last_activity=older.created_at + timedelta(minutes=1),
+        feedback=FeedbackCounts(up=0, down=0),
     )
     assert (listed[1].visitor_id, listed[1].message_count) == (None, 2)
     assert (listed[0].first_question, listed[0].message_count) == ("Where is my order?", 1)
@@ -891,9 +897,10 @@ async def test_a_conversation_reads_back_in_full(repos: Repositories) -> None:
         talk.id, widget.id, "v-1", talk.created_at,
     )  # fmt: skip
     assert [m.role for m in detail.messages] == [Role.USER, Role.ASSISTANT] * 2
-    assert detail.messages[1] == msgspec.structs.replace(
+    kept = msgspec.structs.replace(
         answer, id=detail.messages[1].id, conversation_id=talk.id, created_at=talk.created_at
     )
+    assert detail.messages[1] == RatedMessage(**msgspec.structs.asdict(kept), feedback=None)
     assert await repos.conversations.detail(uuid.uuid4()) is None
 
 
@@ -1184,7 +1191,7 @@ async def test_a_vote_on_an_answer_reads_back(repos: Repositories) -> None:
 
     assert await repos.feedback.save(vote) is True
 
-    assert await repos.feedback.list_for_widget(conversation.widget_id) == [vote]
+    assert await votes_of(repos, conversation.widget_id) == [vote]
 
 
 async def test_the_last_vote_on_an_answer_wins(repos: Repositories) -> None:
@@ -1195,7 +1202,7 @@ async def test_the_last_vote_on_an_answer_wins(repos: Repositories) -> None:
     assert await repos.feedback.save(first) is True
     assert await repos.feedback.save(last) is True
 
-    assert await repos.feedback.list_for_widget(conversation.widget_id) == [last]
+    assert await votes_of(repos, conversation.widget_id) == [last]
 
 
 async def test_only_an_answer_of_the_widgets_own_conversations_takes_a_vote(
@@ -1212,21 +1219,249 @@ async def test_only_an_answer_of_the_widgets_own_conversations_takes_a_vote(
     for vote in refused:
         assert await repos.feedback.save(vote) is False
 
-    assert await repos.feedback.list_for_widget(conversation.widget_id) == []
-    assert await repos.feedback.list_for_widget(other.widget_id) == []
+    assert await votes_of(repos, conversation.widget_id) == []
+    assert await votes_of(repos, other.widget_id) == []
 
 
-async def test_votes_are_listed_per_widget_newest_first(repos: Repositories) -> None:
+async def votes_of(
+    repos: Repositories, widget_id: UUID, where: FeedbackFilter | None = None
+) -> list[Feedback]:
+    """The widget's votes as the owner's list has them, newest first, as saved."""
+    listed = await repos.feedback.list_for_widget(widget_id, where or FeedbackFilter(), None, 100)
+    return [
+        Feedback(
+            message_id=v.message_id,
+            widget_id=widget_id,
+            rating=v.rating,
+            comment=v.comment,
+            created_at=v.created_at,
+        )
+        for v in listed
+    ]
+
+
+async def test_votes_are_listed_per_widget_newest_first_a_page_at_a_time(
+    repos: Repositories,
+) -> None:
     conversation = await a_conversation(repos)
-    answers = [a_message(conversation, n, Role.ASSISTANT) for n in (1, 2, 3)]
+    answers = [a_message(conversation, n, Role.ASSISTANT) for n in (1, 2, 3, 4)]
     await save(repos, *answers, opening=conversation)
     elsewhere, _, other_answer = await an_answered_conversation(repos)
+    # Two votes of one instant: the answer's id breaks the tie, so pages are exact.
+    moments = (0, 1, 1, 2)
     votes = [
         a_vote(conversation.widget_id, m.id, created_at=EPOCH + timedelta(minutes=n))
-        for n, m in enumerate(answers)
+        for n, m in zip(moments, answers, strict=True)
     ]
     for vote in [*votes, a_vote(elsewhere.widget_id, other_answer.id)]:
         assert await repos.feedback.save(vote)
+    newest = sorted(votes, key=lambda v: (v.created_at, v.message_id), reverse=True)
 
-    assert await repos.feedback.list_for_widget(conversation.widget_id) == votes[::-1]
-    assert await repos.feedback.list_for_widget(conversation.widget_id, limit=2) == votes[:0:-1]
+    first = await repos.feedback.list_for_widget(conversation.widget_id, FeedbackFilter(), None, 2)
+    after = Position(first[-1].created_at, first[-1].message_id)
+    rest = await repos.feedback.list_for_widget(conversation.widget_id, FeedbackFilter(), after, 9)
+
+    assert [v.message_id for v in [*first, *rest]] == [v.message_id for v in newest]
+    assert await votes_of(repos, conversation.widget_id) == newest
+
+
+async def test_votes_are_listed_with_the_answer_and_the_question_it_followed(
+    repos: Repositories,
+) -> None:
+    widget = await a_listed_widget(repos)
+    talk = await a_talk(repos, widget, 1, an_answer("Two years [1]."), an_answer("Five days."),
+                        visitor_id="v-7", question="Warranty?")  # fmt: skip
+    first, second = await answers_of(repos, talk)
+    # An answer before any question (say, a greeting kept as an answer) has none.
+    opener = Conversation(id=uuid.uuid4(), widget_id=widget.id, visitor_id=None, created_at=EPOCH)
+    greeting = a_message(opener, 1, Role.ASSISTANT, content="Hi!")
+    await save(repos, greeting, opening=opener)
+    await vote(repos, widget, second, Rating.UP, at=1)
+    await vote(repos, widget, first, Rating.DOWN, "Which kettle?", at=2)
+    await vote(repos, widget, greeting, Rating.DOWN, at=3)
+
+    listed = await repos.feedback.list_for_widget(widget.id, FeedbackFilter(), None, 10)
+
+    assert listed == [
+        RatedAnswer(
+            message_id=greeting.id, conversation_id=opener.id, visitor_id=None,
+            rating=Rating.DOWN, comment=None, created_at=EPOCH + timedelta(minutes=3),
+            question=None, answer="Hi!",
+        ),
+        RatedAnswer(
+            message_id=first.id, conversation_id=talk.id, visitor_id="v-7",
+            rating=Rating.DOWN, comment="Which kettle?", created_at=EPOCH + timedelta(minutes=2),
+            question="Warranty?", answer="Two years [1].",
+        ),
+        RatedAnswer(
+            message_id=second.id, conversation_id=talk.id, visitor_id="v-7",
+            rating=Rating.UP, comment=None, created_at=EPOCH + timedelta(minutes=1),
+            question="Warranty? (1)", answer="Five days.",
+        ),
+    ]  # fmt: skip
+
+
+async def test_votes_are_filtered_by_rating_and_period(repos: Repositories) -> None:
+    widget = await a_listed_widget(repos)
+    talk = await a_talk(repos, widget, 1, an_answer(), an_answer(), an_answer())
+    answers = await answers_of(repos, talk)
+    for minutes, (answer, rating) in enumerate(
+        zip(answers, (Rating.UP, Rating.DOWN, Rating.DOWN), strict=True)
+    ):
+        await vote(repos, widget, answer, rating, at=minutes)
+
+    async def listed(**where: object) -> list[UUID]:
+        found = await votes_of(repos, widget.id, FeedbackFilter(**where))  # type: ignore[arg-type]
+        return [v.message_id for v in found]
+
+    assert await listed(rating=Rating.DOWN) == [answers[2].id, answers[1].id]
+    assert await listed(rating=Rating.UP) == [answers[0].id]
+    assert await listed(since=EPOCH + timedelta(minutes=1), until=EPOCH + timedelta(minutes=2)) == [
+        answers[1].id
+    ]  # since inclusive, until exclusive
+    assert await listed(rating=Rating.UP, since=EPOCH + timedelta(minutes=1)) == []
+
+
+# Votes where the owner reads conversations
+
+
+async def answers_of(repos: Repositories, talk: Conversation) -> list[Message]:
+    messages = await repos.conversations.recent_messages(talk.id, 100)
+    return [m for m in messages if m.role is Role.ASSISTANT]
+
+
+async def vote(
+    repos: Repositories,
+    widget: Widget,
+    answer: Message,
+    rating: Rating,
+    comment: str | None = None,
+    at: float = 0,
+) -> Feedback:
+    """The visitor's vote on `answer`, given `at` minutes after EPOCH."""
+    feedback = Feedback(
+        message_id=answer.id,
+        widget_id=widget.id,
+        rating=rating,
+        comment=comment,
+        created_at=EPOCH + timedelta(minutes=at),
+    )
+    assert await repos.feedback.save(feedback)
+    return feedback
+
+
+async def test_conversations_are_listed_with_their_votes_and_filtered_by_rating(
+    repos: Repositories,
+) -> None:
+    widget = await a_listed_widget(repos, no_answer_message="No idea.")
+    panned = await a_talk(repos, widget, 1, an_answer(), an_answer(), an_answer())
+    liked = await a_talk(repos, widget, 2, an_answer())
+    lost = await a_talk(repos, widget, 3, an_answer("No idea.", finish_reason="no_answer"))
+    silent = await a_talk(repos, widget, 4, an_answer())
+    p1, p2, _ = await answers_of(repos, panned)
+    await vote(repos, widget, p1, Rating.DOWN, "Wrong kettle")
+    await vote(repos, widget, p2, Rating.UP, at=1)
+    [l1] = await answers_of(repos, liked)
+    await vote(repos, widget, l1, Rating.DOWN)
+    await vote(repos, widget, l1, Rating.UP, at=2)  # changed their mind: the last vote wins
+    [n1] = await answers_of(repos, lost)
+    await vote(repos, widget, n1, Rating.DOWN)
+    # Another widget's rated conversation is not among these.
+    other = await a_listed_widget(repos)
+    [o1] = await answers_of(repos, await a_talk(repos, other, 5, an_answer()))
+    await vote(repos, other, o1, Rating.DOWN)
+
+    async def listed(**where: object) -> list[UUID]:
+        found = await repos.conversations.list_for_widget(
+            widget.id, ConversationFilter(no_answer_message="No idea.", **where), None, 10
+        )
+        return [c.id for c in found]
+
+    everything = await repos.conversations.list_for_widget(
+        widget.id, ConversationFilter(), None, 10
+    )
+    assert [(c.id, c.feedback) for c in everything] == [
+        (silent.id, FeedbackCounts(up=0, down=0)),
+        (lost.id, FeedbackCounts(up=0, down=1)),
+        (liked.id, FeedbackCounts(up=1, down=0)),
+        (panned.id, FeedbackCounts(up=1, down=1)),
+    ]
+    assert [c.message_count for c in everything] == [2, 2, 2, 6]  # votes are not messages
+    assert await listed(rating=Rating.DOWN) == [lost.id, panned.id]
+    assert await listed(rating=Rating.UP) == [liked.id, panned.id]
+    assert await listed(rating=Rating.DOWN, outcome=ConversationOutcome.NO_ANSWER) == [lost.id]
+    assert await listed(rating=Rating.UP, outcome=ConversationOutcome.NO_ANSWER) == []
+    assert await listed(rating=Rating.DOWN, until=EPOCH + timedelta(hours=2)) == [panned.id]
+    page = Position(lost.created_at, lost.id)
+    after = await repos.conversations.list_for_widget(
+        widget.id, ConversationFilter(rating=Rating.DOWN), page, 10
+    )
+    assert [c.id for c in after] == [panned.id]
+
+
+async def test_a_conversation_in_full_and_its_export_carry_each_answers_vote(
+    repos: Repositories,
+) -> None:
+    widget = await a_listed_widget(repos)
+    talk = await a_talk(repos, widget, 1, an_answer(), an_answer())
+    rated, unrated = await answers_of(repos, talk)
+    await vote(repos, widget, rated, Rating.UP, at=1)
+    last = await vote(repos, widget, rated, Rating.DOWN, "=It missed «refunds»", at=2)
+
+    detail = await repos.conversations.detail(talk.id)
+    exported = [row async for row in repos.conversations.export(widget.id, None, None)]
+
+    assert detail is not None
+    expected = MessageFeedback(rating=Rating.DOWN, comment=last.comment, created_at=last.created_at)
+    assert [(m.id, m.feedback) for m in detail.messages] == [
+        (detail.messages[0].id, None),
+        (rated.id, expected),
+        (detail.messages[2].id, None),
+        (unrated.id, None),
+    ]
+    assert [(r.message.id, r.feedback) for r in exported] == [
+        (m.id, m.feedback) for m in detail.messages
+    ]
+
+
+async def test_a_question_whose_answer_was_rated_down_is_among_the_unanswered(
+    repos: Repositories,
+) -> None:
+    widget = await a_listed_widget(repos, no_answer_message="No idea.")
+    panned = await a_talk(repos, widget, 1, an_answer(), question="Is it dishwasher safe?")
+    liked = await a_talk(repos, widget, 2, an_answer(), question="Warranty?")
+    both = await a_talk(repos, widget, 3, an_answer("No idea."), question="Mars?")
+    await a_talk(repos, widget, 4, an_answer(), question="Not rated?")
+    for talk, rating in ((panned, Rating.DOWN), (liked, Rating.UP), (both, Rating.DOWN)):
+        [answer] = await answers_of(repos, talk)
+        await vote(repos, widget, answer, rating)
+
+    where = ConversationFilter(no_answer_message="No idea.")
+    asked = await repos.conversations.unanswered_questions(widget.id, where, 10)
+
+    assert [(q.text, q.conversation_id) for q in asked] == [
+        ("Mars?", both.id),
+        ("Is it dishwasher safe?", panned.id),
+    ]
+    later = msgspec.structs.replace(where, since=EPOCH + timedelta(hours=2))
+    assert [q.text for q in await repos.conversations.unanswered_questions(
+        widget.id, later, 10)] == ["Mars?"]  # fmt: skip
+
+
+async def test_erasing_a_visitor_or_purging_a_conversation_removes_its_votes(
+    repos: Repositories,
+) -> None:
+    widget = await a_listed_widget(repos, retention_days=30)
+    theirs = await a_talk(repos, widget, 1, an_answer(), visitor_id="v-9")
+    idle = await a_talk(repos, widget, 2, an_answer(), visitor_id="v-idle")
+    kept = await a_talk(repos, widget, 24 * 60, an_answer(), visitor_id="v-stays")
+    for talk in (theirs, idle, kept):
+        [answer] = await answers_of(repos, talk)
+        await vote(repos, widget, answer, Rating.DOWN, f"said by {talk.visitor_id}")
+    [kept_answer] = await answers_of(repos, kept)
+
+    await repos.conversations.erase_visitor(widget.id, "v-9")
+    await repos.conversations.purge_idle(EPOCH + timedelta(days=40), 10)
+
+    assert [v.comment for v in await votes_of(repos, widget.id)] == ["said by v-stays"]
+    assert [v.message_id for v in await votes_of(repos, widget.id)] == [kept_answer.id]

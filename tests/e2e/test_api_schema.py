@@ -152,10 +152,17 @@ def test_real_responses_match_the_schema(service: Service) -> None:
         call("POST", chat, json={"message": "hi"}, headers={"X-Widget-Key": "no"})
         call("POST", chat, json={"message": "hi"}, headers={**visitor, "Origin": "https://x.test"})
         call("POST", "/api/widget/chat/stream", json={"message": "Refunds?"}, headers=visitor)
+        call("POST", "/api/widget/feedback", json={"message_id": answer["message_id"],
+             "rating": "down", "comment": "Too vague"}, headers=visitor)  # fmt: skip
 
         for params in ({}, {"since": "2026-01-01", "outcome": "no_answer", "limit": 1},
+                       {"rating": "down"}, {"rating": "sideways"},
                        {"since": "not a date"}, {"limit": 0}, {"cursor": "nope"}):  # fmt: skip
             call("GET", "/api/conversations", params={"widget_id": widget["id"], **params})
+        for params in ({"widget_id": widget["id"]}, {"widget_id": widget["id"], "rating": "up"},
+                       {"widget_id": widget["id"], "limit": 0}, {"widget_id": str(uuid.uuid4())},
+                       {}):  # fmt: skip
+            call("GET", "/api/feedback", params=params)
         call("GET", "/api/conversations/{conversation_id}",
              f"/api/conversations/{answer['conversation_id']}")  # fmt: skip
         call("GET", "/api/conversations/export", params={"widget_id": widget["id"]})

@@ -238,6 +238,116 @@ async def test_unanswered_questions_are_grouped_by_meaning(client: httpx.AsyncCl
     ]
 
 
+# Feedback
+
+
+async def vote(
+    client: httpx.AsyncClient, widget: dict[str, Any], answer: dict[str, Any], rating: str,
+    comment: str | None = None,
+) -> None:  # fmt: skip
+    response = await client.post(
+        "/api/widget/feedback",
+        json={"message_id": answer["message_id"], "rating": rating, "comment": comment},
+        headers={"X-Widget-Key": widget["public_key"]},
+    )
+    assert response.status_code == 204, response.text
+
+
+async def test_a_thumbs_down_with_a_comment_reaches_every_owner_view_until_erased(
+    client: httpx.AsyncClient,
+) -> None:
+    widget = await a_helpdesk(client, tenant_id="votes")
+    panned = await ask(client, widget, "How are refunds paid?", visitor_id="v-unhappy")
+    liked = await ask(client, widget, "How long is the kettle warranty?", visitor_id="v-happy")
+    assert NO_ANSWER not in (panned["answer"], liked["answer"])
+    params = {"widget_id": widget["id"]}
+    assert (await get(client, "/api/insights/unanswered", **params))["total"] == 0
+    comment = "=Which card? It does not say."
+
+    await vote(client, widget, panned, "up")
+    await vote(client, widget, panned, "down", comment)  # the last vote wins
+    await vote(client, widget, liked, "up")
+
+    listed = await get(client, "/api/conversations", **params)
+    assert [(c["id"], c["feedback"]) for c in listed["items"]] == [
+        (liked["conversation_id"], {"up": 1, "down": 0}),
+        (panned["conversation_id"], {"up": 0, "down": 1}),
+    ]
+    down = await get(client, "/api/conversations", **params, rating="down")
+    up = await get(client, "/api/conversations", **params, rating="up")
+    assert [c["id"] for c in down["items"]] == [panned["conversation_id"]]
+    assert [c["id"] for c in up["items"]] == [liked["conversation_id"]]
+    refused = await client.get("/api/conversations", params={**params, "rating": "meh"},
+                               headers=OWNER)  # fmt: skip
+    assert refused.status_code == 422 and "rating" in refused.json()["error"]["message"]
+
+    full = await get(client, f"/api/conversations/{panned['conversation_id']}")
+    question, answer = full["messages"]
+    assert question["feedback"] is None
+    assert answer["id"] == panned["message_id"]
+    assert (answer["feedback"]["rating"], answer["feedback"]["comment"]) == ("down", comment)
+    voted_at = datetime.fromisoformat(answer["feedback"]["created_at"])
+    assert abs(datetime.now(UTC) - voted_at) < timedelta(minutes=5)
+
+    jsonl = await client.get("/api/conversations/export", params=params, headers=OWNER)
+    rows = {r["message_id"]: r for r in map(json.loads, jsonl.text.splitlines())}
+    as_csv = await client.get(
+        "/api/conversations/export", params=params | {"format": "csv"}, headers=OWNER
+    )
+    cells = {r["message_id"]: r for r in csv.DictReader(io.StringIO(as_csv.text))}
+    assert (rows[panned["message_id"]]["rating"], rows[panned["message_id"]]["comment"]) == (
+        "down", comment,
+    )  # fmt: skip
+    assert rows[liked["message_id"]]["rating"] == "up"
+    assert all(r["rating"] is None for r in rows.values() if r["role"] == "user")
+    panned_row = cells[panned["message_id"]]
+    assert (panned_row["rating"], panned_row["comment"]) == ("down", "'" + comment)
+    assert datetime.fromisoformat(panned_row["rated_at"]) == voted_at
+
+    votes = await get(client, "/api/feedback", **params)
+    downs = await get(client, "/api/feedback", **params, rating="down")
+    assert [v["message_id"] for v in votes["items"]] == [liked["message_id"], panned["message_id"]]
+    assert downs["items"] == [{
+        "message_id": panned["message_id"], "conversation_id": panned["conversation_id"],
+        "visitor_id": "v-unhappy", "rating": "down", "comment": comment,
+        "created_at": answer["feedback"]["created_at"],
+        "question": "How are refunds paid?", "answer": panned["answer"],
+    }]  # fmt: skip
+    first = await get(client, "/api/feedback", **params, limit=1)
+    rest = await get(client, "/api/feedback", **params, cursor=first["next_cursor"])
+    assert [v["message_id"] for v in first["items"] + rest["items"]] == [
+        liked["message_id"], panned["message_id"],
+    ]  # fmt: skip
+    assert rest["next_cursor"] is None
+
+    insights = await get(client, "/api/insights/unanswered", **params)
+    assert insights["total"] == 1
+    assert [g["example"] for g in insights["groups"]] == ["How are refunds paid?"]
+
+    erased = await client.delete(f"/api/widgets/{widget['id']}/visitors/v-unhappy", headers=OWNER)
+    assert erased.status_code == 204
+    after = await get(client, "/api/feedback", **params)
+    assert [v["message_id"] for v in after["items"]] == [liked["message_id"]]
+    assert (await get(client, "/api/conversations", **params, rating="down"))["items"] == []
+    assert (await get(client, "/api/insights/unanswered", **params))["total"] == 0
+    export = await client.get("/api/conversations/export", params=params, headers=OWNER)
+    assert comment not in export.text
+
+
+async def test_the_feedback_list_needs_a_known_widget_and_the_owner(
+    client: httpx.AsyncClient,
+) -> None:
+    nobody = {"widget_id": "00000000-0000-4000-8000-000000000000"}
+    unknown = await client.get("/api/feedback", params=nobody, headers=OWNER)
+    anonymous = await client.get("/api/feedback", params=nobody)
+    missing = await client.get("/api/feedback", headers=OWNER)
+
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"]
+    assert anonymous.status_code == 401
+    assert missing.status_code == 422
+    assert missing.json()["error"]["message"] == "query parameter 'widget_id' is required"
+
+
 # Usage
 
 

@@ -16,7 +16,7 @@ from litestar.params import FromPath, Parameter
 from litestar.response import Stream
 
 from application.conversations import ExportConversations, ListConversations, ReadConversation
-from domain.models import ConversationDetail, ConversationOutcome, ExportedMessage
+from domain.models import ConversationDetail, ConversationOutcome, ExportedMessage, Rating
 from entrypoints.http.auth import owner_only
 from entrypoints.http.export import COLUMNS, csv_rows, jsonl
 from entrypoints.http.openapi import OWNER, owner_errors
@@ -60,16 +60,24 @@ async def list_conversations(
             "message (`no_answer`), or that failed (`failed`: no model could answer)."
         ),
     ] = None,
+    rating: Annotated[
+        Rating | None,
+        Parameter(
+            description="Only conversations with an answer the visitor rated `up`, or `down`."
+        ),
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = None,
 ) -> ConversationPage:
     """A widget's conversations, newest first (by when they started; the period filters on
-    that too), each with its first question, message count and last activity."""
+    that too), each with its first question, message count, last activity and `feedback`:
+    how many of its answers the visitor rated `up` and `down`."""
     page = await list_all(
         widget_id,
         since=moment(since, "since"),
         until=moment(until, "until", end=True),
         outcome=outcome,
+        rating=rating,
         cursor=cursor,
         limit=limit,
     )
@@ -87,8 +95,10 @@ async def list_conversations(
                 "One message per line (JSON Lines, `application/x-ndjson`) or row (CSV with "
                 "`format=csv`, `text/csv`, with a header row), conversation by conversation, "
                 f"oldest first. Fields: {', '.join(COLUMNS)}; `sources` is a JSON array (in "
-                "CSV, its JSON text). CSV cells starting with = + - @ are prefixed with `'`, so "
-                "that spreadsheets do not run them as formulas."
+                "CSV, its JSON text); `rating` (`up`/`down`), `comment` and `rated_at` are the "
+                "visitor's vote on an answer, empty (null) without one. CSV cells starting "
+                "with = + - @ are prefixed with `'`, so that spreadsheets do not run them as "
+                "formulas."
             ),
             generate_examples=False,
         ),
@@ -137,6 +147,7 @@ async def read_conversation(
     conversation_id: FromPath[UUID], read: FromDishka[ReadConversation]
 ) -> ConversationDetail:
     """One conversation in full: each message with its role, content, time and, for
-    answers, sources, model, usage and how it finished (`finish_reason`: `stop`,
-    `no_answer`, `cancelled` when the visitor left, `error` when it failed)."""
+    answers, sources, model, usage, how it finished (`finish_reason`: `stop`, `no_answer`,
+    `cancelled` when the visitor left, `error` when it failed) and `feedback`, the
+    visitor's vote (`rating`, `comment`, `created_at`; null when they gave none)."""
     return await read(conversation_id)

@@ -29,7 +29,8 @@ async def unanswered(
     since: Since = "",
     until: Until = "",
 ) -> UnansweredInsights:
-    """What the documents are missing: the questions answered with the no-answer message
-    (the newest 2,000 of the period), grouped by meaning with the embedding model, the most
-    asked first, each with how often it was asked and its distinct wordings."""
+    """What the documents are missing: the questions answered with the no-answer message or
+    with an answer the visitor rated down (the newest 2,000 of the period, by when they
+    were answered), grouped by meaning with the embedding model, the most asked first, each
+    with how often it was asked and its distinct wordings."""
     return await find(widget_id, moment(since, "since"), moment(until, "until", end=True))
