@@ -1,0 +1,90 @@
+"""A document a site owner feeds a widget, its parsed pieces and its chunks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+
+class DocumentStatus(enum.StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Stage(enum.StrEnum):
+    PARSING = "parsing"
+    CHUNKING = "chunking"
+    EMBEDDING = "embedding"
+    INDEXING = "indexing"
+
+
+class Progress(msgspec.Struct, frozen=True):
+    done: int = 0
+    total: int = 0
+
+
+class Document(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    widget_id: UUID
+    title: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    source_url: str | None = None
+    revision: int = 1  # grows when the content at source_url changes
+    status: DocumentStatus = DocumentStatus.QUEUED
+    stage: Stage | None = None
+    progress: Progress = Progress()
+    chunk_count: int = 0
+    error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Element(msgspec.Struct, frozen=True, kw_only=True):
+    """One structural piece of a parsed document."""
+
+    text: str
+    kind: str = "text"  # "title" or "text"
+    page: int | None = None
+    level: int | None = None  # a title's depth: 1 for the top heading, 2 below it, …
+
+
+class Chunk(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    widget_id: UUID
+    document_id: UUID
+    index: int
+    text: str
+    title: str
+    section: str | None = None
+    page: int | None = None
+    url: str | None = None  # the document's source URL, when it came from one
+
+    def in_context(self) -> str:
+        """What search sees of a chunk, by words and by meaning: its text is often silent
+        on the names its document's title and section heading carry."""
+        return "\n".join(part for part in (self.title, self.section, self.text) if part)
+
+
+class ScoredChunk(msgspec.Struct, frozen=True):
+    """A retrieved chunk. `score` orders the hits of one search (for hybrid retrieval, a
+    fused score); `similarity` is the question's dense cosine with the chunk, when the store
+    measured it: unlike a fused score it means the same for every question and widget."""
+
+    chunk: Chunk
+    score: float
+    similarity: float | None = None
+
+
+class Job(msgspec.Struct, frozen=True, kw_only=True):
+    """A claimed unit of work: process one document."""
+
+    id: UUID
+    document_id: UUID
+    attempts: int
