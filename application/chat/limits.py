@@ -70,9 +70,12 @@ class ChatLimits:
 
     def _limits(self, widget: Widget) -> PlanLimits:
         plan = self._policy.by_plan[widget.plan]
+        visitor = widget.visitor_limit_per_minute or plan.visitor_per_minute
         return PlanLimits(
-            visitor_per_minute=widget.visitor_limit_per_minute or plan.visitor_per_minute,
-            address_per_minute=plan.address_per_minute,
+            visitor_per_minute=visitor,
+            # One visitor is one address: a widget that lets a visitor send more (a kiosk)
+            # lets that visitor's address send as much.
+            address_per_minute=max(plan.address_per_minute, visitor),
             widget_per_minute=widget.widget_limit_per_minute or plan.widget_per_minute,
             messages_per_month=plan.messages_per_month,
         )

@@ -285,3 +285,16 @@ async def test_a_new_visitor_id_per_message_does_not_pass_the_address_limit() ->
     other = Question(widget=widget, message="hi", visitor_id="fresh-0", client_ip="198.51.100.4")
     await app.get(AnswerQuestion).start(other)
     assert app.telemetry.limited == ["address"] * 15
+
+
+async def test_a_widget_that_raises_its_visitor_limit_raises_the_address_limit_with_it() -> None:
+    app = FakeApp(limit_policy=limited(visitor=3, address=5))
+    kiosk = await make_widget(app, visitor_limit_per_minute=8)
+    for _ in range(8):
+        await app.get(AnswerQuestion).start(
+            Question(widget=kiosk, message="hi", visitor_id="kiosk", client_ip="203.0.113.9")
+        )
+    with pytest.raises(RateLimitedError):
+        await app.get(AnswerQuestion).start(
+            Question(widget=kiosk, message="hi", visitor_id="kiosk", client_ip="203.0.113.9")
+        )
