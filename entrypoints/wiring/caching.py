@@ -37,11 +37,13 @@ class CachingProvider(Provider):
             by_plan={
                 Plan.FREE: PlanLimits(
                     visitor_per_minute=s.rate_limit_free_visitor_per_minute,
+                    address_per_minute=s.rate_limit_free_address_per_minute,
                     widget_per_minute=s.rate_limit_free_widget_per_minute,
                     messages_per_month=s.quota_free_messages_per_month,
                 ),
                 Plan.PAID: PlanLimits(
                     visitor_per_minute=s.rate_limit_paid_visitor_per_minute,
+                    address_per_minute=s.rate_limit_paid_address_per_minute,
                     widget_per_minute=s.rate_limit_paid_widget_per_minute,
                     messages_per_month=s.quota_paid_messages_per_month,
                 ),
