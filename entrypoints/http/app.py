@@ -13,6 +13,7 @@ from application.data_rights import PurgeIdleConversations
 from application.ingestion.processing import ProcessDocument
 from entrypoints.admin_token import admin_token
 from entrypoints.heap import freeze_startup_heap
+from entrypoints.http.bodies import JsonBodyRequest
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import RequestIdMiddleware, WidgetCorsMiddleware
 from entrypoints.http.openapi import docs_asset, openapi_config
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *extra_providers: Provider) -> 
         on_shutdown=[stop],
         openapi_config=openapi_config(health.VERSION),
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        request_class=JsonBodyRequest,
         logging_config=None,
         debug=False,
     )
