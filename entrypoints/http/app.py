@@ -121,6 +121,9 @@ def create_app(settings: Settings | None = None, *extra_providers: Provider) -> 
         debug=False,
     )
     app.state.admin_token_bytes = admin_token(settings).encode()
+    app.state.metrics_token_bytes = (
+        settings.metrics_token.encode() if settings.metrics_token else None
+    )
     app.state.heartbeat_seconds = 15.0
     app.state.wake_worker = lambda: None
     setup_dishka(container, app)
