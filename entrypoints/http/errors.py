@@ -56,6 +56,10 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 def _respond(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> Response[Any]:
+    if status == 413:
+        # A body refused for its size is left unread, so the server closes the connection
+        # after the answer: saying so keeps a client from sending its next request into it.
+        headers = {**(headers or {}), "Connection": "close"}
     return Response(error_body(code, message, details), status_code=status, headers=headers)
 
 
