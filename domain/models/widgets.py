@@ -35,10 +35,11 @@ class WidgetPosition(enum.StrEnum):
 
 MAX_RETENTION_DAYS = 3650
 
+MODEL_SPEC_PATTERN = r"^(extractive|[a-z][a-z0-9_-]*:[^\s\x00]+)$"
 ModelSpec = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^(extractive|[a-z][a-z0-9_-]*:[^\s\x00]+)$",
+        pattern=MODEL_SPEC_PATTERN,
         description="`extractive`, or `provider:model` of a configured provider",
     ),
 ]

@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from domain import errors
 from domain.models.text import PATTERN_WORDS
+from domain.models.widgets import MODEL_SPEC_PATTERN
 
 log = structlog.get_logger()
 
@@ -80,6 +81,7 @@ def domain_error(_: Request[Any, Any, Any], exc: errors.ChatConnectError) -> Res
 _MISSING = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
+_WORDS = {**PATTERN_WORDS, MODEL_SPEC_PATTERN: "must be 'extractive' or 'provider:model'"}
 # msgspec's words for a value its type's pattern refused, and for where it was.
 _PATTERN_REFUSED = re.compile(r"Expected `str` matching regex '(.*)'", re.DOTALL)
 _AT = re.compile(r" - at `\$\.?([^`]*)`$")
@@ -92,7 +94,7 @@ def readable(message: str) -> str:
 
     def words(found: re.Match[str]) -> str:
         pattern = found.group(1).replace("\\\\", "\\")
-        return PATTERN_WORDS.get(pattern, found.group(0))
+        return _WORDS.get(pattern, found.group(0))
 
     return _PATTERN_REFUSED.sub(words, message)
 
