@@ -1,6 +1,7 @@
-"""JSON request bodies, read so that a malformed one is the client's error (400), never a
-server error: the framework's decoder lets bytes that are not UTF-8 (UnicodeDecodeError)
-and nesting deeper than the interpreter's recursion limit (RecursionError) escape."""
+"""Request bodies, read so that a malformed one is the client's error (400), never a
+server error: the framework's decoders let bytes that are not UTF-8 (UnicodeDecodeError,
+in a JSON body or a multipart text field) and JSON nesting deeper than the interpreter's
+recursion limit (RecursionError) escape."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ TOO_DEEP = "the JSON body is nested too deeply"
 
 
 @contextmanager
-def malformed_json_refused() -> Iterator[None]:
+def malformed_body_refused() -> Iterator[None]:
     """Decoding inside it that fails on the body's bytes or depth raises a 400."""
     try:
         yield
@@ -30,5 +31,5 @@ class JsonBodyRequest(Request[Any, Any, Any]):
     """The app's request class: every route that takes a JSON body reads it through here."""
 
     async def json(self) -> Any:
-        with malformed_json_refused():
+        with malformed_body_refused():
             return await super().json()

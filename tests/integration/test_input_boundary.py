@@ -283,3 +283,22 @@ async def test_a_file_name_too_long_for_the_form_is_refused_naming_it(
     error = response.json()["error"]
     assert "file name is too long" in error["message"]
     assert error["details"]["field"] == "file"
+
+
+async def test_a_form_field_not_utf8_is_a_bad_request(
+    client: AsyncTestClient, widget: dict[str, Any]
+) -> None:
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="widget_id"\r\n\r\n'
+        + widget["id"].encode()
+        + b'\r\n--B\r\nContent-Disposition: form-data; name="title"\r\n\r\ncaf\xe9\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.md"\r\n'
+        b"Content-Type: text/markdown\r\n\r\n# Returns\n\nThirty days.\r\n--B--\r\n"
+    )
+    response = await client.post(
+        "/api/widget/process-document",
+        content=body,
+        headers=OWNER | {"Content-Type": "multipart/form-data; boundary=B"},
+    )
+    assert response.status_code == 400, response.text
+    assert "not valid UTF-8" in response.json()["error"]["message"]

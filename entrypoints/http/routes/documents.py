@@ -30,7 +30,7 @@ from domain.errors import ChatConnectError, InvalidInputError, UnsupportedMediaT
 from domain.models import Text, without_nul
 from domain.models.text import STORABLE_PATTERN
 from entrypoints.http.auth import owner_only
-from entrypoints.http.bodies import malformed_json_refused
+from entrypoints.http.bodies import malformed_body_refused
 from entrypoints.http.errors import invalid_body, status_of
 from entrypoints.http.openapi import OWNER, owner_errors
 from entrypoints.http.schemas import (
@@ -144,7 +144,8 @@ class _FormFields(msgspec.Struct, frozen=True, kw_only=True):
 
 async def _form(request: Request[Any, Any, Any]) -> FormMultiDict:
     try:
-        return await request.form()
+        with malformed_body_refused():  # a text field whose bytes are not UTF-8
+            return await request.form()
     except ClientException as refused:
         # The multipart parser caps each part's header lines at 4 KB; the only long one a
         # client sends is the file's Content-Disposition, long by its file name.
@@ -180,7 +181,7 @@ async def _from_form(request: Request[Any, Any, Any]) -> NewDocument:
 
 async def _json_body(request: Request[Any, Any, Any]) -> TextDocumentBody:
     try:
-        with malformed_json_refused():
+        with malformed_body_refused():
             body = msgspec.json.decode(await request.body(), type=TextDocumentBody)
     except msgspec.ValidationError as error:
         raise invalid_body(error) from None
