@@ -34,6 +34,7 @@ from domain.models.documents import (
     ScoredChunk,
     Stage,
 )
+from domain.models.text import NonBlank, Text, without_nul
 from domain.models.usage import (
     FailedUsage,
     ModelUsage,
@@ -56,7 +57,6 @@ from domain.models.widgets import (
     MAX_SUGGESTED_QUESTIONS,
     MAX_TOP_K,
     ModelSpec,
-    NonBlank,
     PerMinute,
     Plan,
     Widget,
@@ -110,6 +110,7 @@ __all__ = [
     "ScoredChunk",
     "Source",
     "Stage",
+    "Text",
     "Usage",
     "UsageEvent",
     "UsageGroup",
@@ -120,4 +121,5 @@ __all__ = [
     "WidgetSettings",
     "WidgetSpec",
     "is_no_answer",
+    "without_nul",
 ]

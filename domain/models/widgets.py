@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain.models.text import NonBlank, Text
 from domain.origins import origin_policy
 
 
@@ -35,13 +36,11 @@ class WidgetPosition(enum.StrEnum):
 
 MAX_RETENTION_DAYS = 3650
 
-# Text with something besides blanks in it, as str.strip() sees blanks (JSON Schema's \s,
-# which clients check against, lacks \x1c-\x1f and \x85: hence their place here).
-NonBlank = Annotated[str, msgspec.Meta(pattern=r"[^\s\x1c-\x1f\x85]")]
+MODEL_SPEC_PATTERN = r"^(extractive|[a-z][a-z0-9_-]*:[^\s\x00]+)$"
 ModelSpec = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^(extractive|[a-z][a-z0-9_-]*:\S+)$",
+        pattern=MODEL_SPEC_PATTERN,
         description="`extractive`, or `provider:model` of a configured provider",
     ),
 ]
@@ -56,29 +55,29 @@ class WidgetSettings(msgspec.Struct, frozen=True, kw_only=True):
     plan: Plan
     name: NonBlank
     allowed_origins: Annotated[
-        tuple[str, ...],
+        tuple[Text, ...],
         msgspec.Meta(
             description="Origins whose pages may use the widget: `scheme://host[:port]` "
             "(stored as browsers send it: lower case, punycode, no default port), "
             "`scheme://*.domain` for its subdomains one label deep, or `*` for any"
         ),
     ] = ()
-    system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    no_answer_message: str = DEFAULT_NO_ANSWER
+    system_prompt: Text = DEFAULT_SYSTEM_PROMPT
+    no_answer_message: Text = DEFAULT_NO_ANSWER
     top_k: Annotated[int, msgspec.Meta(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K
-    limit_message: str = DEFAULT_LIMIT_MESSAGE
+    limit_message: Text = DEFAULT_LIMIT_MESSAGE
     # None: the plan's limit applies.
     visitor_limit_per_minute: PerMinute | None = None
     widget_limit_per_minute: PerMinute | None = None
     # Overrides the plan's model chain ("provider:model", in fallback order) when set.
     models: tuple[ModelSpec, ...] = ()
     # How the widget looks on the page; the script reads these from /api/widget/config.
-    title: str = ""  # empty: the widget's name
-    greeting: str = DEFAULT_GREETING
-    placeholder: str = DEFAULT_PLACEHOLDER
-    accent_color: str = DEFAULT_ACCENT_COLOR  # "#rrggbb" or "#rgb"
+    title: Text = ""  # empty: the widget's name
+    greeting: Text = DEFAULT_GREETING
+    placeholder: Text = DEFAULT_PLACEHOLDER
+    accent_color: Text = DEFAULT_ACCENT_COLOR  # "#rrggbb" or "#rgb"
     position: WidgetPosition = WidgetPosition.BOTTOM_RIGHT
-    suggested_questions: tuple[str, ...] = ()
+    suggested_questions: tuple[Text, ...] = ()
     # Conversations idle this many days are purged by the worker; None keeps them.
     retention_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_RETENTION_DAYS)] | None = None
 

@@ -16,16 +16,26 @@ from domain.origins import is_serialized_origin
 from entrypoints.http.middleware import CORS_ORIGIN_STATE, WIDGET_STATE
 
 
-def is_owner(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    expected: bytes = connection.app.state.admin_token_bytes
+def _bears(connection: ASGIConnection[Any, Any, Any, Any], expected: bytes) -> bool:
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected)
+
+
+def is_owner(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    return _bears(connection, connection.app.state.admin_token_bytes)
 
 
 def owner_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard for owner routes."""
     if not is_owner(connection):
         raise AuthenticationError("missing or invalid bearer token")
+
+
+def metrics_reader(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard of /metrics: with METRICS_TOKEN set, only its bearer may scrape."""
+    expected: bytes | None = connection.app.state.metrics_token_bytes
+    if expected is not None and not _bears(connection, expected):
+        raise AuthenticationError("missing or invalid metrics token (METRICS_TOKEN)")
 
 
 async def calling_widget(

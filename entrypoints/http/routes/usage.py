@@ -11,6 +11,7 @@ from litestar.params import Parameter
 
 from application.usage import SummarizeUsage
 from domain.models import UsageGrouping, UsageSummary
+from domain.models.text import STORABLE_PATTERN
 from entrypoints.http.auth import owner_only
 from entrypoints.http.openapi import OWNER, owner_errors
 from entrypoints.http.params import Since, Until, moment
@@ -25,7 +26,9 @@ from entrypoints.http.params import Since, Until, moment
 )
 @inject
 async def usage(
-    tenant_id: Annotated[str, Parameter(description="The tenant whose usage to sum.")],
+    tenant_id: Annotated[
+        str, Parameter(description="The tenant whose usage to sum.", pattern=STORABLE_PATTERN)
+    ],
     summarize: FromDishka[SummarizeUsage],
     since: Since = "",
     until: Until = "",
