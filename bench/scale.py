@@ -31,10 +31,12 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import platform
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -450,7 +452,7 @@ def measure_streams(
     r.after_rss = rss_table(root, data_dir)
 
 
-def run(sizes: Sizes, work: Path) -> Results:
+def run(sizes: Sizes, work: Path, profile: Path | None = None) -> Results:
     results = Results(sizes)
     standin = StandIn(work)
     token = secrets.token_urlsafe(24)
@@ -470,10 +472,28 @@ def run(sizes: Sizes, work: Path) -> Results:
     }
     try:
         standin.configure(first_token_ms=0, tokens=20, tokens_per_second=0)
-        service = Server("service", [str(BIN / "chatconnect"), "serve"], env, work)
+        command = [str(BIN / "chatconnect"), "serve"]
+        if profile is not None:
+            # Sampled from its start, as a child: py-spy may not attach to a running process
+            # here. Samples only while on CPU (no --idle): where the time goes, not the waits.
+            spy = [
+                os.environ.get("PY_SPY", "py-spy"),
+                "record",
+                "--subprocesses",
+                "--rate",
+                "200",
+                "-o",
+                str(profile),
+            ]
+            if profile.suffix == ".txt":  # collapsed stacks, for reading rather than viewing
+                spy += ["--format", "raw"]
+            command = [*spy, "--", *command]
+        service = Server("service", command, env, work)
         with running(service, "/health/ready"):
             assert service._process is not None
             root = psutil.Process(service._process.pid)
+            if profile is not None:  # the tree under py-spy
+                [root] = [p for p in root.children() if "chatconnect" in " ".join(p.cmdline())]
             data_dir = work / "data"
             time.sleep(2)
             results.idle_rss = rss_table(root, data_dir)
@@ -496,6 +516,9 @@ def run(sizes: Sizes, work: Path) -> Results:
                 flush=True,
             )
             measure_streams(results, service.port, key, questions, standin, root, data_dir)
+            if profile is not None:  # stopped first, so that py-spy writes its graph
+                root.send_signal(signal.SIGINT)
+                root.wait(60)
     finally:
         stop_embedded_postgres(work / "data")
         standin.stop()
@@ -602,6 +625,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short run (about 2 min)")
     parser.add_argument("--streams", type=int, help="concurrent streams (default 1000)")
     parser.add_argument("--write", action="store_true", help="rewrite docs/benchmarks.md")
+    parser.add_argument(
+        "--profile", type=Path, help="a flame graph (SVG) of the service, by py-spy"
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.streams:
@@ -609,7 +635,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="chatconnect-scale-"))
     started = time.monotonic()
     try:
-        results = run(sizes, work)
+        results = run(sizes, work, args.profile.resolve() if args.profile else None)
     except BaseException:
         print(f"failed; logs kept in {work}", file=sys.stderr)
         raise
