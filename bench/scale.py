@@ -81,6 +81,7 @@ class Sizes:
     tokens: int = 200
     rate: float = 20.0
     first_token_ms: float = 50.0
+    ramp: float = 0.0  # seconds over which the streams start (0: all at once)
 
 
 FULL = Sizes(documents=100, seconds=20, ttft_streams=300, streams=1000)
@@ -108,6 +109,7 @@ class CpuMeter:
         self._root = root
         self._data_dir = data_dir
         self._start: dict[int, float] = {}
+        self._labels: dict[int, str] = {}
 
     def _read(self) -> dict[int, float]:
         seconds = {}
@@ -115,7 +117,18 @@ class CpuMeter:
             with contextlib.suppress(psutil.NoSuchProcess):
                 times = process.cpu_times()
                 seconds[process.pid] = times.user + times.system
+                if process.pid not in self._labels:
+                    self._labels[process.pid] = _group(process, self._root)
         return seconds
+
+    def by_group(self) -> dict[str, float]:
+        """The seconds since `start`, per kind of process (API worker, PostgreSQL...)."""
+        now = self._read()
+        groups: dict[str, float] = {}
+        for pid, value in now.items():
+            label = self._labels.get(pid, "other")
+            groups[label] = groups.get(label, 0.0) + value - self._start.get(pid, 0.0)
+        return groups
 
     def start(self) -> None:
         self._start = self._read()
@@ -157,19 +170,22 @@ class RssSampler:
         self._thread.join()
 
 
+def _group(process: psutil.Process, root: psutil.Process) -> str:
+    cmdline = " ".join(process.cmdline())
+    if process.pid == root.pid:
+        return "granian supervisor"
+    if "postgres" in process.name() or "postgres" in cmdline:
+        return "PostgreSQL (all its processes)"
+    if "multiprocessing" in cmdline or "spawn_main" in cmdline:
+        return "parser child / multiprocessing helper"
+    return "API worker"
+
+
 def rss_table(root: psutil.Process, data_dir: Path) -> list[tuple[str, float]]:
     rows: dict[str, float] = {}
     for process in tree(root, data_dir):
         with contextlib.suppress(psutil.NoSuchProcess):
-            cmdline = " ".join(process.cmdline())
-            if process.pid == root.pid:
-                label = "granian supervisor"
-            elif "postgres" in process.name() or "postgres" in cmdline:
-                label = "PostgreSQL (all its processes)"
-            elif "multiprocessing" in cmdline or "spawn_main" in cmdline:
-                label = "parser child / multiprocessing helper"
-            else:
-                label = "API worker"
+            label = _group(process, root)
             rows[label] = rows.get(label, 0.0) + process.memory_info().rss / MB
     return sorted(rows.items(), key=lambda row: -row[1])
 
@@ -303,9 +319,17 @@ async def one_stream(port: int, key: str, question: str, limit_s: float) -> Stre
 
 
 async def many_streams(
-    port: int, key: str, questions: Sequence[str], limit_s: float
+    port: int, key: str, questions: Sequence[str], limit_s: float, ramp_s: float = 0.0
 ) -> list[StreamResult]:
-    return await asyncio.gather(*(one_stream(port, key, q, limit_s) for q in questions))
+    """All at once, or started evenly over `ramp_s` seconds."""
+
+    async def started_after(delay: float, question: str) -> StreamResult:
+        if delay:
+            await asyncio.sleep(delay)
+        return await one_stream(port, key, question, limit_s)
+
+    step = ramp_s / max(1, len(questions))
+    return await asyncio.gather(*(started_after(n * step, q) for n, q in enumerate(questions)))
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -321,6 +345,7 @@ class Results:
     bare_50: load.Stats | None = None
     cpu_per_chat_ms: float = 0.0
     cpu_chats: int = 0
+    cpu_groups: dict[str, float] = field(default_factory=dict)
     ttft_client: list[float] = field(default_factory=list)
     ttft_own: list[float] = field(default_factory=list)
     ttft_over: list[float] = field(default_factory=list)
@@ -390,7 +415,8 @@ def measure_json(r: Results, port: int, key: str, questions: Sequence[str], cpu:
     cpu.start()
     r.json_1 = closed_loop(port, CHAT, headers, chat_bodies(questions, 20_000), 1, s)
     r.cpu_chats = r.json_1.requests
-    r.cpu_per_chat_ms = cpu.seconds() / max(1, r.cpu_chats) * 1000
+    r.cpu_groups = {k: v / max(1, r.cpu_chats) * 1000 for k, v in cpu.by_group().items()}
+    r.cpu_per_chat_ms = sum(r.cpu_groups.values())
     r.json_50 = closed_loop(port, CHAT, headers, chat_bodies(questions, 40_000), 50, s)
     r.bare_50 = closed_loop(port, "/health", {}, [], 50, s, method="GET")
 
@@ -443,7 +469,7 @@ def measure_streams(
     with RssSampler(root, data_dir) as rss:
         cpu.start()
         started = time.perf_counter()
-        r.streams = asyncio.run(many_streams(port, key, texts, timeout))
+        r.streams = asyncio.run(many_streams(port, key, texts, timeout, z.ramp))
         r.streams_wall = time.perf_counter() - started
         r.streams_cpu = cpu.seconds()
     r.standin_cpu = standin.cpu_seconds() - standin_before
@@ -586,6 +612,10 @@ def render(r: Results, seconds: float) -> str:
         "|---|---:|",
         f"| chat JSON, 1 client: req/s, p50 | {r.json_1.rps:.0f}, {r.json_1.p50_ms:.1f} ms |",
         f"| server CPU per chat (1 client, {r.cpu_chats} chats) | {r.cpu_per_chat_ms:.2f} ms |",
+        *(
+            f"| … of which {group} | {ms:.2f} ms |"
+            for group, ms in sorted(r.cpu_groups.items(), key=lambda kv: -kv[1])
+        ),
         f"| chat JSON, 50 clients: req/s, p50 | {r.json_50.rps:.0f}, {r.json_50.p50_ms:.0f} ms |",
         f"| same run, bare `GET /health` at 50 clients | {r.bare_50.rps:.0f} req/s |",
         f"| chat JSON at 50 clients against the bare endpoint | 1/{ratio:.0f} |",
@@ -594,8 +624,9 @@ def render(r: Results, seconds: float) -> str:
         f"| … the client's TTFT, p50 / p99 | {_ms(r.ttft_client, 50)} / "
         f"{_ms(r.ttft_client, 99)} ms |",
         f"| … the stand-in's own, p50 / p99 | {_ms(r.ttft_own, 50)} / {_ms(r.ttft_own, 99)} ms |",
-        f"| **{z.streams:,} streams, {z.tokens} tokens at {z.rate:.0f} tok/s** (floor "
-        f"{floor:.2f} s each) | |",
+        f"| **{z.streams:,} streams, {z.tokens} tokens at {z.rate:.0f} tok/s**, "
+        + ("all started at once" if not z.ramp else f"started evenly over {z.ramp:.0f} s")
+        + f" (floor {floor:.2f} s each) | |",
         f"| … ended with an error or without `done` | {failed} |",
         f"| … duration p50 / p99 / max | {_s(durations, 50)} / {_s(durations, 99)} / "
         f"{max(durations, default=0):.2f} s |",
@@ -624,6 +655,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (about 2 min)")
     parser.add_argument("--streams", type=int, help="concurrent streams (default 1000)")
+    parser.add_argument("--ramp", type=float, default=0.0, help="start the streams over S s")
     parser.add_argument("--write", action="store_true", help="rewrite docs/benchmarks.md")
     parser.add_argument(
         "--profile", type=Path, help="a flame graph (SVG) of the service, by py-spy"
@@ -632,6 +664,7 @@ def main() -> None:
     sizes = QUICK if args.quick else FULL
     if args.streams:
         sizes = Sizes(**{**sizes.__dict__, "streams": args.streams})
+    sizes = Sizes(**{**sizes.__dict__, "ramp": args.ramp})
     work = Path(tempfile.mkdtemp(prefix="chatconnect-scale-"))
     started = time.monotonic()
     try:
