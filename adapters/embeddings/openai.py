@@ -15,6 +15,7 @@ import msgspec
 import numpy as np
 import openai
 
+from adapters.embeddings.coalescing import Coalescer
 from adapters.providers.errors import ProviderError, from_sdk
 from adapters.providers.retries import Resilience, retrying_for
 from application.ports.telemetry import Telemetry
@@ -71,6 +72,8 @@ class OpenAIEmbedder:
         self._dimension = dimension or DIMENSIONS.get(model)
         self._resilience = resilience or Resilience()
         self._batch_size = batch_size
+        # One-text calls (a visitor's question) share requests when they come together.
+        self._questions = Coalescer(self._batch, max_batch=batch_size)
 
     async def ready(self) -> OpenAIEmbedder:
         """Learns the dimension of a model we do not know by embedding one text."""
@@ -92,7 +95,9 @@ class OpenAIEmbedder:
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
-        for start in range(0, len(texts), self._batch_size):
+        if len(texts) == 1:
+            vectors.append(await self._questions.one(texts[0]))
+        for start in range(0, len(texts) if len(texts) > 1 else 0, self._batch_size):
             vectors += await self._batch(texts[start : start + self._batch_size])
         if any(len(v) != self.dimension for v in vectors):
             raise EmbedderUnavailableError(f"{self.model} returned vectors of another size")
