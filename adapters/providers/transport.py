@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import os
 import ssl
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -176,7 +176,7 @@ def _read_error(connection: _Connection, error: BaseException) -> Exception:
 
 class LeanTransport(httpx2.AsyncBaseTransport):
     def __init__(self, max_idle_per_origin: int = 1000) -> None:
-        self._idle: defaultdict[tuple[str, str, int], list[_Connection]] = defaultdict(list)
+        self._idle: defaultdict[tuple[str, str, int], deque[_Connection]] = defaultdict(deque)
         self._max_idle = max_idle_per_origin
         self._ssl: ssl.SSLContext | None = None
 
@@ -285,6 +285,14 @@ class LeanTransport(httpx2.AsyncBaseTransport):
 
     def _give_back(self, key: tuple[str, str, int], connection: _Connection) -> None:
         idle = self._idle[key]
+        # The oldest idle connections are the likeliest the server closed: look at a couple
+        # at each give-back, so dead sockets do not pile up under the live ones.
+        for _ in range(min(2, len(idle))):
+            oldest = idle.popleft()
+            if oldest.usable():
+                idle.append(oldest)  # still good: next in line, so every one gets used
+            else:
+                oldest.close()
         if len(idle) < self._max_idle and connection.usable():
             idle.append(connection)
         else:

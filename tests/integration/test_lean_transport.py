@@ -181,3 +181,31 @@ def test_the_openai_client_uses_it_unless_a_proxy_is_set(
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert not isinstance(openai_client(config)._client._transport, LeanTransport)
+
+
+async def test_idle_connections_the_server_closed_do_not_pile_up(serve) -> None:  # type: ignore[no-untyped-def]
+    opened = 0
+
+    async def some_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal opened
+        opened += 1
+        closes = opened % 4 != 0  # three in four connections are closed while idle
+        while True:
+            await _read_request(reader)
+            await asyncio.sleep(0.01 * (opened % 7))  # answered in a mixed order
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            if closes:
+                await asyncio.sleep(0.05)
+                return
+
+    server = await serve(some_close)
+    transport = LeanTransport()
+    key = ("http", "127.0.0.1", int(server.url.rsplit(":", 1)[1]))
+    async with httpx2.AsyncClient(transport=transport) as client:
+        await asyncio.gather(*(client.get(server.url) for _ in range(16)))
+        await asyncio.sleep(0.2)  # 12 of the 16 idle connections are closed by now
+        for _ in range(8):
+            assert (await client.get(server.url)).text == "ok"
+        idle = transport._idle[key]
+        assert all(connection.usable() for connection in idle)
