@@ -148,12 +148,21 @@ def openai_client(config: ProviderConfig) -> openai.AsyncOpenAI:
 
 
 def anthropic_client(config: ProviderConfig) -> anthropic.AsyncAnthropic:
+    """As openai_client: our retries, our transport unless a proxy is configured."""
     import anthropic
 
+    from adapters.providers.transport import LeanTransport, proxy_configured
+
+    http_client = (
+        None
+        if proxy_configured()
+        else anthropic.DefaultAsyncHttpxClient(transport=LeanTransport(), timeout=_timeout(config))
+    )
     return anthropic.AsyncAnthropic(
         api_key=config.anthropic_api_key,
         base_url=config.anthropic_base_url or ANTHROPIC_URL,
         max_retries=0,
         timeout=_timeout(config),
         open_telemetry=False,
+        http_client=http_client,
     )

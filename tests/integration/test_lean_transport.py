@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx2
 import pytest
 
-from adapters.llm.catalog import ProviderConfig, openai_client
+from adapters.llm.catalog import ProviderConfig, anthropic_client, openai_client
 from adapters.providers.transport import LeanTransport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -163,7 +163,7 @@ async def test_a_gzipped_body_is_decoded_and_a_body_until_close_read_whole(serve
         assert (await client.get(server.url)).json() == {"ok": True}
 
 
-def test_the_openai_client_uses_it_unless_a_proxy_is_set(
+def test_the_provider_clients_use_it_unless_a_proxy_is_set(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in (
@@ -175,12 +175,13 @@ def test_the_openai_client_uses_it_unless_a_proxy_is_set(
         "all_proxy",
     ):
         monkeypatch.delenv(name, raising=False)
-    config = ProviderConfig(openai_api_key="sk-test")
-    transport = openai_client(config)._client._transport
-    assert isinstance(transport, LeanTransport)
+    config = ProviderConfig(openai_api_key="sk-test", anthropic_api_key="sk-ant-test")
+    assert isinstance(openai_client(config)._client._transport, LeanTransport)
+    assert isinstance(anthropic_client(config)._client._transport, LeanTransport)
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert not isinstance(openai_client(config)._client._transport, LeanTransport)
+    assert not isinstance(anthropic_client(config)._client._transport, LeanTransport)
 
 
 async def test_idle_connections_the_server_closed_do_not_pile_up(serve) -> None:  # type: ignore[no-untyped-def]
