@@ -53,6 +53,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     admin_token: str | None = None
     database_url: str | None = None
     database_pool_size: int = 10
+    # Seconds a request waits for a pooled connection while all are busy, then 503 with
+    # Retry-After (`database_busy`); `database_unavailable` is kept for a database down.
+    database_pool_wait: float = 30.0
     redis_url: str | None = None
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
@@ -171,6 +174,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 ) from None
         if self.database_pool_size < 1:
             raise SettingsError("DATABASE_POOL_SIZE must be at least 1")
+        if self.database_pool_wait <= 0:
+            raise SettingsError("DATABASE_POOL_WAIT must be a positive number of seconds")
         self._check_llm()
 
     def _check_llm(self) -> None:

@@ -67,7 +67,7 @@ def _respond(
 def domain_error(_: Request[Any, Any, Any], exc: errors.ChatConnectError) -> Response[Any]:
     status = status_of(exc)
     headers = None
-    if isinstance(exc, errors.RateLimitedError):
+    if isinstance(exc, errors.RateLimitedError | errors.DatabaseBusyError):
         headers = {"Retry-After": str(exc.retry_after)}
     if status == 500:
         log.error("unmapped_domain_error", code=exc.code, exc_info=exc)

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from dishka import Provider, Scope, provide
 
 from adapters.cache.memory import MemoryCache
-from adapters.cache.redis import RedisCache
 from application.chat.limits import LimitPolicy, PlanLimits
 from application.ports.caching import Cache
 from domain.models import Plan
@@ -26,6 +25,9 @@ class CachingProvider(Provider):
     @provide(when=Configured("redis"))
     async def redis(self, settings: Settings) -> AsyncIterator[Cache]:
         assert settings.redis_url is not None
+        # Imported only when configured: redis-py is ~7 MB of a worker on the in-process cache.
+        from adapters.cache.redis import RedisCache
+
         redis = RedisCache.from_url(settings.redis_url)
         yield redis
         await redis.close()
