@@ -126,43 +126,25 @@ def _timeout(config: ProviderConfig) -> openai.Timeout:
 
 
 def openai_client(config: ProviderConfig) -> openai.AsyncOpenAI:
-    """One per app; retries are ours (resilience.py), so the SDK's are off. Its HTTP goes
-    through adapters/providers/transport.py, unless a proxy is set in the environment
-    (which httpx's own transport honours)."""
+    """One per app; retries are ours (resilience.py), so the SDK's are off."""
     import openai
 
-    from adapters.providers.transport import LeanTransport, proxy_configured
-
-    http_client = (
-        None
-        if proxy_configured()
-        else openai.DefaultAsyncHttpx2Client(transport=LeanTransport(), timeout=_timeout(config))
-    )
     return openai.AsyncOpenAI(
         api_key=config.openai_api_key,
         base_url=config.openai_base_url or OPENAI_URL,
         max_retries=0,
         timeout=_timeout(config),
-        http_client=http_client,
     )
 
 
 def anthropic_client(config: ProviderConfig) -> anthropic.AsyncAnthropic:
-    """As openai_client: our retries, our transport unless a proxy is configured."""
+    """As openai_client: our retries, not the SDK's."""
     import anthropic
 
-    from adapters.providers.transport import LeanTransport, proxy_configured
-
-    http_client = (
-        None
-        if proxy_configured()
-        else anthropic.DefaultAsyncHttpxClient(transport=LeanTransport(), timeout=_timeout(config))
-    )
     return anthropic.AsyncAnthropic(
         api_key=config.anthropic_api_key,
         base_url=config.anthropic_base_url or ANTHROPIC_URL,
         max_retries=0,
         timeout=_timeout(config),
         open_telemetry=False,
-        http_client=http_client,
     )
