@@ -1,31 +1,29 @@
-"""Rate limits per visitor and per widget, and the tenant's monthly message allowance."""
+"""Rate limits per visitor and per widget; the policy of the monthly allowance and spending
+ceilings too, which billing (chat/billing.py) enforces when it reserves a question."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 import msgspec
 
-from application.best_effort import best_effort
 from application.ports.caching import Cache
-from application.ports.storage import UsageRepository
 from application.ports.system import Clock
 from application.ports.telemetry import Telemetry
-from domain.errors import DependencyUnavailableError, QuotaExceededError, RateLimitedError
+from domain.errors import DependencyUnavailableError, RateLimitedError
 from domain.models import Plan, Widget
 
 WINDOW_SECONDS = 60
-# The monthly count is read from usage at most this often per tenant; a burst inside that
-# window can overshoot the allowance by what it sends, which a monthly quota tolerates.
-QUOTA_REFRESH_SECONDS = 30.0
 
 
 class PlanLimits(msgspec.Struct, frozen=True, kw_only=True):
     visitor_per_minute: int
     widget_per_minute: int
     messages_per_month: int
+    # What a tenant's answers may cost per calendar month, in USD; None: no ceiling.
+    monthly_budget_usd: float | None = None
 
 
 class LimitPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,25 +32,11 @@ class LimitPolicy(msgspec.Struct, frozen=True, kw_only=True):
     fail_open: bool = True
 
 
-def _month_start(now: datetime) -> datetime:
-    return datetime(now.year, now.month, 1, tzinfo=UTC)
-
-
-def _next_month(now: datetime) -> datetime:
-    return datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
-
-
 class ChatLimits:
     def __init__(
-        self,
-        cache: Cache,
-        usage: UsageRepository,
-        clock: Clock,
-        telemetry: Telemetry,
-        policy: LimitPolicy,
+        self, cache: Cache, clock: Clock, telemetry: Telemetry, policy: LimitPolicy
     ) -> None:
         self._cache = cache
-        self._usage = usage
         self._clock = clock
         self._telemetry = telemetry
         self._policy = policy
@@ -63,10 +47,11 @@ class ChatLimits:
             visitor_per_minute=widget.visitor_limit_per_minute or plan.visitor_per_minute,
             widget_per_minute=widget.widget_limit_per_minute or plan.widget_per_minute,
             messages_per_month=plan.messages_per_month,
+            monthly_budget_usd=plan.monthly_budget_usd,
         )
 
     async def admit(self, widget: Widget, visitor: str) -> None:
-        """Counts this message; raises when a limit or the allowance is spent."""
+        """Counts this message; raises when a limit is reached."""
         limits = self._limits(widget)
         now = self._clock.now()
         try:
@@ -75,7 +60,6 @@ class ChatLimits:
             self._telemetry.cache_degraded("rate_limit")
             if not self._policy.fail_open:
                 raise
-        await self._within_quota(widget, limits, now)
 
     async def _within_rate(
         self, widget: Widget, visitor: str, limits: PlanLimits, now: datetime
@@ -94,26 +78,3 @@ class ChatLimits:
                 raise RateLimitedError(
                     widget.limit_message, retry_after=retry_after, details={"scope": scope}
                 )
-
-    async def _within_quota(self, widget: Widget, limits: PlanLimits, now: datetime) -> None:
-        month = f"{now:%Y%m}"
-        key = f"quota:{widget.tenant_id}:{month}"
-        cached = await best_effort(self._cache.get(key), None, self._telemetry, "quota")
-        if cached is None:
-            # Counted from usage, the source of truth: a lost cache costs a query, not money.
-            summary = await self._usage.summarize(widget.tenant_id, _month_start(now), now)
-            used = summary.messages
-            encoded = str(used).encode()
-            await best_effort(
-                self._cache.set(key, encoded, QUOTA_REFRESH_SECONDS), None, self._telemetry, "quota"
-            )
-        else:
-            used = int(cached)
-        if used >= limits.messages_per_month:
-            self._telemetry.rate_limited("quota")
-            raise QuotaExceededError(
-                f"This site's monthly allowance of {limits.messages_per_month} messages is "
-                "spent; it renews at the start of next month.",
-                retry_after=int((_next_month(now) - now).total_seconds()),
-                details={"scope": "quota"},
-            )

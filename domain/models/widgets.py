@@ -32,6 +32,7 @@ class WidgetPosition(enum.StrEnum):
 
 
 MAX_RETENTION_DAYS = 3650
+MAX_MONTHLY_BUDGET_USD = 1e9
 
 # Text with something besides blanks in it, as str.strip() sees blanks (JSON Schema's \s,
 # which clients check against, lacks \x1c-\x1f and \x85: hence their place here).
@@ -72,6 +73,11 @@ class WidgetSettings(msgspec.Struct, frozen=True, kw_only=True):
     suggested_questions: tuple[str, ...] = ()
     # Conversations idle this many days are purged by the worker; None keeps them.
     retention_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_RETENTION_DAYS)] | None = None
+    # A ceiling on what this widget's answers may cost per calendar month (UTC), in USD;
+    # reached, its paid models stop and it answers offline. None: only the plan's applies.
+    monthly_budget_usd: Annotated[float, msgspec.Meta(ge=0, le=MAX_MONTHLY_BUDGET_USD)] | None = (
+        None
+    )
 
 
 class WidgetSpec(WidgetSettings, frozen=True, kw_only=True):

@@ -20,7 +20,6 @@ from domain.models import Plan
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from testkit.entities import a_widget
-from testkit.fakes.repositories import MemoryUsageRepository
 from testkit.fakes.telemetry import RecordingTelemetry
 from tests.integration.test_operations import OWNER, moved, samples, widget_with_a_document
 from tests.support.proxy import ThreadedProxy
@@ -70,11 +69,7 @@ async def test_200_simultaneous_messages_against_a_limit_of_50_admit_exactly_50(
     cache._prefix = f"test:{uuid.uuid4().hex}:"  # a fresh window of keys for this test
     limits = PlanLimits(visitor_per_minute=50, widget_per_minute=10_000, messages_per_month=10**6)
     chat_limits = ChatLimits(
-        cache,
-        MemoryUsageRepository(),
-        _Now(),
-        RecordingTelemetry(),
-        LimitPolicy(by_plan={plan: limits for plan in Plan}),
+        cache, _Now(), RecordingTelemetry(), LimitPolicy(by_plan={plan: limits for plan in Plan})
     )
     widget = a_widget()
 

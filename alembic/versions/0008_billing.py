@@ -1,0 +1,73 @@
+"""Billing that cannot be skipped, and spending ceilings: a question's usage event is
+reserved when it is admitted (pending) and settled when it ends; each tenant's and each
+widget's month is counted as it goes, so that the allowance is checked exactly, in one
+statement, and the spending ceilings without summing the month; a widget's own ceiling.
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
+
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+_MONTH = "(date_trunc('month', created_at AT TIME ZONE 'UTC'))::date"
+
+
+def upgrade() -> None:
+    op.add_column(
+        "usage_events",
+        sa.Column("pending", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    op.add_column("usage_events", sa.Column("reason", sa.Text, nullable=True))
+    # Messages counted against the allowance (reservations included, failed answers not)
+    # and the cost billed, per tenant and UTC calendar month; and the cost per widget.
+    op.create_table(
+        "tenant_usage_months",
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("month", sa.Date, primary_key=True),
+        sa.Column("messages", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("cost_usd", sa.Numeric(18, 8), nullable=False, server_default="0"),
+    )
+    op.create_table(
+        "widget_usage_months",
+        sa.Column("widget_id", UUID, primary_key=True),
+        sa.Column("month", sa.Date, primary_key=True),
+        sa.Column("cost_usd", sa.Numeric(18, 8), nullable=False, server_default="0"),
+    )
+    op.execute(
+        f"""
+        INSERT INTO tenant_usage_months (tenant_id, month, messages, cost_usd)
+        SELECT tenant_id, {_MONTH}, count(*) FILTER (WHERE NOT failed),
+               coalesce(sum(cost_usd) FILTER (WHERE NOT failed), 0)
+        FROM usage_events GROUP BY 1, 2
+        """
+    )
+    op.execute(
+        f"""
+        INSERT INTO widget_usage_months (widget_id, month, cost_usd)
+        SELECT widget_id, {_MONTH}, coalesce(sum(cost_usd) FILTER (WHERE NOT failed), 0)
+        FROM usage_events GROUP BY 1, 2
+        """
+    )
+    op.add_column("widgets", sa.Column("monthly_budget_usd", sa.Float, nullable=True))
+    op.create_check_constraint(
+        "widgets_monthly_budget_usd_not_negative", "widgets", "coalesce(monthly_budget_usd, 0) >= 0"
+    )
+
+
+def downgrade() -> None:
+    op.drop_constraint("widgets_monthly_budget_usd_not_negative", "widgets")
+    op.drop_column("widgets", "monthly_budget_usd")
+    op.drop_table("widget_usage_months")
+    op.drop_table("tenant_usage_months")
+    op.drop_column("usage_events", "reason")
+    op.drop_column("usage_events", "pending")
