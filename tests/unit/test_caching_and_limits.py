@@ -160,9 +160,7 @@ async def test_with_the_cache_down_chats_still_answer_and_limits_fail_open() -> 
     answers.append(await ask(app, widget, visitor_id="v", conversation_id=follow_up))
 
     assert all("30 days" in a.answer and not a.cached for a in answers)
-    assert {"rate_limit", "answer_cache", "widget", "history"} <= set(
-        app.telemetry.degraded
-    )
+    assert {"rate_limit", "answer_cache", "widget", "history"} <= set(app.telemetry.degraded)
 
 
 async def test_with_the_cache_down_a_closed_limit_refuses() -> None:
