@@ -78,7 +78,8 @@ class ChatTurn:
             else:
                 async for event in self._answer(models, draft, timing):
                     yield event
-                if key is not None:
+                # An offline answer given over budget would outlive the month that forced it.
+                if key is not None and not admitted.over_budget:
                     await steps.answers.remember(key, cached_of(draft))
             saved = True
             await asyncio.shield(steps.recording.save(admitted, draft))

@@ -157,3 +157,17 @@ async def test_a_tenants_summary_without_a_widget_has_no_budget() -> None:
         widget.tenant_id, now - timedelta(days=1), now + timedelta(seconds=1)
     )
     assert summary.budget is None and summary.messages == 1
+
+
+async def test_an_answer_given_offline_over_budget_is_not_cached_for_the_next_month() -> None:
+    app = await _app(COST)
+    widget = await _widget(app)
+    await models_answering(app, widget, 1)  # the month's ceiling is reached
+    asked = Question(widget=widget, message="How are refunds paid?")
+    offline = await (await app.get(AnswerQuestion).start(asked)).collect()
+
+    app.clock.current += timedelta(days=31)  # a new month, a new budget
+    again = await (await app.get(AnswerQuestion).start(asked)).collect()
+
+    assert offline.model == "extractive"
+    assert (again.model, again.cached) == (MINI, False)
