@@ -5,6 +5,13 @@ A reservation counts its message on the tenant's month row with a conditional up
 row is locked, and a racing reservation re-reads it after the first commits, so N questions
 racing for the last M messages admit exactly M. A settlement writes the event's tokens and
 cost and moves the month rows by the difference, in the same statement.
+
+The reservation commits without waiting for its WAL to reach the disk (synchronous_commit
+off, for its own transaction only): it is the one write billing adds to a question's path,
+and waiting for the disk is most of a write's time. What that risks is narrow: a database
+crash in the fraction of a second before the WAL writer flushes it forgets the reservation,
+and the settlement, which records an event never reserved as if it had been, counts the
+question anyway; only a crash that also outlasts the answer loses its count.
 """
 
 from __future__ import annotations
@@ -77,7 +84,8 @@ SETTLE = "WITH " + settle_ctes(1)
 _LIMIT = USAGE_FIELDS + 1
 _CREATED = f"${USAGE_FIELDS}::timestamptz"
 RESERVE = f"""
-    WITH counted AS (
+    WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
+    counted AS (
         INSERT INTO tenant_usage_months AS m (tenant_id, month, messages)
         SELECT $2::text, {_MONTH.format(_CREATED)}, 1 WHERE ${_LIMIT}::int > 0
         ON CONFLICT (tenant_id, month) DO UPDATE SET messages = m.messages + 1
@@ -92,7 +100,7 @@ RESERVE = f"""
         SELECT cost_usd FROM widget_usage_months
         WHERE widget_id = $3::uuid AND month = {_MONTH.format(_CREATED)}
     ), 0) AS widget_cost_usd
-    FROM counted
+    FROM counted, async_commit
 """
 
 MONTH_TO_DATE = f"""

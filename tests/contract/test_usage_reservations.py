@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from adapters.postgres.conversations import AsyncpgConversationRepository
-from adapters.postgres.database import Database
+from adapters.postgres.database import Database, create_pool
 from adapters.postgres.exchanges import AsyncpgExchangeRepository
 from adapters.postgres.usage import AsyncpgUsageRepository
 from adapters.postgres.widgets import AsyncpgWidgetRepository
@@ -219,3 +219,25 @@ async def test_questions_racing_for_the_allowance_admit_exactly_it(repos: Reposi
     assert sorted(m.tenant_messages for m in admitted if m is not None) == list(range(1, 8))
     summary = await repos.usage.summarize(widget.tenant_id, EPOCH, EPOCH + timedelta(days=1))
     assert summary.messages == 7
+
+
+@pytest.mark.integration
+async def test_a_reservation_leaves_its_connections_settings_as_they_were(
+    postgres_url: str,
+) -> None:
+    # It commits without waiting for the disk, for its own transaction only. One connection:
+    # the next statement runs where the reservation ran.
+    pool = await create_pool(postgres_url, min_size=1, max_size=1)
+    try:
+        database = Database(pool)
+        usage = AsyncpgUsageRepository(database)
+        widget = a_widget(tenant_id=f"sync-{uuid.uuid4().hex}")
+        async with database.connection() as connection:
+            before = await connection.fetchval("SHOW synchronous_commit")
+
+        assert await usage.reserve(reservation(widget), messages_per_month=5) is not None
+
+        async with database.connection() as connection:
+            assert await connection.fetchval("SHOW synchronous_commit") == before == "on"
+    finally:
+        await pool.close()
