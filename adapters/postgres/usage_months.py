@@ -4,7 +4,9 @@ and settled, so that the allowance and the spending ceilings never sum a month o
 A reservation counts its message on the tenant's month row with a conditional upsert: the
 row is locked, and a racing reservation re-reads it after the first commits, so N questions
 racing for the last M messages admit exactly M. A settlement writes the event's tokens and
-cost and moves the month rows by the difference, in the same statement.
+cost, in the same statement adds the cost to one of the widget's month slots (answers of one
+widget settling at once take different rows, not turns on one), and touches the tenant's
+row only to give back a failed answer's message or count one never reserved.
 
 The reservation commits without waiting for its WAL to reach the disk (synchronous_commit
 off, for its own transaction only): it is the one write billing adds to a question's path,
@@ -47,10 +49,13 @@ def _values(first: int, *, typed: bool = False) -> str:
     )
 
 
+_SLOTS = 16
+_SLOT = f"get_byte(uuid_send(e.id), 15) % {_SLOTS}"
+
+
 def settle_ctes(first: int) -> str:
-    """CTEs (to follow a WITH and precede a final statement) settling the usage event whose
-    columns are the parameters from `$first` on. Ends with the `settled_widget` CTE's
-    upsert as a final statement: append nothing, or prefix with other CTEs."""
+    """CTEs (to follow a WITH and other CTEs) settling the usage event whose columns are the
+    parameters from `$first` on; the last of them is the statement's final one."""
     return f"""
         prior AS (SELECT 1 FROM usage_events WHERE id = ${first}),
         event AS (
@@ -62,20 +67,20 @@ def settle_ctes(first: int) -> str:
                 reason = excluded.reason
             WHERE e.pending
             RETURNING e.tenant_id, e.widget_id, {_MONTH.format("e.created_at")} AS month,
-                      NOT EXISTS (SELECT 1 FROM prior) AS fresh, e.failed, e.cost_usd
+                      {_SLOT} AS slot, NOT EXISTS (SELECT 1 FROM prior) AS fresh, e.failed,
+                      e.cost_usd
         ),
+        -- Reserved and failed: its message back; never reserved and answered: counted now.
         settled_tenant AS (
-            INSERT INTO tenant_usage_months AS m (tenant_id, month, messages, cost_usd)
-            SELECT tenant_id, month,
-                   CASE WHEN fresh THEN (NOT failed)::int ELSE -(failed::int) END,
-                   CASE WHEN failed THEN 0 ELSE cost_usd END
-            FROM event
-            ON CONFLICT (tenant_id, month) DO UPDATE
-            SET messages = m.messages + excluded.messages, cost_usd = m.cost_usd + excluded.cost_usd
+            INSERT INTO tenant_usage_months AS m (tenant_id, month, messages)
+            SELECT tenant_id, month, CASE WHEN fresh THEN 1 ELSE -1 END
+            FROM event WHERE fresh <> failed
+            ON CONFLICT (tenant_id, month) DO UPDATE SET messages = m.messages + excluded.messages
         )
-        INSERT INTO widget_usage_months AS w (widget_id, month, cost_usd)
-        SELECT widget_id, month, CASE WHEN failed THEN 0 ELSE cost_usd END FROM event
-        ON CONFLICT (widget_id, month) DO UPDATE SET cost_usd = w.cost_usd + excluded.cost_usd
+        INSERT INTO widget_usage_months AS w (widget_id, month, slot, tenant_id, cost_usd)
+        SELECT widget_id, month, slot, tenant_id, cost_usd FROM event
+        WHERE NOT failed AND cost_usd > 0
+        ON CONFLICT (widget_id, month, slot) DO UPDATE SET cost_usd = w.cost_usd + excluded.cost_usd
     """
 
 
@@ -83,29 +88,36 @@ SETTLE = "WITH " + settle_ctes(1)
 
 _LIMIT = USAGE_FIELDS + 1
 _CREATED = f"${USAGE_FIELDS}::timestamptz"
+_THIS_MONTH = _MONTH.format(_CREATED)
+# Its own transaction only: see the module's docstring.
 RESERVE = f"""
     WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
     counted AS (
         INSERT INTO tenant_usage_months AS m (tenant_id, month, messages)
-        SELECT $2::text, {_MONTH.format(_CREATED)}, 1 WHERE ${_LIMIT}::int > 0
+        SELECT $2::text, {_THIS_MONTH}, 1 WHERE ${_LIMIT}::int > 0
         ON CONFLICT (tenant_id, month) DO UPDATE SET messages = m.messages + 1
         WHERE m.messages < ${_LIMIT}::int
-        RETURNING messages, cost_usd
+        RETURNING messages
     ),
     reserved AS (
         INSERT INTO usage_events ({USAGE_COLUMNS})
         SELECT {_values(1, typed=True)} FROM counted
     )
-    SELECT messages, cost_usd, coalesce((
-        SELECT cost_usd FROM widget_usage_months
-        WHERE widget_id = $3::uuid AND month = {_MONTH.format(_CREATED)}
-    ), 0) AS widget_cost_usd
+    SELECT messages,
+        (SELECT sum(cost_usd) FROM widget_usage_months
+         WHERE tenant_id = $2::text AND month = {_THIS_MONTH}) AS cost_usd,
+        (SELECT sum(cost_usd) FROM widget_usage_months
+         WHERE widget_id = $3::uuid AND month = {_THIS_MONTH}) AS widget_cost_usd
     FROM counted, async_commit
 """
 
+_MONTH_OF_AT = _MONTH.format("$3::timestamptz")
 MONTH_TO_DATE = f"""
-    SELECT t.messages, t.cost_usd, w.cost_usd AS widget_cost_usd
-    FROM (SELECT {_MONTH.format("$3::timestamptz")} AS month) AS this
-    LEFT JOIN tenant_usage_months AS t ON t.tenant_id = $1 AND t.month = this.month
-    LEFT JOIN widget_usage_months AS w ON w.widget_id = $2 AND w.month = this.month
+    SELECT
+        (SELECT messages FROM tenant_usage_months
+         WHERE tenant_id = $1 AND month = {_MONTH_OF_AT}) AS messages,
+        (SELECT sum(cost_usd) FROM widget_usage_months
+         WHERE tenant_id = $1 AND month = {_MONTH_OF_AT}) AS cost_usd,
+        (SELECT sum(cost_usd) FROM widget_usage_months
+         WHERE widget_id = $2 AND month = {_MONTH_OF_AT}) AS widget_cost_usd
 """

@@ -28,33 +28,39 @@ def upgrade() -> None:
         sa.Column("pending", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     op.add_column("usage_events", sa.Column("reason", sa.Text, nullable=True))
-    # Messages counted against the allowance (reservations included, failed answers not)
-    # and the cost billed, per tenant and UTC calendar month; and the cost per widget.
+    # Messages counted against the allowance, per tenant and UTC calendar month: reservations
+    # included, failed answers not. Only reservations (and rare settlements) write it.
     op.create_table(
         "tenant_usage_months",
         sa.Column("tenant_id", sa.Text, primary_key=True),
         sa.Column("month", sa.Date, primary_key=True),
         sa.Column("messages", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("cost_usd", sa.Numeric(18, 8), nullable=False, server_default="0"),
     )
+    # The cost billed per widget and month, over a few slots (by usage event) so that
+    # answers settling at once do not queue on one row; a tenant's is the sum of its widgets'.
     op.create_table(
         "widget_usage_months",
         sa.Column("widget_id", UUID, primary_key=True),
         sa.Column("month", sa.Date, primary_key=True),
+        sa.Column("slot", sa.SmallInteger, primary_key=True),
+        sa.Column("tenant_id", sa.Text, nullable=False),
         sa.Column("cost_usd", sa.Numeric(18, 8), nullable=False, server_default="0"),
+    )
+    op.create_index(
+        "widget_usage_months_tenant_id_month_idx", "widget_usage_months", ["tenant_id", "month"]
     )
     op.execute(
         f"""
-        INSERT INTO tenant_usage_months (tenant_id, month, messages, cost_usd)
-        SELECT tenant_id, {_MONTH}, count(*) FILTER (WHERE NOT failed),
-               coalesce(sum(cost_usd) FILTER (WHERE NOT failed), 0)
+        INSERT INTO tenant_usage_months (tenant_id, month, messages)
+        SELECT tenant_id, {_MONTH}, count(*) FILTER (WHERE NOT failed)
         FROM usage_events GROUP BY 1, 2
         """
     )
     op.execute(
         f"""
-        INSERT INTO widget_usage_months (widget_id, month, cost_usd)
-        SELECT widget_id, {_MONTH}, coalesce(sum(cost_usd) FILTER (WHERE NOT failed), 0)
+        INSERT INTO widget_usage_months (widget_id, month, slot, tenant_id, cost_usd)
+        SELECT widget_id, {_MONTH}, 0, min(tenant_id),
+               coalesce(sum(cost_usd) FILTER (WHERE NOT failed), 0)
         FROM usage_events GROUP BY 1, 2
         """
     )
