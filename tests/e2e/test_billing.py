@@ -4,6 +4,7 @@ monthly ceiling answers offline."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -130,3 +131,23 @@ async def test_past_its_monthly_ceiling_a_widget_answers_offline_and_its_owner_s
     assert raised.status_code == 200, raised.text
     usage = await _usage(client, "t-ceiling", widget_id=widget["id"])
     assert usage["budget"]["over_budget"] is False and usage["budget"]["limited_by"] is None
+
+
+async def test_questions_racing_for_the_last_of_the_allowance_admit_exactly_it(
+    client: httpx.AsyncClient,
+) -> None:
+    widget = await _ready_widget(client, "t-race")
+
+    async def ask(n: int) -> int:
+        response = await client.post(
+            "/api/widget/chat",
+            json={"message": f"How long is the warranty? ({n})", "visitor_id": f"v-{n}"},
+            headers={"X-Widget-Key": widget["public_key"]},
+        )
+        assert response.status_code in (200, 429), response.text
+        return response.status_code
+
+    statuses = await asyncio.gather(*(ask(n) for n in range(12)))
+
+    assert sorted(statuses) == [200] * 2 + [429] * 10  # QUOTA_FREE_MESSAGES_PER_MONTH=2
+    assert (await _usage(client, "t-race"))["messages"] == 2
