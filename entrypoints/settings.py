@@ -21,8 +21,10 @@ class SettingsError(Exception):
 
 LIMIT_FIELDS = (
     "rate_limit_free_visitor_per_minute",
+    "rate_limit_free_address_per_minute",
     "rate_limit_free_widget_per_minute",
     "rate_limit_paid_visitor_per_minute",
+    "rate_limit_paid_address_per_minute",
     "rate_limit_paid_widget_per_minute",
     "quota_free_messages_per_month",
     "quota_paid_messages_per_month",
@@ -94,10 +96,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fetch_max_redirects: int = 5
     fetch_allow_private: bool = False
     fetch_allowed_networks: str = ""
+    # Proxies (addresses or networks) whose X-Forwarded-For names the client; empty: none.
+    trusted_proxies: str = ""
     max_message_chars: int = 4000
     rate_limit_free_visitor_per_minute: int = 20
+    # Per client address, whatever visitor id it sends: above the visitor's limit, as an
+    # office or a mobile carrier puts many visitors behind one address.
+    rate_limit_free_address_per_minute: int = 60
     rate_limit_free_widget_per_minute: int = 300
     rate_limit_paid_visitor_per_minute: int = 60
+    rate_limit_paid_address_per_minute: int = 180
     rate_limit_paid_widget_per_minute: int = 3000
     rate_limit_fail_open: bool = True
     quota_free_messages_per_month: int = 1000
@@ -156,6 +164,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             except ValueError:
                 raise SettingsError(
                     f"FETCH_ALLOWED_NETWORKS: {network!r} is not a network (e.g. 10.1.0.0/16)"
+                ) from None
+        for network in self.trusted_proxies.split(","):
+            try:
+                if network.strip():
+                    ipaddress.ip_network(network.strip(), strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"TRUSTED_PROXIES: {network.strip()!r} is not an address or a network"
                 ) from None
         if self.database_pool_size < 1:
             raise SettingsError("DATABASE_POOL_SIZE must be at least 1")

@@ -51,7 +51,7 @@ class Admission:
                 f"message is longer than {limit} characters", details={"field": "message"}
             )
         question = msgspec.structs.replace(question, message=message)
-        await self._limits.admit(question.widget, question.visitor)
+        await self._limits.admit(question.widget, question.visitor, question.client_ip)
         # The model is the slowest step before an answer: it starts now and runs while the
         # conversation is looked up, the stream opens and the answer cache is asked. It is
         # never cancelled, only left to finish when unneeded: a cache call cut mid-command

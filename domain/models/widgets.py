@@ -9,6 +9,8 @@ from uuid import UUID
 
 import msgspec
 
+from domain.origins import origin_policy
+
 
 class Plan(enum.StrEnum):
     FREE = "free"
@@ -54,7 +56,14 @@ class WidgetSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     plan: Plan
     name: NonBlank
-    allowed_origins: tuple[str, ...] = ()
+    allowed_origins: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(
+            description="Origins whose pages may use the widget: `scheme://host[:port]` "
+            "(stored as browsers send it: lower case, punycode, no default port), "
+            "`scheme://*.domain` for its subdomains one label deep, or `*` for any"
+        ),
+    ] = ()
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     no_answer_message: str = DEFAULT_NO_ANSWER
     top_k: Annotated[int, msgspec.Meta(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K
@@ -93,4 +102,6 @@ class Widget(WidgetSpec, frozen=True, kw_only=True):
     updated_at: datetime
 
     def allows_origin(self, origin: str) -> bool:
-        return "*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins
+        """Whether a browser's Origin header is one this widget allows: compared exactly,
+        in the one form browsers send (domain/origins.py)."""
+        return origin_policy(self.allowed_origins).allows(origin)

@@ -37,12 +37,14 @@ class CachingProvider(Provider):
             by_plan={
                 Plan.FREE: PlanLimits(
                     visitor_per_minute=s.rate_limit_free_visitor_per_minute,
+                    address_per_minute=s.rate_limit_free_address_per_minute,
                     widget_per_minute=s.rate_limit_free_widget_per_minute,
                     messages_per_month=s.quota_free_messages_per_month,
                     monthly_budget_usd=s.free_monthly_budget_usd,
                 ),
                 Plan.PAID: PlanLimits(
                     visitor_per_minute=s.rate_limit_paid_visitor_per_minute,
+                    address_per_minute=s.rate_limit_paid_address_per_minute,
                     widget_per_minute=s.rate_limit_paid_widget_per_minute,
                     messages_per_month=s.quota_paid_messages_per_month,
                     monthly_budget_usd=s.paid_monthly_budget_usd,

@@ -57,7 +57,10 @@ def _generous_limits() -> LimitPolicy:
     return LimitPolicy(
         by_plan={
             plan: PlanLimits(
-                visitor_per_minute=1000, widget_per_minute=1000, messages_per_month=10_000
+                visitor_per_minute=1000,
+                address_per_minute=1000,
+                widget_per_minute=1000,
+                messages_per_month=10_000,
             )
             for plan in Plan
         }

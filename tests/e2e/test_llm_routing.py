@@ -96,8 +96,12 @@ async def test_free_widgets_answer_with_openai_and_paid_with_anthropic(
     assert stub.paths() == ["/v1/chat/completions", "/v1/messages"]
     openai_request, anthropic_request = stub.requests
     assert openai_request.headers["authorization"] == "Bearer sk-e2e"
-    assert "two-year warranty" in openai_request.body["messages"][0]["content"]
-    assert "two-year warranty" in anthropic_request.body["system"]
+    # The sources go in the visitor's message, fenced as data; the system message has rules.
+    system, *_, asked = openai_request.body["messages"]
+    assert system["role"] == "system" and "two-year warranty" not in system["content"]
+    assert asked["role"] == "user" and "two-year warranty" in asked["content"]
+    assert "two-year warranty" not in anthropic_request.body["system"]
+    assert "two-year warranty" in anthropic_request.body["messages"][-1]["content"]
     price = DEFAULT_PRICES["anthropic:claude-sonnet-5-5"]
     assert paid["usage"] == {
         "input_tokens": 400,

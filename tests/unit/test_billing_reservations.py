@@ -25,7 +25,12 @@ class RefusedRow(Exception):
 
 
 def allowance(month: int) -> LimitPolicy:
-    limits = PlanLimits(visitor_per_minute=1000, widget_per_minute=1000, messages_per_month=month)
+    limits = PlanLimits(
+        visitor_per_minute=1000,
+        address_per_minute=1000,
+        widget_per_minute=1000,
+        messages_per_month=month,
+    )
     return LimitPolicy(by_plan=dict.fromkeys(Plan, limits))
 
 

@@ -25,6 +25,7 @@ COST = 0.15
 def budgeted(plan_budget: float | None) -> LimitPolicy:
     limits = PlanLimits(
         visitor_per_minute=1000,
+        address_per_minute=1000,
         widget_per_minute=1000,
         messages_per_month=1000,
         monthly_budget_usd=plan_budget,
