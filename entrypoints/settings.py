@@ -113,6 +113,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_fail_open: bool = True
     quota_free_messages_per_month: int = 1000
     quota_paid_messages_per_month: int = 100_000
+    # What a tenant's answers may cost per calendar month (USD); unset: no ceiling.
+    free_monthly_budget_usd: float | None = None
+    paid_monthly_budget_usd: float | None = None
     retrieval_min_score: float = 0.3
     retrieval_dense_weight: float = 0.7
     retrieval_feedback: bool = True
@@ -142,6 +145,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for name in LIMIT_FIELDS:
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        for name in ("free_monthly_budget_usd", "paid_monthly_budget_usd"):
+            if (getattr(self, name) or 0) < 0:
+                raise SettingsError(f"{name.upper()} must not be negative (unset: no ceiling)")
         if not 1 <= self.worker_concurrency <= 32:
             raise SettingsError("WORKER_CONCURRENCY must be between 1 and 32")
         if self.retention_sweep_seconds < 1:

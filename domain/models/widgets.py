@@ -35,6 +35,7 @@ class WidgetPosition(enum.StrEnum):
 
 
 MAX_RETENTION_DAYS = 3650
+MAX_MONTHLY_BUDGET_USD = 1e9
 
 MODEL_SPEC_PATTERN = r"^(extractive|[a-z][a-z0-9_-]*:[^\s\x00]+)$"
 ModelSpec = Annotated[
@@ -80,6 +81,11 @@ class WidgetSettings(msgspec.Struct, frozen=True, kw_only=True):
     suggested_questions: tuple[Text, ...] = ()
     # Conversations idle this many days are purged by the worker; None keeps them.
     retention_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_RETENTION_DAYS)] | None = None
+    # A ceiling on what this widget's answers may cost per calendar month (UTC), in USD;
+    # reached, its paid models stop and it answers offline. None: only the plan's applies.
+    monthly_budget_usd: Annotated[float, msgspec.Meta(ge=0, le=MAX_MONTHLY_BUDGET_USD)] | None = (
+        None
+    )
 
 
 class WidgetSpec(WidgetSettings, frozen=True, kw_only=True):

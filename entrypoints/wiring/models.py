@@ -121,6 +121,7 @@ class ModelProvider(Provider):
                 {plan: chat_models(catalog, chains[plan.value], plan.value) for plan in Plan},
                 resolve,
                 explain,
+                offline=catalog.model("extractive"),
             )
 
         # In a thread: an OpenAI model loads its tokenizer's ranks (~0.3 s) when built.

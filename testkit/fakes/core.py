@@ -99,11 +99,12 @@ class FakeApp:
         self.vectors = MemoryVectorStore(self.embedder.dimension)
         self.parser = PlainTextParser()
         self.feedback = MemoryFeedbackRepository(self.conversations)
+        self.exchanges = MemoryExchangeRepository(self.conversations, self.usage)
         fakes: dict[Any, Any] = {
             WidgetRepository: self.widgets,
             DocumentRepository: self.documents,
             ConversationRepository: self.conversations,
-            ExchangeRepository: MemoryExchangeRepository(self.conversations, self.usage),
+            ExchangeRepository: self.exchanges,
             UsageRepository: self.usage,
             FeedbackRepository: self.feedback,
             Transactions: FakeTransactions(),

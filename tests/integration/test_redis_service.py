@@ -20,7 +20,6 @@ from domain.models import Plan
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from testkit.entities import a_widget
-from testkit.fakes.repositories import MemoryUsageRepository
 from testkit.fakes.telemetry import RecordingTelemetry
 from tests.integration.test_operations import OWNER, moved, samples, widget_with_a_document
 from tests.support.proxy import ThreadedProxy
@@ -75,11 +74,7 @@ async def test_200_simultaneous_messages_against_a_limit_of_50_admit_exactly_50(
         messages_per_month=10**6,
     )
     chat_limits = ChatLimits(
-        cache,
-        MemoryUsageRepository(),
-        _Now(),
-        RecordingTelemetry(),
-        LimitPolicy(by_plan={plan: limits for plan in Plan}),
+        cache, _Now(), RecordingTelemetry(), LimitPolicy(by_plan={plan: limits for plan in Plan})
     )
     widget = a_widget()
 
@@ -197,11 +192,7 @@ async def test_on_redis_a_limit_holds_across_a_minutes_boundary(redis_url: str) 
     )
     clock = _SetClock(datetime(2026, 3, 1, 12, 0, 58, 750_000, tzinfo=UTC))
     chat_limits = ChatLimits(
-        cache,
-        MemoryUsageRepository(),
-        clock,
-        RecordingTelemetry(),
-        LimitPolicy(by_plan={plan: limits for plan in Plan}),
+        cache, clock, RecordingTelemetry(), LimitPolicy(by_plan={plan: limits for plan in Plan})
     )
     widget = a_widget()
     admitted = 0
