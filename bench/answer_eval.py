@@ -46,7 +46,7 @@ from adapters.embeddings.onnx import OnnxEmbedder  # noqa: E402
 from adapters.llm.catalog import ModelCatalog, ProviderConfig  # noqa: E402
 from adapters.llm.extractive import ExtractiveChatModel  # noqa: E402
 from adapters.llm.router import PlanModelRouter  # noqa: E402
-from adapters.parsing.unstructured_parser import UnstructuredParser  # noqa: E402
+from adapters.parsing.parser_by_type import ParserByType  # noqa: E402
 from adapters.system.clock import SystemClock  # noqa: E402
 from adapters.system.ids import RandomIds  # noqa: E402
 from adapters.vectorstore.edge import EdgeVectorStore  # noqa: E402
@@ -65,6 +65,7 @@ from application.ports.storage import (  # noqa: E402
     ConversationRepository,
     DocumentRepository,
     ExchangeRepository,
+    FeedbackRepository,
     Transactions,
     UsageRepository,
     WidgetRepository,
@@ -82,6 +83,7 @@ from testkit.fakes.repositories import (  # noqa: E402
     MemoryConversationRepository,
     MemoryDocumentRepository,
     MemoryExchangeRepository,
+    MemoryFeedbackRepository,
     MemoryJobQueue,
     MemoryUsageRepository,
     MemoryWidgetRepository,
@@ -172,7 +174,7 @@ class Service:
     widgets: MemoryWidgetRepository
     documents: MemoryDocumentRepository
     store: EdgeVectorStore
-    parser: UnstructuredParser
+    parser: ParserByType
     embedder: OnnxEmbedder
     catalog: ModelCatalog
     document_pages: dict[UUID, str] = field(default_factory=dict)
@@ -193,7 +195,7 @@ def build_service(work: Path) -> Service:
     catalog = ModelCatalog(ProviderConfig(), telemetry, embedder=embedder)
     model = RecordingModel(catalog.model("extractive"))
     store = EdgeVectorStore(work / "shard", embedder.dimension)
-    parser = UnstructuredParser()
+    parser = ParserByType()
     widgets = MemoryWidgetRepository()
     documents = MemoryDocumentRepository()
     conversations = MemoryConversationRepository()
@@ -205,6 +207,7 @@ def build_service(work: Path) -> Service:
         ConversationRepository: conversations,
         ExchangeRepository: MemoryExchangeRepository(conversations, usage),
         UsageRepository: usage,
+        FeedbackRepository: MemoryFeedbackRepository(conversations),
         Transactions: FakeTransactions(),
         JobQueue: MemoryJobQueue(),
         Embedder: embedder,
