@@ -57,6 +57,25 @@ def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
         yield current
 
 
+def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Section]:
+    """Sections too short to stand alone open the next one: a heading over one line (a
+    manual's NAME, a one-line SYNOPSIS) would be a chunk too small to rank or to answer,
+    and the line is often what the page is about. The merged chunk keeps the next section's
+    heading, and the short one's page."""
+    carried: _Section | None = None
+    for section in sections:
+        if carried is not None:
+            section.paragraphs = carried.paragraphs + section.paragraphs
+            section.page = carried.page if carried.page is not None else section.page
+            carried = None
+        if sum(len(p.split()) for p in section.paragraphs) < min_words:
+            carried = section
+            continue
+        yield section
+    if carried is not None:
+        yield carried
+
+
 def _windows(words: list[str], size: int, overlap: int) -> Iterator[list[str]]:
     step = max(1, size - overlap)
     for start in range(0, len(words), step):
@@ -98,11 +117,13 @@ def chunk_elements(
     source_url: str | None = None,
     max_tokens: int = 200,
     overlap_tokens: int = 30,
+    min_section_tokens: int = 50,
 ) -> list[Chunk]:
     max_words = max(1, int(max_tokens / _PIECES_PER_WORD))
     overlap_words = min(max_words // 2, int(overlap_tokens / _PIECES_PER_WORD))
+    min_words = min(max_words // 2, int(min_section_tokens / _PIECES_PER_WORD))
     chunks: list[Chunk] = []
-    for section in _sections(elements):
+    for section in _standalone(_sections(elements), min_words):
         for text in _pack(section.paragraphs, max_words, overlap_words):
             index = len(chunks)
             chunks.append(

@@ -6,6 +6,7 @@ import msgspec
 import pytest
 
 from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.ingestion.policy import IngestionPolicy
 from application.ingestion.submission import NewDocument, SubmitDocument
 from domain.errors import (
     DocumentNotFoundError,
@@ -37,6 +38,17 @@ async def test_a_submitted_document_is_queued_then_processed_to_ready(app: FakeA
     assert ready.chunk_count == 2 == len(await chunks_of(app, widget, ready.id))
     assert ready.progress.done == ready.progress.total == 2
     assert ready.stage is None and ready.error is None
+
+
+async def test_with_the_service_policy_a_short_section_opens_the_next() -> None:
+    app = FakeApp(ingestion_policy=IngestionPolicy(max_document_bytes=10_000))
+    widget = await make_widget(app)
+
+    submitted = await app.get(SubmitDocument)(doc(widget))
+    await app.drain()
+
+    [chunk] = await chunks_of(app, widget, submitted.document.id)
+    assert chunk.section == "Shipping" and chunk.text.startswith("You can return any item")
 
 
 async def test_the_same_bytes_twice_are_one_document(app: FakeApp) -> None:
