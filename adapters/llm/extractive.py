@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adapters.llm.evidence import overlap, overlap_in_context, rarity, stems
-from adapters.llm.sentences import Kind, Sentence, sentences
+from adapters.llm.sentences import Kind, Sentence, classify, sentences
 from application.ports.models import Embedder
 from domain.errors import DependencyUnavailableError
 from domain.models import Role, Usage
@@ -32,6 +32,7 @@ _WANTS_COMMAND = re.compile(
     r"|how to)\b",
     re.I,
 )
+_PLACEHOLDERS = re.compile(r"[\[\]<>{}|]")
 # A question that leans on the one before: short, or pointing back at it.
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
@@ -72,7 +73,15 @@ class _Scored:
 
 
 def quoted(s: Sentence) -> str:
-    """The sentence as the answer says it: after the term it defines, when it has one."""
+    """The sentence as the answer says it: after the term it defines when that is a plain
+    term ("--soft", "work_mem (integer)"); a synopsis or an option with placeholders
+    would open the answer with code."""
+    plain = classify(s.label) is Kind.NOISE and not _PLACEHOLDERS.search(s.label)
+    return f"{s.label}: {s.text}" if s.label and plain else s.text
+
+
+def _in_context(s: Sentence) -> str:
+    """What the embedder reads of a sentence: its term always, for meaning."""
     return f"{s.label}: {s.text}" if s.label else s.text
 
 
@@ -148,7 +157,7 @@ class ExtractiveChatModel:
         )[: t.candidates]
         dense = await self._cosines(
             prompt.question,
-            [" ".join(quoted(found[i]).split()[: t.embedded_words]) for i in shortlist],
+            [" ".join(_in_context(found[i]).split()[: t.embedded_words]) for i in shortlist],
         )
         scored = sorted(
             (

@@ -178,6 +178,18 @@ async def test_an_option_is_quoted_with_its_description() -> None:
     assert said.startswith("--soft: Does not touch the index file or the working tree at all.")
 
 
+async def test_a_synopsis_term_is_read_but_not_quoted() -> None:
+    asked = prompt(
+        "What does git pull do?",
+        "git pull [<options>] [<repository>]\n\n"
+        "Incorporates changes from a remote repository into the current branch.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "Incorporates changes from a remote repository into the current branch. [1]"
+
+
 def test_lines_are_told_apart() -> None:
     assert classify("$ git config --global user.name 'Your Name'") is Kind.COMMAND
     assert classify("CREATE INDEX ON films (title);") is Kind.COMMAND
