@@ -81,6 +81,8 @@ GRID = [
     *(Tuning(dense_weight=w, feedback=f) for f in (False, True) for w in (0.5, 0.6, 0.7, 0.8)),
     Tuning(fusion="rrf", feedback=False),
     Tuning(fusion="rrf"),
+    *(Tuning(fusion="rrf", rrf_dense_weight=w) for w in (0.6, 0.7)),
+    *(Tuning(fusion="rrf", rrf_dense_weight=w, rrf_k=20) for w in (0.5, 0.7)),
     *(Tuning(normalisation="minmax", dense_weight=w) for w in (0.3, 0.5, 0.7)),
     Tuning(feedback_term_weight=1.0, feedback_terms=30),
     Tuning(feedback_dense_chunks=3),
@@ -89,6 +91,7 @@ GRID = [
     Tuning(feedback_sparse_chunks=10),
     Tuning(feedback_terms=10),
     Tuning(feedback_term_weight=0.5),
+    Tuning(query_term_frequency=False),
 ]
 
 
@@ -463,6 +466,8 @@ def _name(t: Tuning) -> str:
         return f"hybrid, {_fusion(t)}, with feedback (default)"
     base = Tuning(
         fusion=t.fusion,
+        rrf_k=t.rrf_k,
+        rrf_dense_weight=t.rrf_dense_weight,
         normalisation=t.normalisation,
         dense_weight=t.dense_weight,
         feedback=t.feedback,
@@ -475,7 +480,8 @@ def _name(t: Tuning) -> str:
 
 def _fusion(t: Tuning) -> str:
     if t.fusion == "rrf":
-        return f"RRF k={t.rrf_k}"
+        weighted = f", dense weight {t.rrf_dense_weight}" if t.rrf_dense_weight != 0.5 else ""
+        return f"RRF k={t.rrf_k}{weighted}"
     scale = ", min-max scaled" if t.normalisation == "minmax" else ""
     return f"dense weight {t.dense_weight}{scale}"
 
