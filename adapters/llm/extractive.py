@@ -60,7 +60,7 @@ class Tuning:
     weak_dense: float = 0.4
     # Sentences quoted with the best: within this share of its score, at most so many.
     keep_ratio: float = 0.85
-    max_sentences: int = 3
+    max_sentences: int = 4
     max_chars: int = 600
     # The previous question's words weigh this much when the follow-up leans on it.
     context_weight: float = 0.5
