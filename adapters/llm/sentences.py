@@ -58,8 +58,10 @@ _SEPARATORS = re.compile(r"[|»›·•]")
 _NAVIGATION = re.compile(r"^(prev|next|up|home|top|previous|contents|table of contents)\b", re.I)
 _SECTION_NUMBER = re.compile(r"(^|\s)\d+(\.\d+)+\.?(?=\s)")
 _MIN_WORDS = 4
-# A definition-list term is a short line: an option, a setting, a command form.
-_LABEL_MAX_WORDS = 10
+# A definition-list term is a short line: an option, a setting, a command form; a line
+# naming a page and what it is for ("git-revert - Revert some existing commits") is not.
+_LABEL_MAX_WORDS = 6
+_NAME_LINE = re.compile(r"\s[-—–]\s")
 # A line to type is one command: longer, or with several prompts, it is a flattened block.
 _MAX_COMMAND_CHARS = 160
 _PROMPT = re.compile(r"(^|\s)\$\s")
@@ -101,6 +103,7 @@ def _is_label(paragraph: str) -> bool:
     return (
         "\n" not in line
         and len(line.split()) <= _LABEL_MAX_WORDS
+        and not _NAME_LINE.search(line)
         and not _TERMINAL.search(line)
         and not _NAVIGATION.match(line)
         and not _SECTION_NUMBER.search(line)  # a table of contents' entry

@@ -190,6 +190,18 @@ async def test_a_synopsis_term_is_read_but_not_quoted() -> None:
     assert said == "Incorporates changes from a remote repository into the current branch. [1]"
 
 
+async def test_a_pages_name_line_is_no_term() -> None:
+    asked = prompt(
+        "How do I throw away uncommitted changes?",
+        "git-revert - Revert some commits\n\n"
+        "To throw away uncommitted changes, see git-reset(1) and its --hard option.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said.startswith("To throw away uncommitted changes")
+
+
 def test_lines_are_told_apart() -> None:
     assert classify("$ git config --global user.name 'Your Name'") is Kind.COMMAND
     assert classify("CREATE INDEX ON films (title);") is Kind.COMMAND
