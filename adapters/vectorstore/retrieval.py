@@ -65,7 +65,7 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     feedback: bool = True
     feedback_dense_chunks: int = 5
     feedback_dense_weight: float = 1.0
-    feedback_sparse_chunks: int = 5
+    feedback_sparse_chunks: int = 10
     feedback_terms: int = 20
     feedback_term_weight: float = 0.3
     # Candidates the feedback scores again (at least `limit`); the results come from them.
