@@ -21,10 +21,6 @@ class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     # Relevance floor: when no retrieved chunk has at least this dense cosine with the
     # question, the widget's no-answer message is the answer; see docs/benchmarks.md.
     min_score: float = 0.3
-    # The sources are chosen among this many retrieved chunks: the pages ordered by the sum
-    # of their best `source_evidence_chunks` chunk scores (docs/benchmarks.md).
-    source_candidates: int = 20
-    source_evidence_chunks: int = 3
     # A follow-up leaning on the previous question is searched with that question folded
     # in at this weight (1 is the follow-up's own); 0 searches the follow-up alone.
     follow_up_weight: float = 0.7

@@ -9,7 +9,6 @@ from application.chat.question import AdmittedQuestion, ChatPolicy
 from application.chat.question_vectors import QuestionVectors
 from application.ports.vectors import SearchQuery, VectorStore
 from domain.models import ScoredChunk
-from domain.sources import by_document
 
 
 class Retrieval:
@@ -29,16 +28,11 @@ class Retrieval:
         """The best chunks, or none when even the best is too far from the question."""
         widget = admitted.widget
         query = await self.query(admitted, draft)
-        # More candidates than sources: the sources are the best pages' chunks, the page
-        # with the most evidence first.
-        found = await self._vectors.search(
-            widget.id, query, max(widget.top_k, self._policy.source_candidates)
-        )
-        hits = by_document(found, widget.top_k, self._policy.source_evidence_chunks)
+        hits = await self._vectors.search(widget.id, query, widget.top_k)
         # The floor gates the answer as a whole, on the dense cosine: fused scores rank the
         # hits of one search but mean nothing across questions, and a keyword hit with a low
         # cosine is still worth citing when a better hit shows the widget knows the topic.
-        best = max((h.score if h.similarity is None else h.similarity for h in found), default=None)
+        best = max((h.score if h.similarity is None else h.similarity for h in hits), default=None)
         if best is None or best < self._policy.min_score:
             return []
         return hits
