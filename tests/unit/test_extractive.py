@@ -162,20 +162,20 @@ async def test_a_sentence_is_read_with_the_term_it_defines() -> None:
 
 async def test_an_option_is_quoted_with_its_description() -> None:
     page = (
-        "git reset [<mode>] [<commit>]\n\nThis form resets the current branch head.\n\n"
-        "--soft\n\nDoes not touch the index file or the working tree at all.\n\n"
-        "--hard\n\nResets the index and working tree."
+        "kettlectl boil [<mode>] [<litres>]\n\nThis form heats the tank to the set point.\n\n"
+        "--gentle\n\nKeeps the water below the boil and never trips the cut-out.\n\n"
+        "--rapid\n\nHeats the tank at full power."
     )
     asked = Prompt(
         system="",
         no_answer=NO_ANSWER,
-        question="What does git reset --soft do?",
-        sources=(PromptSource(index=1, title="git-reset(1) Manual Page", text=page),),
+        question="What does kettlectl boil --gentle do?",
+        sources=(PromptSource(index=1, title="kettlectl-boil(1) Manual Page", text=page),),
     )
 
     said = await answer(ExtractiveChatModel(), asked)
 
-    assert said.startswith("--soft: Does not touch the index file or the working tree at all.")
+    assert said.startswith("--gentle: Keeps the water below the boil")
 
 
 async def test_a_synopsis_term_is_read_but_not_quoted() -> None:
