@@ -30,6 +30,8 @@ def estimate_tokens(text: str) -> int:
 class _Section:
     def __init__(self, headings: list[str], page: int | None) -> None:
         self.heading = " › ".join(headings) if headings else None
+        # The heading of a short section this one's first chunk opens with, if any.
+        self.opening: str | None = None
         self.page = page
         self.paragraphs: list[str] = []
 
@@ -60,12 +62,14 @@ def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
 def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Section]:
     """Sections too short to stand alone open the next one: a heading over one line (a
     manual's NAME, a one-line SYNOPSIS) would be a chunk too small to rank or to answer,
-    and the line is often what the page is about. The merged chunk keeps the next section's
-    heading, and the short one's page."""
+    and the line is often what the page is about. The merged chunk is cited where it
+    begins, by the short section's heading and page; the next section's later chunks
+    keep their own heading."""
     carried: _Section | None = None
     for section in sections:
         if carried is not None:
             section.paragraphs = carried.paragraphs + section.paragraphs
+            section.opening = carried.opening or carried.heading
             section.page = carried.page if carried.page is not None else section.page
             carried = None
         if sum(len(p.split()) for p in section.paragraphs) < min_words:
@@ -124,7 +128,7 @@ def chunk_elements(
     min_words = min(max_words // 2, int(min_section_tokens / _PIECES_PER_WORD))
     chunks: list[Chunk] = []
     for section in _standalone(_sections(elements), min_words):
-        for text in _pack(section.paragraphs, max_words, overlap_words):
+        for n, text in enumerate(_pack(section.paragraphs, max_words, overlap_words)):
             index = len(chunks)
             chunks.append(
                 Chunk(
@@ -134,7 +138,7 @@ def chunk_elements(
                     index=index,
                     text=text,
                     title=document_title,
-                    section=section.heading,
+                    section=section.opening if n == 0 and section.opening else section.heading,
                     page=section.page,
                     url=source_url,
                 )

@@ -53,12 +53,29 @@ def test_a_section_too_short_to_stand_alone_opens_the_next() -> None:
 
     assert [(c.section, c.text) for c in result] == [
         (
-            "DESCRIPTION",
+            "NAME",  # cited where it begins
             "git-pull - Fetch from and integrate with another repository\n\n"
             f"git pull [<options>]\n\n{description}",
         ),
         ("GIT", "Part of the git suite"),  # the last section has nothing to open
     ]
+
+
+def test_the_next_sections_later_chunks_keep_its_heading() -> None:
+    long = [Element(text=f"Paragraph {n} of the description, long enough.") for n in range(40)]
+    result = chunks(
+        [
+            Element(text="NAME", kind="title", level=1),
+            Element(text="tool - does things"),
+            Element(text="DESCRIPTION", kind="title", level=1),
+            *long,
+        ],
+        max_tokens=100,
+        overlap_tokens=0,
+    )
+
+    assert result[0].section == "NAME" and result[0].text.startswith("tool - does things")
+    assert len(result) > 2 and {c.section for c in result[1:]} == {"DESCRIPTION"}
 
 
 def test_chunks_stay_within_the_token_budget_and_overlap() -> None:

@@ -48,7 +48,7 @@ async def test_with_the_service_policy_a_short_section_opens_the_next() -> None:
     await app.drain()
 
     [chunk] = await chunks_of(app, widget, submitted.document.id)
-    assert chunk.section == "Shipping" and chunk.text.startswith("You can return any item")
+    assert chunk.section == "Returns" and chunk.text.startswith("You can return any item")
 
 
 async def test_the_same_bytes_twice_are_one_document(app: FakeApp) -> None:
