@@ -11,6 +11,7 @@ from domain.models import Chunk, Element
 
 _CHUNK_NAMESPACE = uuid.UUID("6f1c1f9e-8d2a-4c55-9a53-3c1b6a0e2f11")
 _WORD = re.compile(r"\S+")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s|$)")
 # WordPiece splits English words into ~1.3 pieces on average; the embedder truncates
 # at 256 pieces, so a 200-token budget keeps every chunk fully embedded.
 _PIECES_PER_WORD = 1.3
@@ -60,9 +61,9 @@ def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
 
 
 def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Section]:
-    """Sections too short to stand alone open the next one: a heading over one line (a
-    manual's NAME, a one-line SYNOPSIS) would be a chunk too small to rank or to answer,
-    and the line is often what the page is about. The merged chunk is cited where it
+    """Sections too short to stand alone and stating nothing open the next one: a heading
+    over one line (a manual's NAME, a one-line SYNOPSIS) would be a chunk too small to rank
+    or to answer, and the line is often what the page is about. The merged chunk is cited where it
     begins, by the short section's heading and page; the next section's later chunks
     keep their own heading."""
     carried: _Section | None = None
@@ -72,12 +73,20 @@ def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Secti
             section.opening = carried.opening or carried.heading
             section.page = carried.page if carried.page is not None else section.page
             carried = None
-        if sum(len(p.split()) for p in section.paragraphs) < min_words:
+        if _says_nothing(section, min_words):
             carried = section
             continue
         yield section
     if carried is not None:
         yield carried
+
+
+def _says_nothing(section: _Section, min_words: int) -> bool:
+    """Short and without a sentence: a name line, a synopsis, a label. A short section
+    that states something ("Every kettle has a two-year warranty.") answers on its own and
+    keeps its own citation."""
+    short = sum(len(p.split()) for p in section.paragraphs) < min_words
+    return short and not any(_SENTENCE_END.search(p) for p in section.paragraphs)
 
 
 def _windows(words: list[str], size: int, overlap: int) -> Iterator[list[str]]:

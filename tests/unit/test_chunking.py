@@ -61,6 +61,19 @@ def test_a_section_too_short_to_stand_alone_opens_the_next() -> None:
     ]
 
 
+def test_a_short_section_that_states_something_stands_alone() -> None:
+    result = chunks(
+        [
+            Element(text="Warranty", kind="title", level=1),
+            Element(text="Every kettle has a two-year warranty."),
+            Element(text="Refunds", kind="title", level=1),
+            Element(text="Refunds are paid within five days."),
+        ]
+    )
+
+    assert [c.section for c in result] == ["Warranty", "Refunds"]
+
+
 def test_the_next_sections_later_chunks_keep_its_heading() -> None:
     long = [Element(text=f"Paragraph {n} of the description, long enough.") for n in range(40)]
     result = chunks(

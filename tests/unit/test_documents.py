@@ -40,15 +40,20 @@ async def test_a_submitted_document_is_queued_then_processed_to_ready(app: FakeA
     assert ready.stage is None and ready.error is None
 
 
-async def test_with_the_service_policy_a_short_section_opens_the_next() -> None:
+async def test_with_the_service_policy_a_name_line_opens_the_next_section() -> None:
     app = FakeApp(ingestion_policy=IngestionPolicy(max_document_bytes=10_000))
     widget = await make_widget(app)
+    page = (
+        "# Name\n\nkettlectl - boil water from the command line\n\n"
+        "# Description\n\nkettlectl heats the tank to the set point and stops.\n"
+    )
 
-    submitted = await app.get(SubmitDocument)(doc(widget))
+    submitted = await app.get(SubmitDocument)(doc(widget, page))
     await app.drain()
 
     [chunk] = await chunks_of(app, widget, submitted.document.id)
-    assert chunk.section == "Returns" and chunk.text.startswith("You can return any item")
+    assert chunk.section == "Name" and chunk.text.startswith("kettlectl - boil water")
+    assert "heats the tank" in chunk.text
 
 
 async def test_the_same_bytes_twice_are_one_document(app: FakeApp) -> None:
