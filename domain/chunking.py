@@ -11,6 +11,7 @@ from domain.models import Chunk, Element, without_nul
 
 _CHUNK_NAMESPACE = uuid.UUID("6f1c1f9e-8d2a-4c55-9a53-3c1b6a0e2f11")
 _WORD = re.compile(r"\S+")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s|$)")
 # WordPiece splits English words into ~1.3 pieces on average; the embedder truncates
 # at 256 pieces, so a 200-token budget keeps every chunk fully embedded.
 _PIECES_PER_WORD = 1.3
@@ -30,6 +31,8 @@ def estimate_tokens(text: str) -> int:
 class _Section:
     def __init__(self, headings: list[str], page: int | None) -> None:
         self.heading = " › ".join(headings) if headings else None
+        # The heading of a short section this one's first chunk opens with, if any.
+        self.opening: str | None = None
         self.page = page
         self.paragraphs: list[str] = []
 
@@ -57,6 +60,35 @@ def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
         current.paragraphs.append(text)
     if current.paragraphs:
         yield current
+
+
+def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Section]:
+    """Sections too short to stand alone and stating nothing open the next one: a heading
+    over one line (a manual's NAME, a one-line SYNOPSIS) would be a chunk too small to rank
+    or to answer, and the line is often what the page is about. The merged chunk is cited where it
+    begins, by the short section's heading and page; the next section's later chunks
+    keep their own heading."""
+    carried: _Section | None = None
+    for section in sections:
+        if carried is not None:
+            section.paragraphs = carried.paragraphs + section.paragraphs
+            section.opening = carried.opening or carried.heading
+            section.page = carried.page if carried.page is not None else section.page
+            carried = None
+        if _says_nothing(section, min_words):
+            carried = section
+            continue
+        yield section
+    if carried is not None:
+        yield carried
+
+
+def _says_nothing(section: _Section, min_words: int) -> bool:
+    """Short and without a sentence: a name line, a synopsis, a label. A short section
+    that states something ("Every kettle has a two-year warranty.") answers on its own and
+    keeps its own citation."""
+    short = sum(len(p.split()) for p in section.paragraphs) < min_words
+    return short and not any(_SENTENCE_END.search(p) for p in section.paragraphs)
 
 
 def _windows(words: list[str], size: int, overlap: int) -> Iterator[list[str]]:
@@ -100,12 +132,14 @@ def chunk_elements(
     source_url: str | None = None,
     max_tokens: int = 200,
     overlap_tokens: int = 30,
+    min_section_tokens: int = 50,
 ) -> list[Chunk]:
     max_words = max(1, int(max_tokens / _PIECES_PER_WORD))
     overlap_words = min(max_words // 2, int(overlap_tokens / _PIECES_PER_WORD))
+    min_words = min(max_words // 2, int(min_section_tokens / _PIECES_PER_WORD))
     chunks: list[Chunk] = []
-    for section in _sections(elements):
-        for text in _pack(section.paragraphs, max_words, overlap_words):
+    for section in _standalone(_sections(elements), min_words):
+        for n, text in enumerate(_pack(section.paragraphs, max_words, overlap_words)):
             index = len(chunks)
             chunks.append(
                 Chunk(
@@ -115,7 +149,7 @@ def chunk_elements(
                     index=index,
                     text=text,
                     title=document_title,
-                    section=section.heading,
+                    section=section.opening if n == 0 and section.opening else section.heading,
                     page=section.page,
                     url=source_url,
                 )

@@ -52,6 +52,27 @@ def overlap(
     return sum(weights[t] * w for t, w in asked.items() if t in terms) / total
 
 
+def overlap_in_context(
+    asked: Mapping[str, float],
+    weights: Mapping[str, float],
+    terms: frozenset[str],
+    context: Sequence[tuple[frozenset[str], float]],
+) -> float:
+    """Like `overlap`, a question term found only in the sentence's context (the term it
+    defines, its paragraph's first sentence) counting at that context's weight."""
+    total = sum(weights[t] * w for t, w in asked.items())
+    if total <= 0.0:
+        return 0.0
+    found = 0.0
+    for term, w in asked.items():
+        if term in terms:
+            found += weights[term] * w
+        else:
+            share = max((c for ts, c in context if term in ts), default=0.0)
+            found += weights[term] * w * share
+    return found / total
+
+
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))

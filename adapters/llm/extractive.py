@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adapters.llm.evidence import overlap, rarity, stems
-from adapters.llm.sentences import Kind, Sentence, sentences
+from adapters.llm.evidence import overlap, overlap_in_context, rarity, stems
+from adapters.llm.sentences import Kind, Sentence, classify, sentences
 from application.ports.models import Embedder
 from domain.errors import DependencyUnavailableError
 from domain.models import Role, Usage
@@ -32,6 +32,7 @@ _WANTS_COMMAND = re.compile(
     r"|how to)\b",
     re.I,
 )
+_PLACEHOLDERS = re.compile(r"[\[\]<>{}|]")
 # A question that leans on the one before: short, or pointing back at it.
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
@@ -47,6 +48,10 @@ class Tuning:
     dense_weight: float = 0.6
     lexical_weight: float = 0.4
     title_weight: float = 0.15
+    # A question word found only in the term the sentence defines, or only in its
+    # paragraph's first sentence, counts this much of one found in the sentence.
+    label_weight: float = 1.0
+    topic_weight: float = 0.5
     # Added to a command or code line when the question asks for one.
     asked_kind_bonus: float = 0.2
     # The evidence is too weak to quote when no sentence covers this share of the
@@ -55,7 +60,7 @@ class Tuning:
     weak_dense: float = 0.4
     # Sentences quoted with the best: within this share of its score, at most so many.
     keep_ratio: float = 0.85
-    max_sentences: int = 3
+    max_sentences: int = 4
     max_chars: int = 600
     # The previous question's words weigh this much when the follow-up leans on it.
     context_weight: float = 0.5
@@ -65,6 +70,19 @@ class Tuning:
 class _Scored:
     score: float
     sentence: Sentence
+
+
+def quoted(s: Sentence) -> str:
+    """The sentence as the answer says it: after the term it defines when that is a plain
+    term ("--soft", "work_mem (integer)"); a synopsis or an option with placeholders
+    would open the answer with code."""
+    plain = classify(s.label) is Kind.NOISE and not _PLACEHOLDERS.search(s.label)
+    return f"{s.label}: {s.text}" if s.label and plain else s.text
+
+
+def _in_context(s: Sentence) -> str:
+    """What the embedder reads of a sentence: its term always, for meaning."""
+    return f"{s.label}: {s.text}" if s.label else s.text
 
 
 def _key(text: str) -> str:
@@ -91,7 +109,7 @@ class ExtractiveChatModel:
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[str | Usage]:
         picked = await self.choose(prompt)
-        text = " ".join(f"{s.text} [{s.source}]" for s in picked) if picked else prompt.no_answer
+        text = " ".join(f"{quoted(s)} [{s.source}]" for s in picked) if picked else prompt.no_answer
         words = text.split(" ")
         for n, word in enumerate(words):
             yield word if n == len(words) - 1 else word + " "
@@ -115,9 +133,23 @@ class ExtractiveChatModel:
         if not found or not asked:
             return []
         terms = [frozenset(stems(s.text)) for s in found]
-        weights = rarity(terms, asked)
+        labels = [frozenset(stems(s.label)) for s in found]
         titles = {src.index: frozenset(stems(src.title)) for src in prompt.sources}
-        lexical = [overlap(asked, weights, ts) for ts in terms]
+        # A word is rare when few sentences are about it, by their own words, the term they
+        # define or their page's title: "reset" on the git-reset page tells none apart.
+        weights = rarity(
+            [ts | ls | titles[s.source] for s, ts, ls in zip(found, terms, labels, strict=True)],
+            asked,
+        )
+        lexical = [
+            overlap_in_context(
+                asked,
+                weights,
+                ts,
+                ((ls, t.label_weight), (frozenset(stems(s.topic)), t.topic_weight)),
+            )
+            for s, ts, ls in zip(found, terms, labels, strict=True)
+        ]
         heading = [overlap(asked, weights, titles.get(s.source, frozenset())) for s in found]
         # The cheap score picks the few worth embedding; source rank breaks its ties.
         shortlist = sorted(
@@ -125,7 +157,7 @@ class ExtractiveChatModel:
         )[: t.candidates]
         dense = await self._cosines(
             prompt.question,
-            [" ".join(found[i].text.split()[: t.embedded_words]) for i in shortlist],
+            [" ".join(_in_context(found[i]).split()[: t.embedded_words]) for i in shortlist],
         )
         scored = sorted(
             (

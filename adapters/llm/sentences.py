@@ -1,5 +1,10 @@
 """Sources cut into whole sentences, each told apart as prose, a command or code, and the
-lines no answer should quote (navigation, index tables, bare headings, cut fragments)."""
+lines no answer should quote (navigation, index tables, bare headings, cut fragments).
+
+A sentence keeps what it is about when its own words do not say it: the term of the
+definition-list item it describes ("work_mem (integer)" above "The default value is four
+megabytes.", "--soft" above "Does not touch the index file...") and the first sentence of
+its paragraph."""
 
 from __future__ import annotations
 
@@ -23,6 +28,10 @@ class Sentence(NamedTuple):
     source: int  # the source's number, as cited
     order: int  # reading order over the whole prompt
     kind: Kind
+    # The definition-list term the sentence describes ("--soft", "work_mem (integer)").
+    label: str = ""
+    # The first sentence of its paragraph, when it is not that sentence.
+    topic: str = ""
 
 
 # A sentence ends at . ! or ? before a space and what can open a sentence; abbreviations
@@ -49,6 +58,10 @@ _SEPARATORS = re.compile(r"[|»›·•]")
 _NAVIGATION = re.compile(r"^(prev|next|up|home|top|previous|contents|table of contents)\b", re.I)
 _SECTION_NUMBER = re.compile(r"(^|\s)\d+(\.\d+)+\.?(?=\s)")
 _MIN_WORDS = 4
+# A definition-list term is a short line: an option, a setting, a command form; a line
+# naming a page and what it is for ("git-revert - Revert some existing commits") is not.
+_LABEL_MAX_WORDS = 6
+_NAME_LINE = re.compile(r"\s[-—–]\s")
 # A line to type is one command: longer, or with several prompts, it is a flattened block.
 _MAX_COMMAND_CHARS = 160
 _PROMPT = re.compile(r"(^|\s)\$\s")
@@ -56,27 +69,56 @@ _PLACEHOLDER = re.compile(r"[\[<][^\]>]*[\]>]")
 
 
 def sentences(sources: tuple[PromptSource, ...]) -> list[Sentence]:
-    """Every sentence of the sources in reading order, classified."""
+    """Every sentence of the sources in reading order, classified, with its context."""
     found: list[Sentence] = []
     for source in sources:
-        for n, text in enumerate(_split(source.text)):
-            kind = classify(text)
-            if n == 0 and kind is Kind.PROSE and _WORD.match(text) and text[0].islower():
-                kind = Kind.NOISE  # a chunk opening mid-sentence: the tail of the one before
-            found.append(Sentence(text, source.index, len(found), kind))
+        label, labels_open, first = "", False, True
+        for paragraph in _paragraphs(source.text):
+            if _is_label(paragraph):
+                # Consecutive terms name one item ("-q", "--quiet"); a term after a
+                # description starts the next item.
+                label = f"{label}, {paragraph}" if labels_open else paragraph
+                labels_open = True
+            else:
+                labels_open = False
+            texts = _split(paragraph)
+            for n, text in enumerate(texts):
+                kind = classify(text)
+                if first and kind is Kind.PROSE and _WORD.match(text) and text[0].islower():
+                    kind = Kind.NOISE  # a chunk opening mid-sentence: the tail of the one before
+                first = False
+                context = "" if labels_open else label
+                topic = texts[0] if n > 0 else ""
+                found.append(Sentence(text, source.index, len(found), kind, context, topic))
     return found
 
 
-def _split(text: str) -> Iterator[str]:
-    for paragraph in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)", text):
-        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
-        if not lines:
-            continue
-        # A block of lines to type stays line by line; prose lines are one paragraph.
-        if len(lines) > 1 and sum(bool(_CODE.search(x) or _COMMAND.search(x)) for x in lines) > 1:
-            yield from lines
-            continue
-        yield from _sentences(" ".join(line.lstrip("-*•> ").strip() for line in lines))
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)", text) if p.strip()]
+
+
+def _is_label(paragraph: str) -> bool:
+    """A definition-list term: one short line that is no sentence."""
+    line = paragraph.strip()
+    return (
+        "\n" not in line
+        and len(line.split()) <= _LABEL_MAX_WORDS
+        and not _NAME_LINE.search(line)
+        and not _TERMINAL.search(line)
+        and not _NAVIGATION.match(line)
+        and not _SECTION_NUMBER.search(line)  # a table of contents' entry
+        and len(_SEPARATORS.findall(line)) < 2
+    )
+
+
+def _split(paragraph: str) -> list[str]:
+    lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+    if not lines:
+        return []
+    # A block of lines to type stays line by line; prose lines are one paragraph.
+    if len(lines) > 1 and sum(bool(_CODE.search(x) or _COMMAND.search(x)) for x in lines) > 1:
+        return lines
+    return list(_sentences(" ".join(line.lstrip("-*•> ").strip() for line in lines)))
 
 
 def _sentences(paragraph: str) -> Iterator[str]:

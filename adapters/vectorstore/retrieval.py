@@ -47,11 +47,16 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     # (reciprocal rank fusion, 1 / (rrf_k + rank) summed over the two lists).
     fusion: str = "convex"
     rrf_k: int = 60
+    # Weighted RRF: the dense list's share of the two (0.5 is plain RRF).
+    rrf_dense_weight: float = 0.5
     # How convex fusion puts the two scores on one scale: "max" divides BM25 by the best
     # candidate's and keeps the cosine as it is; "minmax" maps each list onto 0..1.
     normalisation: str = "max"
     # Weight of the dense cosine in the fused score; BM25 gets the rest.
     dense_weight: float = 0.7
+    # A question term weighs as often as the question says it (BM25's query term
+    # frequency), or once (the engine's own encoding of a question).
+    query_term_frequency: bool = True
     # Candidates taken from each of the dense and the BM25 search (at least `limit`).
     depth: int = 50
     # Pseudo-relevance feedback: Rocchio over the best few chunks for the dense question,
@@ -60,13 +65,15 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     feedback: bool = True
     feedback_dense_chunks: int = 5
     feedback_dense_weight: float = 1.0
-    feedback_sparse_chunks: int = 5
+    feedback_sparse_chunks: int = 10
     feedback_terms: int = 20
     feedback_term_weight: float = 0.3
     # Candidates the feedback scores again (at least `limit`); the results come from them.
     feedback_rerank: int = 30
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.rrf_dense_weight <= 1.0:
+            raise ValueError(f"rrf_dense_weight must be within 0..1, got {self.rrf_dense_weight}")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be within 0..1, got {self.dense_weight}")
         if self.depth < 1:
@@ -118,17 +125,17 @@ def plan(query: SearchQuery, limit: int, tuning: Tuning) -> Plan[list[ScoredChun
     if query.mode is RetrievalMode.DENSE:
         return _dense(vector, limit)
     if query.mode is RetrievalMode.SPARSE:
-        return _sparse(vector, sparse_question(query), limit)
-    return _hybrid(vector, sparse_question(query), limit, tuning)
+        return _sparse(vector, sparse_question(query, tuning.query_term_frequency), limit)
+    return _hybrid(vector, sparse_question(query, tuning.query_term_frequency), limit, tuning)
 
 
-def sparse_question(query: SearchQuery) -> Sparse:
+def sparse_question(query: SearchQuery, counted: bool = True) -> Sparse:
     """The question's BM25 terms, with those of its context at the context's weight."""
-    question = encode_question(query.text)
+    question = encode_question(query.text, counted=counted)
     if not query.context or query.context_weight <= 0.0:
         return question
     weights = dict(zip(question.indices, question.values, strict=True))
-    context = encode_question(query.context)
+    context = encode_question(query.context, counted=counted)
     for index, value in zip(context.indices, context.values, strict=True):
         weights[index] = weights.get(index, 0.0) + query.context_weight * value
     ordered = sorted(weights.items())
@@ -228,7 +235,7 @@ def _fuse(
     tuning: Tuning,
 ) -> list[Hit]:
     if tuning.fusion == "rrf":
-        return rrf(candidates, cosines, bm25, tuning.rrf_k)
+        return rrf(candidates, cosines, bm25, tuning.rrf_k, tuning.rrf_dense_weight)
     if tuning.normalisation == "minmax":
         return fuse(candidates, _minmax(cosines), _minmax(bm25), tuning.dense_weight)
     return fuse(candidates, cosines, bm25, tuning.dense_weight)
@@ -248,13 +255,15 @@ def rrf(
     cosines: Mapping[PointId, float],
     bm25: Mapping[PointId, float],
     k: int,
+    dense_weight: float = 0.5,
 ) -> list[Hit]:
-    """Reciprocal rank fusion; a candidate missing from one list gets nothing from it."""
+    """Reciprocal rank fusion, each list's share weighed (half each is plain RRF, scaled
+    as it); a candidate missing from one list gets nothing from it."""
     score = dict.fromkeys(candidates, 0.0)
-    for scores in (cosines, bm25):
+    for scores, weight in ((cosines, 2.0 * dense_weight), (bm25, 2.0 * (1.0 - dense_weight))):
         ranked = _ranked(Hit(i, scores[i]) for i in candidates if i in scores)
         for rank, hit in enumerate(ranked, start=1):
-            score[hit.id] += 1.0 / (k + rank)
+            score[hit.id] += weight / (k + rank)
     return _ranked(Hit(i, s) for i, s in score.items())
 
 

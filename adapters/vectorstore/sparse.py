@@ -27,6 +27,18 @@ def encode_chunk(chunk: Chunk) -> Sparse:
     return Sparse(tuple(vector.indices), tuple(float(v) for v in vector.values))
 
 
-def encode_question(text: str) -> Sparse:
+def encode_question(text: str, *, counted: bool = True) -> Sparse:
+    """The question's terms, each weighing as often as the question says it (BM25 as
+    Lucene and bm25s score it: a long question that names its topic three times leans on
+    it), or once each with `counted` off (the engine's own query encoding)."""
     vector = _ENCODER.embed_query(text)
-    return Sparse(tuple(vector.indices), tuple(float(v) for v in vector.values))
+    if not counted:
+        return Sparse(tuple(vector.indices), tuple(float(v) for v in vector.values))
+    # The engine's tokenizer splits at least where whitespace does, so word by word finds
+    # the same terms, and how often each comes.
+    counts = dict.fromkeys((int(i) for i in vector.indices), 0.0)
+    for word in text.split():
+        for index in _ENCODER.embed_query(word).indices:
+            if int(index) in counts:
+                counts[int(index)] += 1.0
+    return Sparse(tuple(counts), tuple(max(1.0, n) for n in counts.values()))

@@ -23,7 +23,7 @@ class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     min_score: float = 0.3
     # A follow-up leaning on the previous question is searched with that question folded
     # in at this weight (1 is the follow-up's own); 0 searches the follow-up alone.
-    follow_up_weight: float = 0.5
+    follow_up_weight: float = 0.7
     # With a generative model, a follow-up is first rewritten by the plan's first model into
     # a standalone question, which is searched instead (billed as that model's usage).
     condense_follow_ups: bool = False

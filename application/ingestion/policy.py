@@ -9,6 +9,8 @@ class IngestionPolicy(msgspec.Struct, frozen=True, kw_only=True):
     max_document_bytes: int = 20 * 1024 * 1024
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 30
+    # A section shorter than this opens the next one instead of being a chunk alone.
+    chunk_min_section_tokens: int = 50
     embed_batch: int = 32
     max_attempts: int = 3
     retry_base_seconds: float = 2.0

@@ -171,6 +171,7 @@ class ProcessDocument:
             source_url=document.source_url,
             max_tokens=self._policy.chunk_tokens,
             overlap_tokens=self._policy.chunk_overlap_tokens,
+            min_section_tokens=self._policy.chunk_min_section_tokens,
         )
         if not chunks:
             raise ParseError("the document contains no text")

@@ -89,8 +89,12 @@ class FakeApp:
     cache: Cache = field(default_factory=MemoryCache)
     telemetry: RecordingTelemetry = field(default_factory=RecordingTelemetry)
     chat_policy: ChatPolicy = field(default_factory=lambda: ChatPolicy(min_score=0.1))
+    # One-line sections stay chunks of their own here, so a test can count them; the
+    # merging of short sections is tested on its own (test_chunking, test_documents).
     ingestion_policy: IngestionPolicy = field(
-        default_factory=lambda: IngestionPolicy(max_document_bytes=10_000, retry_base_seconds=0)
+        default_factory=lambda: IngestionPolicy(
+            max_document_bytes=10_000, retry_base_seconds=0, chunk_min_section_tokens=0
+        )
     )
     limit_policy: LimitPolicy = field(default_factory=_generous_limits)
 

@@ -22,7 +22,8 @@ def test_chunks_keep_their_section_heading_and_page() -> None:
             Element(text="Thirty days.", page=2),
             Element(text="Shipping", kind="title", page=3),
             Element(text="Two days.", page=3),
-        ]
+        ],
+        min_section_tokens=0,
     )
     assert [(c.section, c.page, c.text) for c in result] == [
         (None, None, "Intro text."),
@@ -31,6 +32,63 @@ def test_chunks_keep_their_section_heading_and_page() -> None:
     ]
     assert [c.index for c in result] == [0, 1, 2]
     assert all(c.title == "Doc" and c.widget_id == WIDGET for c in result)
+
+
+def test_a_section_too_short_to_stand_alone_opens_the_next() -> None:
+    # A manual's NAME line alone is a chunk that ranks for every short question about
+    # the page and answers none; with the description it says what the command does.
+    description = " ".join(["Incorporates changes from a remote repository."] * 10)
+    result = chunks(
+        [
+            Element(text="NAME", kind="title", level=1),
+            Element(text="git-pull - Fetch from and integrate with another repository"),
+            Element(text="SYNOPSIS", kind="title", level=1),
+            Element(text="git pull [<options>]"),
+            Element(text="DESCRIPTION", kind="title", level=1, page=4),
+            Element(text=description, page=4),
+            Element(text="GIT", kind="title", level=1),
+            Element(text="Part of the git suite"),
+        ]
+    )
+
+    assert [(c.section, c.text) for c in result] == [
+        (
+            "NAME",  # cited where it begins
+            "git-pull - Fetch from and integrate with another repository\n\n"
+            f"git pull [<options>]\n\n{description}",
+        ),
+        ("GIT", "Part of the git suite"),  # the last section has nothing to open
+    ]
+
+
+def test_a_short_section_that_states_something_stands_alone() -> None:
+    result = chunks(
+        [
+            Element(text="Warranty", kind="title", level=1),
+            Element(text="Every kettle has a two-year warranty."),
+            Element(text="Refunds", kind="title", level=1),
+            Element(text="Refunds are paid within five days."),
+        ]
+    )
+
+    assert [c.section for c in result] == ["Warranty", "Refunds"]
+
+
+def test_the_next_sections_later_chunks_keep_its_heading() -> None:
+    long = [Element(text=f"Paragraph {n} of the description, long enough.") for n in range(40)]
+    result = chunks(
+        [
+            Element(text="NAME", kind="title", level=1),
+            Element(text="tool - does things"),
+            Element(text="DESCRIPTION", kind="title", level=1),
+            *long,
+        ],
+        max_tokens=100,
+        overlap_tokens=0,
+    )
+
+    assert result[0].section == "NAME" and result[0].text.startswith("tool - does things")
+    assert len(result) > 2 and {c.section for c in result[1:]} == {"DESCRIPTION"}
 
 
 def test_chunks_stay_within_the_token_budget_and_overlap() -> None:

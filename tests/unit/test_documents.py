@@ -6,6 +6,7 @@ import msgspec
 import pytest
 
 from application.documents import DeleteDocument, GetDocument, ListDocuments
+from application.ingestion.policy import IngestionPolicy
 from application.ingestion.submission import NewDocument, SubmitDocument
 from application.ingestion.titles import MAX_TITLE_CHARS
 from domain.errors import (
@@ -38,6 +39,22 @@ async def test_a_submitted_document_is_queued_then_processed_to_ready(app: FakeA
     assert ready.chunk_count == 2 == len(await chunks_of(app, widget, ready.id))
     assert ready.progress.done == ready.progress.total == 2
     assert ready.stage is None and ready.error is None
+
+
+async def test_with_the_service_policy_a_name_line_opens_the_next_section() -> None:
+    app = FakeApp(ingestion_policy=IngestionPolicy(max_document_bytes=10_000))
+    widget = await make_widget(app)
+    page = (
+        "# Name\n\nkettlectl - boil water from the command line\n\n"
+        "# Description\n\nkettlectl heats the tank to the set point and stops.\n"
+    )
+
+    submitted = await app.get(SubmitDocument)(doc(widget, page))
+    await app.drain()
+
+    [chunk] = await chunks_of(app, widget, submitted.document.id)
+    assert chunk.section == "Name" and chunk.text.startswith("kettlectl - boil water")
+    assert "heats the tank" in chunk.text
 
 
 async def test_the_same_bytes_twice_are_one_document(app: FakeApp) -> None:

@@ -143,6 +143,65 @@ async def test_a_follow_up_is_read_with_the_question_before_it() -> None:
     assert said == "Descale the Kestrel 9 every 60 days. [2]"
 
 
+async def test_a_sentence_is_read_with_the_term_it_defines() -> None:
+    # A reference page states each setting's default under the setting's name alone: the
+    # sentence "The default value is ..." only says which setting through its term.
+    asked = prompt(
+        "What is the default value of descale_interval?",
+        "descale_interval (integer)\n\nSets how often the kettle asks to be descaled. "
+        "The default value is sixty days.\n\n"
+        "boil_limit (integer)\n\nSets the highest temperature the kettle reaches. "
+        "The default value is 100 degrees.\n\n"
+        "1.2.3. Settings 1.2.4. Cleaning\n\nThe default value of each setting is listed.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "descale_interval (integer): The default value is sixty days. [1]"
+
+
+async def test_an_option_is_quoted_with_its_description() -> None:
+    page = (
+        "kettlectl boil [<mode>] [<litres>]\n\nThis form heats the tank to the set point.\n\n"
+        "--gentle\n\nKeeps the water below the boil and never trips the cut-out.\n\n"
+        "--rapid\n\nHeats the tank at full power."
+    )
+    asked = Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question="What does kettlectl boil --gentle do?",
+        sources=(PromptSource(index=1, title="kettlectl-boil(1) Manual Page", text=page),),
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said.startswith("--gentle: Keeps the water below the boil")
+
+
+async def test_a_synopsis_term_is_read_but_not_quoted() -> None:
+    asked = prompt(
+        "What does git pull do?",
+        "git pull [<options>] [<repository>]\n\n"
+        "Incorporates changes from a remote repository into the current branch.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "Incorporates changes from a remote repository into the current branch. [1]"
+
+
+async def test_a_pages_name_line_is_no_term() -> None:
+    asked = prompt(
+        "How do I throw away uncommitted changes?",
+        "git-revert - Revert some commits\n\n"
+        "To throw away uncommitted changes, see git-reset(1) and its --hard option.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said.startswith("To throw away uncommitted changes")
+
+
 def test_lines_are_told_apart() -> None:
     assert classify("$ git config --global user.name 'Your Name'") is Kind.COMMAND
     assert classify("CREATE INDEX ON films (title);") is Kind.COMMAND

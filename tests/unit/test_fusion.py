@@ -21,6 +21,27 @@ def test_rrf_adds_reciprocal_ranks_and_ignores_the_sizes_of_scores() -> None:
     assert fused[0].score == pytest.approx(1 / 4 + 1 / 2)
 
 
+def test_weighted_rrf_leans_towards_the_heavier_list() -> None:
+    cosines = {"a": 0.9, "b": 0.8}
+    bm25 = {"b": 5.0, "a": 4.0}
+
+    assert [h.id for h in rrf(["a", "b"], cosines, bm25, k=1, dense_weight=0.7)] == ["a", "b"]
+    assert [h.id for h in rrf(["a", "b"], cosines, bm25, k=1, dense_weight=0.3)] == ["b", "a"]
+    plain = rrf(["a", "b"], cosines, bm25, k=1)
+    assert plain[0].score == pytest.approx(plain[1].score)  # half each: a tie, as RRF
+
+
+def test_a_question_term_weighs_as_often_as_it_is_asked() -> None:
+    # BM25 scores a query term per occurrence: CISI's long questions name their topic
+    # several times, and counting each term once cost BM25 a sixth of its nDCG there.
+    text = "retrieval of information: information systems for information retrieval"
+    counted = dict(zip(*encode_question(text), strict=True))
+    once = dict(zip(*encode_question(text, counted=False), strict=True))
+
+    assert counted.keys() == once.keys() and set(once.values()) == {1.0}
+    assert sorted(counted.values()) == [1.0, 2.0, 3.0]  # system, retrieval, information
+
+
 def test_min_max_scaling_lets_a_narrow_cosine_spread_count() -> None:
     cosines = {"a": 0.52, "b": 0.50}  # the dense model barely tells them apart
     bm25 = {"a": 1.0, "b": 2.0}
