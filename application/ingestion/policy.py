@@ -14,3 +14,6 @@ class IngestionPolicy(msgspec.Struct, frozen=True, kw_only=True):
     retry_base_seconds: float = 2.0
     # Well inside the queue's lease, so one missed beat does not lose the job.
     heartbeat_seconds: float = 20.0
+    # A document embeds whole unless another widget's document waits; then it yields after
+    # a slice this long (whole batches), so nobody waits for a whole big document.
+    slice_seconds: float = 2.0
