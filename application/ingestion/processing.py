@@ -152,6 +152,8 @@ class ProcessDocument:
         if widget is None:  # deleted with its documents while this one was processed
             return _Outcome.DELETED, 0
         await self._allowance.take_chunks(widget, document, total)
+        if resume_at == 0:  # a fresh start: nothing an earlier run staged may go live
+            await self._vectors.discard_staged(document.widget_id, document.id)
         document = await self._set(
             document,
             status=DocumentStatus.PROCESSING,
