@@ -56,8 +56,8 @@ class IngestionAllowance:
             return
         renews = next_month(now)
         raise QuotaExceededError(
-            f"This account has taken in {used} documents this month, the {widget.plan} plan's "
-            f"limit of {limit} documents per month; it renews on {renews:%Y-%m-%d} (UTC).",
+            f"This account has taken in {used} of its {widget.plan} plan's limit of {limit} "
+            f"documents per month; it renews on {renews:%Y-%m-%d} (UTC).",
             retry_after=int((renews - now).total_seconds()),
             details={
                 "scope": "documents_per_month",

@@ -19,7 +19,9 @@ SECTIONS = 12
 
 
 def big_text(name: str) -> str:
-    return "".join(f"# {name} part {n}\n\n{name} says thing number {n}.\n\n" for n in range(SECTIONS))
+    return "".join(
+        f"# {name} part {n}\n\n{name} says thing number {n}.\n\n" for n in range(SECTIONS)
+    )
 
 
 async def submit(app: FakeApp, widget: Widget, title: str, text: str) -> NewDocument:
