@@ -114,7 +114,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ingestion_paid_documents_per_month: int = 10_000
     ingestion_paid_chunks_per_month: int = 1_000_000
     # A big document yields the embedder after this long when another widget's waits.
-    ingestion_slice_seconds: float = 2.0
+    ingestion_slice_seconds: float = 1.0
     retrieval_min_score: float = 0.3
     retrieval_dense_weight: float = 0.7
     retrieval_feedback: bool = True

@@ -16,4 +16,4 @@ class IngestionPolicy(msgspec.Struct, frozen=True, kw_only=True):
     heartbeat_seconds: float = 20.0
     # A document embeds whole unless another widget's document waits; then it yields after
     # a slice this long (whole batches), so nobody waits for a whole big document.
-    slice_seconds: float = 2.0
+    slice_seconds: float = 1.0
