@@ -100,16 +100,19 @@ class AsyncpgJobQueue:
             row = await connection.fetchrow(_CLAIM, self._lease)
         return Job(**row) if row is not None else None
 
-    async def waiting_elsewhere(self, widget_id: uuid.UUID) -> bool:
+    async def waiting_elsewhere(self, widget_id: uuid.UUID, for_seconds: float = 0.0) -> bool:
         async with self._database.connection() as connection:
             found = await connection.fetchval(
-                f"""
+                """
                 SELECT EXISTS (
                     SELECT 1 FROM jobs JOIN documents d ON d.id = jobs.document_id
-                    WHERE ({_DUE}) AND d.widget_id <> $1
+                    WHERE ((jobs.state = 'queued' AND jobs.available_at <= now() - $2::interval)
+                        OR (jobs.state = 'running' AND jobs.leased_until < now() - $2::interval))
+                      AND d.widget_id <> $1
                 )
                 """,
                 widget_id,
+                timedelta(seconds=for_seconds),
             )
         return bool(found)
 

@@ -18,13 +18,41 @@ from application.ports.vectors import VectorStore
 from domain.models import Chunk, Document, DocumentStatus, Stage
 
 
+class Turn:
+    """One document's hold on the embedder."""
+
+    def __init__(self, turns: EmbeddingTurns, widget_id: UUID) -> None:
+        self._turns = turns
+        self._widget_id = widget_id
+        self._held = False
+
+    async def take(self) -> None:
+        self._turns._waiting.append(self._widget_id)
+        try:
+            await self._turns._lock.acquire()
+        finally:
+            self._turns._waiting.remove(self._widget_id)
+        self._held = True
+
+    def leave(self) -> None:
+        if self._held:
+            self._held = False
+            self._turns._lock.release()
+
+    async def pass_on(self) -> None:
+        """Lets the documents waiting go first, then takes the turn again (the lock is
+        first come, first served: a release does not let its releaser barge back in)."""
+        self.leave()
+        await self.take()
+
+
 class EmbeddingTurns:
     """The embedder, one document at a time, in the order they asked (asyncio's lock is
     first come, first served), knowing whose documents wait for it.
 
     One document at a time, rather than batch by batch, so that documents do not all finish
     together and then all parse at once while the embedder idles: the next document is
-    parsed while this one is embedded. A document yields only to another widget's.
+    parsed while this one is embedded. A document gives way only to another widget's.
     """
 
     def __init__(self) -> None:
@@ -32,16 +60,13 @@ class EmbeddingTurns:
         self._waiting: list[UUID] = []
 
     @asynccontextmanager
-    async def turn(self, widget_id: UUID) -> AsyncIterator[None]:
-        self._waiting.append(widget_id)
+    async def turn(self, widget_id: UUID) -> AsyncIterator[Turn]:
+        turn = Turn(self, widget_id)
+        await turn.take()
         try:
-            await self._lock.acquire()
+            yield turn
         finally:
-            self._waiting.remove(widget_id)
-        try:
-            yield
-        finally:
-            self._lock.release()
+            turn.leave()
 
     def waiting_besides(self, widget_id: UUID) -> bool:
         return any(waiting != widget_id for waiting in self._waiting)
@@ -76,8 +101,10 @@ def checkpoint(document: Document) -> int:
 
 class SlicedEmbedding:
     """Embeds and stages a document's chunks, whole, unless another widget's document waits
-    (in this process for the embedder, or in the queue) once a slice of `slice_seconds` is
-    done: then it stops there, for its job to go back in line."""
+    once a slice of `slice_seconds` is done: one waiting in this process for the embedder
+    goes first (the job stays here); one left in the queue for `unclaimed_seconds` (no
+    worker was free to take it) makes this one stop there, for its job to go back in line
+    behind it."""
 
     def __init__(
         self,
@@ -107,7 +134,7 @@ class SlicedEmbedding:
         is staged, so a run killed midway resumes after the last batch recorded."""
         total, batch = len(chunks), policy.embed_batch
         done, embedding, indexing = start_at, 0.0, 0.0
-        async with self._turns.turn(widget_id):
+        async with self._turns.turn(widget_id) as turn:
             slice_began = self._clock.monotonic()
             for start in range(start_at, total, batch):
                 part = chunks[start : start + batch]
@@ -124,14 +151,11 @@ class SlicedEmbedding:
                 if done == total:
                     break
                 if self._clock.monotonic() - slice_began >= policy.slice_seconds:
-                    if await self._others_waiting(widget_id):
+                    if self._turns.waiting_besides(widget_id):
+                        await turn.pass_on()
+                    elif await self._jobs.waiting_elsewhere(widget_id, policy.unclaimed_seconds):
                         break
                     slice_began = self._clock.monotonic()
         self._telemetry.stage_completed(Stage.EMBEDDING, embedding)
         self._telemetry.stage_completed(Stage.INDEXING, indexing)
         return done
-
-    async def _others_waiting(self, widget_id: UUID) -> bool:
-        if self._turns.waiting_besides(widget_id):
-            return True
-        return await self._jobs.waiting_elsewhere(widget_id)

@@ -38,8 +38,9 @@ class JobQueue(Protocol):
         slice that ended is a verdict, not a killed worker)."""
         ...
 
-    async def waiting_elsewhere(self, widget_id: UUID) -> bool:
-        """Whether a job of another widget is due (queued, or its worker's lease ran out)."""
+    async def waiting_elsewhere(self, widget_id: UUID, for_seconds: float = 0.0) -> bool:
+        """Whether a job of another widget has been due (queued, or its worker's lease ran
+        out) for at least `for_seconds`."""
         ...
 
     async def complete(self, job: Job) -> None: ...

@@ -577,8 +577,8 @@ class MemoryJobQueue:
         self._served[("tenant", tenant)] = self._served[("widget", widget)] = next(self._turns)
         return Job(id=job.id, document_id=job.document_id, attempts=job.attempts)
 
-    async def waiting_elsewhere(self, widget_id: UUID) -> bool:
-        now = self._now()
+    async def waiting_elsewhere(self, widget_id: UUID, for_seconds: float = 0.0) -> bool:
+        now = self._now() - timedelta(seconds=for_seconds)
         return any(
             self._due(j, now) and self.owners(j.document_id)[1] != widget_id
             for j in self.jobs.values()

@@ -153,6 +153,18 @@ async def test_waiting_elsewhere_sees_due_jobs_of_other_widgets_only(
     assert await queue.waiting_elsewhere(mine) is False
 
 
+async def test_waiting_elsewhere_can_ask_for_jobs_left_unclaimed_a_while(
+    backend: QueueBackend,
+) -> None:
+    queue = backend.queue()
+    mine, theirs = await backend.new_widget("acme"), await backend.new_widget("other")
+    await queue.enqueue(await backend.new_document(theirs))
+
+    assert await queue.waiting_elsewhere(mine, 60) is False  # a free worker may take it yet
+    await asyncio.sleep(0.3)
+    assert await queue.waiting_elsewhere(mine, 0.2) is True
+
+
 async def test_nothing_to_claim_is_none(backend: QueueBackend) -> None:
     assert await backend.queue().claim() is None
 

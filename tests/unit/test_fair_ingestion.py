@@ -34,7 +34,7 @@ async def submit(app: FakeApp, widget: Widget, title: str, text: str) -> NewDocu
 
 def one_chunk_batches_in_slices_of_one(app: FakeApp) -> None:
     app.get(ProcessDocument)._policy = msgspec.structs.replace(
-        app.ingestion_policy, embed_batch=1, slice_seconds=0
+        app.ingestion_policy, embed_batch=1, slice_seconds=0, unclaimed_seconds=0
     )
 
 
@@ -159,3 +159,33 @@ async def test_a_document_replaced_while_it_yielded_starts_its_new_revision_afre
     assert (ready.status, ready.revision, ready.chunk_count) == (DocumentStatus.READY, 2, SECTIONS)
     texts = [c.text for c in await chunks_of(app, widget, ready.id)]
     assert len(texts) == SECTIONS and all("Changed" in t for t in texts)
+
+
+async def test_a_big_document_passes_the_embedder_to_another_lanes_document(
+    app: FakeApp,
+) -> None:
+    # Two lanes: the small document, parsed on the other lane, waits for the embedder; the
+    # big one lets it go first after a slice and carries on, its job never leaving it.
+    big_tenant = await make_widget(app, tenant_id="big")
+    small_tenant = await make_widget(app, tenant_id="small")
+    await submit(app, big_tenant, "Big", big_text("Big"))
+    await submit(app, small_tenant, "Small", "# Hours\n\nOpen from nine to five.\n")
+    app.get(ProcessDocument)._policy = msgspec.structs.replace(
+        app.ingestion_policy, embed_batch=1, slice_seconds=0, unclaimed_seconds=3600
+    )
+    events: list[str] = []
+    embed = app.embedder.embed
+
+    async def slow_embed(texts: list[str]) -> list[list[float]]:
+        await asyncio.sleep(0.01)
+        events.append("Small" if "Hours" in texts[0] else "Big")
+        return await embed(texts)
+
+    app.embedder.embed = slow_embed  # type: ignore[method-assign]
+    process = app.get(ProcessDocument)
+
+    await asyncio.gather(process.next_job(), process.next_job())
+
+    assert events.count("Big") == SECTIONS and events.count("Small") == 1
+    assert events.index("Small") < SECTIONS // 2  # not after the big one's last chunk
+    assert sorted(app.telemetry.jobs) == ["ready", "ready"]  # nobody went back in line
