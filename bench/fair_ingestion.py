@@ -67,6 +67,7 @@ class Figures:
     small_waits: list[float] = field(default_factory=list)
     small_during: int = 0  # small documents ready while the big one was still embedding
     database: str = "embedded pgserver"
+    load: float = field(default_factory=lambda: os.getloadavg()[0])
 
 
 def big_document(sections: int) -> str:
@@ -233,9 +234,10 @@ def report(figures: Figures, every: float) -> str:
             "## Fair ingestion",
             "",
             f"`{COMMAND}` — {datetime.now(UTC):%Y-%m-%d}, one run, 2 cores shared with other "
-            "work (the machine is shared and noisy: its load moved the embedder's own rate by "
-            f"{abs(figures.alone_after - figures.alone_before) / alone:.0%} between the two "
-            "timings of it below). The service's worker (2 lanes, woken by each "
+            "work: the machine is shared and noisy (load average "
+            f"{figures.load:.0f} at the start; the embedder's own rate differed by "
+            f"{abs(figures.alone_after - figures.alone_before) / alone:.0%} between its two "
+            "timings below, and is about 3× slower than on an idle machine). The service's worker (2 lanes, woken by each "
             "upload as the upload route does, `INGESTION_SLICE_SECONDS=1`) on the embedded "
             "stack (ONNX MiniLM, Qdrant Edge, "
             f"{figures.database}). Tenant A uploads one Markdown document of "
