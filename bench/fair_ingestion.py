@@ -237,7 +237,7 @@ def report(figures: Figures, every: float) -> str:
             "work: the machine is shared and noisy (load average "
             f"{figures.load:.0f} at the start; the embedder's own rate differed by "
             f"{abs(figures.alone_after - figures.alone_before) / alone:.0%} between its two "
-            "timings below, and is about 3× slower than on an idle machine). The service's worker (2 lanes, woken by each "
+            "timings below). The service's worker (2 lanes, woken by each "
             "upload as the upload route does, `INGESTION_SLICE_SECONDS=1`) on the embedded "
             "stack (ONNX MiniLM, Qdrant Edge, "
             f"{figures.database}). Tenant A uploads one Markdown document of "
