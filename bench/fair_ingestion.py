@@ -67,8 +67,10 @@ class Figures:
     total_seconds: float = 0.0  # the big document, from upload to ready
     small_waits: list[float] = field(default_factory=list)
     small_during: int = 0  # small documents ready while the big one was still embedding
-    # Seconds the embedder spent embedding (anyone's batches) while the big one embedded:
-    # its share of the wall time says whether ingestion kept it busy, whatever the load.
+    # When the embedder was embedding (anyone's batches), as (start, end) intervals: their
+    # union over the big one's embedding time says whether ingestion kept it busy,
+    # whatever the load.
+    embeds: list[tuple[float, float]] = field(default_factory=list)
     embedder_busy: float = 0.0
     database: str = "embedded pgserver"
     load: float = field(default_factory=lambda: os.getloadavg()[0])
@@ -83,9 +85,20 @@ def timing(embedder: Embedder, figures: Figures) -> None:
         try:
             return await embed(texts)
         finally:
-            figures.embedder_busy += time.perf_counter() - began
+            figures.embeds.append((began, time.perf_counter()))
 
     embedder.embed = timed  # type: ignore[method-assign]
+
+
+def covered(intervals: list[tuple[float, float]], since: float, until: float) -> float:
+    """Seconds of [since, until] within at least one interval (overlaps counted once)."""
+    total, reached = 0.0, since
+    for start, end in sorted(intervals):
+        start, end = max(start, reached), min(end, until)
+        if end > start:
+            total += end - start
+            reached = end
+    return total
 
 
 def big_document(sections: int) -> str:
@@ -222,18 +235,18 @@ async def run(work: Path, sections: int, every: float, figures: Figures) -> None
                 lambda d: d.stage is Stage.EMBEDDING and d.progress.done > 0,
             )
             embedding = time.perf_counter()
-            figures.embedder_busy = 0.0
             print(f"  big document embedding after {embedding - began:.1f} s")
             await small_ones(container, worker, small_tenant, big, every, 10_000, figures)
             ready = await wait_until(documents, big, lambda d: d.status is DocumentStatus.READY)
             finished = time.perf_counter()
-            busy = figures.embedder_busy
         finally:
             await worker.stop()
         figures.chunks = ready.chunk_count
         figures.total_seconds = finished - began
         figures.embedding_seconds = finished - embedding
-        figures.embedder_busy = busy
+        figures.embedder_busy = covered(figures.embeds, embedding, finished)
+        summed = sum(min(e, finished) - max(b, embedding) for b, e in figures.embeds if e > embedding)
+        print(f"  embed calls: summed {summed:.1f} s, covered {figures.embedder_busy:.1f} s")
         figures.alone_after = await embedder_alone(embedder, batches)
         print(f"  embedder alone, after: {figures.alone_after:.1f} chunks/s")
     finally:
