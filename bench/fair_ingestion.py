@@ -245,7 +245,8 @@ async def run(work: Path, sections: int, every: float, figures: Figures) -> None
         figures.total_seconds = finished - began
         figures.embedding_seconds = finished - embedding
         figures.embedder_busy = covered(figures.embeds, embedding, finished)
-        summed = sum(min(e, finished) - max(b, embedding) for b, e in figures.embeds if e > embedding)
+        during = [(max(b, embedding), min(e, finished)) for b, e in figures.embeds]
+        summed = sum(e - b for b, e in during if e > b)
         print(f"  embed calls: summed {summed:.1f} s, covered {figures.embedder_busy:.1f} s")
         figures.alone_after = await embedder_alone(embedder, batches)
         print(f"  embedder alone, after: {figures.alone_after:.1f} chunks/s")
