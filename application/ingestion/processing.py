@@ -165,7 +165,7 @@ class ProcessDocument:
             nonlocal document
             document = await self._set(document, progress=Progress(done, total))
 
-        staged = await self._embedding(
+        staged, indexing = await self._embedding(
             document.widget_id, chunks, resume_at, progressed, self._policy
         )
         if staged < total:
@@ -178,7 +178,10 @@ class ProcessDocument:
         if gone := await self._gone(document):
             return gone, 0
         await self._vectors.publish(document.widget_id, document.id, total)
-        self._telemetry.stage_completed(Stage.INDEXING, self._clock.monotonic() - began)
+        # This run's staging and the publishing (a resumed document's earlier slices staged
+        # in runs of their own).
+        indexing += self._clock.monotonic() - began
+        self._telemetry.stage_completed(Stage.INDEXING, indexing)
         await self._set(
             document, status=DocumentStatus.READY, stage=None, chunk_count=total, error=None
         )

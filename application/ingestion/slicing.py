@@ -129,9 +129,10 @@ class SlicedEmbedding:
         start_at: int,
         progressed: Callable[[int], Awaitable[None]],
         policy: IngestionPolicy,
-    ) -> int:
-        """How many chunks are staged when it stops; progress is recorded after each batch
-        is staged, so a run killed midway resumes after the last batch recorded."""
+    ) -> tuple[int, float]:
+        """How many chunks are staged when it stops, and the seconds staging took (the
+        indexing stage's, reported with the publishing); progress is recorded after each
+        batch is staged, so a run killed midway resumes after the last batch recorded."""
         total, batch = len(chunks), policy.embed_batch
         done, embedding, indexing = start_at, 0.0, 0.0
         async with self._turns.turn(widget_id) as turn:
@@ -157,5 +158,4 @@ class SlicedEmbedding:
                         break
                     slice_began = self._clock.monotonic()
         self._telemetry.stage_completed(Stage.EMBEDDING, embedding)
-        self._telemetry.stage_completed(Stage.INDEXING, indexing)
-        return done
+        return done, indexing
