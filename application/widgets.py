@@ -30,6 +30,7 @@ from domain.models import (
     WidgetSettings,
     WidgetSpec,
 )
+from domain.origins import OriginError, allowed_origin, is_serialized_origin
 
 # A change to a widget: any of its settings, each left UNSET keeping its value. Built from
 # WidgetSettings so that a new setting is declared in one place only.
@@ -71,14 +72,18 @@ def _validate(widget: Widget) -> Widget:
             f"retention_days must be between 1 and {MAX_RETENTION_DAYS}",
             details={"field": "retention_days"},
         )
-    origins = tuple(o.rstrip("/") for o in widget.allowed_origins)
-    for origin in origins:
-        if origin != "*" and not origin.startswith(("http://", "https://")):
+    origins: list[str] = []
+    for index, value in enumerate(widget.allowed_origins):
+        try:
+            origin = allowed_origin(value)
+        except OriginError as error:
             raise InvalidInputError(
-                f"allowed origin {origin!r} must be '*' or scheme://host[:port]",
-                details={"field": "allowed_origins"},
-            )
-    return checked_display(msgspec.structs.replace(widget, allowed_origins=origins))
+                f"allowed_origins[{index}]: {error}",
+                details={"field": "allowed_origins", "index": index, "value": value},
+            ) from error
+        if origin not in origins:
+            origins.append(origin)
+    return checked_display(msgspec.structs.replace(widget, allowed_origins=tuple(origins)))
 
 
 def _check_models(specs: tuple[str, ...], models: ChatModelRouter) -> None:
@@ -233,5 +238,9 @@ class AuthorizeVisitor:
         if widget is None:
             raise AuthenticationError("unknown widget key")
         if origin is not None and not widget.allows_origin(origin):
+            if not is_serialized_origin(origin):
+                raise OriginNotAllowedError(
+                    f"origin {origin!r} is not an origin a browser sends (scheme://host[:port])"
+                )
             raise OriginNotAllowedError(f"origin {origin} is not allowed for this widget")
         return widget

@@ -204,7 +204,12 @@ def build_service(work: Path) -> Service:
     documents = MemoryDocumentRepository()
     conversations = MemoryConversationRepository()
     usage = MemoryUsageRepository()
-    limits = PlanLimits(visitor_per_minute=10**6, widget_per_minute=10**6, messages_per_month=10**6)
+    limits = PlanLimits(
+        visitor_per_minute=10**6,
+        address_per_minute=10**6,
+        widget_per_minute=10**6,
+        messages_per_month=10**6,
+    )
     ports: dict[Any, Any] = {
         WidgetRepository: widgets,
         DocumentRepository: documents,

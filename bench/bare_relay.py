@@ -21,6 +21,7 @@ from litestar import Litestar, get, post
 from litestar.response import Stream
 
 from adapters.llm.openai import send_chat
+from adapters.llm.openai_stream import chunks
 
 # About five retrieved chunks of ~200 tokens each, as the service's prompts carry.
 SOURCES = "\n\n".join(f"[{n}] Manual\n" + "The valve is reset by hand. " * 30 for n in range(5))
@@ -36,13 +37,15 @@ client = openai.AsyncOpenAI(
 async def _tokens(question: str) -> AsyncIterator[bytes]:
     # The SDK call the service makes (adapters/llm/openai.py), and nothing else of ours.
     messages = [{"role": "system", "content": SOURCES}, {"role": "user", "content": question}]
-    stream = await send_chat(client, "gpt-4o-mini", messages, 1024)
-    async with stream:
-        async for chunk in stream:
+    response = await send_chat(client, "gpt-4o-mini", messages, 1024)
+    try:
+        async for chunk in chunks(response.aiter_bytes()):
             for choice in chunk.choices:
                 text = choice.delta.content if choice.delta is not None else None
                 if text:
                     yield b"event: token\ndata: " + _encode({"text": text}) + b"\n\n"
+    finally:
+        await response.aclose()
 
 
 @post("/api/widget/chat/stream", status_code=200, media_type="text/event-stream")

@@ -52,6 +52,7 @@ CHAT = "/api/widget/chat"
 # A load test is one visitor asking thousands of times: lift the limits it would hit.
 UNLIMITED = {
     "RATE_LIMIT_FREE_VISITOR_PER_MINUTE": "100000000",
+    "RATE_LIMIT_FREE_ADDRESS_PER_MINUTE": "100000000",
     "RATE_LIMIT_FREE_WIDGET_PER_MINUTE": "100000000",
     "QUOTA_FREE_MESSAGES_PER_MONTH": "100000000",
 }

@@ -101,6 +101,9 @@ class TimedRouter:
     def models_for(self, widget: Widget) -> Sequence[ChatModel]:
         return [TimedModel(model) for model in self._router.models_for(widget)]
 
+    def offline(self) -> ChatModel:
+        return TimedModel(self._router.offline())
+
 
 class BenchProvider(Provider):
     scope = Scope.APP

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from uuid import UUID
 
-from domain.models import Chunk, Element
+from domain.models import Chunk, Element, without_nul
 
 _CHUNK_NAMESPACE = uuid.UUID("6f1c1f9e-8d2a-4c55-9a53-3c1b6a0e2f11")
 _WORD = re.compile(r"\S+")
@@ -40,7 +40,9 @@ def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
     path: list[str] = []
     current = _Section(path, None)
     for element in elements:
-        text = element.text.strip()
+        # A NUL extracted from a file is nothing its reader would miss, and could be stored
+        # nowhere a chunk goes (its text becomes a source of answers kept in PostgreSQL).
+        text = without_nul(element.text).strip()
         if not text:
             continue
         if element.kind == "title":

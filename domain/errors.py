@@ -82,6 +82,17 @@ class DatabaseUnavailableError(DependencyUnavailableError):
     code = "database_unavailable"
 
 
+class DatabaseBusyError(DependencyUnavailableError):
+    """Every pooled connection stayed busy for as long as a request may wait: load, not an
+    outage; the client is told when to try again."""
+
+    code = "database_busy"
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
+
+
 class VectorStoreUnavailableError(DependencyUnavailableError):
     code = "vector_store_unavailable"
 

@@ -21,8 +21,10 @@ class SettingsError(Exception):
 
 LIMIT_FIELDS = (
     "rate_limit_free_visitor_per_minute",
+    "rate_limit_free_address_per_minute",
     "rate_limit_free_widget_per_minute",
     "rate_limit_paid_visitor_per_minute",
+    "rate_limit_paid_address_per_minute",
     "rate_limit_paid_widget_per_minute",
     "quota_free_messages_per_month",
     "quota_paid_messages_per_month",
@@ -57,6 +59,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     admin_token: str | None = None
     database_url: str | None = None
     database_pool_size: int = 10
+    # Seconds a request waits for a pooled connection while all are busy, then 503 with
+    # Retry-After (`database_busy`); `database_unavailable` is kept for a database down.
+    database_pool_wait: float = 30.0
     redis_url: str | None = None
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
@@ -100,10 +105,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fetch_max_redirects: int = 5
     fetch_allow_private: bool = False
     fetch_allowed_networks: str = ""
+    # Proxies (addresses or networks) whose X-Forwarded-For names the client; empty: none.
+    trusted_proxies: str = ""
     max_message_chars: int = 4000
     rate_limit_free_visitor_per_minute: int = 20
+    # Per client address, whatever visitor id it sends: above the visitor's limit, as an
+    # office or a mobile carrier puts many visitors behind one address.
+    rate_limit_free_address_per_minute: int = 60
     rate_limit_free_widget_per_minute: int = 300
     rate_limit_paid_visitor_per_minute: int = 60
+    rate_limit_paid_address_per_minute: int = 180
     rate_limit_paid_widget_per_minute: int = 3000
     rate_limit_fail_open: bool = True
     quota_free_messages_per_month: int = 1000
@@ -115,12 +126,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ingestion_paid_chunks_per_month: int = 1_000_000
     # A big document yields the embedder after this long when another widget's waits.
     ingestion_slice_seconds: float = 1.0
+    # What a tenant's answers may cost per calendar month (USD); unset: no ceiling.
+    free_monthly_budget_usd: float | None = None
+    paid_monthly_budget_usd: float | None = None
     retrieval_min_score: float = 0.3
     retrieval_dense_weight: float = 0.7
     retrieval_feedback: bool = True
     retrieval_follow_up_weight: float = 0.5
     condense_follow_ups: bool = False
     metrics_enabled: bool = True
+    # When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
@@ -147,6 +163,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise SettingsError(f"{name.upper()} must not be negative (0: no limit)")
         if not 0 < self.ingestion_slice_seconds <= 600:
             raise SettingsError("INGESTION_SLICE_SECONDS must be above 0 and at most 600")
+        for name in ("free_monthly_budget_usd", "paid_monthly_budget_usd"):
+            if (getattr(self, name) or 0) < 0:
+                raise SettingsError(f"{name.upper()} must not be negative (unset: no ceiling)")
         if not 1 <= self.worker_concurrency <= 32:
             raise SettingsError("WORKER_CONCURRENCY must be between 1 and 32")
         if self.retention_sweep_seconds < 1:
@@ -169,8 +188,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise SettingsError(
                     f"FETCH_ALLOWED_NETWORKS: {network!r} is not a network (e.g. 10.1.0.0/16)"
                 ) from None
+        for network in self.trusted_proxies.split(","):
+            try:
+                if network.strip():
+                    ipaddress.ip_network(network.strip(), strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"TRUSTED_PROXIES: {network.strip()!r} is not an address or a network"
+                ) from None
         if self.database_pool_size < 1:
             raise SettingsError("DATABASE_POOL_SIZE must be at least 1")
+        if self.database_pool_wait <= 0:
+            raise SettingsError("DATABASE_POOL_WAIT must be a positive number of seconds")
         self._check_llm()
 
     def _check_llm(self) -> None:

@@ -1,17 +1,22 @@
-"""An in-process cache: TTLs, atomic counters, bounded size."""
+"""An in-process cache: TTLs, atomic counters and sliding windows, bounded size."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
+
+from domain.rate_windows import RateCheck, RateRefusal, SlidingWindow, take
+
+Value = bytes | int | dict[int, int]
 
 
 class MemoryCache:
     def __init__(self, max_entries: int = 10_000) -> None:
-        self._entries: OrderedDict[str, tuple[float, bytes | int]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, Value]] = OrderedDict()
         self._max = max_entries
 
-    def _live(self, key: str) -> bytes | int | None:
+    def _live(self, key: str) -> Value | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -22,7 +27,7 @@ class MemoryCache:
         self._entries.move_to_end(key)
         return value
 
-    def _put(self, key: str, value: bytes | int, expires: float) -> None:
+    def _put(self, key: str, value: Value, expires: float) -> None:
         self._entries[key] = (expires, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
@@ -53,6 +58,21 @@ class MemoryCache:
             return count
         self._put(key, 1, time.monotonic() + ttl_seconds)
         return 1
+
+    async def take(
+        self, checks: Sequence[RateCheck], window: SlidingWindow, now: float
+    ) -> RateRefusal | None:
+        # No await from the first read to the last write: atomic on the event loop.
+        windows: list[dict[int, int]] = []
+        for check in checks:
+            counts = self._live(check.key)
+            windows.append(counts if isinstance(counts, dict) else {})
+        refused = take(windows, [check.limit for check in checks], window, now)
+        if refused is None:
+            expires = time.monotonic() + window.ttl_seconds
+            for check, counts in zip(checks, windows, strict=True):
+                self._put(check.key, counts, expires)
+        return refused
 
     async def ping(self) -> None:
         return None

@@ -1,21 +1,26 @@
 """Chat models built from their specs ("openai:gpt-4o-mini"), sharing one SDK client and
-one circuit breaker per provider."""
+one circuit breaker per provider.
+
+The SDKs are imported when a model of theirs is first built, never at import: anthropic
+and openai hold ~55 MB of a process that runs on the local defaults
+(docs/benchmarks.md, footprint)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import anthropic
-import openai
-
-from adapters.llm.anthropic import AnthropicChatModel
 from adapters.llm.extractive import ExtractiveChatModel
-from adapters.llm.openai import OpenAIChatModel
+from adapters.llm.resilient import ResilientChatModel
 from adapters.llm.specs import parse_spec
 from adapters.providers.breaker import CircuitBreaker
 from adapters.providers.retries import Resilience
 from application.ports.models import ChatModel, Embedder
 from application.ports.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    import anthropic
+    import openai
 
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_URL = "https://api.anthropic.com"
@@ -64,11 +69,16 @@ class ModelCatalog:
     def _build(self, provider: str, name: str) -> ChatModel:
         if provider == "extractive":
             return ExtractiveChatModel(self._embedder)
-        kind, client = (
-            (OpenAIChatModel, self._openai_client())
-            if provider == "openai"
-            else (AnthropicChatModel, self._anthropic_client())
-        )
+        kind: type[ResilientChatModel]
+        client: object
+        if provider == "openai":
+            from adapters.llm.openai import OpenAIChatModel
+
+            kind, client = OpenAIChatModel, self._openai_client()
+        else:
+            from adapters.llm.anthropic import AnthropicChatModel
+
+            kind, client = AnthropicChatModel, self._anthropic_client()
         return kind(
             client,
             name,
@@ -105,6 +115,8 @@ class ModelCatalog:
 
 
 def _timeout(config: ProviderConfig) -> openai.Timeout:
+    import openai
+
     # Our deadlines (resilience.py) bound the answer; these bound each socket wait.
     return openai.Timeout(
         config.resilience.total_seconds,
@@ -115,6 +127,8 @@ def _timeout(config: ProviderConfig) -> openai.Timeout:
 
 def openai_client(config: ProviderConfig) -> openai.AsyncOpenAI:
     """One per app; retries are ours (resilience.py), so the SDK's are off."""
+    import openai
+
     return openai.AsyncOpenAI(
         api_key=config.openai_api_key,
         base_url=config.openai_base_url or OPENAI_URL,
@@ -124,6 +138,9 @@ def openai_client(config: ProviderConfig) -> openai.AsyncOpenAI:
 
 
 def anthropic_client(config: ProviderConfig) -> anthropic.AsyncAnthropic:
+    """As openai_client: our retries, not the SDK's."""
+    import anthropic
+
     return anthropic.AsyncAnthropic(
         api_key=config.anthropic_api_key,
         base_url=config.anthropic_base_url or ANTHROPIC_URL,

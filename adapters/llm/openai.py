@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx2
 import openai
-from openai import AsyncOpenAI, AsyncStream
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai import AsyncOpenAI
+from openai._constants import RAW_RESPONSE_HEADER
 
+from adapters.llm.openai_stream import StreamFailedError, chunks
 from adapters.llm.resilient import ResilientChatModel
 from adapters.llm.tokens import TiktokenCounter
 from adapters.providers.errors import ProviderError, from_sdk
@@ -17,13 +19,16 @@ from domain.models import Usage
 from domain.prompts import Prompt, prompt_tokens
 
 PROVIDER = "openai"
-_CHUNKS = AsyncStream[ChatCompletionChunk]
+# What `.with_streaming_response` sets: the SDK sends the request, checks the status (an
+# error status still becomes its APIStatusError) and hands back the unread response.
+_UNREAD_BODY = {RAW_RESPONSE_HEADER: "stream"}
 
 
 async def send_chat(
     client: AsyncOpenAI, model: str, messages: list[dict[str, str]], max_tokens: int
-) -> AsyncStream[ChatCompletionChunk]:
-    """One streamed chat completion, usage included, as the service sends it.
+) -> httpx2.Response:
+    """One streamed chat completion, usage included, as the service sends it: the response
+    with its body unread, for adapters/llm/openai_stream.py.
 
     The SDK's own post, not chat.completions.create(): create() first walks the request
     through its TypedDict transform, 0.45 ms a question here (bench/sdk_request.py), for a
@@ -37,10 +42,8 @@ async def send_chat(
             "stream": True,
             "stream_options": {"include_usage": True},
         },
-        options={"security": {"bearer_auth": True}},
-        cast_to=ChatCompletion,
-        stream=True,
-        stream_cls=_CHUNKS,
+        options={"security": {"bearer_auth": True}, "headers": _UNREAD_BODY},
+        cast_to=httpx2.Response,
     )
 
 
@@ -60,14 +63,14 @@ class OpenAIChatModel(ResilientChatModel):
         usage: Usage | None = None
         finished = False
         try:
-            stream = await send_chat(
+            response = await send_chat(
                 self._client,
                 self._model,
                 [{"role": "system", "content": prompt.system_text()}, *prompt.chat_messages()],
                 self._max_output_tokens,
             )
-            async with stream:  # closes the response also when our reader stops early
-                async for chunk in stream:
+            try:
+                async for chunk in chunks(response.aiter_bytes()):
                     if chunk.usage is not None:
                         usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
                     for choice in chunk.choices:
@@ -75,6 +78,10 @@ class OpenAIChatModel(ResilientChatModel):
                         if choice.delta is not None and choice.delta.content:
                             parts.append(choice.delta.content)
                             yield choice.delta.content
+            finally:  # also when our reader stops early
+                await response.aclose()
+        except StreamFailedError as error:
+            raise ProviderError(f"{PROVIDER} reported an error: {error}", retryable=True) from error
         except Exception as error:
             raise from_sdk(error, PROVIDER, openai) from error
         if not finished:

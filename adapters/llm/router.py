@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import structlog
 
+from adapters.llm.extractive import ExtractiveChatModel
 from application.ports.models import ChatModel
 from domain.models import Plan, Widget
 
@@ -23,8 +24,11 @@ class PlanModelRouter:
         by_plan: Mapping[Plan, Sequence[ChatModel]],
         resolve: Resolve | None = None,
         explain: Explain | None = None,
+        offline: ChatModel | None = None,
     ) -> None:
         self._by_plan = {plan: tuple(models) for plan, models in by_plan.items()}
+        named = {m.name: m for chain in self._by_plan.values() for m in chain}
+        self._offline = offline or named.get("extractive") or ExtractiveChatModel()
         self._resolve = resolve
         self._explain = explain
         self._chains: dict[tuple[str, ...], tuple[ChatModel, ...]] = {}
@@ -42,6 +46,9 @@ class PlanModelRouter:
         if spec == "extractive" or spec in named:
             return None
         return f"it is none of the configured models ({', '.join(sorted(named))})"
+
+    def offline(self) -> ChatModel:
+        return self._offline
 
     def models_for(self, widget: Widget) -> Sequence[ChatModel]:
         plan_chain = self._by_plan.get(widget.plan, ())

@@ -1,4 +1,5 @@
-"""A chat turn saved in one statement: its conversation when new, its messages, its usage.
+"""A chat turn saved in one statement: its conversation when new, its messages, and its
+usage event settled (the reservation made at admission, with the month's counts moved).
 
 One statement is one round trip and its own transaction: the turn is saved before the
 stream's `done` event and the JSON answer, so every round trip here is the visitor's. The
@@ -11,11 +12,11 @@ from functools import cache
 from typing import Any
 
 from adapters.postgres.database import Database
-from adapters.postgres.rows import MESSAGE_COLUMNS, USAGE_COLUMNS, message_row, usage_row
+from adapters.postgres.rows import MESSAGE_COLUMNS, message_row, usage_row
+from adapters.postgres.usage_months import settle_ctes
 from application.ports.storage import Exchange
 
 _MESSAGE_FIELDS = MESSAGE_COLUMNS.count(",") + 1
-_USAGE_FIELDS = USAGE_COLUMNS.count(",") + 1
 _NEW_CONVERSATION = """
     new_conversation AS (
         INSERT INTO conversations (id, widget_id, visitor_id, created_at)
@@ -32,16 +33,13 @@ def _statement(messages: int, new_conversation: bool) -> str:
         for start in range(first, first + messages * _MESSAGE_FIELDS, _MESSAGE_FIELDS)
     )
     usage = first + messages * _MESSAGE_FIELDS
-    values = ", ".join(f"${n}" for n in range(usage, usage + _USAGE_FIELDS))
     return f"""
         WITH {_NEW_CONVERSATION if new_conversation else ""}
         new_messages AS (
             INSERT INTO messages ({MESSAGE_COLUMNS})
             VALUES {rows}
-        )
-        INSERT INTO usage_events ({USAGE_COLUMNS})
-        VALUES ({values})
-        ON CONFLICT (id) DO NOTHING
+        ),
+        {settle_ctes(usage)}
     """
 
 
@@ -50,8 +48,8 @@ class AsyncpgExchangeRepository:
         self._database = database
 
     async def save(self, turn: Exchange) -> None:
-        """Saving a turn whose conversation or usage event exists already adds neither again;
-        a message that exists already fails the whole turn."""
+        """Saving a turn whose conversation exists already does not add it again, nor does its
+        usage event count twice; a message that exists already fails the whole turn."""
         if not turn.messages:
             raise ValueError("a turn has at least one message")
         arguments: list[Any] = []

@@ -13,7 +13,7 @@ MESSAGE_COLUMNS = (
 )
 USAGE_COLUMNS = (
     "id, tenant_id, widget_id, conversation_id, message_id, plan, model, input_tokens, "
-    "output_tokens, cost_usd, cached, failed, created_at"
+    "output_tokens, cost_usd, cached, failed, pending, reason, created_at"
 )
 
 
@@ -47,5 +47,7 @@ def usage_row(event: UsageEvent) -> tuple[Any, ...]:
         event.usage.cost_usd,
         event.cached,
         event.failed,
+        event.pending,
+        event.reason,
         event.created_at,
     )

@@ -1,4 +1,5 @@
-"""Usage events in PostgreSQL, summed by the database."""
+"""Usage events in PostgreSQL, summed by the database; reserved and settled with the
+month's counts (usage_months.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from uuid import UUID
 import asyncpg
 
 from adapters.postgres.database import Database
+from adapters.postgres.rows import usage_row
+from adapters.postgres.usage_months import MONTH_TO_DATE, RESERVE, SETTLE
 from domain.models import (
+    OVER_BUDGET,
     FailedUsage,
     ModelUsage,
+    MonthToDate,
+    UsageEvent,
     UsageGroup,
     UsageGrouping,
     UsageSummary,
@@ -21,7 +27,7 @@ _KEY = {
     UsageGrouping.WIDGET: "widget_id::text",
     UsageGrouping.MODEL: "model",
 }
-_SUMS = """
+_SUMS = f"""
     count(*) FILTER (WHERE NOT failed) AS messages,
     coalesce(sum(input_tokens) FILTER (WHERE NOT failed), 0) AS input_tokens,
     coalesce(sum(output_tokens) FILTER (WHERE NOT failed), 0) AS output_tokens,
@@ -29,7 +35,8 @@ _SUMS = """
     count(*) FILTER (WHERE failed) AS failed,
     coalesce(sum(input_tokens) FILTER (WHERE failed), 0) AS failed_input_tokens,
     coalesce(sum(output_tokens) FILTER (WHERE failed), 0) AS failed_output_tokens,
-    coalesce(sum(cost_usd) FILTER (WHERE failed), 0) AS failed_cost_usd
+    coalesce(sum(cost_usd) FILTER (WHERE failed), 0) AS failed_cost_usd,
+    count(*) FILTER (WHERE reason = '{OVER_BUDGET}') AS over_budget
 """
 
 
@@ -61,9 +68,33 @@ def _group(row: asyncpg.Record) -> UsageGroup:
     )
 
 
+def _month(row: asyncpg.Record | None) -> MonthToDate:
+    if row is None:
+        return MonthToDate()
+    return MonthToDate(
+        tenant_messages=row["messages"] or 0,
+        tenant_cost_usd=float(row["cost_usd"] or 0),
+        widget_cost_usd=float(row["widget_cost_usd"] or 0),
+    )
+
+
 class AsyncpgUsageRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
+
+    async def reserve(self, event: UsageEvent, messages_per_month: int) -> MonthToDate | None:
+        async with self._database.connection() as connection:
+            row = await connection.fetchrow(RESERVE, *usage_row(event), messages_per_month)
+        return None if row is None else _month(row)
+
+    async def settle(self, event: UsageEvent) -> None:
+        async with self._database.connection() as connection:
+            await connection.execute(SETTLE, *usage_row(event))
+
+    async def month_to_date(self, tenant_id: str, widget_id: UUID, at: datetime) -> MonthToDate:
+        async with self._database.connection() as connection:
+            row = await connection.fetchrow(MONTH_TO_DATE, tenant_id, widget_id, at)
+        return _month(row)
 
     async def summarize(
         self,
@@ -115,4 +146,5 @@ class AsyncpgUsageRepository:
                 output_tokens=total["failed_output_tokens"],
                 cost_usd=float(total["failed_cost_usd"]),
             ),
+            over_budget=total["over_budget"],
         )

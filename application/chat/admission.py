@@ -6,6 +6,7 @@ import asyncio
 
 import msgspec
 
+from application.chat.billing import Billing
 from application.chat.history import RecentHistory
 from application.chat.limits import ChatLimits
 from application.chat.question import AdmittedQuestion, ChatPolicy, Question
@@ -24,6 +25,7 @@ class Admission:
         history: RecentHistory,
         question_vectors: QuestionVectors,
         limits: ChatLimits,
+        billing: Billing,
         clock: Clock,
         ids: IdGenerator,
         policy: ChatPolicy,
@@ -32,6 +34,7 @@ class Admission:
         self._history = history
         self._question_vectors = question_vectors
         self._limits = limits
+        self._billing = billing
         self._clock = clock
         self._ids = ids
         self._policy = policy
@@ -48,7 +51,7 @@ class Admission:
                 f"message is longer than {limit} characters", details={"field": "message"}
             )
         question = msgspec.structs.replace(question, message=message)
-        await self._limits.admit(question.widget, question.visitor)
+        await self._limits.admit(question.widget, question.visitor, question.client_ip)
         # The model is the slowest step before an answer: it starts now and runs while the
         # conversation is looked up, the stream opens and the answer cache is asked. It is
         # never cancelled, only left to finish when unneeded: a cache call cut mid-command
@@ -57,14 +60,19 @@ class Admission:
         self._embeddings.add(vector)
         vector.add_done_callback(self._embedded)
         conversation, is_new, history = await self._conversation_of(question)
+        message_id, asked_at = self._ids.new_id(), self._clock.now()
+        # Last, once nothing else can refuse the question: from here on it is billed.
+        reservation = await self._billing.reserve(question, conversation.id, message_id, asked_at)
         return AdmittedQuestion(
             question=question,
             conversation=conversation,
             is_new_conversation=is_new,
             history=history,
-            message_id=self._ids.new_id(),
-            asked_at=self._clock.now(),
+            message_id=message_id,
+            asked_at=asked_at,
             vector=vector,
+            usage_id=reservation.usage_id,
+            over_budget=reservation.over_budget,
         )
 
     def _embedded(self, vector: asyncio.Future[list[float]]) -> None:

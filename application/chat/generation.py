@@ -10,7 +10,7 @@ from application.ports.models import ChatModel, ChatModelRouter
 from application.ports.telemetry import Telemetry
 from domain.errors import DependencyUnavailableError, ModelUnavailableError
 from domain.models import ScoredChunk, Usage, Widget
-from domain.pricing import cost_of
+from domain.pricing import cost_of, price_of
 from domain.prompts import PastMessage, Prompt, PromptSource, fit_prompt
 
 
@@ -38,11 +38,17 @@ class Generation:
         self._policy = policy
         self._telemetry = telemetry
 
-    def models_for(self, widget: Widget) -> Sequence[ChatModel]:
+    def models_for(self, widget: Widget, over_budget: bool = False) -> Sequence[ChatModel]:
         models = self._models.models_for(widget)
+        if over_budget:  # paid models stop; those that cost nothing answer, else the offline
+            models = [m for m in models if self._costs_nothing(m)] or [self._models.offline()]
         if not models:
             raise ModelUnavailableError("no chat model is configured for this plan")
         return models
+
+    def _costs_nothing(self, model: ChatModel) -> bool:
+        price = price_of(model.name, self._policy.prices)
+        return price is None or price.input_per_mtok == price.output_per_mtok == 0
 
     async def __call__(
         self,

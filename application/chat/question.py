@@ -57,6 +57,10 @@ class AdmittedQuestion:
     asked_at: datetime
     # The question's embedding, started at admission and awaited by retrieval.
     vector: asyncio.Future[list[float]]
+    # Its usage event, reserved at admission (chat/billing.py) and settled by the recording.
+    usage_id: UUID
+    # A spending ceiling was reached: it is answered by the models that cost nothing.
+    over_budget: bool = False
 
     @property
     def widget(self) -> Widget:

@@ -1,15 +1,21 @@
 """Recording an exchange: the question, its answer and its usage, saved whole, whatever way
-the answer ended; then what it cost and how fast it was, reported."""
+the answer ended; then what it cost and how fast it was, reported.
+
+Saving settles the usage reserved at admission. When the exchange cannot be saved (the
+database refuses a message, or is gone), the usage is settled alone: an answer delivered
+and not kept is still billed. Should that fail too, the reservation stays pending, and
+counts against the allowance as it did from the start.
+"""
 
 from __future__ import annotations
 
 from application.chat.draft import Draft, Timing, estimated_usage
 from application.chat.history import RecentHistory
 from application.chat.question import AdmittedQuestion, ChatPolicy
-from application.ports.storage import Exchange, ExchangeRepository
+from application.ports.storage import Exchange, ExchangeRepository, UsageRepository
 from application.ports.system import Clock, IdGenerator
 from application.ports.telemetry import ChatRecord, Telemetry
-from domain.models import FINISH_FAILED, Message, Role, UsageEvent
+from domain.models import FINISH_FAILED, OVER_BUDGET, Message, Role, UsageEvent
 
 
 class Recording:
@@ -17,6 +23,7 @@ class Recording:
         self,
         *,
         exchanges: ExchangeRepository,
+        usage: UsageRepository,
         history: RecentHistory,
         clock: Clock,
         ids: IdGenerator,
@@ -24,6 +31,7 @@ class Recording:
         telemetry: Telemetry,
     ) -> None:
         self._exchanges = exchanges
+        self._usage = usage
         self._history = history
         self._clock = clock
         self._ids = ids
@@ -37,7 +45,16 @@ class Recording:
                 model, sent, draft.text, self._policy.prices
             )
             draft.pending = None
-        await self._exchanges.save(self._exchange(admitted, draft))
+        exchange = self._exchange(admitted, draft)
+        try:
+            await self._exchanges.save(exchange)
+        except Exception as error:
+            try:
+                await self._usage.settle(exchange.usage)
+            except Exception as settling:
+                # Still pending, still counted: the save's own error is the one to raise.
+                error.add_note(f"its usage stays pending: {settling!r}")
+            raise
 
     def _exchange(self, admitted: AdmittedQuestion, draft: Draft) -> Exchange:
         now = self._clock.now()
@@ -61,7 +78,7 @@ class Recording:
             finish_reason=draft.finish_reason,
         )
         usage = UsageEvent(
-            id=self._ids.new_id(),
+            id=admitted.usage_id,
             tenant_id=question.widget.tenant_id,
             widget_id=question.widget.id,
             conversation_id=conversation.id,
@@ -71,7 +88,8 @@ class Recording:
             usage=draft.usage,
             cached=draft.cached,
             failed=draft.finish_reason == FINISH_FAILED,
-            created_at=now,
+            reason=OVER_BUDGET if admitted.over_budget else None,
+            created_at=admitted.asked_at,
         )
         return Exchange(
             new_conversation=conversation if admitted.is_new_conversation else None,

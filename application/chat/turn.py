@@ -2,8 +2,9 @@
 
 The answer flows one way through the steps — recall a cached answer or retrieve and
 generate, then record — and the guarantees are kept here: the exchange is saved before
-`done` (a failed save ends the stream with an error instead), and it is saved and billed
-whatever way the answer ends, a visitor hanging up included.
+`done` (a failed save ends the stream with an error instead), and its usage, reserved at
+admission, is settled whatever way the answer ends, a visitor hanging up or the save
+failing included (chat/recording.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from application.chat.recording import Recording
 from application.chat.retrieval import Retrieval
 from application.ports.models import ChatModel
 from application.ports.system import Clock
-from domain.models import FINISH_FAILED, FINISH_NO_ANSWER, Answer, Source
+from domain.models import FINISH_FAILED, FINISH_NO_ANSWER, PENDING_MODEL, Answer, Source
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,11 +52,13 @@ class ChatTurn:
 
     async def events(self) -> AsyncIterator[ChatEvent]:
         steps, admitted = self._steps, self._admitted
-        models = steps.generation.models_for(admitted.widget)
-        draft = Draft(models[0].name)
+        draft = Draft(PENDING_MODEL)
         timing = Timing(steps.clock)
         saved = False
         try:
+            # Inside: with no model to answer, the reserved usage is settled as failed.
+            models = steps.generation.models_for(admitted.widget, admitted.over_budget)
+            draft.model = models[0].name
             yield ChatStarted(self.conversation_id, self.message_id, draft.model)
             # Only a conversation's first question: later ones may lean on what came before.
             key = (
@@ -75,7 +78,8 @@ class ChatTurn:
             else:
                 async for event in self._answer(models, draft, timing):
                     yield event
-                if key is not None:
+                # An offline answer given over budget would outlive the month that forced it.
+                if key is not None and not admitted.over_budget:
                     await steps.answers.remember(key, cached_of(draft))
             saved = True
             await asyncio.shield(steps.recording.save(admitted, draft))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from domain.models import without_nul
+
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # A page's <title> sits in its head: the first 64 KB hold it, or nothing does.
 TITLE_SCAN_BYTES = 64 * 1024
@@ -25,8 +27,7 @@ def html_title(content: bytes) -> str | None:
         text = found.group(1).decode(encoding, errors="replace")
     except LookupError:  # a charset Python does not know
         text = found.group(1).decode("utf-8", errors="replace")
-    title = " ".join(html.unescape(text).split())
-    return title[:MAX_TITLE_CHARS] or None
+    return _one_line(html.unescape(text)) or None
 
 
 def title_of(given: str, content: bytes, content_type: str, filename: str | None) -> str:
@@ -34,4 +35,10 @@ def title_of(given: str, content: bytes, content_type: str, filename: str | None
         return given.strip()
     if content_type in HTML_TYPES and (found := html_title(content)):
         return found
-    return (filename or "").strip() or "Untitled"
+    return _one_line(filename or "") or "Untitled"
+
+
+def _one_line(text: str) -> str:
+    """A title as a list shows it: on one line, of a bounded length, without NULs (which
+    nobody typed and PostgreSQL cannot keep)."""
+    return " ".join(without_nul(text).split())[:MAX_TITLE_CHARS]

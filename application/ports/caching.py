@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
+
+from domain.rate_windows import RateCheck, RateRefusal, SlidingWindow
 
 
 class Cache(Protocol):
@@ -20,5 +23,13 @@ class Cache(Protocol):
         ...
 
     async def incr(self, key: str, ttl_seconds: float) -> int: ...
+
+    async def take(
+        self, checks: Sequence[RateCheck], window: SlidingWindow, now: float
+    ) -> RateRefusal | None:
+        """Counts one hit in each check's sliding window (domain/rate_windows.py) if every
+        one has room for it, else in none: atomically, in one round trip. `now` is the
+        caller's clock, in seconds since the epoch."""
+        ...
 
     async def ping(self) -> None: ...

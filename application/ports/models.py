@@ -50,6 +50,11 @@ class ChatModelRouter(Protocol):
 
     def models_for(self, widget: Widget) -> Sequence[ChatModel]: ...
 
+    def offline(self) -> ChatModel:
+        """The answerer that costs nothing (the extractive one), always there: what a widget
+        past its spending ceiling answers with."""
+        ...
+
     def unusable(self, spec: str) -> str | None:
         """Why a widget cannot name this model here ("ANTHROPIC_API_KEY is not set", an
         unknown provider), or None when it can."""

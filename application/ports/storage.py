@@ -21,6 +21,7 @@ from domain.models import (
     ExportedMessage,
     Feedback,
     Message,
+    MonthToDate,
     RatedAnswer,
     Rating,
     UsageEvent,
@@ -177,11 +178,32 @@ class Exchange(msgspec.Struct, frozen=True, kw_only=True):
 class ExchangeRepository(Protocol):
     """Each question and answer, saved whole or not at all."""
 
-    async def save(self, exchange: Exchange) -> None: ...
+    async def save(self, exchange: Exchange) -> None:
+        """The conversation when new, the messages, and the usage event settled as
+        `UsageRepository.settle` settles it, in one transaction."""
+        ...
 
 
 class UsageRepository(Protocol):
-    """Usage events, summed per tenant and period."""
+    """Usage events, summed per tenant and period, and each tenant's month counted as it
+    goes: a question's event is reserved when it is admitted and settled when it ends."""
+
+    async def reserve(self, event: UsageEvent, messages_per_month: int) -> MonthToDate | None:
+        """Records `event` (pending, no tokens yet) and counts it against its tenant's month
+        (the UTC calendar month of `created_at`) in one atomic step, unless that month holds
+        `messages_per_month` messages already: then nothing is recorded, and None. Exact
+        under concurrency. Returns the month so far, this reservation included."""
+        ...
+
+    async def settle(self, event: UsageEvent) -> None:
+        """The reserved event (same id) with what its answer used: the tokens and cost count
+        toward its month, a failed one is taken off the month's messages. An event settled
+        already is left as it was; one never reserved is recorded as if it had been."""
+        ...
+
+    async def month_to_date(self, tenant_id: str, widget_id: UUID, at: datetime) -> MonthToDate:
+        """The month of `at` so far, for the tenant and one of its widgets."""
+        ...
 
     async def summarize(
         self,

@@ -37,7 +37,25 @@ class UsageEvent(msgspec.Struct, frozen=True, kw_only=True):
     cached: bool = False
     # No answer came (every model failed, or one broke mid-answer): kept, never billed.
     failed: bool = False
+    # Reserved when the question was admitted, not settled yet: it counts against the
+    # allowance already, and keeps counting if the answer is never settled.
+    pending: bool = False
+    # Why the answer was given the way it was, when the owner should know: OVER_BUDGET.
+    reason: str | None = None
     created_at: datetime
+
+
+PENDING_MODEL = "pending"  # the model of a reservation until it is settled
+OVER_BUDGET = "over_budget"  # answered offline: the monthly spending ceiling was reached
+
+
+class MonthToDate(msgspec.Struct, frozen=True, kw_only=True):
+    """A calendar month (UTC) so far: the tenant's messages counted against its allowance
+    (reservations included), and what the tenant and the widget were billed."""
+
+    tenant_messages: int = 0
+    tenant_cost_usd: float = 0.0
+    widget_cost_usd: float = 0.0
 
 
 class ModelUsage(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,6 +93,24 @@ class FailedUsage(msgspec.Struct, frozen=True, kw_only=True):
     cost_usd: float = 0.0
 
 
+class Ceiling(msgspec.Struct, frozen=True, kw_only=True):
+    """A monthly spending ceiling (None: unlimited) and what was spent against it."""
+
+    monthly_budget_usd: float | None
+    spent_usd: float
+
+
+class BudgetStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """A widget's spending this calendar month: the plan's ceiling is on the tenant's spend,
+    the widget's own on the widget's; reaching either stops its paid models."""
+
+    month: str  # "2026-12"
+    over_budget: bool
+    limited_by: str | None  # "widget" or "plan", whichever ceiling is reached
+    plan: Ceiling
+    widget: Ceiling
+
+
 class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
     """A period's billed usage: the totals equal the sum of the groups."""
 
@@ -90,3 +126,7 @@ class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
     group_by: UsageGrouping = UsageGrouping.MODEL
     groups: tuple[UsageGroup, ...] = ()
     failed: FailedUsage = FailedUsage()
+    # Answers given offline because a monthly spending ceiling was reached (billed above).
+    over_budget: int = 0
+    # Of one widget (`widget_id`): where its spending ceilings stand this month.
+    budget: BudgetStatus | None = None

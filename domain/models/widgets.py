@@ -9,6 +9,9 @@ from uuid import UUID
 
 import msgspec
 
+from domain.models.text import NonBlank, Text
+from domain.origins import origin_policy
+
 
 class Plan(enum.StrEnum):
     FREE = "free"
@@ -32,14 +35,13 @@ class WidgetPosition(enum.StrEnum):
 
 
 MAX_RETENTION_DAYS = 3650
+MAX_MONTHLY_BUDGET_USD = 1e9
 
-# Text with something besides blanks in it, as str.strip() sees blanks (JSON Schema's \s,
-# which clients check against, lacks \x1c-\x1f and \x85: hence their place here).
-NonBlank = Annotated[str, msgspec.Meta(pattern=r"[^\s\x1c-\x1f\x85]")]
+MODEL_SPEC_PATTERN = r"^(extractive|[a-z][a-z0-9_-]*:[^\s\x00]+)$"
 ModelSpec = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^(extractive|[a-z][a-z0-9_-]*:\S+)$",
+        pattern=MODEL_SPEC_PATTERN,
         description="`extractive`, or `provider:model` of a configured provider",
     ),
 ]
@@ -53,25 +55,37 @@ class WidgetSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     plan: Plan
     name: NonBlank
-    allowed_origins: tuple[str, ...] = ()
-    system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    no_answer_message: str = DEFAULT_NO_ANSWER
+    allowed_origins: Annotated[
+        tuple[Text, ...],
+        msgspec.Meta(
+            description="Origins whose pages may use the widget: `scheme://host[:port]` "
+            "(stored as browsers send it: lower case, punycode, no default port), "
+            "`scheme://*.domain` for its subdomains one label deep, or `*` for any"
+        ),
+    ] = ()
+    system_prompt: Text = DEFAULT_SYSTEM_PROMPT
+    no_answer_message: Text = DEFAULT_NO_ANSWER
     top_k: Annotated[int, msgspec.Meta(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K
-    limit_message: str = DEFAULT_LIMIT_MESSAGE
+    limit_message: Text = DEFAULT_LIMIT_MESSAGE
     # None: the plan's limit applies.
     visitor_limit_per_minute: PerMinute | None = None
     widget_limit_per_minute: PerMinute | None = None
     # Overrides the plan's model chain ("provider:model", in fallback order) when set.
     models: tuple[ModelSpec, ...] = ()
     # How the widget looks on the page; the script reads these from /api/widget/config.
-    title: str = ""  # empty: the widget's name
-    greeting: str = DEFAULT_GREETING
-    placeholder: str = DEFAULT_PLACEHOLDER
-    accent_color: str = DEFAULT_ACCENT_COLOR  # "#rrggbb" or "#rgb"
+    title: Text = ""  # empty: the widget's name
+    greeting: Text = DEFAULT_GREETING
+    placeholder: Text = DEFAULT_PLACEHOLDER
+    accent_color: Text = DEFAULT_ACCENT_COLOR  # "#rrggbb" or "#rgb"
     position: WidgetPosition = WidgetPosition.BOTTOM_RIGHT
-    suggested_questions: tuple[str, ...] = ()
+    suggested_questions: tuple[Text, ...] = ()
     # Conversations idle this many days are purged by the worker; None keeps them.
     retention_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_RETENTION_DAYS)] | None = None
+    # A ceiling on what this widget's answers may cost per calendar month (UTC), in USD;
+    # reached, its paid models stop and it answers offline. None: only the plan's applies.
+    monthly_budget_usd: Annotated[float, msgspec.Meta(ge=0, le=MAX_MONTHLY_BUDGET_USD)] | None = (
+        None
+    )
 
 
 class WidgetSpec(WidgetSettings, frozen=True, kw_only=True):
@@ -87,4 +101,6 @@ class Widget(WidgetSpec, frozen=True, kw_only=True):
     updated_at: datetime
 
     def allows_origin(self, origin: str) -> bool:
-        return "*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins
+        """Whether a browser's Origin header is one this widget allows: compared exactly,
+        in the one form browsers send (domain/origins.py)."""
+        return origin_policy(self.allowed_origins).allows(origin)

@@ -13,6 +13,8 @@ from application.data_rights import PurgeIdleConversations
 from application.ingestion.processing import ProcessDocument
 from entrypoints.admin_token import admin_token
 from entrypoints.heap import freeze_startup_heap
+from entrypoints.http.bodies import JsonBodyRequest
+from entrypoints.http.client_address import parse_networks
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import RequestIdMiddleware, WidgetCorsMiddleware
 from entrypoints.http.openapi import docs_asset, openapi_config
@@ -115,11 +117,16 @@ def create_app(settings: Settings | None = None, *extra_providers: Provider) -> 
         on_shutdown=[stop],
         openapi_config=openapi_config(health.VERSION),
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        request_class=JsonBodyRequest,
         logging_config=None,
         debug=False,
     )
     app.state.admin_token_bytes = admin_token(settings).encode()
+    app.state.metrics_token_bytes = (
+        settings.metrics_token.encode() if settings.metrics_token else None
+    )
     app.state.heartbeat_seconds = 15.0
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.wake_worker = lambda: None
     setup_dishka(container, app)
     app.asgi_handler = RequestIdMiddleware(WidgetCorsMiddleware(app.asgi_handler))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from domain import errors
+from domain.models.text import PATTERN_WORDS
+from domain.models.widgets import MODEL_SPEC_PATTERN
 
 log = structlog.get_logger()
 
@@ -54,13 +57,17 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 def _respond(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> Response[Any]:
+    if status == 413:
+        # A body refused for its size is left unread, so the server closes the connection
+        # after the answer: saying so keeps a client from sending its next request into it.
+        headers = {**(headers or {}), "Connection": "close"}
     return Response(error_body(code, message, details), status_code=status, headers=headers)
 
 
 def domain_error(_: Request[Any, Any, Any], exc: errors.ChatConnectError) -> Response[Any]:
     status = status_of(exc)
     headers = None
-    if isinstance(exc, errors.RateLimitedError):
+    if isinstance(exc, errors.RateLimitedError | errors.DatabaseBusyError):
         headers = {"Retry-After": str(exc.retry_after)}
     if status == 500:
         log.error("unmapped_domain_error", code=exc.code, exc_info=exc)
@@ -74,6 +81,40 @@ def domain_error(_: Request[Any, Any, Any], exc: errors.ChatConnectError) -> Res
 _MISSING = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
+_WORDS = {**PATTERN_WORDS, MODEL_SPEC_PATTERN: "must be 'extractive' or 'provider:model'"}
+# msgspec's words for a value its type's pattern refused, and for where it was.
+_PATTERN_REFUSED = re.compile(r"Expected `str` matching regex '(.*)'", re.DOTALL)
+_AT = re.compile(r" - at `\$\.?([^`]*)`$")
+# Litestar's words for a JSON route called without a body: the missing argument's name.
+_NO_BODY = {"message": "'data'", "key": "data", "source": "body"}
+
+
+def readable(message: str) -> str:
+    """msgspec's message, with a pattern of ours said in words rather than as a regex."""
+
+    def words(found: re.Match[str]) -> str:
+        pattern = found.group(1).replace("\\\\", "\\")
+        return _WORDS.get(pattern, found.group(0))
+
+    return _PATTERN_REFUSED.sub(words, message)
+
+
+def _problem(problem: Any) -> Any:
+    if not isinstance(problem, dict):
+        return problem
+    message = problem.get("message")
+    return {**problem, "message": readable(message)} if isinstance(message, str) else problem
+
+
+def invalid_body(error: msgspec.ValidationError) -> errors.InvalidInputError:
+    """A body a route decoded itself and found wrong, said as the framework says others."""
+    message = str(error)
+    at = _AT.search(message)
+    key = at.group(1) if at else None
+    problem = {"message": readable(_AT.sub("", message)), "key": key, "source": "body"}
+    return errors.InvalidInputError(_invalid([problem]), details=[problem])
+
+
 def _invalid(problems: list[Any]) -> str:
     """Names what was wrong: "query parameter 'since': Invalid RFC3339 encoded datetime"."""
     said = []
@@ -83,7 +124,11 @@ def _invalid(problems: list[Any]) -> str:
             problem.get("key"),
         )
         where = "request body" if source in (None, "body") else f"{source} parameter"
-        said.append(f"{where} {key!r}: {problem.get('message')}" if key else f"{where} is invalid")
+        message = problem.get("message")
+        if key:
+            said.append(f"{where} {key!r}: {message}")
+        else:
+            said.append(f"{where} is invalid: {message}" if message else f"{where} is invalid")
     return "; ".join(said) or "request is invalid"
 
 
@@ -92,8 +137,17 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ValidationException):
         # A well-formed request whose fields or parameters are wrong is 422, naming them;
         # malformed JSON stays 400.
+        if exc.extra == [_NO_BODY]:
+            details = [{"message": "required", "key": None, "source": "body"}]
+            return _respond(
+                422,
+                "invalid_input",
+                "the request body is empty: a JSON object is required",
+                details,
+            )
         if isinstance(exc.extra, list) and exc.extra:
-            return _respond(422, "invalid_input", _invalid(exc.extra), exc.extra)
+            problems = [_problem(problem) for problem in exc.extra]
+            return _respond(422, "invalid_input", _invalid(problems), problems)
         if missing := _MISSING.match(exc.detail or ""):
             source, key = missing.groups()
             details = [{"message": "required", "key": key, "source": source}]

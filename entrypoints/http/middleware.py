@@ -10,6 +10,8 @@ from typing import Any
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.origins import is_serialized_origin
+
 WIDGET_PATHS = frozenset(
     {"/api/widget/chat", "/api/widget/chat/stream", "/api/widget/config", "/api/widget/feedback"}
 )
@@ -75,7 +77,8 @@ class RequestIdMiddleware:
 class WidgetCorsMiddleware:
     """CORS for the routes a visitor's browser calls; owner routes send none.
 
-    Preflights carry no key, so they are answered for any origin; the real request is
+    Preflights carry no key, so they are answered for any well-formed origin (one a
+    browser could send; anything else gets 403 and no CORS headers); the real request is
     checked against the widget's allow-list by the route, which records the origin in the
     request state for the response headers added here (its answer when accepted, its
     refusal when not).
@@ -90,8 +93,14 @@ class WidgetCorsMiddleware:
             return
         origin = _header(scope, b"origin")
         if scope["method"] == "OPTIONS" and origin is not None:
-            headers = [(b"access-control-allow-origin", origin), *_PREFLIGHT_HEADERS]
-            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            if is_serialized_origin(origin.decode("latin-1")):
+                status, headers = (
+                    204,
+                    [(b"access-control-allow-origin", origin), *_PREFLIGHT_HEADERS],
+                )
+            else:
+                status, headers = 403, [(b"vary", b"Origin")]  # no browser's page sent it
+            await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
         state: dict[str, Any] = scope.setdefault("state", {})

@@ -19,6 +19,7 @@ from domain.models import (
     RatedAnswer,
     Rating,
     Stage,
+    Text,
     Widget,
 )
 
@@ -27,22 +28,23 @@ class ChatBody(msgspec.Struct, frozen=True, kw_only=True):
     # At most MAX_MESSAGE_CHARS after trimming (4,000 unless configured otherwise).
     message: NonBlank
     conversation_id: UUID | None = None
-    visitor_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+    visitor_id: Annotated[Text, msgspec.Meta(min_length=1, max_length=128)] | None = None
     widget_id: UUID | None = None
 
 
 class FeedbackBody(msgspec.Struct, frozen=True, kw_only=True):
     message_id: UUID
     rating: Rating
-    comment: str | None = None
+    comment: Text | None = None
     widget_id: UUID | None = None
 
 
 class TextDocumentBody(msgspec.Struct, frozen=True, kw_only=True):
     widget_id: UUID
-    title: str | None = None
+    title: Text | None = None
+    # A document's own text: a NUL in it is dropped rather than refused (see _from_text).
     text: str | None = None
-    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2048)] | None = None
+    url: Annotated[Text, msgspec.Meta(min_length=1, max_length=2048)] | None = None
 
 
 class Accepted(msgspec.Struct, frozen=True, kw_only=True):

@@ -90,26 +90,65 @@ async def _produce(events: AsyncIterator[ChatEvent], queue: asyncio.Queue[object
     await queue.put(_DONE)
 
 
+class _Heartbeat:
+    """One timer per stream, not one per token: it fires once per period and puts a
+    heartbeat in the queue only when nothing was sent for a whole period."""
+
+    def __init__(self, queue: asyncio.Queue[object], seconds: float) -> None:
+        self._queue = queue
+        self._seconds = seconds
+        self._loop = asyncio.get_running_loop()
+        self.last_sent = self._loop.time()
+        self._timer = self._loop.call_at(self.last_sent + seconds, self._fire)
+
+    def _fire(self) -> None:
+        now = self._loop.time()
+        if now - self.last_sent >= self._seconds:
+            with contextlib.suppress(asyncio.QueueFull):  # full: frames are flowing anyway
+                self._queue.put_nowait(HEARTBEAT)
+            self.last_sent = now
+        self._timer = self._loop.call_at(self.last_sent + self._seconds, self._fire)
+
+    def sent(self) -> None:
+        self.last_sent = self._loop.time()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
 async def sse_frames(
     events: AsyncIterator[ChatEvent], heartbeat_seconds: float = 15.0
 ) -> AsyncIterator[bytes]:
-    # A producer task lets us wait on a queue with a timeout: cancelling a queue read is
-    # harmless, cancelling the event generator mid-await would end the answer.
+    """The events as SSE bytes. Frames that piled up while the client (or this worker) was
+    behind go out together in one write: a slow reader gets fewer, larger writes instead of
+    one per token."""
+    # A producer task lets the heartbeat speak while the answer is quiet: cancelling the
+    # event generator mid-await would end the answer.
     queue: asyncio.Queue[object] = asyncio.Queue(maxsize=64)
     producer = asyncio.create_task(_produce(events, queue))
+    heartbeat = _Heartbeat(queue, heartbeat_seconds)
     try:
         while True:
-            try:
-                async with asyncio.timeout(heartbeat_seconds):
-                    item = await queue.get()
-            except TimeoutError:
-                yield HEARTBEAT
-                continue
+            item = await queue.get()
             if item is _DONE:
                 return
-            assert isinstance(item, bytes)
-            yield item
+            if queue.empty():
+                assert isinstance(item, bytes)
+                heartbeat.sent()
+                yield item
+                continue
+            batch = [item]
+            while not queue.empty():
+                item = queue.get_nowait()
+                if item is _DONE:
+                    break
+                batch.append(item)
+            heartbeat.sent()
+            yield b"".join(b for b in batch if isinstance(b, bytes))
+            if item is _DONE:
+                return
     finally:
+        heartbeat.cancel()
         # The visitor left (or we are done): stop generating; the use case still saves.
         producer.cancel()
         with contextlib.suppress(asyncio.CancelledError):

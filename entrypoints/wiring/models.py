@@ -10,7 +10,6 @@ import structlog
 from dishka import Provider, Scope, provide
 
 from adapters.embeddings.onnx import OnnxEmbedder
-from adapters.embeddings.openai import OpenAIEmbedder
 from adapters.llm.catalog import ModelCatalog, ProviderConfig, openai_client
 from adapters.llm.router import PlanModelRouter
 from adapters.llm.specs import parse_spec
@@ -83,6 +82,9 @@ class ModelProvider(Provider):
             )
         if not settings.openai_api_key:
             raise SettingsError(f"EMBEDDINGS={settings.embeddings} needs OPENAI_API_KEY")
+        # Imported only when configured: the SDK is ~14 MB of a worker that may never call it.
+        from adapters.embeddings.openai import OpenAIEmbedder
+
         config = provider_config(settings)
         embedder = OpenAIEmbedder(
             openai_client(config), model, telemetry=telemetry, resilience=config.resilience
@@ -119,6 +121,7 @@ class ModelProvider(Provider):
                 {plan: chat_models(catalog, chains[plan.value], plan.value) for plan in Plan},
                 resolve,
                 explain,
+                offline=catalog.model("extractive"),
             )
 
         # In a thread: an OpenAI model loads its tokenizer's ranks (~0.3 s) when built.

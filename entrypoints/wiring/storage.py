@@ -43,7 +43,7 @@ async def _opened(url: str, settings: Settings) -> AsyncIterator[Database]:
     await asyncio.to_thread(upgrade_to_head, url)
     pool = await create_pool(url, min_size=1, max_size=settings.database_pool_size)
     try:
-        yield Database(pool)
+        yield Database(pool, pool_wait=settings.database_pool_wait)
     finally:
         await pool.close()
 

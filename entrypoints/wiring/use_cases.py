@@ -8,6 +8,7 @@ from dishka import Provider, Scope, provide, provide_all
 from application.answer_cache import AnswerCache
 from application.chat.admission import Admission
 from application.chat.answer_question import AnswerQuestion
+from application.chat.billing import Billing
 from application.chat.condensing import Condensing
 from application.chat.generation import Generation
 from application.chat.history import RecentHistory
@@ -51,6 +52,7 @@ class UseCaseProvider(Provider):
         QuestionVectors,
         RecentHistory,
         ChatLimits,
+        Billing,
         Admission,
         AnswerCache,
         Condensing,

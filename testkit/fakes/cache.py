@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from domain.errors import CacheUnavailableError
+from domain.rate_windows import RateCheck, RateRefusal, SlidingWindow
 
 
 class DownCache:
@@ -26,6 +29,11 @@ class DownCache:
         raise self._fail()
 
     async def incr(self, key: str, ttl_seconds: float) -> int:
+        raise self._fail()
+
+    async def take(
+        self, checks: Sequence[RateCheck], window: SlidingWindow, now: float
+    ) -> RateRefusal | None:
         raise self._fail()
 
     async def ping(self) -> None:

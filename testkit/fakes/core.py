@@ -61,7 +61,10 @@ def _generous_limits() -> LimitPolicy:
     return LimitPolicy(
         by_plan={
             plan: PlanLimits(
-                visitor_per_minute=1000, widget_per_minute=1000, messages_per_month=10_000
+                visitor_per_minute=1000,
+                address_per_minute=1000,
+                widget_per_minute=1000,
+                messages_per_month=10_000,
             )
             for plan in Plan
         }
@@ -109,11 +112,12 @@ class FakeApp:
         self.vectors = MemoryVectorStore(self.embedder.dimension)
         self.parser = PlainTextParser()
         self.feedback = MemoryFeedbackRepository(self.conversations)
+        self.exchanges = MemoryExchangeRepository(self.conversations, self.usage)
         fakes: dict[Any, Any] = {
             WidgetRepository: self.widgets,
             DocumentRepository: self.documents,
             ConversationRepository: self.conversations,
-            ExchangeRepository: MemoryExchangeRepository(self.conversations, self.usage),
+            ExchangeRepository: self.exchanges,
             UsageRepository: self.usage,
             FeedbackRepository: self.feedback,
             Transactions: FakeTransactions(),

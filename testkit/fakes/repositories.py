@@ -16,6 +16,7 @@ from application.ports.jobs import QueueStats
 from application.ports.storage import ConversationFilter, Exchange, FeedbackFilter, VisitorTrace
 from domain.models import (
     FINISH_FAILED,
+    OVER_BUDGET,
     AskedQuestion,
     Conversation,
     ConversationDetail,
@@ -30,6 +31,7 @@ from domain.models import (
     Message,
     MessageFeedback,
     ModelUsage,
+    MonthToDate,
     RatedAnswer,
     RatedMessage,
     Rating,
@@ -397,10 +399,14 @@ class MemoryExchangeRepository:
     ) -> None:
         self._conversations = conversations
         self._usage = usage
+        # Set by a test: every save raises it, saving nothing (as PostgreSQL refusing a row).
+        self.fail_with: Exception | None = None
 
     async def save(self, turn: Exchange) -> None:
-        """Like PostgreSQL's: a conversation or usage event saved already is not added again;
-        a message saved already fails the whole turn."""
+        """Like PostgreSQL's: a conversation saved already is not added again, nor is a usage
+        event counted twice; a message saved already fails the whole turn."""
+        if self.fail_with is not None:
+            raise self.fail_with
         if not turn.messages:
             raise ValueError("a turn has at least one message")
         known = {m.id for m in self._conversations.messages}
@@ -410,13 +416,59 @@ class MemoryExchangeRepository:
             conversation = turn.new_conversation
             self._conversations.conversations.setdefault(conversation.id, conversation)
         self._conversations.messages.extend(turn.messages)
-        if all(e.id != turn.usage.id for e in self._usage.events):
-            self._usage.events.append(turn.usage)
+        await self._usage.settle(turn.usage)
+
+
+def _same_month(a: datetime, b: datetime) -> bool:
+    a, b = a.astimezone(UTC), b.astimezone(UTC)
+    return (a.year, a.month) == (b.year, b.month)
 
 
 class MemoryUsageRepository:
     def __init__(self) -> None:
         self.events: list[UsageEvent] = []
+        # Set by a test: settling raises it, settling nothing (the database down).
+        self.fail_settle_with: Exception | None = None
+
+    async def reserve(self, event: UsageEvent, messages_per_month: int) -> MonthToDate | None:
+        # No await before the append: one reservation at a time, as the row lock makes it.
+        if self._month(event.tenant_id, event.widget_id, event.created_at).tenant_messages >= (
+            messages_per_month
+        ):
+            return None
+        self.events.append(event)
+        return self._month(event.tenant_id, event.widget_id, event.created_at)
+
+    async def settle(self, event: UsageEvent) -> None:
+        if self.fail_settle_with is not None:
+            raise self.fail_settle_with
+        for n, known in enumerate(self.events):
+            if known.id == event.id:
+                if known.pending:  # what the reservation set stays: when, and for whom
+                    self.events[n] = msgspec.structs.replace(
+                        event,
+                        pending=False,
+                        created_at=known.created_at,
+                        conversation_id=known.conversation_id,
+                        message_id=known.message_id,
+                    )
+                return
+        self.events.append(msgspec.structs.replace(event, pending=False))
+
+    async def month_to_date(self, tenant_id: str, widget_id: UUID, at: datetime) -> MonthToDate:
+        return self._month(tenant_id, widget_id, at)
+
+    def _month(self, tenant_id: str, widget_id: UUID, at: datetime) -> MonthToDate:
+        counted = [
+            e
+            for e in self.events
+            if e.tenant_id == tenant_id and not e.failed and _same_month(e.created_at, at)
+        ]
+        return MonthToDate(
+            tenant_messages=len(counted),
+            tenant_cost_usd=sum(e.usage.cost_usd for e in counted),
+            widget_cost_usd=sum(e.usage.cost_usd for e in counted if e.widget_id == widget_id),
+        )
 
     def unlink(self, conversation_ids: set[UUID]) -> None:
         self.events = [
@@ -486,6 +538,7 @@ class MemoryUsageRepository:
                 output_tokens=sum(e.usage.output_tokens for e in failed),
                 cost_usd=sum(e.usage.cost_usd for e in failed),
             ),
+            over_budget=sum(e.reason == OVER_BUDGET for e in events),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,6 +15,7 @@ from adapters.cache.memory import MemoryCache
 from adapters.cache.redis import RedisCache
 from application.ports.caching import Cache
 from domain.errors import CacheUnavailableError
+from domain.rate_windows import RateCheck, SlidingWindow
 from entrypoints.heap import freeze_startup_heap
 
 
@@ -155,3 +157,68 @@ async def test_a_hung_redis_fails_a_queued_burst_fast() -> None:
     assert all(isinstance(outcome, CacheUnavailableError) for outcome in outcomes)
     # The calls in flight time out once (twice 0.05 s); the queue behind them fails at once.
     assert took < 0.5
+
+
+# --- sliding windows (domain/rate_windows.py) ----------------------------------------------
+MINUTE = SlidingWindow(seconds=60)
+# A clock the test sets: the windows are the caller's time, not the cache's.
+EDGE = 1_800_000_000.0 - 1_800_000_000 % 60 + 60  # a minute's boundary
+
+
+async def hits(cache: Cache, times: list[float], limit: int, key: str = "rl:v") -> list[bool]:
+    return [await cache.take([RateCheck(key, limit)], MINUTE, t) is None for t in times]
+
+
+async def test_a_window_holds_its_limit_across_a_minutes_boundary(cache: Cache) -> None:
+    # 10 in 2.5 s at 5 a minute: a fixed window let all 10 through, 5 each side of 1:00.
+    times = [EDGE - 1.25 + n * 0.25 for n in range(10)]
+
+    admitted = await hits(cache, times, limit=5)
+
+    assert admitted == [True] * 5 + [False] * 5
+
+
+async def test_a_full_window_says_exactly_when_it_has_room_again(cache: Cache) -> None:
+    first = EDGE + 10.4
+    assert await hits(cache, [first, first + 20, first + 40], limit=3) == [True] * 3
+
+    refused = await cache.take([RateCheck("rl:v", 3)], MINUTE, first + 45)
+
+    assert refused is not None and refused.index == 0
+    # The first hit leaves within a bucket (1 s) after its minute: no earlier, no later.
+    room = first + 45 + refused.retry_after
+    assert first + 60 <= room <= first + 61
+    assert await hits(cache, [room - 0.01, room], limit=3) == [False, True]
+    # Its two others are still counted: the window is full again.
+    assert await hits(cache, [room + 0.01], limit=3) == [False]
+
+
+async def test_no_minute_ever_holds_more_than_the_limit(cache: Cache) -> None:
+    rng = random.Random(7)
+    times = sorted(EDGE + rng.uniform(0, 300) for _ in range(400))
+
+    outcomes = await hits(cache, times, limit=20)
+    admitted = [t for t, ok in zip(times, outcomes, strict=True) if ok]
+
+    busiest = max(sum(1 for u in admitted if t <= u < t + 60) for t in admitted)
+    assert busiest == 20
+    assert len(admitted) >= 20 * 300 / 61  # and not much stricter than the limit
+
+
+async def test_a_hit_counts_in_every_window_or_in_none(cache: Cache) -> None:
+    visitor, address, widget = RateCheck("v", 5), RateCheck("a", 2), RateCheck("w", 100)
+    for n in range(2):
+        assert await cache.take([visitor, address, widget], MINUTE, EDGE + n) is None
+
+    refused = await cache.take([visitor, address, widget], MINUTE, EDGE + 2)
+
+    assert refused is not None and refused.index == 1  # the address's window was full
+    # Nothing was counted for the refused hit: the visitor has 3 left, the widget 98.
+    assert await hits(cache, [EDGE + 3] * 4, limit=5, key="v") == [True] * 3 + [False]
+    assert await hits(cache, [EDGE + 3] * 99, limit=100, key="w") == [True] * 98 + [False]
+
+
+async def test_windows_are_atomic_under_concurrency(cache: Cache) -> None:
+    check = [RateCheck("rl:burst", 50)]
+    results = await asyncio.gather(*(cache.take(check, MINUTE, EDGE) for _ in range(200)))
+    assert sum(result is None for result in results) == 50

@@ -119,5 +119,11 @@ async def test_providers_get_the_grounded_prompt_and_report_their_own_usage(
         assert body["max_tokens"] > 0
         turns = body["messages"]
     assert turns == prompt.chat_messages()
-    assert "[2] Warranty\nEvery kettle has a two-year warranty." in prompt.system_text()
+    # The rules in the system message; the sources fenced as data in the visitor's message.
+    assert "Every kettle" not in prompt.system_text()
+    assert turns[-1]["role"] == "user"
+    assert (
+        f'<source-{prompt.fence} id="2">\nWarranty\nEvery kettle has a two-year warranty.'
+    ) in turns[-1]["content"]
+    assert turns[-1]["content"].endswith(f"Question: {prompt.question}")
     assert seen.wait_ended() == "completed"

@@ -65,7 +65,11 @@ def test_each_bomb_fails_with_a_readable_reason(
 def test_no_parser_child_grows_past_its_memory_cap(corpus: dict[str, Any]) -> None:
     caps = [child["cap"] for child in corpus["caps"].values()]
     assert caps and all(cap > BUDGET_MB * 1024 * 1024 for cap in caps)  # a cap in force
-    assert corpus["children_peak_rss"] <= 1.1 * min(caps), corpus
+    # The cap (RLIMIT_DATA) bounds a child's private memory; its resident size also counts
+    # the pages of the libraries it maps, shared with its siblings and never grown by a
+    # document (about 190 MB here), which RLIMIT_DATA rightly leaves out.
+    bounds = [child["cap"] + child["mapped_files"] for child in corpus["caps"].values()]
+    assert corpus["children_peak_rss"] <= 1.1 * min(bounds), corpus
 
 
 def test_after_running_out_of_memory_the_next_document_gets_a_fresh_child(

@@ -33,7 +33,7 @@ from application.ports.storage import (
     VisitorTrace,
     WidgetRepository,
 )
-from domain.errors import DatabaseUnavailableError
+from domain.errors import DatabaseBusyError, DatabaseUnavailableError
 from domain.models import (
     Conversation,
     ConversationOutcome,
@@ -1162,6 +1162,61 @@ async def test_a_connection_lost_mid_query_is_unavailable_and_the_pool_recovers(
 
     with pytest.raises(DatabaseUnavailableError):
         await database.ping()
+
+
+@integration
+async def test_a_busy_pool_makes_a_request_wait_for_the_next_free_connection(
+    postgres_url: str,
+) -> None:
+    pool = await create_pool(postgres_url, min_size=1, max_size=1)
+    database = Database(pool)  # the default wait; it used to give up after 5 s
+    try:
+        holding = asyncio.Event()
+
+        async def hold_the_only_connection() -> None:
+            async with database.connection() as connection:
+                holding.set()
+                await connection.execute("SELECT pg_sleep(5.5)")
+
+        holder = asyncio.create_task(hold_the_only_connection())
+        await holding.wait()
+        started = time.perf_counter()
+
+        # Queued behind the holder until it let go, not refused.
+        assert await AsyncpgWidgetRepository(database).get(uuid.uuid4()) is None
+        assert time.perf_counter() - started >= 5.0
+        await holder
+    finally:
+        await pool.close()
+
+
+@integration
+async def test_a_pool_busy_past_the_wait_is_busy_with_a_retry_after_not_unavailable(
+    postgres_url: str,
+) -> None:
+    pool = await create_pool(postgres_url, min_size=1, max_size=1)
+    database = Database(pool, pool_wait=0.3)
+    try:
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def hold_the_only_connection() -> None:
+            async with database.connection():
+                holding.set()
+                await release.wait()
+
+        holder = asyncio.create_task(hold_the_only_connection())
+        await holding.wait()
+
+        with pytest.raises(DatabaseBusyError) as raised:
+            await AsyncpgWidgetRepository(database).get(uuid.uuid4())
+
+        assert raised.value.retry_after >= 1
+        assert not isinstance(raised.value, DatabaseUnavailableError)
+        release.set()
+        await holder
+        assert await AsyncpgWidgetRepository(database).get(uuid.uuid4()) is None
+    finally:
+        await pool.close()
 
 
 # Feedback

@@ -96,8 +96,12 @@ async def test_free_widgets_answer_with_openai_and_paid_with_anthropic(
     assert stub.paths() == ["/v1/chat/completions", "/v1/messages"]
     openai_request, anthropic_request = stub.requests
     assert openai_request.headers["authorization"] == "Bearer sk-e2e"
-    assert "two-year warranty" in openai_request.body["messages"][0]["content"]
-    assert "two-year warranty" in anthropic_request.body["system"]
+    # The sources go in the visitor's message, fenced as data; the system message has rules.
+    system, *_, asked = openai_request.body["messages"]
+    assert system["role"] == "system" and "two-year warranty" not in system["content"]
+    assert asked["role"] == "user" and "two-year warranty" in asked["content"]
+    assert "two-year warranty" not in anthropic_request.body["system"]
+    assert "two-year warranty" in anthropic_request.body["messages"][-1]["content"]
     price = DEFAULT_PRICES["anthropic:claude-sonnet-5-5"]
     assert paid["usage"] == {
         "input_tokens": 400,
@@ -159,9 +163,9 @@ async def test_a_visitor_who_disconnects_cancels_the_provider_request_and_is_bil
     [seen] = stub.requests
     assert await asyncio.to_thread(seen.wait_ended, WAIT_S) == "client_closed"
     after = before
-    for _ in range(100):  # the turn is saved after the disconnect, shielded from it
+    for _ in range(100):  # the turn is settled after the disconnect, shielded from it
         after = await _usage(client, owner_headers)
-        if after["messages"] > before["messages"]:
+        if after["output_tokens"] > before["output_tokens"]:
             break
         await asyncio.sleep(0.05)
     assert after["messages"] == before["messages"] + 1

@@ -25,6 +25,7 @@ You can return any item within 30 days of delivery for a full refund.
 
 Refunds are paid to the original card within five working days.
 """
+JSON_TYPE = {"Content-Type": "application/json"}
 HOURS_TXT = b"""Opening hours
 
 The Lisbon store opens at 9am and closes at 7pm from Monday to Saturday.
@@ -234,6 +235,28 @@ async def test_bad_input_gets_the_documented_error_shape_and_status(
             )
             == "conversation_not_found"
         )
+
+
+async def test_a_kept_alive_client_goes_on_after_a_body_refused_as_too_large(
+    service: Service, owner: dict[str, str]
+) -> None:
+    """A 413 leaves the body unread and the server closes the connection: it says so, so
+    that the client's next request goes on a new connection instead of into a closed one."""
+    async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
+        widget = await _widget(client, owner)
+        key = {"X-Widget-Key": widget["public_key"]}
+        too_long = b'{"message": "' + b"x" * 70_000 + b'"}'  # over the chat's 64 KiB
+
+        for _ in range(3):
+            refused = await client.post(
+                "/api/widget/chat", content=too_long, headers={**key, **JSON_TYPE}
+            )
+            assert refused.status_code == 413, refused.text
+            assert refused.headers["connection"] == "close"
+            next_one = await client.post(
+                "/api/widget/chat", json={"message": "Any refunds?"}, headers=key
+            )
+            assert next_one.status_code == 200, next_one.text
 
 
 async def test_browsers_get_cors_for_allowed_origins_only(

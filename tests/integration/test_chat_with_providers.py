@@ -67,7 +67,9 @@ async def test_the_widget_sees_the_providers_tokens_and_its_usage_is_billed(
     )
     reply = app.conversations.messages[-1]
     assert (reply.content, reply.finish_reason) == ("Refunds go to the card [1].", "stop")
-    assert "Refunds are paid to the original card" in stub.requests[0].body["system"]
+    sent = stub.requests[0].body
+    assert "Refunds are paid to the original card" not in sent["system"]  # data, not rules
+    assert "Refunds are paid to the original card" in sent["messages"][-1]["content"]
 
 
 async def test_failover_before_the_first_token_is_invisible_to_the_visitor(

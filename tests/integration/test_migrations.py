@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -51,6 +51,8 @@ TABLES = {
     "tenant_turns",
     "widget_turns",
     "ingestion_usage",
+    "tenant_usage_months",
+    "widget_usage_months",
 }
 
 
@@ -226,6 +228,11 @@ async def test_upgrading_over_data_written_at_the_first_revision_keeps_it(
             claimed = await AsyncpgJobQueue(database).claim()
             assert claimed is not None and claimed.document_id == DOCUMENT
             assert (await query(url, "SELECT count(*) AS n FROM usage_events"))[0]["n"] == 1
+            # Usage recorded before the month's counts existed is counted into them.
+            month = await AsyncpgUsageRepository(database).month_to_date(
+                "acme", WIDGET, datetime.now(UTC)
+            )
+            assert (month.tenant_messages, month.widget_cost_usd) == (1, 0.001)
         finally:
             await pool.close()
 

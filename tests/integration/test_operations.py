@@ -160,3 +160,29 @@ async def test_a_hung_database_fails_readiness_within_two_seconds(
         assert (ready.status_code, ready.json()["checks"]["database"]) == (503, "down")
     finally:
         proxy.restore()
+
+
+async def test_with_metrics_token_set_only_its_bearer_reads_the_metrics(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        admin_token="ops-token",
+        metrics_token="scrape-secret",
+        log_format="json",
+    )
+    async with AsyncTestClient(create_app(settings), timeout=30) as guarded:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, OWNER):
+            refused = await guarded.get("/metrics", headers=headers)
+            assert refused.status_code == 401, (headers, refused.text)
+            assert refused.json()["error"]["code"] == "unauthorized"
+            assert "chatconnect_" not in refused.text
+
+        scraped = await guarded.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+        assert scraped.status_code == 200
+        assert "# TYPE chatconnect_" in scraped.text
+
+
+async def test_without_metrics_token_anyone_reads_the_metrics(client: AsyncTestClient) -> None:
+    assert (await client.get("/metrics")).status_code == 200

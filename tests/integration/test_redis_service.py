@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,7 +20,6 @@ from domain.models import Plan
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from testkit.entities import a_widget
-from testkit.fakes.repositories import MemoryUsageRepository
 from testkit.fakes.telemetry import RecordingTelemetry
 from tests.integration.test_operations import OWNER, moved, samples, widget_with_a_document
 from tests.support.proxy import ThreadedProxy
@@ -68,13 +67,14 @@ async def test_200_simultaneous_messages_against_a_limit_of_50_admit_exactly_50(
 ) -> None:
     cache = RedisCache.from_url(redis_url, timeout_seconds=1.0)
     cache._prefix = f"test:{uuid.uuid4().hex}:"  # a fresh window of keys for this test
-    limits = PlanLimits(visitor_per_minute=50, widget_per_minute=10_000, messages_per_month=10**6)
+    limits = PlanLimits(
+        visitor_per_minute=50,
+        address_per_minute=10_000,
+        widget_per_minute=10_000,
+        messages_per_month=10**6,
+    )
     chat_limits = ChatLimits(
-        cache,
-        MemoryUsageRepository(),
-        _Now(),
-        RecordingTelemetry(),
-        LimitPolicy(by_plan={plan: limits for plan in Plan}),
+        cache, _Now(), RecordingTelemetry(), LimitPolicy(by_plan={plan: limits for plan in Plan})
     )
     widget = a_widget()
 
@@ -136,7 +136,7 @@ async def test_a_visitor_over_the_limit_gets_429_in_json_and_as_an_sse_error(
 
     refused = await client.post("/api/widget/chat", json=body, headers=key)
     assert refused.status_code == 429
-    assert 0 < int(refused.headers["retry-after"]) <= 60
+    assert 0 < int(refused.headers["retry-after"]) <= 61  # a minute and at most one bucket
     assert refused.json()["error"]["message"] == widget["limit_message"]
     streamed = await client.post("/api/widget/chat/stream", json=body, headers=key)
     assert streamed.status_code == 429 and "retry-after" in streamed.headers
@@ -171,3 +171,71 @@ async def test_redis_gone_mid_run_degrades_and_comes_back(
         (await client.post("/api/widget/chat", json=ask, headers=key)).status_code for _ in range(5)
     ]
     assert statuses.count(429) >= 1  # limits count again
+
+
+class _SetClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+async def test_on_redis_a_limit_holds_across_a_minutes_boundary(redis_url: str) -> None:
+    cache = RedisCache.from_url(redis_url, timeout_seconds=1.0)
+    cache._prefix = f"test:{uuid.uuid4().hex}:"
+    limits = PlanLimits(
+        visitor_per_minute=5,
+        address_per_minute=100,
+        widget_per_minute=100,
+        messages_per_month=10**6,
+    )
+    clock = _SetClock(datetime(2026, 3, 1, 12, 0, 58, 750_000, tzinfo=UTC))
+    chat_limits = ChatLimits(
+        cache, clock, RecordingTelemetry(), LimitPolicy(by_plan={plan: limits for plan in Plan})
+    )
+    widget = a_widget()
+    admitted = 0
+    try:
+        for _ in range(10):  # 10 in 2.5 s at 5 a minute, straddling 12:01:00
+            try:
+                await chat_limits.admit(widget, "v", "203.0.113.9")
+                admitted += 1
+            except RateLimitedError:
+                pass
+            clock.at += timedelta(milliseconds=250)
+        clock.at += timedelta(seconds=58)  # the first left the window, not the others
+        await chat_limits.admit(widget, "v", "203.0.113.9")
+        with pytest.raises(RateLimitedError):
+            await chat_limits.admit(widget, "v", "203.0.113.9")
+    finally:
+        await cache.close()
+    assert admitted == 5
+
+
+async def test_fresh_visitor_ids_from_one_address_meet_the_address_limit(
+    postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        redis_url=redis_url,
+        admin_token="ops-token",
+        log_format="json",
+        rate_limit_free_visitor_per_minute=3,
+        rate_limit_free_address_per_minute=5,
+    )
+    async with AsyncTestClient(create_app(settings), timeout=30) as client:
+        widget = await widget_with_a_document(client)
+        key = {"X-Widget-Key": widget["public_key"]}
+        statuses, scopes = [], []
+        for n in range(20):
+            # X-Forwarded-For is no way round either: no proxy is trusted by default.
+            headers = {**key, "X-Forwarded-For": f"198.51.100.{n}"}
+            body = {"message": "refund?", "visitor_id": f"fresh-{uuid.uuid4().hex}"}
+            response = await client.post("/api/widget/chat", json=body, headers=headers)
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                scopes.append(response.json()["error"]["details"]["scope"])
+    assert statuses == [200] * 5 + [429] * 15
+    assert set(scopes) == {"address"}

@@ -140,6 +140,84 @@ async def test_the_config_is_the_widgets_public_face_for_allowed_origins(
     assert "GET" in preflight.headers["access-control-allow-methods"]
 
 
+async def test_an_origin_is_matched_and_echoed_only_in_the_form_browsers_send(
+    client: AsyncTestClient,
+) -> None:
+    widget = await a_widget(client)
+    key = {"X-Widget-Key": widget["public_key"]}
+
+    for forged in (SHOP + "//", SHOP + "/", "https://SHOP.example", SHOP + ":443", "null"):
+        refused = await client.get("/api/widget/config", headers={**key, "Origin": forged})
+        assert refused.status_code == 403, forged
+        assert refused.json()["error"]["code"] == "origin_not_allowed"
+        assert "access-control-allow-origin" not in refused.headers, forged
+        chat = await client.post(
+            "/api/widget/chat", json={"message": "hi"}, headers={**key, "Origin": forged}
+        )
+        assert chat.status_code == 403, forged
+        assert "access-control-allow-origin" not in chat.headers, forged
+        preflight = await client.options(
+            "/api/widget/chat",
+            headers={"Origin": forged, "Access-Control-Request-Method": "POST"},
+        )
+        assert preflight.status_code == 403, forged
+        assert "access-control-allow-origin" not in preflight.headers, forged
+
+    allowed = await client.get("/api/widget/config", headers={**key, "Origin": SHOP})
+    assert allowed.headers["access-control-allow-origin"] == SHOP
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        (["HTTPS://Shop.Example:443/"], ["https://shop.example"]),
+        (
+            ["https://*.z.example", "http://localhost:3000"],
+            ["https://*.z.example", "http://localhost:3000"],
+        ),
+        (
+            ["https://bücher.example", "https://xn--bcher-kva.example"],
+            ["https://xn--bcher-kva.example"],
+        ),
+    ],
+)
+async def test_allowed_origins_are_stored_as_browsers_send_them(
+    client: AsyncTestClient, written: list[str], stored: list[str]
+) -> None:
+    widget = await a_widget(client, allowed_origins=written)
+    assert widget["allowed_origins"] == stored
+
+    subdomain = await client.get(
+        "/api/widget/config",
+        headers={"X-Widget-Key": widget["public_key"], "Origin": "https://a.z.example"},
+    )
+    assert subdomain.status_code == (200 if "https://*.z.example" in stored else 403)
+
+
+@pytest.mark.parametrize(
+    "bad", ["https://z.example/path", "https://shop.example//", "https://*.example", "shop.example"]
+)
+async def test_an_allowed_origin_no_browser_could_send_is_refused_with_422_naming_it(
+    client: AsyncTestClient, bad: str
+) -> None:
+    created = await client.post(
+        "/api/widgets",
+        json={"tenant_id": "shop", "plan": "free", "name": "Help", "allowed_origins": [SHOP, bad]},
+        headers=OWNER,
+    )
+    assert created.status_code == 422, created.text
+    error = created.json()["error"]
+    assert bad in error["message"]
+    assert error["details"] == {"field": "allowed_origins", "index": 1, "value": bad}
+
+    widget = await a_widget(client)
+    changed = await client.patch(
+        f"/api/widgets/{widget['id']}", json={"allowed_origins": [bad]}, headers=OWNER
+    )
+    assert changed.status_code == 422, changed.text
+    assert changed.json()["error"]["details"]["value"] == bad
+
+
 @pytest.mark.parametrize(
     "bad",
     [

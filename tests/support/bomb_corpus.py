@@ -19,14 +19,23 @@ from tests.support.bombs import big_csv, big_text, flate_bomb_pdf, many_part_doc
 
 
 def children():
-    # Each live parser child: its memory cap, and how far below it the child is now.
+    # Each live parser child: its memory cap, how far below it the child is now, and the
+    # resident pages the cap does not count (mapped files: the libraries' code and data).
     found = {}
     for child in multiprocessing.active_children():
         if child.name.startswith("pebble"):
             cap = resource.prlimit(child.pid, resource.RLIMIT_DATA)[0]
             with open(f"/proc/{child.pid}/status") as status:
-                data = next(line for line in status if line.startswith("VmData:"))
-            found[child.pid] = {"cap": cap, "headroom": cap - int(data.split()[1]) * 1024}
+                kib = {
+                    key: int(value.split()[0]) * 1024
+                    for key, value in (line.split(":", 1) for line in status)
+                    if key in ("VmData", "RssFile", "RssShmem")
+                }
+            found[child.pid] = {
+                "cap": cap,
+                "headroom": cap - kib["VmData"],
+                "mapped_files": kib["RssFile"] + kib["RssShmem"],
+            }
     return found
 
 

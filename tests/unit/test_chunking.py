@@ -95,3 +95,11 @@ def test_a_new_revision_gets_new_ids_and_a_rerun_the_same_ones() -> None:
     )
     assert again[0].id == chunk_id(DOCUMENT, 0)
     assert revised[0].id == chunk_id(DOCUMENT, 0, revision=2) != again[0].id
+
+
+def test_nul_characters_extracted_from_a_file_are_dropped() -> None:
+    """PostgreSQL keeps no NUL, and a chunk's text is kept there as an answer's source."""
+    result = chunks(
+        [Element(text="Re\x00turns", kind="title"), Element(text="Thirty\x00 days.\x00")]
+    )
+    assert [(c.section, c.text) for c in result] == [("Returns", "Thirty days.")]

@@ -7,6 +7,7 @@ import pytest
 
 from application.documents import DeleteDocument, GetDocument, ListDocuments
 from application.ingestion.submission import NewDocument, SubmitDocument
+from application.ingestion.titles import MAX_TITLE_CHARS
 from domain.errors import (
     DocumentNotFoundError,
     InvalidInputError,
@@ -151,3 +152,13 @@ async def test_concurrent_uploads_of_the_same_bytes_make_one_document(app: FakeA
 
     assert len({r.document.id for r in results}) == 1
     assert len(app.jobs.jobs) == 1
+
+
+async def test_a_title_from_a_file_name_is_one_bounded_line_without_nul(app: FakeApp) -> None:
+    widget = await make_widget(app)
+    name = "Ret\x00urns\npolicy " + "x" * 8000 + ".md"
+    new = msgspec.structs.replace(doc(widget), title="", filename=name)
+
+    submitted = await app.get(SubmitDocument)(new)
+
+    assert submitted.document.title == ("Returns policy " + "x" * 8000)[:MAX_TITLE_CHARS]

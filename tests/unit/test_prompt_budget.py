@@ -117,7 +117,7 @@ def test_prompt_tokens_counts_the_system_text_and_every_message() -> None:
         words(p.system_text())
         + words("a b")
         + words("c")
-        + words(p.question)
+        + words(p.user_text())  # the sources and the question
         + MESSAGE_OVERHEAD_TOKENS * 4
     )
     assert prompt_tokens(p, words) == expected

@@ -32,7 +32,15 @@ async def test_a_new_widget_gets_an_id_a_public_key_and_defaults(app: FakeApp) -
 
 @pytest.mark.parametrize(
     "bad",
-    [dict(top_k=0), dict(top_k=21), dict(name=" "), dict(allowed_origins=("shop.example",))],
+    [
+        dict(top_k=0),
+        dict(top_k=21),
+        dict(name=" "),
+        dict(allowed_origins=("shop.example",)),
+        dict(allowed_origins=("https://z.example/path",)),
+        dict(allowed_origins=("https://shop.example//",)),
+        dict(allowed_origins=("https://*.example",)),
+    ],
 )
 async def test_invalid_widget_settings_are_refused(app: FakeApp, bad: dict) -> None:
     with pytest.raises(InvalidInputError):
@@ -73,6 +81,14 @@ async def test_a_visitor_is_recognised_by_key_and_origin(app: FakeApp) -> None:
         await app.get(AuthorizeVisitor)("wk_nope", "https://shop.example")
     with pytest.raises(AuthenticationError):
         await app.get(AuthorizeVisitor)(None, "https://shop.example")
+
+
+async def test_an_origin_not_as_a_browser_sends_it_is_refused(app: FakeApp) -> None:
+    widget = await make_widget(app, allowed_origins=("https://shop.example",))
+
+    for forged in ("https://shop.example//", "https://shop.example/", "https://Shop.example"):
+        with pytest.raises(OriginNotAllowedError):
+            await app.get(AuthorizeVisitor)(widget.public_key, forged)
 
 
 async def test_a_wildcard_allows_any_origin(app: FakeApp) -> None:

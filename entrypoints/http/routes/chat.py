@@ -16,6 +16,7 @@ from application.widgets import AuthorizeVisitor, GetWidget
 from domain.errors import RateLimitedError
 from domain.models import Answer
 from entrypoints.http.auth import calling_widget
+from entrypoints.http.client_address import request_address
 from entrypoints.http.openapi import WIDGET, widget_errors
 from entrypoints.http.schemas import ChatBody
 from entrypoints.http.sse import (
@@ -44,7 +45,7 @@ async def _turn(
             message=data.message,
             conversation_id=data.conversation_id,
             visitor_id=data.visitor_id,
-            client_ip=request.client.host if request.client else None,
+            client_ip=request_address(request),
         )
     )
 

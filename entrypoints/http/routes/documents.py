@@ -11,7 +11,7 @@ import msgspec
 import structlog
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Response, delete, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.exceptions import ClientException, HTTPException
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import (
@@ -27,8 +27,11 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from application.documents import DeleteDocument, GetDocument, GetDocuments, ListDocuments
 from application.ingestion.submission import NewDocument, SubmitDocument, Submitted, SubmitUrl
 from domain.errors import ChatConnectError, InvalidInputError, UnsupportedMediaTypeError
+from domain.models import Text, without_nul
+from domain.models.text import STORABLE_PATTERN
 from entrypoints.http.auth import owner_only
-from entrypoints.http.errors import status_of
+from entrypoints.http.bodies import malformed_body_refused
+from entrypoints.http.errors import invalid_body, status_of
 from entrypoints.http.openapi import OWNER, owner_errors
 from entrypoints.http.schemas import (
     Accepted,
@@ -45,6 +48,7 @@ OWNER_ROUTE = {"guards": [owner_only], "security": OWNER, "tags": ["documents"]}
 _WIDGET_ID = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID)
 _TITLE = Schema(
     type=OpenAPIType.STRING,
+    pattern=STORABLE_PATTERN,
     description="The document's title; without one, an HTML page's <title>, else the file name.",
 )
 _UPLOAD = RequestBody(
@@ -81,7 +85,10 @@ _UPLOAD = RequestBody(
                         properties={
                             "widget_id": _WIDGET_ID,
                             "url": Schema(
-                                type=OpenAPIType.STRING, format=OpenAPIFormat.URI, max_length=2048
+                                type=OpenAPIType.STRING,
+                                format=OpenAPIFormat.URI,
+                                max_length=2048,
+                                pattern=STORABLE_PATTERN,
                             ),
                             "title": _TITLE,
                         },
@@ -129,17 +136,43 @@ def _uuid(value: object, field: str) -> UUID:
         raise InvalidInputError(f"{field} must be a UUID", details={"field": field}) from None
 
 
+class _FormFields(msgspec.Struct, frozen=True, kw_only=True):
+    """The upload's text parts, checked as JSON bodies are (a NUL in a title is refused)."""
+
+    title: Text = ""
+
+
+async def _form(request: Request[Any, Any, Any]) -> FormMultiDict:
+    try:
+        with malformed_body_refused():  # a text field whose bytes are not UTF-8
+            return await request.form()
+    except ClientException as refused:
+        # The multipart parser caps each part's header lines at 4 KB; the only long one a
+        # client sends is the file's Content-Disposition, long by its file name.
+        if "header length" in str(refused.__context__):
+            raise InvalidInputError(
+                "the file name is too long: a multipart part's headers may take at most "
+                "4 KB, so rename the file to a shorter name",
+                details={"field": "file", "problem": "filename too long"},
+            ) from None
+        raise
+
+
 async def _from_form(request: Request[Any, Any, Any]) -> NewDocument:
-    form = await request.form()
+    form = await _form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise InvalidInputError("multipart body needs a 'file' part", details={"field": "file"})
-    content = await upload.read()
     title = form.get("title")
+    try:
+        fields = msgspec.convert({"title": title if isinstance(title, str) else ""}, _FormFields)
+    except msgspec.ValidationError as error:
+        raise invalid_body(error) from None
+    content = await upload.read()
     return NewDocument(
         widget_id=_uuid(form.get("widget_id"), "widget_id"),
         # Without one, an HTML page is titled by its <title>, anything else by its name.
-        title=title if isinstance(title, str) else "",
+        title=fields.title,
         content=content,
         content_type=content_type_of(upload.content_type, upload.filename),
         filename=upload.filename,
@@ -148,9 +181,10 @@ async def _from_form(request: Request[Any, Any, Any]) -> NewDocument:
 
 async def _json_body(request: Request[Any, Any, Any]) -> TextDocumentBody:
     try:
-        body = msgspec.json.decode(await request.body(), type=TextDocumentBody)
+        with malformed_body_refused():
+            body = msgspec.json.decode(await request.body(), type=TextDocumentBody)
     except msgspec.ValidationError as error:
-        raise InvalidInputError(str(error)) from None
+        raise invalid_body(error) from None
     except msgspec.DecodeError:
         raise ClientException("malformed JSON body") from None
     if (body.url is None) == (body.text is None):
@@ -162,7 +196,8 @@ def _from_text(body: TextDocumentBody) -> NewDocument:
     return NewDocument(
         widget_id=body.widget_id,
         title=body.title or "",
-        content=(body.text or "").encode(),
+        # A NUL in a text is no character anyone meant; PostgreSQL could not keep it.
+        content=without_nul(body.text or "").encode(),
         content_type="text/markdown",
     )
 

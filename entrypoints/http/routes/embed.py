@@ -6,10 +6,11 @@ import gzip
 import hashlib
 import html
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get
 from litestar.openapi import ResponseSpec
+from litestar.params import Parameter
 
 from entrypoints.http.openapi import errors
 
@@ -69,7 +70,10 @@ DEMO_CSS = Asset("demo.css", "text/css; charset=utf-8")
         **errors(),
     },
 )
-async def widget_js(request: Request[Any, Any, Any], v: str | None = None) -> Response[bytes]:
+async def widget_js(
+    request: Request[Any, Any, Any],
+    v: Annotated[str | None, Parameter(description="The script's current version.")] = None,
+) -> Response[bytes]:
     """The embeddable script: `<script src=".../widget.js" data-widget-key="…" async>`.
     With `?v=` its current version (the `X-Widget-Version` header) it is cached for a year."""
     versioned = v == WIDGET_JS.version
@@ -84,7 +88,9 @@ async def demo_css(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/demo", include_in_schema=False)
-async def demo_page(key: str | None = None) -> Response[str]:
+async def demo_page(
+    key: Annotated[str | None, Parameter(description="The widget key to embed.")] = None,
+) -> Response[str]:
     """A sample third-party page embedding the widget (ENVIRONMENT=development only)."""
     template = (STATIC / "demo.html").read_text()
     if key:

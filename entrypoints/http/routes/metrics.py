@@ -18,6 +18,8 @@ from prometheus_client import (
 from adapters.telemetry.prometheus import PrometheusTelemetry
 from application.ports.jobs import JobQueue
 from domain.errors import ChatConnectError
+from entrypoints.http.auth import metrics_reader
+from entrypoints.http.openapi import errors
 
 log = structlog.get_logger()
 
@@ -31,10 +33,18 @@ def _registry() -> CollectorRegistry:
     return REGISTRY
 
 
-@get("/metrics", tags=["operations"], include_in_schema=True, media_type=CONTENT_TYPE_LATEST)
+@get(
+    "/metrics",
+    tags=["operations"],
+    include_in_schema=True,
+    media_type=CONTENT_TYPE_LATEST,
+    guards=[metrics_reader],
+    responses=errors(401),
+)
 @inject
 async def metrics(jobs: FromDishka[JobQueue]) -> Response[bytes]:
-    """Prometheus text format: HTTP, chat, tokens and cost, retrieval, ingestion."""
+    """Prometheus text format: HTTP, chat, tokens and cost, retrieval, ingestion. With
+    `METRICS_TOKEN` set, only `Authorization: Bearer <METRICS_TOKEN>` may read it (401)."""
     try:
         PrometheusTelemetry.queue_observed(await jobs.stats())
     except ChatConnectError as error:

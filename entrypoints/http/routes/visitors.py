@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import delete
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 
 from application.data_rights import EraseVisitor
+from domain.models.text import STORABLE_PATTERN
 from entrypoints.http.auth import owner_only
 from entrypoints.http.openapi import OWNER, owner_errors
 
@@ -22,7 +24,9 @@ from entrypoints.http.openapi import OWNER, owner_errors
 )
 @inject
 async def erase_visitor(
-    widget_id: FromPath[UUID], visitor_id: FromPath[str], erase: FromDishka[EraseVisitor]
+    widget_id: FromPath[UUID],
+    visitor_id: Annotated[str, Parameter(pattern=STORABLE_PATTERN)],
+    erase: FromDishka[EraseVisitor],
 ) -> None:
     """Erases everything of one visitor (the `visitor_id` the widget sent) in this widget:
     their conversations and messages, and the cached copies derived from them (history,

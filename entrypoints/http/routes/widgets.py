@@ -18,6 +18,7 @@ from application.widgets import (
     WidgetChanges,
 )
 from domain.models import Widget, WidgetSpec
+from domain.models.text import STORABLE_PATTERN
 from entrypoints.http.auth import owner_only
 from entrypoints.http.openapi import OWNER, owner_errors
 from entrypoints.http.schemas import Cursor, Limit, WidgetPage
@@ -36,7 +37,9 @@ async def create_widget(data: JSONBody[WidgetSpec], create: FromDishka[CreateWid
 @get("/api/widgets", **OWNER_ROUTE, responses=owner_errors())
 @inject
 async def list_widgets(
-    tenant_id: Annotated[str, Parameter(description="The tenant whose widgets to list.")],
+    tenant_id: Annotated[
+        str, Parameter(description="The tenant whose widgets to list.", pattern=STORABLE_PATTERN)
+    ],
     list_all: FromDishka[ListWidgets],
     cursor: Cursor = None,
     limit: Limit = None,
