@@ -152,7 +152,10 @@ class ProcessDocument:
         if widget is None:  # deleted with its documents while this one was processed
             return _Outcome.DELETED, 0
         await self._allowance.take_chunks(widget, document, total)
-        if resume_at == 0:  # a fresh start: nothing an earlier run staged may go live
+        if resume_at == 0 and document.revision > 1:
+            # A fresh start of a later revision: what a run of an earlier one staged (other
+            # chunk ids) must not go live with it; a run of this revision's own leftovers
+            # are overwritten, id for id. Not on a first revision: the delete is not free.
             await self._vectors.discard_staged(document.widget_id, document.id)
         document = await self._set(
             document,
