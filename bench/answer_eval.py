@@ -54,11 +54,16 @@ from application.chat.answer_question import AnswerQuestion  # noqa: E402
 from application.chat.limits import LimitPolicy, PlanLimits  # noqa: E402
 from application.chat.question import ChatPolicy  # noqa: E402
 from application.chat.question import Question as Asked  # noqa: E402
+from application.ingestion.allowance import (  # noqa: E402
+    IngestionLimitPolicy,
+    IngestionLimits,
+)
 from application.ingestion.policy import IngestionPolicy  # noqa: E402
 from application.ingestion.processing import ProcessDocument  # noqa: E402
 from application.ingestion.submission import NewDocument, SubmitDocument  # noqa: E402
 from application.ports.caching import Cache  # noqa: E402
 from application.ports.documents import DocumentFetcher, DocumentParser  # noqa: E402
+from application.ports.ingestion import IngestionUsageRepository  # noqa: E402
 from application.ports.jobs import JobQueue  # noqa: E402
 from application.ports.models import ChatModel, ChatModelRouter, Embedder  # noqa: E402
 from application.ports.storage import (  # noqa: E402
@@ -78,6 +83,7 @@ from domain.prompts import Prompt  # noqa: E402
 from entrypoints.wiring.use_cases import UseCaseProvider  # noqa: E402
 from testkit.entities import a_widget  # noqa: E402
 from testkit.fakes.fetcher import StaticFetcher  # noqa: E402
+from testkit.fakes.ingestion import MemoryIngestionUsageRepository  # noqa: E402
 from testkit.fakes.repositories import (  # noqa: E402
     FakeTransactions,
     MemoryConversationRepository,
@@ -227,6 +233,10 @@ def build_service(work: Path) -> Service:
         ChatPolicy: ChatPolicy(),
         IngestionPolicy: IngestionPolicy(),
         LimitPolicy: LimitPolicy(by_plan={plan: limits for plan in Plan}),
+        IngestionLimitPolicy: IngestionLimitPolicy(
+            by_plan={plan: IngestionLimits() for plan in Plan}
+        ),
+        IngestionUsageRepository: MemoryIngestionUsageRepository(),
     }
     provider = Provider(scope=Scope.APP)
     for kind in ports:

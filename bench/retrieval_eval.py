@@ -52,12 +52,18 @@ from adapters.vectorstore.edge import EdgeVectorStore  # noqa: E402
 from adapters.vectorstore.retrieval import Tuning  # noqa: E402
 from application.answer_cache import AnswerCache  # noqa: E402
 from application.chat.question import ChatPolicy  # noqa: E402
+from application.ingestion.allowance import (  # noqa: E402
+    IngestionAllowance,
+    IngestionLimitPolicy,
+    IngestionLimits,
+)
 from application.ingestion.policy import IngestionPolicy  # noqa: E402
 from application.ingestion.processing import ProcessDocument  # noqa: E402
 from application.ingestion.submission import NewDocument, SubmitDocument  # noqa: E402
 from application.ports.vectors import RetrievalMode, SearchQuery  # noqa: E402
-from domain.models import DEFAULT_TOP_K, Chunk, ScoredChunk  # noqa: E402
+from domain.models import DEFAULT_TOP_K, Chunk, Plan, ScoredChunk  # noqa: E402
 from testkit.entities import a_widget  # noqa: E402
+from testkit.fakes.ingestion import MemoryIngestionUsageRepository  # noqa: E402
 from testkit.fakes.repositories import (  # noqa: E402
     FakeTransactions,
     MemoryDocumentRepository,
@@ -176,12 +182,18 @@ async def open_index(work: Path) -> Indexed:
     )
     parser, clock, ids, policy = PlainTextParser(), SystemClock(), RandomIds(), IngestionPolicy()
     telemetry = RecordingTelemetry()
+    allowance = IngestionAllowance(  # no limits: the collections are the measure
+        MemoryIngestionUsageRepository(),
+        clock,
+        IngestionLimitPolicy(by_plan={plan: IngestionLimits() for plan in Plan}),
+    )
     submit = SubmitDocument(
         widgets=widgets, documents=documents, jobs=jobs, transactions=FakeTransactions(),
-        parser=parser, clock=clock, ids=ids, policy=policy,
+        parser=parser, clock=clock, ids=ids, policy=policy, allowance=allowance,
     )  # fmt: skip
     process = ProcessDocument(
-        documents=documents, jobs=jobs, parser=parser, embedder=embedder,
+        documents=documents, widgets=widgets, allowance=allowance, jobs=jobs, parser=parser,
+        embedder=embedder,
         vectors=store, clock=clock, policy=policy, telemetry=telemetry,
         answers=AnswerCache(MemoryCache(), telemetry),
     )  # fmt: skip

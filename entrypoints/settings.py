@@ -29,6 +29,12 @@ LIMIT_FIELDS = (
     "quota_free_messages_per_month",
     "quota_paid_messages_per_month",
 )
+INGESTION_LIMIT_FIELDS = (
+    "ingestion_free_documents_per_month",
+    "ingestion_free_chunks_per_month",
+    "ingestion_paid_documents_per_month",
+    "ingestion_paid_chunks_per_month",
+)
 POSITIVE_FIELDS = (
     "parse_timeout_seconds",
     "parse_max_pages",
@@ -113,6 +119,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_fail_open: bool = True
     quota_free_messages_per_month: int = 1000
     quota_paid_messages_per_month: int = 100_000
+    # Documents and chunks a tenant may take in per calendar month (UTC); 0: no limit.
+    ingestion_free_documents_per_month: int = 100
+    ingestion_free_chunks_per_month: int = 10_000
+    ingestion_paid_documents_per_month: int = 10_000
+    ingestion_paid_chunks_per_month: int = 1_000_000
+    # A big document yields the embedder after this long when another widget's waits.
+    ingestion_slice_seconds: float = 1.0
     # What a tenant's answers may cost per calendar month (USD); unset: no ceiling.
     free_monthly_budget_usd: float | None = None
     paid_monthly_budget_usd: float | None = None
@@ -145,6 +158,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for name in LIMIT_FIELDS:
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        for name in INGESTION_LIMIT_FIELDS:
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name.upper()} must not be negative (0: no limit)")
+        if not 0 < self.ingestion_slice_seconds <= 600:
+            raise SettingsError("INGESTION_SLICE_SECONDS must be above 0 and at most 600")
         for name in ("free_monthly_budget_usd", "paid_monthly_budget_usd"):
             if (getattr(self, name) or 0) < 0:
                 raise SettingsError(f"{name.upper()} must not be negative (unset: no ceiling)")

@@ -34,7 +34,8 @@ _INSERT = (
 )
 _UPDATE = (
     f"UPDATE documents SET ({', '.join(_MUTABLE)}) = "
-    f"({', '.join(f'${n}' for n in range(2, len(_MUTABLE) + 2))}) WHERE id = $1"
+    f"({', '.join(f'${n}' for n in range(2, len(_MUTABLE) + 2))}) "
+    f"WHERE id = $1 AND revision = ${len(_MUTABLE) + 2}"
 )
 
 
@@ -155,10 +156,14 @@ class AsyncpgDocumentRepository:
         return content
 
     async def update(self, document: Document) -> None:
-        """Writes what changes while a document is processed; an unknown id is ignored."""
+        """Writes what changes while a document is processed; an unknown id is ignored, and
+        so is a writer of an earlier revision (its worker still running when the content
+        was replaced), whose progress must not pass for the new revision's."""
         row = _row(document)
         async with self._database.connection() as connection:
-            await connection.execute(_UPDATE, document.id, *(row[c] for c in _MUTABLE))
+            await connection.execute(
+                _UPDATE, document.id, *(row[c] for c in _MUTABLE), document.revision
+            )
 
     async def delete(self, document_id: UUID) -> None:
         """Its bytes and its job go with it."""

@@ -13,6 +13,41 @@ from adapters.postgres.database import Database
 from application.ports.jobs import QueueStats
 from domain.models import Job
 
+_DUE = """
+    (jobs.state = 'queued' AND jobs.available_at <= now())
+    OR (jobs.state = 'running' AND jobs.leased_until < now())
+"""
+
+_CLAIM = f"""
+WITH next AS (
+    SELECT jobs.id, d.widget_id, w.tenant_id
+    FROM jobs
+    JOIN documents d ON d.id = jobs.document_id
+    JOIN widgets w ON w.id = d.widget_id
+    LEFT JOIN tenant_turns t ON t.tenant_id = w.tenant_id
+    LEFT JOIN widget_turns wt ON wt.widget_id = d.widget_id
+    WHERE {_DUE}
+    ORDER BY t.served_at NULLS FIRST, wt.served_at NULLS FIRST, jobs.queued_at, jobs.id
+    LIMIT 1
+    FOR UPDATE OF jobs SKIP LOCKED
+), claimed AS (
+    UPDATE jobs
+    SET state = 'running', attempts = attempts + 1,
+        leased_until = now() + $1::interval, updated_at = now()
+    FROM next WHERE jobs.id = next.id
+    RETURNING jobs.id, jobs.document_id, jobs.attempts
+), tenant_served AS (
+    INSERT INTO tenant_turns (tenant_id, served_at)
+    SELECT tenant_id, clock_timestamp() FROM next
+    ON CONFLICT (tenant_id) DO UPDATE SET served_at = excluded.served_at
+), widget_served AS (
+    INSERT INTO widget_turns (widget_id, served_at)
+    SELECT widget_id, clock_timestamp() FROM next
+    ON CONFLICT (widget_id) DO UPDATE SET served_at = excluded.served_at
+)
+SELECT id, document_id, attempts FROM claimed
+"""
+
 
 class AsyncpgJobQueue:
     """Only the current holder of a job's lease (its claim's attempt number) may end it,
@@ -44,10 +79,10 @@ class AsyncpgJobQueue:
         async with self._database.connection() as connection:
             await connection.execute(
                 """
-                INSERT INTO jobs (id, document_id, state, available_at)
-                VALUES ($1, $2, 'queued', now())
+                INSERT INTO jobs (id, document_id, state, available_at, queued_at)
+                VALUES ($1, $2, 'queued', now(), now())
                 ON CONFLICT (document_id) DO UPDATE
-                SET state = 'queued', attempts = 0, available_at = now(),
+                SET state = 'queued', attempts = 0, available_at = now(), queued_at = now(),
                     leased_until = NULL, last_error = NULL, updated_at = now()
                 WHERE jobs.state IN ('done', 'failed')
                 """,
@@ -56,26 +91,43 @@ class AsyncpgJobQueue:
             )
 
     async def claim(self) -> Job | None:
-        """The next due job, or one whose worker let its lease expire; leased to the caller."""
+        """The next due job, or one whose worker let its lease expire; leased to the caller.
+
+        Tenants, then their widgets, take turns by when each was last served (never served
+        first); within a widget, jobs go in the order they were queued. Serving is recorded
+        in the same statement as the claim."""
         async with self._database.connection() as connection:
-            row = await connection.fetchrow(
+            row = await connection.fetchrow(_CLAIM, self._lease)
+        return Job(**row) if row is not None else None
+
+    async def waiting_elsewhere(self, widget_id: uuid.UUID, for_seconds: float = 0.0) -> bool:
+        async with self._database.connection() as connection:
+            found = await connection.fetchval(
+                """
+                SELECT EXISTS (
+                    SELECT 1 FROM jobs JOIN documents d ON d.id = jobs.document_id
+                    WHERE ((jobs.state = 'queued' AND jobs.available_at <= now() - $2::interval)
+                        OR (jobs.state = 'running' AND jobs.leased_until < now() - $2::interval))
+                      AND d.widget_id <> $1
+                )
+                """,
+                widget_id,
+                timedelta(seconds=for_seconds),
+            )
+        return bool(found)
+
+    async def pause(self, job: Job) -> None:
+        async with self._database.connection() as connection:
+            await connection.execute(
                 """
                 UPDATE jobs
-                SET state = 'running', attempts = attempts + 1,
-                    leased_until = now() + $1::interval, updated_at = now()
-                WHERE id = (
-                    SELECT id FROM jobs
-                    WHERE (state = 'queued' AND available_at <= now())
-                       OR (state = 'running' AND leased_until < now())
-                    ORDER BY available_at
-                    LIMIT 1
-                    FOR UPDATE SKIP LOCKED
-                )
-                RETURNING id, document_id, attempts
+                SET state = 'queued', attempts = 0, available_at = now(),
+                    leased_until = NULL, updated_at = now()
+                WHERE id = $1 AND attempts = $2 AND state = 'running'
                 """,
-                self._lease,
+                job.id,
+                job.attempts,
             )
-        return Job(**row) if row is not None else None
 
     async def heartbeat(self, job: Job) -> bool:
         """Extends the lease; False when it was lost (expired and claimed again, or ended)."""

@@ -53,6 +53,10 @@ def publishing(widget_id: UUID, document_id: UUID, chunk_count: int) -> tuple[Ch
     )
 
 
+def discarding_staged(widget_id: UUID, document_id: UUID) -> tuple[Change, ...]:
+    return (Delete(staging(widget_id, document_id)),)
+
+
 def deleting_document(widget_id: UUID, document_id: UUID) -> tuple[Change, ...]:
     return Delete(live(widget_id, document_id)), Delete(staging(widget_id, document_id))
 

@@ -159,6 +159,9 @@ class EdgeVectorStore:
         records = self._shard.retrieve(list(step.ids), not step.vectors, with_vector)
         return {point_key(record.id): _stored(record) for record in records}
 
+    async def discard_staged(self, widget_id: UUID, document_id: UUID) -> None:
+        await self._call(self._apply, changes.discarding_staged(widget_id, document_id))
+
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
         await self._call(self._apply, changes.deleting_document(widget_id, document_id))
 

@@ -177,6 +177,9 @@ class QdrantVectorStore:
         )
         return {point_key(record.id): _stored(record) for record in records}
 
+    async def discard_staged(self, widget_id: UUID, document_id: UUID) -> None:
+        await self._apply(changes.discarding_staged(widget_id, document_id), "discard chunks")
+
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
         await self._apply(changes.deleting_document(widget_id, document_id), "delete chunks")
 

@@ -16,3 +16,9 @@ class IngestionPolicy(msgspec.Struct, frozen=True, kw_only=True):
     retry_base_seconds: float = 2.0
     # Well inside the queue's lease, so one missed beat does not lose the job.
     heartbeat_seconds: float = 20.0
+    # A document embeds whole unless another widget's document waits; then it yields after
+    # a slice this long (whole batches), so nobody waits for a whole big document.
+    slice_seconds: float = 1.0
+    # A due job of another widget left this long was not taken by a free worker: every
+    # worker is busy, so a big document's job goes back in line to let it through.
+    unclaimed_seconds: float = 2.0

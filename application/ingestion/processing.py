@@ -2,39 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import enum
-from collections.abc import Coroutine
-from typing import Any, TypeVar
 
 import msgspec
 
 from application.answer_cache import AnswerCache
+from application.ingestion.allowance import IngestionAllowance
+from application.ingestion.lease import LeaseLostError, holding_lease
 from application.ingestion.policy import IngestionPolicy
+from application.ingestion.slicing import SlicedEmbedding, YieldedChunks, checkpoint
 from application.ports.documents import DocumentParser
 from application.ports.jobs import JobQueue
 from application.ports.models import Embedder
-from application.ports.storage import DocumentRepository
+from application.ports.storage import DocumentRepository, WidgetRepository
 from application.ports.system import Clock
 from application.ports.telemetry import JobRecord, Telemetry
 from application.ports.vectors import VectorStore
 from domain.chunking import chunk_elements
 from domain.errors import ParseError
-from domain.models import Document, DocumentStatus, Job, Progress, Stage
-
-
-class LeaseLostError(Exception):
-    """This worker's claim on a job expired and another worker took it."""
+from domain.models import Chunk, Document, DocumentStatus, Job, Progress, Stage
 
 
 class _Outcome(enum.Enum):
     READY = "ready"
     DELETED = "deleted"
     CONTENT_CHANGED = "content_changed"
-
-
-_T = TypeVar("_T")
+    YIELDED = "yielded"  # another widget's document waits: back in line after a slice
 
 
 class ProcessDocument:
@@ -44,6 +37,8 @@ class ProcessDocument:
         self,
         *,
         documents: DocumentRepository,
+        widgets: WidgetRepository,
+        allowance: IngestionAllowance,
         jobs: JobQueue,
         parser: DocumentParser,
         embedder: Embedder,
@@ -56,13 +51,22 @@ class ProcessDocument:
         self._telemetry = telemetry
         self._answers = answers
         self._documents = documents
+        self._widgets = widgets
+        self._allowance = allowance
         self._jobs = jobs
         self._parser = parser
         self._embedder = embedder
         self._vectors = vectors
         self._clock = clock
         self._policy = policy
-        self._embedding_turn = asyncio.Lock()
+        self._yielded = YieldedChunks()
+        self._embedding = SlicedEmbedding(
+            embedder=embedder,
+            vectors=vectors,
+            jobs=jobs,
+            clock=clock,
+            telemetry=telemetry,
+        )
 
     async def next_job(self) -> bool:
         """Processes one claimed job; False when the queue had nothing ready."""
@@ -87,7 +91,9 @@ class ProcessDocument:
             await self._give_up(job, document, reason, started)
             return
         try:
-            outcome, chunks = await self._holding_lease(job, self._process(document))
+            outcome, chunks = await holding_lease(
+                self._jobs, job, self._process(document), self._policy.heartbeat_seconds
+            )
         except LeaseLostError:
             self._finished("lease_lost", document, started)  # its new holder carries on
             return
@@ -106,6 +112,10 @@ class ProcessDocument:
             return
         if outcome is _Outcome.CONTENT_CHANGED:
             await self._jobs.retry(job, "its content changed while it was processed", 0.0)
+            return
+        if outcome is _Outcome.YIELDED:
+            await self._jobs.pause(job)
+            self._finished(outcome.value, document, started, chunks=chunks)
             return
         await self._jobs.complete(job)
         await self._answers.forget_widget(document.widget_id)
@@ -131,29 +141,56 @@ class ProcessDocument:
             )
         )
 
-    async def _holding_lease(self, job: Job, work: Coroutine[Any, Any, _T]) -> _T:
-        """Runs the work while renewing the job's lease; a lost lease stops it, since the
-        job now belongs to another worker."""
-        task = asyncio.ensure_future(work)
-        try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=self._policy.heartbeat_seconds)
-                if done:
-                    return task.result()
-                try:
-                    kept = await self._jobs.heartbeat(job)
-                except Exception:
-                    kept = True  # a database blip: the lease may well hold; beat again later
-                if not kept:
-                    raise LeaseLostError(f"the lease on job {job.id} was lost")
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
     async def _process(self, document: Document) -> tuple[_Outcome, int]:
-        """How it ended, and the chunks published."""
+        """How it ended, and the chunks published (or, when it yielded, embedded so far)."""
+        resume_at = checkpoint(document)
+        chunks = self._yielded.take(document) or await self._cut(document)
+        total = len(chunks)
+        if resume_at >= total or document.progress.total != total:
+            resume_at = 0  # not the cut it recorded progress in
+        widget = await self._widgets.get(document.widget_id)
+        if widget is None:  # deleted with its documents while this one was processed
+            return _Outcome.DELETED, 0
+        await self._allowance.take_chunks(widget, document, total)
+        if resume_at == 0 and document.revision > 1:
+            # A fresh start of a later revision: what a run of an earlier one staged (other
+            # chunk ids) must not go live with it; a run of this revision's own leftovers
+            # are overwritten, id for id. Not on a first revision: the delete is not free.
+            await self._vectors.discard_staged(document.widget_id, document.id)
+        document = await self._set(
+            document,
+            status=DocumentStatus.PROCESSING,
+            stage=Stage.EMBEDDING,
+            progress=Progress(resume_at, total),
+        )
+
+        async def progressed(done: int) -> None:
+            nonlocal document
+            document = await self._set(document, progress=Progress(done, total))
+
+        staged, indexing = await self._embedding(
+            document.widget_id, chunks, resume_at, progressed, self._policy
+        )
+        if staged < total:
+            if gone := await self._gone(document):
+                return gone, 0
+            self._yielded.keep(document, chunks)
+            return _Outcome.YIELDED, document.progress.done
+        document = await self._set(document, stage=Stage.INDEXING)
+        began = self._clock.monotonic()
+        if gone := await self._gone(document):
+            return gone, 0
+        await self._vectors.publish(document.widget_id, document.id, total)
+        # This run's staging and the publishing (a resumed document's earlier slices staged
+        # in runs of their own).
+        indexing += self._clock.monotonic() - began
+        self._telemetry.stage_completed(Stage.INDEXING, indexing)
+        await self._set(
+            document, status=DocumentStatus.READY, stage=None, chunk_count=total, error=None
+        )
+        return _Outcome.READY, total
+
+    async def _cut(self, document: Document) -> list[Chunk]:
         document = await self._set(document, status=DocumentStatus.PROCESSING, stage=Stage.PARSING)
         started = self._clock.monotonic()
         content = await self._documents.content(document.id)
@@ -161,7 +198,7 @@ class ProcessDocument:
             raise ParseError("the document's content is missing")
         elements = await self._parser.parse(content, document.content_type)
         started = self._lap(Stage.PARSING, started)
-        document = await self._set(document, stage=Stage.CHUNKING)
+        await self._set(document, stage=Stage.CHUNKING)
         chunks = chunk_elements(
             elements,
             widget_id=document.widget_id,
@@ -175,41 +212,19 @@ class ProcessDocument:
         )
         if not chunks:
             raise ParseError("the document contains no text")
-        total = len(chunks)
         self._lap(Stage.CHUNKING, started)
-        document = await self._set(document, stage=Stage.EMBEDDING, progress=Progress(0, total))
-        batch = self._policy.embed_batch
-        embedding = indexing = 0.0
-        # One document embeds at a time, whole: documents taking turns batch by batch would
-        # finish together and then all parse at once, leaving the embedder idle; this way
-        # the next document is parsed while this one is embedded.
-        async with self._embedding_turn:
-            for start in range(0, total, batch):
-                part = chunks[start : start + batch]
-                began = self._clock.monotonic()
-                # With its title and section, as BM25 sees it (docs/benchmarks.md).
-                vectors = await self._embedder.embed([c.in_context() for c in part])
-                embedded = self._clock.monotonic()
-                # Staged: invisible to answers until the whole document is in.
-                await self._vectors.stage(part, vectors)
-                embedding += embedded - began
-                indexing += self._clock.monotonic() - embedded
-                document = await self._set(document, progress=Progress(start + len(part), total))
-        document = await self._set(document, stage=Stage.INDEXING)
-        began = self._clock.monotonic()
+        return chunks
+
+    async def _gone(self, document: Document) -> _Outcome | None:
+        """Whether the document is no longer as this run knows it: deleted (leaving nothing
+        behind) or its content replaced."""
         current = await self._documents.get(document.id)
-        if current is None:  # deleted while processed: leave nothing behind
+        if current is None:
             await self._vectors.delete_document(document.widget_id, document.id)
-            return _Outcome.DELETED, 0
+            return _Outcome.DELETED
         if current.revision != document.revision:
-            return _Outcome.CONTENT_CHANGED, 0
-        await self._vectors.publish(document.widget_id, document.id, total)
-        self._telemetry.stage_completed(Stage.EMBEDDING, embedding)
-        self._telemetry.stage_completed(Stage.INDEXING, indexing + self._clock.monotonic() - began)
-        await self._set(
-            document, status=DocumentStatus.READY, stage=None, chunk_count=total, error=None
-        )
-        return _Outcome.READY, total
+            return _Outcome.CONTENT_CHANGED
+        return None
 
     async def _give_up(self, job: Job, document: Document, reason: str, started: float) -> None:
         await self._set(document, status=DocumentStatus.FAILED, error=reason)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import msgspec
 
+from application.ingestion.allowance import IngestionAllowance
 from application.ingestion.policy import IngestionPolicy
 from application.ingestion.titles import title_of
 from application.ports.documents import DocumentFetcher, DocumentParser
@@ -14,7 +15,7 @@ from application.ports.jobs import JobQueue
 from application.ports.storage import DocumentRepository, Transactions, WidgetRepository
 from application.ports.system import Clock, IdGenerator
 from domain.errors import InvalidInputError, PayloadTooLargeError, WidgetNotFoundError
-from domain.models import Document, DocumentStatus, Progress
+from domain.models import Document, DocumentStatus, Progress, Widget
 
 
 class NewDocument(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,7 +44,9 @@ class SubmitDocument:
         clock: Clock,
         ids: IdGenerator,
         policy: IngestionPolicy,
+        allowance: IngestionAllowance,
     ) -> None:
+        self._allowance = allowance
         self._widgets = widgets
         self._documents = documents
         self._jobs = jobs
@@ -55,7 +58,8 @@ class SubmitDocument:
 
     async def __call__(self, new: NewDocument) -> Submitted:
         new = self._validate(new)
-        if await self._widgets.get(new.widget_id) is None:
+        widget = await self._widgets.get(new.widget_id)
+        if widget is None:
             raise WidgetNotFoundError(f"widget {new.widget_id} not found")
         digest = hashlib.sha256(new.content).hexdigest()
         existing = await self._documents.find_by_hash(new.widget_id, digest)
@@ -64,7 +68,7 @@ class SubmitDocument:
         if new.source_url is not None:
             earlier = await self._documents.find_by_source(new.widget_id, new.source_url)
             if earlier is not None:
-                return Submitted(await self._replace(earlier, new, digest), created=True)
+                return Submitted(await self._replace(widget, earlier, new, digest), created=True)
         now = self._clock.now()
         document = Document(
             id=self._ids.new_id(),
@@ -78,13 +82,17 @@ class SubmitDocument:
             updated_at=now,
         )
         async with self._transactions.begin():
+            # Refused past the plan's monthly documents, before anything is stored.
+            await self._allowance.take_document(widget, document)
             stored = await self._documents.add(document, new.content)
             if stored.id != document.id:  # a concurrent upload of the same bytes won
                 return Submitted(stored, created=False)
             await self._jobs.enqueue(document.id)
         return Submitted(document, created=True)
 
-    async def _replace(self, earlier: Document, new: NewDocument, digest: str) -> Document:
+    async def _replace(
+        self, widget: Widget, earlier: Document, new: NewDocument, digest: str
+    ) -> Document:
         """The page at a known URL changed: same document, next revision. Its live chunks
         keep answering until the new ones are published."""
         changed = self._queued_again(
@@ -95,6 +103,10 @@ class SubmitDocument:
             sha256=digest,
         )
         async with self._transactions.begin():
+            # A new revision counts as a document taken in.
+            await self._allowance.take_document(
+                widget, msgspec.structs.replace(changed, revision=earlier.revision + 1)
+            )
             stored = await self._documents.replace_content(changed, new.content)
             await self._jobs.enqueue(stored.id)
         return stored

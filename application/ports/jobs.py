@@ -22,10 +22,25 @@ class JobQueue(Protocol):
 
     async def enqueue(self, document_id: UUID) -> None: ...
 
-    async def claim(self) -> Job | None: ...
+    async def claim(self) -> Job | None:
+        """The next due job, leased to the caller: of the tenant served least recently, then
+        of its widget served least recently, then the longest in line; so no document waits
+        for another tenant's whole document, as long as documents yield (`pause`)."""
+        ...
 
     async def heartbeat(self, job: Job) -> bool:
         """Extends the lease; False when it was lost (expired and claimed again, or ended)."""
+        ...
+
+    async def pause(self, job: Job) -> None:
+        """Puts a job that made progress back in line after a slice of its document: due at
+        once, keeping its place among its widget's jobs, its attempts counted afresh (a
+        slice that ended is a verdict, not a killed worker)."""
+        ...
+
+    async def waiting_elsewhere(self, widget_id: UUID, for_seconds: float = 0.0) -> bool:
+        """Whether a job of another widget has been due (queued, or its worker's lease ran
+        out) for at least `for_seconds`."""
         ...
 
     async def complete(self, job: Job) -> None: ...

@@ -85,7 +85,8 @@ class DocumentRepository(Protocol):
 
     async def update(self, document: Document) -> None:
         """Writes what processing changes (status, stage, progress, counts, error, title);
-        never its content, hash or revision."""
+        never its content, hash or revision, and nothing when the stored revision is another
+        (a worker still on the replaced content)."""
         ...
 
     async def delete(self, document_id: UUID) -> None: ...

@@ -54,6 +54,11 @@ class VectorStore(Protocol):
         past `chunk_count` are dropped."""
         ...
 
+    async def discard_staged(self, widget_id: UUID, document_id: UUID) -> None:
+        """Drops the document's staged chunks (an earlier run's, perhaps of an earlier
+        revision, which `publish` would otherwise bring to life with the new ones)."""
+        ...
+
     async def search(
         self, widget_id: UUID, query: SearchQuery, limit: int
     ) -> list[ScoredChunk]: ...

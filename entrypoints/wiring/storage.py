@@ -16,10 +16,12 @@ from adapters.postgres.documents import AsyncpgDocumentRepository
 from adapters.postgres.embedded import start_embedded_postgres, stop_embedded_postgres
 from adapters.postgres.exchanges import AsyncpgExchangeRepository
 from adapters.postgres.feedback import AsyncpgFeedbackRepository
+from adapters.postgres.ingestion_usage import AsyncpgIngestionUsageRepository
 from adapters.postgres.jobs import AsyncpgJobQueue
 from adapters.postgres.migrations import upgrade_to_head
 from adapters.postgres.usage import AsyncpgUsageRepository
 from adapters.postgres.widgets import AsyncpgWidgetRepository
+from application.ports.ingestion import IngestionUsageRepository
 from application.ports.jobs import JobQueue
 from application.ports.storage import (
     ConversationRepository,
@@ -76,6 +78,10 @@ class StorageProvider(Provider):
     @provide
     def jobs(self, database: Database, settings: Settings) -> JobQueue:
         return AsyncpgJobQueue(database, lease_seconds=settings.job_lease_seconds)
+
+    @provide
+    def ingestion_usage(self, database: Database) -> IngestionUsageRepository:
+        return AsyncpgIngestionUsageRepository(database)
 
     @provide
     def transactions(self, database: Database) -> Transactions:

@@ -22,6 +22,11 @@ from application.conversations import ExportConversations, ListConversations, Re
 from application.data_rights import DerivedCopies, EraseVisitor, PurgeIdleConversations
 from application.documents import DeleteDocument, GetDocument, GetDocuments, ListDocuments
 from application.feedback import ListFeedback, RateAnswer
+from application.ingestion.allowance import (
+    IngestionAllowance,
+    IngestionLimitPolicy,
+    IngestionLimits,
+)
 from application.ingestion.policy import IngestionPolicy
 from application.ingestion.processing import ProcessDocument
 from application.ingestion.submission import SubmitDocument, SubmitUrl
@@ -36,6 +41,7 @@ from application.widgets import (
     UpdateWidget,
     WidgetLookup,
 )
+from domain.models import Plan
 from domain.prompts import PromptBudget
 from entrypoints.settings import Settings
 
@@ -55,7 +61,7 @@ class UseCaseProvider(Provider):
         Recording,
         AnswerSteps,
     )
-    lookups = provide_all(WidgetLookup, DerivedCopies)
+    lookups = provide_all(WidgetLookup, DerivedCopies, IngestionAllowance)
     use_cases = provide_all(
         AnswerQuestion,
         SubmitDocument,
@@ -106,4 +112,16 @@ class PolicyProvider(Provider):
             max_document_bytes=settings.max_upload_bytes,
             max_attempts=settings.job_max_attempts,
             heartbeat_seconds=settings.job_lease_seconds / 4,
+            slice_seconds=settings.ingestion_slice_seconds,
         )
+
+    @provide
+    def ingestion_limits(self, settings: Settings) -> IngestionLimitPolicy:
+        def limits(plan: Plan) -> IngestionLimits:
+            documents = getattr(settings, f"ingestion_{plan}_documents_per_month")
+            chunks = getattr(settings, f"ingestion_{plan}_chunks_per_month")
+            return IngestionLimits(
+                documents_per_month=documents or None, chunks_per_month=chunks or None
+            )
+
+        return IngestionLimitPolicy(by_plan={plan: limits(plan) for plan in Plan})

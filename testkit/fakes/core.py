@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from uuid import UUID
 
 from dishka import Container, Provider, Scope, make_container
 
@@ -14,10 +15,12 @@ from adapters.llm.router import PlanModelRouter
 from adapters.parsing.plaintext import PlainTextParser
 from application.chat.limits import LimitPolicy, PlanLimits
 from application.chat.question import ChatPolicy
+from application.ingestion.allowance import IngestionLimitPolicy, IngestionLimits
 from application.ingestion.policy import IngestionPolicy
 from application.ingestion.processing import ProcessDocument
 from application.ports.caching import Cache
 from application.ports.documents import DocumentFetcher, DocumentParser
+from application.ports.ingestion import IngestionUsageRepository
 from application.ports.jobs import JobQueue
 from application.ports.models import ChatModel, ChatModelRouter, Embedder
 from application.ports.storage import (
@@ -36,6 +39,7 @@ from domain.models import Plan
 from entrypoints.wiring.use_cases import UseCaseProvider
 from testkit.fakes.embedder import HashEmbedder
 from testkit.fakes.fetcher import StaticFetcher
+from testkit.fakes.ingestion import MemoryIngestionUsageRepository
 from testkit.fakes.repositories import (
     FakeTransactions,
     MemoryConversationRepository,
@@ -97,9 +101,18 @@ class FakeApp:
         )
     )
     limit_policy: LimitPolicy = field(default_factory=_generous_limits)
+    ingestion_limits: IngestionLimitPolicy = field(
+        default_factory=lambda: IngestionLimitPolicy(
+            by_plan={plan: IngestionLimits() for plan in Plan}
+        )
+    )
+    ingestion_usage: MemoryIngestionUsageRepository = field(
+        default_factory=MemoryIngestionUsageRepository
+    )
 
     def __post_init__(self) -> None:
         self.conversations.widgets, self.conversations.usage = self.widgets, self.usage
+        self.jobs.owners = self._owner_of
         self.vectors = MemoryVectorStore(self.embedder.dimension)
         self.parser = PlainTextParser()
         self.feedback = MemoryFeedbackRepository(self.conversations)
@@ -125,11 +138,18 @@ class FakeApp:
             ChatPolicy: self.chat_policy,
             IngestionPolicy: self.ingestion_policy,
             LimitPolicy: self.limit_policy,
+            IngestionLimitPolicy: self.ingestion_limits,
+            IngestionUsageRepository: self.ingestion_usage,
         }
         ports = Provider(scope=Scope.APP)
         for kind in fakes:
             ports.from_context(provides=kind, scope=Scope.APP)
         self.container: Container = make_container(UseCaseProvider(), ports, context=fakes)
+
+    def _owner_of(self, document_id: UUID) -> tuple[str, UUID | None]:
+        document = self.documents.documents.get(document_id)
+        widget = self.widgets.widgets.get(document.widget_id) if document else None
+        return (widget.tenant_id, widget.id) if widget else ("", None)
 
     def get(self, kind: type[T]) -> T:
         """A use case or service, wired as production wires it, on the fakes."""

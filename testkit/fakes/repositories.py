@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -131,7 +132,9 @@ class MemoryDocumentRepository:
 
     async def update(self, document: Document) -> None:
         current = self.documents.get(document.id)
-        if current is not None:  # like PostgreSQL's: content, hash and revision stay
+        # Like PostgreSQL's: an earlier revision's writer changes nothing; content, hash
+        # and revision stay.
+        if current is not None and current.revision == document.revision:
             self.documents[document.id] = msgspec.structs.replace(
                 document,
                 content_type=current.content_type,
@@ -554,14 +557,28 @@ class _QueuedJob(msgspec.Struct, kw_only=True):
     attempts: int = 0
     state: str = "queued"  # queued | running | done | failed
     available_at: datetime
+    queued_at: datetime
     leased_until: datetime | None = None
     error: str | None = None
 
 
+# Whose document this is: (tenant, widget); the PostgreSQL queue joins them from the tables.
+Owners = Callable[[UUID], tuple[str, UUID | None]]
+
+
+def _nobody(document_id: UUID) -> tuple[str, UUID | None]:
+    return "", None
+
+
 class MemoryJobQueue:
-    def __init__(self, lease_seconds: float = 60.0) -> None:
+    """Like PostgreSQL's: tenants, then widgets, take turns by when each was last served."""
+
+    def __init__(self, lease_seconds: float = 60.0, owners: Owners = _nobody) -> None:
         self.jobs: dict[UUID, _QueuedJob] = {}
         self._lease = timedelta(seconds=lease_seconds)
+        self.owners = owners
+        self._served: dict[object, int] = {}
+        self._turns = itertools.count(1)
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
@@ -580,24 +597,49 @@ class MemoryJobQueue:
         existing = next((j for j in self.jobs.values() if j.document_id == document_id), None)
         if existing is not None and existing.state in ("queued", "running"):
             return
+        now = self._now()
         if existing is not None:
-            existing.state, existing.attempts, existing.available_at = "queued", 0, self._now()
+            existing.state, existing.attempts = "queued", 0
+            existing.available_at = existing.queued_at = now
             return
-        job = _QueuedJob(id=uuid.uuid4(), document_id=document_id, available_at=self._now())
+        job = _QueuedJob(id=uuid.uuid4(), document_id=document_id, available_at=now, queued_at=now)
         self.jobs[job.id] = job
+
+    def _due(self, job: _QueuedJob, now: datetime) -> bool:
+        ready = job.state == "queued" and job.available_at <= now
+        expired = job.state == "running" and job.leased_until is not None and job.leased_until < now
+        return ready or expired
+
+    def _place(self, job: _QueuedJob) -> tuple[int, int, datetime]:
+        tenant, widget = self.owners(job.document_id)
+        return (
+            self._served.get(("tenant", tenant), 0),
+            self._served.get(("widget", widget), 0),
+            job.queued_at,
+        )
 
     async def claim(self) -> Job | None:
         now = self._now()
-        for job in sorted(self.jobs.values(), key=lambda j: j.available_at):
-            ready = job.state == "queued" and job.available_at <= now
-            expired = (
-                job.state == "running" and job.leased_until is not None and (job.leased_until < now)
-            )
-            if ready or expired:
-                job.state, job.leased_until = "running", now + self._lease
-                job.attempts += 1
-                return Job(id=job.id, document_id=job.document_id, attempts=job.attempts)
-        return None
+        due = sorted((j for j in self.jobs.values() if self._due(j, now)), key=self._place)
+        if not due:
+            return None
+        job = due[0]
+        job.state, job.leased_until = "running", now + self._lease
+        job.attempts += 1
+        tenant, widget = self.owners(job.document_id)
+        self._served[("tenant", tenant)] = self._served[("widget", widget)] = next(self._turns)
+        return Job(id=job.id, document_id=job.document_id, attempts=job.attempts)
+
+    async def waiting_elsewhere(self, widget_id: UUID, for_seconds: float = 0.0) -> bool:
+        now = self._now() - timedelta(seconds=for_seconds)
+        return any(
+            self._due(j, now) and self.owners(j.document_id)[1] != widget_id
+            for j in self.jobs.values()
+        )
+
+    async def pause(self, job: Job) -> None:
+        if queued := self._held(job):
+            queued.state, queued.attempts, queued.available_at = "queued", 0, self._now()
 
     async def heartbeat(self, job: Job) -> bool:
         """Extends the lease; False when it was lost (expired and claimed again, or ended)."""

@@ -100,6 +100,9 @@ class MemoryVectorStore:
                     found[point_id] = Stored(payload=payload(chunk))
         return found
 
+    async def discard_staged(self, widget_id: UUID, document_id: UUID) -> None:
+        self._apply(changes.discarding_staged(widget_id, document_id))
+
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
         self._apply(changes.deleting_document(widget_id, document_id))
 

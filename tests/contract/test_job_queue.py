@@ -22,7 +22,9 @@ from testkit.fakes.repositories import MemoryJobQueue
 @dataclass(frozen=True)
 class QueueBackend:
     make_queue: Callable[[float], MemoryJobQueue | AsyncpgJobQueue]
-    new_document: Callable[[], Awaitable[UUID]]  # jobs reference stored documents
+    # Jobs reference stored documents; each in a widget of its own unless given one.
+    new_document: Callable[..., Awaitable[UUID]]
+    new_widget: Callable[[str], Awaitable[UUID]]  # a widget of that tenant
 
     def queue(self, lease_seconds: float = 60.0) -> MemoryJobQueue | AsyncpgJobQueue:
         return self.make_queue(lease_seconds)
@@ -31,24 +33,136 @@ class QueueBackend:
 @pytest.fixture(params=["memory", pytest.param("asyncpg", marks=pytest.mark.integration)])
 def backend(request: pytest.FixtureRequest) -> QueueBackend:
     if request.param == "memory":
+        owners: dict[UUID, tuple[str, UUID | None]] = {}
+        tenants: dict[UUID, str] = {}
 
-        async def any_document() -> UUID:
-            return uuid.uuid4()
+        async def memory_widget(tenant: str) -> UUID:
+            widget_id = uuid.uuid4()
+            tenants[widget_id] = tenant
+            return widget_id
 
-        return QueueBackend(MemoryJobQueue, any_document)
+        async def any_document(widget_id: UUID | None = None) -> UUID:
+            widget_id = widget_id or await memory_widget("tenant-1")
+            document_id = uuid.uuid4()
+            owners[document_id] = (tenants[widget_id], widget_id)
+            return document_id
+
+        def memory_queue(lease_seconds: float) -> MemoryJobQueue:
+            return MemoryJobQueue(lease_seconds, owners=owners.__getitem__)
+
+        return QueueBackend(memory_queue, any_document, memory_widget)
 
     database: Database = request.getfixturevalue("pg_database")
     widgets = AsyncpgWidgetRepository(database)
     documents = AsyncpgDocumentRepository(database)
 
-    async def stored_document() -> UUID:
-        widget = a_widget()
+    async def stored_widget(tenant: str) -> UUID:
+        widget = a_widget(tenant_id=tenant)
         await widgets.add(widget)
-        document = a_document(widget.id)
+        return widget.id
+
+    async def stored_document(widget_id: UUID | None = None) -> UUID:
+        widget_id = widget_id or await stored_widget("tenant-1")
+        document = a_document(widget_id, uuid.uuid4().bytes)
         await documents.add(document, b"hello")
         return document.id
 
-    return QueueBackend(partial(AsyncpgJobQueue, database), stored_document)
+    return QueueBackend(partial(AsyncpgJobQueue, database), stored_document, stored_widget)
+
+
+async def claim_all(queue: MemoryJobQueue | AsyncpgJobQueue) -> list[UUID]:
+    claimed = []
+    while job := await queue.claim():
+        claimed.append(job.document_id)
+    return claimed
+
+
+async def test_tenants_take_turns_whatever_the_order_their_documents_queued_in(
+    backend: QueueBackend,
+) -> None:
+    queue = backend.queue()
+    big, small = await backend.new_widget("big-tenant"), await backend.new_widget("small-tenant")
+    bigs = [await backend.new_document(big) for _ in range(3)]
+    smalls = [await backend.new_document(small) for _ in range(2)]
+    for document_id in bigs + smalls:
+        await queue.enqueue(document_id)
+
+    assert await claim_all(queue) == [bigs[0], smalls[0], bigs[1], smalls[1], bigs[2]]
+
+
+async def test_a_tenants_widgets_take_turns_within_its_turn(backend: QueueBackend) -> None:
+    queue = backend.queue()
+    busy, quiet = await backend.new_widget("acme"), await backend.new_widget("acme")
+    busy_docs = [await backend.new_document(busy) for _ in range(3)]
+    quiet_doc = await backend.new_document(quiet)
+    for document_id in [*busy_docs, quiet_doc]:
+        await queue.enqueue(document_id)
+
+    assert await claim_all(queue) == [busy_docs[0], quiet_doc, busy_docs[1], busy_docs[2]]
+
+
+async def test_a_paused_job_keeps_its_place_and_counts_its_attempts_afresh(
+    backend: QueueBackend,
+) -> None:
+    queue = backend.queue()
+    widget = await backend.new_widget("acme")
+    first, second = await backend.new_document(widget), await backend.new_document(widget)
+    await queue.enqueue(first)
+    await queue.enqueue(second)
+    job = await queue.claim()
+    assert job is not None and job.document_id == first
+
+    await queue.pause(job)
+
+    assert await queue.heartbeat(job) is False  # its slice is over: the lease went with it
+    again = await queue.claim()
+    assert again is not None
+    assert (again.id, again.document_id, again.attempts) == (job.id, first, 1)
+
+
+async def test_a_paused_job_gives_way_to_another_tenant(backend: QueueBackend) -> None:
+    queue = backend.queue()
+    big, small = await backend.new_widget("big-tenant"), await backend.new_widget("small-tenant")
+    big_doc = await backend.new_document(big)
+    await queue.enqueue(big_doc)
+    job = await queue.claim()
+    assert job is not None
+    small_doc = await backend.new_document(small)
+    await queue.enqueue(small_doc)
+
+    await queue.pause(job)
+
+    assert await claim_all(queue) == [small_doc, big_doc]
+
+
+async def test_waiting_elsewhere_sees_due_jobs_of_other_widgets_only(
+    backend: QueueBackend,
+) -> None:
+    queue = backend.queue()
+    mine, theirs = await backend.new_widget("acme"), await backend.new_widget("other")
+    await queue.enqueue(await backend.new_document(mine))
+    assert await queue.waiting_elsewhere(mine) is False
+    assert await queue.waiting_elsewhere(theirs) is True
+
+    their_doc = await backend.new_document(theirs)
+    await queue.enqueue(their_doc)
+    assert await queue.waiting_elsewhere(mine) is True
+
+    claimed = await claim_all(queue)  # both running now, under live leases
+    assert their_doc in claimed
+    assert await queue.waiting_elsewhere(mine) is False
+
+
+async def test_waiting_elsewhere_can_ask_for_jobs_left_unclaimed_a_while(
+    backend: QueueBackend,
+) -> None:
+    queue = backend.queue()
+    mine, theirs = await backend.new_widget("acme"), await backend.new_widget("other")
+    await queue.enqueue(await backend.new_document(theirs))
+
+    assert await queue.waiting_elsewhere(mine, 60) is False  # a free worker may take it yet
+    await asyncio.sleep(0.3)
+    assert await queue.waiting_elsewhere(mine, 0.2) is True
 
 
 async def test_nothing_to_claim_is_none(backend: QueueBackend) -> None:

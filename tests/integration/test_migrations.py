@@ -48,6 +48,9 @@ TABLES = {
     "messages",
     "usage_events",
     "feedback",
+    "tenant_turns",
+    "widget_turns",
+    "ingestion_usage",
     "tenant_usage_months",
     "widget_usage_months",
 }

@@ -288,3 +288,32 @@ async def test_the_demo_page_is_served_in_development_only(
                 assert "script-src 'self'" in page.headers["content-security-policy"]
                 assert 'data-widget-key="wk_&quot;&gt;&lt;script&gt;x&lt;/script&gt;"' in page.text
                 assert (await client.get("/demo/demo.css")).status_code == 200
+
+
+async def test_an_upload_past_the_plans_documents_gets_429_saying_which_and_when(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        admin_token="widget-token",
+        log_format="json",
+        ingestion_free_documents_per_month=1,
+    )
+    async with AsyncTestClient(create_app(settings), timeout=30) as client:
+        widget = await a_widget(client, tenant_id="capped")
+
+        def upload(text: str) -> Any:
+            body = {"widget_id": widget["id"], "title": "Handbook", "text": text}
+            return client.post("/api/widget/process-document", json=body, headers=OWNER)
+
+        assert (await upload(HANDBOOK)).status_code == 202
+        refused = await upload(HANDBOOK + " Also for toasters.")
+
+    assert refused.status_code == 429
+    error = refused.json()["error"]
+    assert error["code"] == "quota_exceeded"
+    assert "limit of 1 documents per month" in error["message"]
+    assert error["details"]["scope"] == "documents_per_month"
+    assert error["details"]["limit"] == 1
+    assert 0 < int(refused.headers["retry-after"]) <= 31 * 86400

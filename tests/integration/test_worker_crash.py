@@ -61,12 +61,18 @@ def start_worker(database_url: str, data_dir: Path, log: Path) -> subprocess.Pop
 
 
 async def wait_for(
-    documents: AsyncpgDocumentRepository, document: Document, done: object, log: Path
+    documents: AsyncpgDocumentRepository,
+    document: Document,
+    done: object,
+    log: Path,
+    seen: list[Document] | None = None,
 ) -> Document:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         current = await documents.get(document.id)
         assert current is not None
+        if seen is not None:
+            seen.append(current)
         if callable(done) and done(current):
             return current
         if current.status is DocumentStatus.FAILED:
@@ -107,8 +113,11 @@ async def test_a_killed_worker_leaves_a_document_another_worker_finishes_once(
     assert first.returncode == -signal.SIGKILL
 
     second = start_worker(database_url, tmp_path, log)
+    seen: list[Document] = []
     try:
-        ready = await wait_for(documents, target, lambda d: d.status is DocumentStatus.READY, log)
+        ready = await wait_for(
+            documents, target, lambda d: d.status is DocumentStatus.READY, log, seen
+        )
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
@@ -134,3 +143,6 @@ async def test_a_killed_worker_leaves_a_document_another_worker_finishes_once(
     assert count == len(expected) == len(found)
     assert found == {str(point_id) for point_id in expected}
     assert attempts == 2  # claimed by the killed worker, then by its successor
+    # Taken up where the killed worker stopped: what it had embedded is not embedded again.
+    embedding = [d.progress.done for d in seen if d.stage is Stage.EMBEDDING]
+    assert embedding and min(embedding) >= midway.progress.done

@@ -207,7 +207,9 @@ def _from_text(body: TextDocumentBody) -> NewDocument:
     **OWNER_ROUTE,
     status_code=202,
     responses={
-        **owner_errors(400, 404, 413, 415),
+        # 429: the tenant's plan allows no more documents this month (Retry-After: when
+        # it renews).
+        **owner_errors(400, 404, 413, 415, 429),
         200: ResponseSpec(
             data_container=Accepted,
             description="The same content was submitted before: that document, as it is.",
