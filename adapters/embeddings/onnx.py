@@ -126,6 +126,10 @@ def _load_session(path: Path, threads: int | None) -> ort.InferenceSession:
     options = ort.SessionOptions()
     if threads is not None:
         options.intra_op_num_threads = threads
+    # Idle intra-op threads otherwise spin for a while after every run, on the cores the
+    # event loop needs: with the answerer embedding sentences in every chat, the chat's own
+    # code took twice as long (bench/chat_latency.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as e:
