@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from domain.rate_windows import RateCheck, RateRefusal, SlidingWindow, take
 
-Value = bytes | int | dict[int, int]
+Value = bytes | dict[int, int]
 
 
 class MemoryCache:
@@ -48,16 +48,6 @@ class MemoryCache:
         for key in doomed:
             del self._entries[key]
         return len(doomed)
-
-    async def incr(self, key: str, ttl_seconds: float) -> int:
-        # No await between read and write: atomic on the event loop.
-        current = self._live(key)
-        if isinstance(current, int):
-            count = current + 1
-            self._entries[key] = (self._entries[key][0], count)
-            return count
-        self._put(key, 1, time.monotonic() + ttl_seconds)
-        return 1
 
     async def take(
         self, checks: Sequence[RateCheck], window: SlidingWindow, now: float

@@ -156,20 +156,6 @@ class RedisCache:
             if cursor == 0:
                 return deleted
 
-    async def incr(self, key: str, ttl_seconds: float) -> int:
-        name = self._prefix + key
-        milliseconds = max(1, int(ttl_seconds * 1000))
-
-        async def increment() -> int:
-            # One MULTI/EXEC: the count and the window's expiry (set once, NX) together.
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.incr(name)
-                pipe.pexpire(name, milliseconds, nx=True)
-                count, _ = await pipe.execute()
-            return int(count)
-
-        return await self._call(increment)
-
     async def take(
         self, checks: Sequence[RateCheck], window: SlidingWindow, now: float
     ) -> RateRefusal | None:

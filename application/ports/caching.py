@@ -22,8 +22,6 @@ class Cache(Protocol):
         hot paths: it walks the keys."""
         ...
 
-    async def incr(self, key: str, ttl_seconds: float) -> int: ...
-
     async def take(
         self, checks: Sequence[RateCheck], window: SlidingWindow, now: float
     ) -> RateRefusal | None:

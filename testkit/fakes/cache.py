@@ -28,9 +28,6 @@ class DownCache:
     async def delete_prefix(self, prefix: str) -> int:
         raise self._fail()
 
-    async def incr(self, key: str, ttl_seconds: float) -> int:
-        raise self._fail()
-
     async def take(
         self, checks: Sequence[RateCheck], window: SlidingWindow, now: float
     ) -> RateRefusal | None:

@@ -40,17 +40,19 @@ async def test_set_get_delete(cache: Cache) -> None:
 
 
 async def test_deleting_a_prefix_deletes_its_keys_only(cache: Cache) -> None:
-    # More keys than one SCAN batch, values and counters alike.
+    # More keys than one SCAN batch, values and rate windows alike.
     for n in range(1200):
         await cache.set(f"answer:w1:{n}", b"v", ttl_seconds=10)
-    await cache.incr("answer:w1:count", ttl_seconds=10)
+    window = SlidingWindow(seconds=60)
+    await cache.take([RateCheck("answer:w1:count", 1)], window, time.time())
     for kept in ("answer:w2:1", "answer:w1", "history:answer:w1:1"):
         await cache.set(kept, b"kept", ttl_seconds=10)
 
     assert await cache.delete_prefix("answer:w1:") == 1201
 
     assert await cache.get("answer:w1:7") is None
-    assert await cache.incr("answer:w1:count", ttl_seconds=10) == 1  # a fresh counter
+    # A fresh window: the one hit it allows is free again.
+    assert await cache.take([RateCheck("answer:w1:count", 1)], window, time.time()) is None
     for kept in ("answer:w2:1", "answer:w1", "history:answer:w1:1"):
         assert await cache.get(kept) == b"kept"
     assert await cache.delete_prefix("nothing:") == 0
@@ -73,18 +75,6 @@ async def test_values_expire(cache: Cache) -> None:
     assert await cache.get("k") is None
 
 
-async def test_counters_are_atomic_under_concurrency(cache: Cache) -> None:
-    counts = await asyncio.gather(*(cache.incr("hits", ttl_seconds=10) for _ in range(200)))
-    assert sorted(counts) == list(range(1, 201))
-
-
-async def test_a_counter_window_expires(cache: Cache) -> None:
-    await cache.incr("window", ttl_seconds=0.05)
-    assert await cache.incr("window", ttl_seconds=0.05) == 2
-    await asyncio.sleep(0.1)
-    assert await cache.incr("window", ttl_seconds=0.05) == 1
-
-
 def test_memory_cache_stays_bounded() -> None:
     cache = MemoryCache(max_entries=3)
 
@@ -105,7 +95,7 @@ async def test_a_dead_redis_fails_fast_then_backs_off() -> None:
         first = time.monotonic() - started
         started = time.monotonic()
         with pytest.raises(CacheUnavailableError):
-            await dead.incr("k", ttl_seconds=1)
+            await dead.take([RateCheck("k", 1)], SlidingWindow(seconds=60), time.time())
         again = time.monotonic() - started
     finally:
         await dead.close()
@@ -132,10 +122,15 @@ async def test_a_burst_far_beyond_the_pool_waits_its_turn_instead_of_failing(
     redis = RedisCache.from_url(redis_url, timeout_seconds=0.05)
     redis._prefix = f"test:{uuid.uuid4().hex}:"
     try:
-        counts = await asyncio.gather(*(redis.incr("burst", ttl_seconds=10) for _ in range(1000)))
+        window, now = SlidingWindow(seconds=60), time.time()
+        refusals = await asyncio.gather(
+            *(redis.take([RateCheck("burst", 1000)], window, now) for _ in range(1000))
+        )
+        over = await redis.take([RateCheck("burst", 1000)], window, now)
     finally:
         await redis.close()
-    assert sorted(counts) == list(range(1, 1001))
+    assert refusals == [None] * 1000  # every one counted, none failed for want of a connection
+    assert over is not None
 
 
 async def test_a_hung_redis_fails_a_queued_burst_fast() -> None:
