@@ -22,6 +22,10 @@ PING_TIMEOUT = 2.0
 # queues for its turn instead of failing (issue 19: 207 of 1,000 streams were told the
 # database was down while it was only busy).
 POOL_WAIT_SECONDS = 30.0
+# Once a statement or a ping has found the database unreachable, and until one succeeds
+# again, waiting for a connection is waiting for an outage: requests wait this long at most
+# (its hung connections would otherwise hold them for the whole POOL_WAIT_SECONDS).
+OUTAGE_WAIT_SECONDS = 1.0
 
 _UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,
@@ -109,6 +113,7 @@ class Database:
     def __init__(self, pool: asyncpg.Pool, *, pool_wait: float = POOL_WAIT_SECONDS) -> None:
         self.pool = pool
         self._pool_wait = pool_wait
+        self._down = False  # the last statement or ping found the database unreachable
         self._transaction: ContextVar[asyncpg.Connection | None] = ContextVar(
             "postgres_transaction", default=None
         )
@@ -116,9 +121,14 @@ class Database:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """The open transaction's connection, else a pooled one, for repository calls."""
-        with _database_errors():
-            async with self._current_or_pooled() as connection:
-                yield connection
+        try:
+            with _database_errors():
+                async with self._current_or_pooled() as connection:
+                    yield connection
+        except DatabaseUnavailableError:
+            self._down = True
+            raise
+        self._down = False
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[None]:
@@ -143,9 +153,13 @@ class Database:
 
     async def ping(self) -> None:
         """For readiness checks: answers within PING_TIMEOUT seconds or raises."""
-        with _database_errors():
-            async with asyncio.timeout(PING_TIMEOUT), self.connection() as connection:
-                await connection.execute("SELECT 1")
+        try:
+            with _database_errors():
+                async with asyncio.timeout(PING_TIMEOUT), self.connection() as connection:
+                    await connection.execute("SELECT 1")
+        except DatabaseUnavailableError:
+            self._down = True
+            raise
 
     @asynccontextmanager
     async def _current_or_pooled(self) -> AsyncIterator[asyncpg.Connection]:
@@ -163,12 +177,16 @@ class Database:
         """A pooled connection, waiting up to `pool_wait` for one to be released. A wait
         that runs out with every connection in use is load (`DatabaseBusyError`, with when
         to retry); a connection that cannot be made is an outage."""
+        down = self._down
         with _database_errors():
             try:
-                return await self.pool.acquire(timeout=self._pool_wait)
+                wait = OUTAGE_WAIT_SECONDS if down else self._pool_wait
+                return await self.pool.acquire(timeout=wait)
             except TimeoutError:
-                if self.pool.get_idle_size() == 0 and self.pool.get_size() >= (
-                    self.pool.get_max_size()
+                if (
+                    not down
+                    and self.pool.get_idle_size() == 0
+                    and self.pool.get_size() >= (self.pool.get_max_size())
                 ):
                     raise DatabaseBusyError(
                         "the service is busy; try again shortly",
