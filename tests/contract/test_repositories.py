@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -16,22 +15,14 @@ from adapters.postgres.conversations import AsyncpgConversationRepository
 from adapters.postgres.database import Database, create_pool
 from adapters.postgres.documents import AsyncpgDocumentRepository
 from adapters.postgres.exchanges import AsyncpgExchangeRepository
-from adapters.postgres.feedback import AsyncpgFeedbackRepository
 from adapters.postgres.jobs import AsyncpgJobQueue
-from adapters.postgres.usage import AsyncpgUsageRepository
 from adapters.postgres.widgets import AsyncpgWidgetRepository
 from application.paging import Position
 from application.ports.storage import (
     ConversationFilter,
-    ConversationRepository,
-    DocumentRepository,
     Exchange,
-    ExchangeRepository,
     FeedbackFilter,
-    FeedbackRepository,
-    UsageRepository,
     VisitorTrace,
-    WidgetRepository,
 )
 from domain.errors import DatabaseBusyError, DatabaseUnavailableError
 from domain.models import (
@@ -61,52 +52,7 @@ from domain.models import (
     WidgetPosition,
 )
 from testkit.entities import EPOCH, a_document, a_widget
-from testkit.fakes.repositories import (
-    MemoryConversationRepository,
-    MemoryDocumentRepository,
-    MemoryExchangeRepository,
-    MemoryFeedbackRepository,
-    MemoryUsageRepository,
-    MemoryWidgetRepository,
-)
-
-
-@dataclass(frozen=True)
-class Repositories:
-    widgets: WidgetRepository
-    documents: DocumentRepository
-    conversations: ConversationRepository
-    usage: UsageRepository
-    turns: ExchangeRepository
-    feedback: FeedbackRepository
-    backend: str
-
-
-@pytest.fixture(params=["memory", pytest.param("asyncpg", marks=pytest.mark.integration)])
-def repos(request: pytest.FixtureRequest) -> Repositories:
-    if request.param == "memory":
-        widgets, usage = MemoryWidgetRepository(), MemoryUsageRepository()
-        conversations = MemoryConversationRepository(widgets, usage)
-        return Repositories(
-            widgets,
-            MemoryDocumentRepository(),
-            conversations,
-            usage,
-            MemoryExchangeRepository(conversations, usage),
-            MemoryFeedbackRepository(conversations),
-            backend="memory",
-        )
-    database: Database = request.getfixturevalue("pg_database")
-    return Repositories(
-        AsyncpgWidgetRepository(database),
-        AsyncpgDocumentRepository(database),
-        AsyncpgConversationRepository(database),
-        AsyncpgUsageRepository(database),
-        AsyncpgExchangeRepository(database),
-        AsyncpgFeedbackRepository(database),
-        backend="asyncpg",
-    )
-
+from tests.support.repositories import Repositories
 
 # Widgets
 

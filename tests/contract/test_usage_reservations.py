@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 import msgspec
 import pytest
 
-from adapters.postgres.conversations import AsyncpgConversationRepository
 from adapters.postgres.database import Database, create_pool
-from adapters.postgres.exchanges import AsyncpgExchangeRepository
 from adapters.postgres.usage import AsyncpgUsageRepository
-from adapters.postgres.widgets import AsyncpgWidgetRepository
 from application.ports.storage import (
-    ConversationRepository,
     Exchange,
-    ExchangeRepository,
-    UsageRepository,
-    WidgetRepository,
 )
 from domain.models import (
     OVER_BUDGET,
@@ -36,39 +28,9 @@ from domain.models import (
     Widget,
 )
 from testkit.entities import EPOCH, a_widget
-from testkit.fakes.repositories import (
-    MemoryConversationRepository,
-    MemoryExchangeRepository,
-    MemoryUsageRepository,
-    MemoryWidgetRepository,
-)
+from tests.support.repositories import Repositories
 
 MINI = "openai:gpt-4o-mini"
-
-
-@dataclass(frozen=True)
-class Repositories:
-    widgets: WidgetRepository
-    conversations: ConversationRepository
-    usage: UsageRepository
-    turns: ExchangeRepository
-
-
-@pytest.fixture(params=["memory", pytest.param("asyncpg", marks=pytest.mark.integration)])
-def repos(request: pytest.FixtureRequest) -> Repositories:
-    if request.param == "memory":
-        widgets, usage = MemoryWidgetRepository(), MemoryUsageRepository()
-        conversations = MemoryConversationRepository(widgets, usage)
-        return Repositories(
-            widgets, conversations, usage, MemoryExchangeRepository(conversations, usage)
-        )
-    database: Database = request.getfixturevalue("pg_database")
-    return Repositories(
-        AsyncpgWidgetRepository(database),
-        AsyncpgConversationRepository(database),
-        AsyncpgUsageRepository(database),
-        AsyncpgExchangeRepository(database),
-    )
 
 
 def reservation(widget: Widget, days: float = 0, **overrides: object) -> UsageEvent:
