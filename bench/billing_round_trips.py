@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import os
 import platform
-import secrets
 import statistics
 import sys
 import time
@@ -41,6 +40,7 @@ from adapters.postgres.rows import message_row
 from adapters.postgres.usage import AsyncpgUsageRepository
 from application.ports.storage import Exchange
 from domain.models import PENDING_MODEL, Conversation, Message, Plan, Role, Usage, UsageEvent
+from testkit.postgres import bench_server_url, scratch_database
 
 COMMAND = ".venv/bin/python bench/billing_round_trips.py"
 FULL = 2000
@@ -233,36 +233,14 @@ def section(results: dict[tuple[str, int], list[float]], turns: int, seconds: fl
     )
 
 
-async def _admin(server: str, sql: str) -> None:
-    import asyncpg
-
-    from adapters.postgres.urls import asyncpg_dsn
-
-    connection = await asyncpg.connect(asyncpg_dsn(server))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=FULL)
     args = parser.parse_args()
-    server = (
-        os.environ.get("BENCH_DATABASE_URL")
-        or os.environ.get("TEST_DATABASE_URL")
-        or "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
     started = time.monotonic()
-    name = f"chatconnect_bench_{secrets.token_hex(4)}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-    url = server.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with scratch_database(bench_server_url()) as url:
         upgrade_to_head(url)
         results = asyncio.run(measure(url, args.turns))
-    finally:
-        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     text = section(results, args.turns, time.monotonic() - started)
     print(text)
     if args.turns == FULL:

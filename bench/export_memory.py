@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import platform
-import secrets
 import shutil
 import signal
 import subprocess
@@ -41,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from adapters.postgres.conversations import EXPORT_PREFETCH
 from adapters.postgres.migrations import upgrade_to_head
 from adapters.postgres.urls import asyncpg_dsn
+from testkit.postgres import bench_server_url, scratch_database
 
 COMMAND = ".venv/bin/python bench/export_memory.py"
 FULL = 100_000
@@ -260,26 +260,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=FULL)
     args = parser.parse_args()
-    server = (
-        os.environ.get("BENCH_DATABASE_URL")
-        or os.environ.get("TEST_DATABASE_URL")
-        or "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="chatconnect-export-"))
-    name = f"chatconnect_bench_{secrets.token_hex(4)}"
-    asyncio.run(_create(server, name))
-    url = server.rsplit("/", 1)[0] + f"/{name}"
-    process = None
     try:
-        upgrade_to_head(url)
-        widget, warm = uuid.uuid4(), uuid.uuid4()
-        asyncio.run(_widgets(url, widget, warm))
-        print(f"seeding {args.messages:,} messages ...", flush=True)
-        asyncio.run(seed(url, widget, args.messages))
-        asyncio.run(seed(url, warm, 100))
-        port = free_port()
-        process = serve(url, work, port)
+        with scratch_database(bench_server_url()) as url:
+            measure(url, work, args.messages, started)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(url: str, work: Path, messages: int, started: float) -> None:
+    upgrade_to_head(url)
+    widget, warm = uuid.uuid4(), uuid.uuid4()
+    asyncio.run(_widgets(url, widget, warm))
+    print(f"seeding {messages:,} messages ...", flush=True)
+    asyncio.run(seed(url, widget, messages))
+    asyncio.run(seed(url, warm, 100))
+    port = free_port()
+    process = serve(url, work, port)
+    try:
         base = f"http://127.0.0.1:{port}"
         pid = worker_of(process.pid)
         for fmt in ("jsonl", "csv"):
@@ -290,36 +289,17 @@ def main() -> None:
             print(measured, flush=True)
             results.append(measured)
         held = asyncio.run(held_at_once(url, widget))
-        print(f"held at once: {held:.1f} MB")
-        text = section(args.messages, results, held, time.monotonic() - started)
-        print(text)
-        if args.messages == FULL:
-            write_doc(text, name="export_memory")
-            print("wrote docs/benchmarks.md")
-        else:
-            print("not the full size: docs/benchmarks.md left as it is")
     finally:
-        if process is not None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
-        asyncio.run(_drop(server, name))
-        shutil.rmtree(work, ignore_errors=True)
-
-
-async def _create(server: str, name: str) -> None:
-    connection = await asyncpg.connect(asyncpg_dsn(server))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
-async def _drop(server: str, name: str) -> None:
-    connection = await asyncpg.connect(asyncpg_dsn(server))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+        process.send_signal(signal.SIGINT)  # before the database is dropped under it
+        process.wait(timeout=30)
+    print(f"held at once: {held:.1f} MB")
+    text = section(messages, results, held, time.monotonic() - started)
+    print(text)
+    if messages == FULL:
+        write_doc(text, name="export_memory")
+        print("wrote docs/benchmarks.md")
+    else:
+        print("not the full size: docs/benchmarks.md left as it is")
 
 
 async def _widgets(url: str, *ids: uuid.UUID) -> None:

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 from adapters.postgres.database import Database, create_pool
-from adapters.postgres.urls import asyncpg_dsn
+from testkit.postgres import fresh_database
 from tests.support.containers import (
     POSTGRES_IMAGE,
     announce,
@@ -58,25 +56,6 @@ def _server() -> Iterator[tuple[str, str]]:
             yield f"pgserver under {data_dir} (no container: {why_not})", url
         finally:
             stop_embedded_postgres(Path(data_dir))  # before its directory is removed
-
-
-def _on_database(server_url: str, name: str) -> str:
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-
-
-@asynccontextmanager
-async def fresh_database(server_url: str) -> AsyncIterator[str]:
-    """An empty database on the server, dropped afterwards; yields its URL."""
-    name = f"chatconnect_test_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(asyncpg_dsn(server_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield _on_database(server_url, name)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture(scope="session")
