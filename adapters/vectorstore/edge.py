@@ -162,9 +162,19 @@ class EdgeVectorStore:
         return [[Hit(_key(p.id), p.score) for p in points] for points in found]
 
     def _fetch(self, step: Fetch) -> dict[PointId, Stored]:
-        with_vector = [DENSE, SPARSE] if step.vectors else False
-        records = self._shard.retrieve(list(step.ids), not step.vectors, with_vector)
-        return {_key(record.id): _stored(record) for record in records}
+        if not step.vectors:
+            records = self._shard.retrieve(list(step.ids), True, False)
+            return {_key(record.id): _stored(record) for record in records}
+        if step.dense is None:
+            records = self._shard.retrieve(list(step.ids), False, [DENSE, SPARSE])
+            return {_key(record.id): _stored(record) for record in records}
+        # Two reads, so that only the dense vectors asked for are converted for Python.
+        sparse = self._shard.retrieve(list(step.ids), False, [SPARSE])
+        stored = {_key(record.id): _stored(record) for record in sparse}
+        for record in self._shard.retrieve(list(step.dense), False, [DENSE]):
+            key = _key(record.id)
+            stored[key] = stored.get(key, Stored())._replace(dense=_stored(record).dense)
+        return stored
 
     async def discard_staged(self, widget_id: UUID, document_id: UUID) -> None:
         await self._call(self._apply, changes.discarding_staged(widget_id, document_id))
