@@ -603,7 +603,8 @@ def render(r: Results, seconds: float) -> str:
         f"Measured {now} on 2 cores (AMD EPYC, Linux) **shared with other engineers' test "
         f"runs (a loaded machine)**: compare figures within one run, and re-run on a quiet "
         f"machine for absolute ones. Python {platform.python_version()}, granian "
-        f"{version('granian')}, openai {version('openai')}. The run took {seconds / 60:.0f} min.",
+        f"{version('granian')}, openai {version('openai')} on aiohttp {version('aiohttp')}. "
+        f"The run took {seconds / 60:.0f} min.",
         "",
         "```",
         COMMAND,
