@@ -8,6 +8,9 @@ client's work is timed, with `time.process_time`):
 - a streamed chat answer of 200 tokens (OpenAI's chunk format, usage included), read
   with the SDK's `AsyncStream[ChatCompletionChunk]` (a pydantic model per chunk) and with
   adapters/llm/openai_stream.py (msgspec, straight from the bytes);
+- the same answer as Anthropic streams it, read with the SDK's
+  `messages.create(stream=True)` (a pydantic event per token) and with
+  adapters/llm/anthropic_stream.py;
 - one question's embedding (1,536 dimensions) through `embeddings.create` with
   `encoding_format="float"` (what the service sent before) and through the service's
   OpenAIEmbedder (base64, decoded with numpy).
@@ -24,6 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import anthropic
 import httpx2
 import numpy as np
 import openai
@@ -31,6 +35,8 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.embeddings.openai import OpenAIEmbedder
+from adapters.llm.anthropic import send_messages
+from adapters.llm.anthropic_stream import events
 from adapters.llm.openai import send_chat
 from adapters.llm.openai_stream import chunks
 from testkit.fakes.telemetry import RecordingTelemetry
@@ -63,6 +69,43 @@ STREAM = b"".join(
         b"data: [DONE]\n\n",
     ]
 )
+
+
+def _anthropic_event(kind: str, data: str) -> bytes:
+    return f"event: {kind}\ndata: {data}\n\n".encode()
+
+
+ANTHROPIC_STREAM = b"".join(
+    [
+        _anthropic_event(
+            "message_start",
+            '{"type":"message_start","message":{"id":"msg_b","type":"message","role":"assistant",'
+            '"content":[],"model":"claude-haiku-4-5","stop_reason":null,"stop_sequence":null,'
+            '"usage":{"input_tokens":900,"output_tokens":1}}}',
+        ),
+        _anthropic_event(
+            "content_block_start",
+            '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+        ),
+    ]
+    + [
+        _anthropic_event(
+            "content_block_delta",
+            '{"type":"content_block_delta","index":0,'
+            f'"delta":{{"type":"text_delta","text":" tok{n}"}}}}',
+        )
+        for n in range(TOKENS)
+    ]
+    + [
+        _anthropic_event("content_block_stop", '{"type":"content_block_stop","index":0}'),
+        _anthropic_event(
+            "message_delta",
+            '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},'
+            '"usage":{"output_tokens":200}}',
+        ),
+        _anthropic_event("message_stop", '{"type":"message_stop"}'),
+    ]
+)
 VECTOR = np.random.default_rng(7).standard_normal(1536).astype("<f4")
 
 
@@ -84,12 +127,19 @@ class Recorded(httpx2.AsyncBaseTransport):
             return httpx2.Response(
                 200, content=_embeddings(request), headers={"content-type": "application/json"}
             )
-        return httpx2.Response(200, content=STREAM, headers={"content-type": "text/event-stream"})
+        body = ANTHROPIC_STREAM if request.url.path.endswith("/messages") else STREAM
+        return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
 
 
 client = openai.AsyncOpenAI(
     api_key="sk-bench",
     base_url="http://provider.invalid/v1",
+    max_retries=0,
+    http_client=httpx2.AsyncClient(transport=Recorded()),
+)
+anthropic_client = anthropic.AsyncAnthropic(
+    api_key="sk-ant-bench",
+    base_url="http://provider.invalid",
     max_retries=0,
     http_client=httpx2.AsyncClient(transport=Recorded()),
 )
@@ -126,6 +176,30 @@ async def our_stream() -> None:
         await response.aclose()
 
 
+async def sdk_anthropic_stream() -> None:
+    stream = await anthropic_client.messages.create(
+        model="claude-haiku-4-5",
+        max_tokens=1024,
+        system="rules",
+        messages=MESSAGES,  # type: ignore[arg-type]
+        stream=True,
+    )
+    async with stream:
+        async for event in stream:
+            if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                _ = event.delta.text
+
+
+async def our_anthropic_stream() -> None:
+    response = await send_messages(anthropic_client, "claude-haiku-4-5", "rules", MESSAGES, 1024)
+    try:
+        async for event in events(response.aiter_bytes()):
+            if event.type == "content_block_delta" and event.delta is not None:
+                _ = event.delta.text
+    finally:
+        await response.aclose()
+
+
 async def sdk_embedding() -> None:
     response = await client.embeddings.create(
         model="text-embedding-3-small",
@@ -153,6 +227,8 @@ async def run() -> dict[str, list[float]]:
     ways = {
         "stream, SDK": sdk_stream,
         "stream, msgspec": our_stream,
+        "Anthropic stream, SDK": sdk_anthropic_stream,
+        "Anthropic stream, msgspec": our_anthropic_stream,
         "embedding, SDK floats": sdk_embedding,
         "embedding, base64": our_embedding,
     }

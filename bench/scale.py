@@ -139,26 +139,32 @@ class CpuMeter:
 
 
 class RssSampler:
-    """Peak RSS of the tree (and of the API worker alone), sampled in a thread."""
+    """Peak RSS of the tree (and of the API worker alone), sampled in a thread; also the
+    peak PSS of the tree, where a page several processes share counts once (split among
+    them): PostgreSQL's shared buffers are in the RSS of every backend that touched them,
+    so summed RSS counts them once per backend."""
 
     def __init__(self, root: psutil.Process, data_dir: Path, every: float = 0.25) -> None:
         self._root, self._data_dir, self._every = root, data_dir, every
         self.peak_total = 0
         self.peak_worker = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            total = worker = 0
+            total = worker = pss = 0
             for process in tree(self._root, self._data_dir):
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    rss = process.memory_info().rss
-                    total += rss
+                with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                    memory = process.memory_full_info()
+                    total += memory.rss
+                    pss += memory.pss
                     if process.ppid() == self._root.pid:
-                        worker = max(worker, rss)
+                        worker = max(worker, memory.rss)
             self.peak_total = max(self.peak_total, total)
             self.peak_worker = max(self.peak_worker, worker)
+            self.peak_pss = max(self.peak_pss, pss)
             self._stop.wait(self._every)
 
     def __enter__(self) -> RssSampler:
@@ -181,12 +187,14 @@ def _group(process: psutil.Process, root: psutil.Process) -> str:
     return "API worker"
 
 
-def rss_table(root: psutil.Process, data_dir: Path) -> list[tuple[str, float]]:
+def rss_table(root: psutil.Process, data_dir: Path, kind: str = "rss") -> list[tuple[str, float]]:
+    """MB by group of processes: summed RSS, or with kind="pss" summed PSS."""
     rows: dict[str, float] = {}
     for process in tree(root, data_dir):
-        with contextlib.suppress(psutil.NoSuchProcess):
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             label = _group(process, root)
-            rows[label] = rows.get(label, 0.0) + process.memory_info().rss / MB
+            memory = process.memory_full_info() if kind == "pss" else process.memory_info()
+            rows[label] = rows.get(label, 0.0) + getattr(memory, kind) / MB
     return sorted(rows.items(), key=lambda row: -row[1])
 
 
@@ -355,7 +363,9 @@ class Results:
     standin_cpu: float = 0.0
     peak_rss: float = 0.0
     peak_worker_rss: float = 0.0
+    peak_pss: float = 0.0
     after_rss: list[tuple[str, float]] = field(default_factory=list)
+    after_pss: list[tuple[str, float]] = field(default_factory=list)
 
 
 _serial = iter(range(1, 10**9))
@@ -475,7 +485,9 @@ def measure_streams(
     r.standin_cpu = standin.cpu_seconds() - standin_before
     r.peak_rss = rss.peak_total / MB
     r.peak_worker_rss = rss.peak_worker / MB
+    r.peak_pss = rss.peak_pss / MB
     r.after_rss = rss_table(root, data_dir)
+    r.after_pss = rss_table(root, data_dir, "pss")
 
 
 def run(sizes: Sizes, work: Path, profile: Path | None = None) -> Results:
@@ -591,7 +603,8 @@ def render(r: Results, seconds: float) -> str:
         f"Measured {now} on 2 cores (AMD EPYC, Linux) **shared with other engineers' test "
         f"runs (a loaded machine)**: compare figures within one run, and re-run on a quiet "
         f"machine for absolute ones. Python {platform.python_version()}, granian "
-        f"{version('granian')}, openai {version('openai')}. The run took {seconds / 60:.0f} min.",
+        f"{version('granian')}, openai {version('openai')} on aiohttp {version('aiohttp')}. "
+        f"The run took {seconds / 60:.0f} min.",
         "",
         "```",
         COMMAND,
@@ -636,6 +649,8 @@ def render(r: Results, seconds: float) -> str:
         f"| … all done after | {r.streams_wall:.1f} s |",
         f"| … peak RSS, all processes (API worker alone) | {r.peak_rss:.0f} MB "
         f"({r.peak_worker_rss:.0f} MB) |",
+        f"| … peak PSS, all processes (a page shared by several counted once) | "
+        f"{r.peak_pss:.0f} MB |",
         f"| … CPU per relayed token ({tokens:,} tokens, {r.streams_cpu:.1f} s CPU) | "
         f"{r.streams_cpu / max(1, tokens) * 1e6:.0f} µs |",
         f"| … the stand-in's own CPU meanwhile (not counted above) | {r.standin_cpu:.1f} s |",
@@ -644,6 +659,8 @@ def render(r: Results, seconds: float) -> str:
         + "; ".join(f"idle {label} {mb:.0f}" for label, mb in r.idle_rss)
         + f" (idle total {sum(mb for _, mb in r.idle_rss):.0f}); after the streams "
         + "; ".join(f"{label} {mb:.0f}" for label, mb in r.after_rss)
+        + "; PSS after the streams "
+        + "; ".join(f"{label} {mb:.0f}" for label, mb in r.after_pss)
         + ".",
     ]
     if reasons:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -150,14 +151,30 @@ class EdgeVectorStore:
         return run(plan(query, limit, self._tuning), execute)
 
     def _nearest(self, widget_id: UUID, searches: tuple[Nearest, ...]) -> list[list[Hit]]:
-        requests = [_request(widget_id, search) for search in searches]
+        live = _conditions(changes.live(widget_id))
+        # The feedback's searches share one candidate set: the engine parses its ids once.
+        among: dict[int, HasIdCondition] = {}
+        for search in searches:
+            if search.among is not None and id(search.among) not in among:
+                among[id(search.among)] = HasIdCondition(set(search.among))
+        requests = [_request(search, live, among.get(id(search.among))) for search in searches]
         found = self._shard.query_batch(QueryBatchRequest(requests))
-        return [[Hit(point_key(p.id), p.score) for p in points] for points in found]
+        return [[Hit(_key(p.id), p.score) for p in points] for points in found]
 
     def _fetch(self, step: Fetch) -> dict[PointId, Stored]:
-        with_vector = [DENSE, SPARSE] if step.vectors else False
-        records = self._shard.retrieve(list(step.ids), not step.vectors, with_vector)
-        return {point_key(record.id): _stored(record) for record in records}
+        if not step.vectors:
+            records = self._shard.retrieve(list(step.ids), True, False)
+            return {_key(record.id): _stored(record) for record in records}
+        if step.dense is None:
+            records = self._shard.retrieve(list(step.ids), False, [DENSE, SPARSE])
+            return {_key(record.id): _stored(record) for record in records}
+        # Two reads, so that only the dense vectors asked for are converted for Python.
+        sparse = self._shard.retrieve(list(step.ids), False, [SPARSE])
+        stored = {_key(record.id): _stored(record) for record in sparse}
+        for record in self._shard.retrieve(list(step.dense), False, [DENSE]):
+            key = _key(record.id)
+            stored[key] = stored.get(key, Stored())._replace(dense=_stored(record).dense)
+        return stored
 
     async def discard_staged(self, widget_id: UUID, document_id: UUID) -> None:
         await self._call(self._apply, changes.discarding_staged(widget_id, document_id))
@@ -190,13 +207,17 @@ class EdgeVectorStore:
         self._shard.close()
 
 
-def _filter(points: changes.Points, *conditions: Any) -> Filter:
-    must = [FieldCondition(key=WIDGET, match=MatchValue(points.tenant)), *conditions]
+def _filter(points: changes.Points) -> Filter:
+    return Filter(must=_conditions(points))
+
+
+def _conditions(points: changes.Points) -> list[Any]:
+    must = [FieldCondition(key=WIDGET, match=MatchValue(points.tenant))]
     if points.document is not None:
         must.append(FieldCondition(key=DOCUMENT, match=MatchValue(str(points.document))))
     if points.from_index is not None:
         must.append(FieldCondition(key=INDEX, range=RangeFloat(gte=points.from_index)))
-    return Filter(must=must)
+    return must
 
 
 def _update(change: changes.Change) -> UpdateOperation:
@@ -205,17 +226,29 @@ def _update(change: changes.Change) -> UpdateOperation:
     return UpdateOperation.set_payload_by_filter(_filter(change.points), {WIDGET: change.tenant})
 
 
-def _request(widget_id: UUID, search: Nearest) -> QueryRequest:
-    among = [] if search.among is None else [HasIdCondition(set(search.among))]
+def _request(search: Nearest, live: list[Any], among: HasIdCondition | None) -> QueryRequest:
     vector = search.vector
     return QueryRequest(
         limit=search.limit,
         query=Query.Nearest(
             SparseVector(*vector) if isinstance(vector, Sparse) else vector, using=search.using
         ),
-        filter=_filter(changes.live(widget_id), *among),
+        filter=Filter(must=live if among is None else [*live, among]),
         with_payload=False,
     )
+
+
+def _key(point_id: object) -> PointId:
+    """point_key, with the text of the engine's UUIDs remembered: a search reads a few
+    hundred ids, the same candidates again and again, and `str(UUID)` runs in Python."""
+    if isinstance(point_id, UUID):
+        return _uuid_text(point_id.int)
+    return point_key(point_id)
+
+
+@lru_cache(maxsize=8192)  # ~1.5 MB at most: the candidates of the widgets asked lately
+def _uuid_text(value: int) -> str:
+    return str(UUID(int=value))
 
 
 def _stored(record: Any) -> Stored:

@@ -102,10 +102,14 @@ class Nearest(NamedTuple):
 
 
 class Fetch(NamedTuple):
-    """The stored points with these ids: payload, or both vectors (`Stored`)."""
+    """The stored points with these ids: payload, or both vectors (`Stored`).
+
+    With `dense`, a store may leave out the dense vector of the other ids: turning one of
+    1,536 dimensions into Python floats costs more than the engine's read of it."""
 
     ids: tuple[PointId, ...]
     vectors: bool = False
+    dense: frozenset[PointId] | None = None
 
 
 class Stored(NamedTuple):
@@ -204,7 +208,8 @@ def _feedback(
     """Re-ranks the best candidates; learns their cosines with the question on the way."""
     dense_ids = [hit.id for hit in fused[: tuning.feedback_dense_chunks]]
     sparse_ids = [hit.id for hit in fused[: tuning.feedback_sparse_chunks]]
-    stored: dict[PointId, Stored] = yield Fetch(tuple(dict.fromkeys(dense_ids + sparse_ids)), True)
+    ids = tuple(dict.fromkeys(dense_ids + sparse_ids))
+    stored: dict[PointId, Stored] = yield Fetch(ids, True, frozenset(dense_ids))
     dense = [v for v in (stored[i].dense for i in dense_ids if i in stored) if v is not None]
     sparse = [v for v in (stored[i].sparse for i in sparse_ids if i in stored) if v is not None]
     # Only the best candidates are scored again: what the first fusion put lower seldom
