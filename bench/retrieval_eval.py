@@ -81,15 +81,14 @@ LATENCY_CHUNKS = 1000
 # Generated manuals of the unrelated corpus (10 chunks each) for the relevance floor.
 MANUALS = 40
 BM25 = "BM25 baseline (bm25s)"
-# The default before round 3 of issue 15: each candidate scored only by the search that
-# found it. It is a row of the grid, and its search time is measured beside the default's.
-ROUND_2 = Tuning(complete=False)
+# Round 2's ratios to BM25 of the default (bm25s), published in docs/benchmarks.md.
+ROUND_2 = {"Cranfield": 1.17, "CISI": 1.15, "CACM": 1.17}
 
 # The settings cross-collection validation chooses from: fusion by scores or by ranks, the
 # fusion weight, score normalisation, and each stage's parameters moved one at a time.
 GRID = [
     *(Tuning(dense_weight=w, feedback=f) for f in (False, True) for w in (0.5, 0.6, 0.7, 0.8)),
-    ROUND_2,
+    Tuning(complete=True),
     Tuning(fusion="rrf", feedback=False),
     Tuning(fusion="rrf"),
     Tuning(fusion="rrf", rrf_dense_weight=0.6),
@@ -117,6 +116,22 @@ GRID = [
     Tuning(document_weight=0.1),
     Tuning(query_term_frequency=False),
 ]
+
+# Each stage the plan has or could have: the grid's row with it, and the row without it.
+# Cross-collection validation keeps a stage for a collection when it gains on the others.
+STAGES = [
+    ("pseudo-relevance feedback", Tuning(), Tuning(feedback=False)),
+    ("completion: both scores for every candidate", Tuning(complete=True), Tuning()),
+    ("deeper candidate lists (100 each)", Tuning(depth=100), Tuning()),
+    ("z-score normalisation (dense weight 0.5)", Tuning(normalisation="zscore", dense_weight=0.5),
+     Tuning()),
+    ("RRF instead of scores", Tuning(fusion="rrf"), Tuning()),
+    ("feedback chunks weighed by fused score", Tuning(feedback_weighting="score"), Tuning()),
+    ("RM3-style expansion mass (0.2 of the question)", Tuning(feedback_term_mass=0.2), Tuning()),
+    ("a second feedback round", Tuning(feedback_rounds=2), Tuning()),
+    ("first order kept at 0.1 after feedback", Tuning(feedback_keep=0.1), Tuning()),
+    ("document evidence (0.05 of a sibling chunk)", Tuning(document_weight=0.05), Tuning()),
+]  # fmt: skip
 
 
 # --- metrics -----------------------------------------------------------------------------
@@ -363,8 +378,8 @@ class Results:
     chosen: dict[str, str] = field(default_factory=dict)  # collection → setting chosen without it
     default: str = ""
     floor: dict[str, list[float]] = field(default_factory=dict)
-    latency: list[float] = field(default_factory=list)  # ms per search, 1,000-chunk widget
-    latency_round_2: list[float] = field(default_factory=list)  # the same, ROUND_2's plan
+    # ms per search in a 1,000-chunk widget, by setting (the default, round 2's, each stage's)
+    latency: dict[str, list[float]] = field(default_factory=dict)
 
 
 def ratio(r: Results, row: str, name: str) -> float:
@@ -482,10 +497,11 @@ async def latency_study(r: Results) -> None:
     await indexed.store.stage(chunks, vectors.tolist())
     await indexed.store.publish(widget, document, len(chunks))
     qv = await indexed.embedder.embed([t for _, t in c.queries])
-    # The default's plan and round 2's take turns, so both see the same load; the first
-    # pass of each warms up.
+    # The settings take turns, so all see the same load; the first pass of each warms up.
+    timed = list(dict.fromkeys([Tuning(), *(t for _, on, off in STAGES for t in (on, off))]))
     for turn in range(3):
-        for tuning, times in ((Tuning(), r.latency), (ROUND_2, r.latency_round_2)):
+        for tuning in timed:
+            times = r.latency.setdefault(_name(tuning), [])
             await reopen(indexed, tuning)
             for (_, text), vector in zip(c.queries, qv, strict=True):
                 query = SearchQuery(text=text, vector=vector)
@@ -600,13 +616,11 @@ def render(r: Results, seconds: float) -> str:
         refused = min(sum(x < f for x in r.floor[k]) / len(r.floor[k]) for k in unanswerable)
         below = [f"{sum(x < f for x in xs) / len(xs):.0%}" for xs in (rel, oth)]
         cut.append(_row(f"{f:.2f}", f"{kept:.0%}", f"{refused:.0%}", *below))
-    lat, lat_2 = sorted(r.latency), sorted(r.latency_round_2)
-    p50, p99 = statistics.median(lat), lat[int(0.99 * (len(lat) - 1))]
-    p50_2, p99_2 = statistics.median(lat_2), lat_2[int(0.99 * (len(lat_2) - 1))]
     default = r.default
+    lat = sorted(r.latency[default])
+    p50, p99 = statistics.median(lat), lat[int(0.99 * (len(lat) - 1))]
     worst = min(ratio(r, default, n) for n in names)
     agreeing = [n for n in names if r.chosen[n] == default]
-    round_2 = _name(ROUND_2)
     lines = [
         *heading("Retrieval quality (Cranfield, CISI, CACM)", COMMAND, seconds),
         f"Collections: {described}. None of PyPI, npm or Debian ships these collections "
@@ -630,19 +644,23 @@ def render(r: Results, seconds: float) -> str:
         "",
         *chosen,
         "",
+        "Each stage against the same plan without it (nDCG@10 change per collection; kept by "
+        "cross-collection validation for a collection when its mean gain in ratio to BM25 on "
+        "the other two is above 0), and the search p50 of both plans at "
+        f"{LATENCY_CHUNKS:,} chunks (below).",
+        "",
+        *stage_table(r, names),
+        "",
         f"Default hybrid (`Tuning()`): at least **{worst:.2f}× BM25** on every collection "
         "(target ≥ 1.20×"
         + ("" if worst >= 1.2 else ": not met")
         + "); cross-collection validation chose it for "
         + (", ".join(agreeing) if agreeing else "no collection")
-        + " in this run. Round 2's default (the row `"
-        + round_2
-        + "`): "
-        + ", ".join(f"{n} {ratio(r, round_2, n):.2f}×" for n in names)
+        + " in this run. Round 2 published "
+        + ", ".join(f"{n} {x:.2f}×" for n, x in ROUND_2.items())
         + f". Search time of one question in a widget of {LATENCY_CHUNKS:,} chunks (Cranfield's "
-        "texts, random vectors), in-process around `store.search`, the two plans taking turns: "
-        f"default p50 {p50:.2f} ms, p99 {p99:.2f} ms; round 2's p50 {p50_2:.2f} ms, p99 "
-        f"{p99_2:.2f} ms; over {len(lat)} searches each "
+        "texts, random vectors), in-process around `store.search`, the settings of the stage "
+        f"table taking turns: default p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(lat)} searches "
         "(target p50 ≤ 5 ms).",
         "",
         "### Relevance floor",
@@ -660,6 +678,26 @@ def render(r: Results, seconds: float) -> str:
         *floor_verdict(r),
     ]
     return "\n".join(lines)
+
+
+def stage_table(r: Results, names: list[str]) -> list[str]:
+    rows = [
+        _row("stage", *(f"{n} ΔnDCG@10" for n in names), "kept by CV for",
+             "p50 with / without (ms)"),
+        _rule(len(names) + 3),
+    ]  # fmt: skip
+    for stage, on, off in STAGES:
+        with_, without = _name(on), _name(off)
+        gains = [r.scores[with_][n] - r.scores[without][n] for n in names]
+        kept = [
+            n
+            for n in names
+            if statistics.fmean(ratio(r, with_, o) - ratio(r, without, o) for o in names if o != n)
+            > 0.0
+        ]
+        p50s = " / ".join(f"{statistics.median(r.latency[x]):.2f}" for x in (with_, without))
+        rows.append(_row(stage, *(f"{g:+.3f}" for g in gains), ", ".join(kept) or "none", p50s))
+    return rows
 
 
 def heading(title: str, command: str, seconds: float) -> list[str]:

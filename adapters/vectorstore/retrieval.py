@@ -61,8 +61,9 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     # Candidates taken from each of the dense and the BM25 search (at least `limit`).
     depth: int = 50
     # Each candidate scored by both searches, the one that did not find it searching again
-    # among those ids only; otherwise it counts 0 there.
-    complete: bool = True
+    # among those ids only; otherwise it counts 0 there. Off: it gains on the retrieval
+    # collections but puts the right manual page first less often (docs/benchmarks.md).
+    complete: bool = False
     # Pseudo-relevance feedback: Rocchio over the best few chunks for the dense question,
     # their strongest terms (at most `feedback_terms`, the strongest weighing
     # `feedback_term_weight` against 1 for an asked term) for the BM25 question.
