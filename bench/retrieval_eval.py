@@ -407,6 +407,8 @@ async def run(collections: list[Collection], work: Path) -> Results:
         record("dense only", c, dense)
         record("sparse only (Edge BM25)", c, sparse)
         record("RRF k=60 of the dense and sparse rankings", c, rrf_runs(dense, sparse))
+    names_of_grid = [_name(t) for t in GRID]
+    assert len(set(names_of_grid)) == len(GRID), "two settings of the grid share a name"
     for tuning in GRID:
         await reopen(indexed, tuning)
         for c in collections:
@@ -534,7 +536,7 @@ def _fusion(t: Tuning) -> str:
     if t.fusion == "rrf":
         weighted = f", dense weight {t.rrf_dense_weight}" if t.rrf_dense_weight != 0.5 else ""
         return f"RRF k={t.rrf_k}{weighted}"
-    scale = ", min-max scaled" if t.normalisation == "minmax" else ""
+    scale = {"minmax": ", min-max scaled", "zscore": ", z-scores"}.get(t.normalisation, "")
     return f"dense weight {t.dense_weight}{scale}"
 
 
