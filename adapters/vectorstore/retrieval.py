@@ -29,7 +29,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from adapters.vectorstore.common import DENSE, DOCUMENT, SPARSE, Sparse, chunk_of
+from adapters.vectorstore.common import DENSE, SPARSE, Sparse, chunk_of
 from adapters.vectorstore.sparse import encode_question
 from application.ports.vectors import RetrievalMode, SearchQuery
 from domain.models import ScoredChunk
@@ -50,8 +50,7 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     # Weighted RRF: the dense list's share of the two (0.5 is plain RRF).
     rrf_dense_weight: float = 0.5
     # How convex fusion puts the two scores on one scale: "max" divides BM25 by the best
-    # candidate's and keeps the cosine as it is; "minmax" maps each list onto 0..1;
-    # "zscore" standardises each list (mean 0, standard deviation 1 over its candidates).
+    # candidate's and keeps the cosine as it is; "minmax" maps each list onto 0..1.
     normalisation: str = "max"
     # Weight of the dense cosine in the fused score; BM25 gets the rest.
     dense_weight: float = 0.7
@@ -73,22 +72,8 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     feedback_sparse_chunks: int = 10
     feedback_terms: int = 20
     feedback_term_weight: float = 0.3
-    # With a share above 0, the added terms weigh together that share of the asked terms'
-    # total, each by its strength (RM3's interpolation: a long question gets more added
-    # weight, a short one less), instead of the strongest weighing `feedback_term_weight`.
-    feedback_term_mass: float = 0.0
     # Candidates the feedback scores again (at least `limit`); the results come from them.
     feedback_rerank: int = 30
-    # How much each feedback chunk lends: "uniform" alike, "score" by its fused score
-    # against the best one's (as RM3 weighs a document by its query likelihood).
-    feedback_weighting: str = "uniform"
-    # Rounds of feedback: each takes its chunks from the order the previous one left.
-    feedback_rounds: int = 1
-    # Share of the first fusion's score kept in the order feedback makes (0: none).
-    feedback_keep: float = 0.0
-    # Document evidence: a chunk gains this share of the best score of another chunk of its
-    # document among the final candidates (0: chunks rank alone).
-    document_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rrf_dense_weight <= 1.0:
@@ -99,20 +84,8 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(f"depth must be at least 1, got {self.depth}")
         if self.fusion not in ("convex", "rrf"):
             raise ValueError(f"fusion must be 'convex' or 'rrf', got {self.fusion!r}")
-        if self.normalisation not in ("max", "minmax", "zscore"):
-            raise ValueError(
-                f"normalisation must be 'max', 'minmax' or 'zscore', got {self.normalisation!r}"
-            )
-        if self.feedback_weighting not in ("uniform", "score"):
-            raise ValueError(
-                f"feedback_weighting must be 'uniform' or 'score', got {self.feedback_weighting!r}"
-            )
-        if self.feedback_rounds < 1:
-            raise ValueError(f"feedback_rounds must be at least 1, got {self.feedback_rounds}")
-        if not 0.0 <= self.document_weight <= 1.0:
-            raise ValueError(f"document_weight must be within 0..1, got {self.document_weight}")
-        if not 0.0 <= self.feedback_keep <= 1.0:
-            raise ValueError(f"feedback_keep must be within 0..1, got {self.feedback_keep}")
+        if self.normalisation not in ("max", "minmax"):
+            raise ValueError(f"normalisation must be 'max' or 'minmax', got {self.normalisation!r}")
 
 
 class Hit(NamedTuple):
@@ -133,10 +106,14 @@ class Nearest(NamedTuple):
 
 
 class Fetch(NamedTuple):
-    """The stored points with these ids: payload, or both vectors (`Stored`)."""
+    """The stored points with these ids: payload, or both vectors (`Stored`).
+
+    With `dense`, a store may leave out the dense vector of the other ids: turning one of
+    1,536 dimensions into Python floats costs more than the engine's read of it."""
 
     ids: tuple[PointId, ...]
     vectors: bool = False
+    dense: frozenset[PointId] | None = None
 
 
 class Stored(NamedTuple):
@@ -221,16 +198,9 @@ def _hybrid(
     # Feedback takes the best few chunks for relevant; among fewer candidates than a full
     # list (a widget with few chunks) they are most of them, and it would only add noise.
     if tuning.feedback and len(candidates) >= tuning.depth:
-        for _ in range(tuning.feedback_rounds):
-            fused = yield from _feedback(vector, question, fused, cosines, limit, tuning)
-    stored: dict[PointId, Stored] = {}
-    if tuning.document_weight > 0.0:
-        fused = fused[: max(limit, tuning.feedback_rerank)]
-        stored = yield Fetch(tuple(hit.id for hit in fused))
-        fused = by_document(fused, stored, tuning.document_weight)
+        fused = yield from _feedback(vector, question, fused, cosines, limit, tuning)
     hits = fused[:limit]
-    cosines_of_hits = yield from _cosines(vector, hits, cosines)
-    return (yield from _scored(hits, cosines_of_hits, stored))
+    return (yield from _scored(hits, (yield from _cosines(vector, hits, cosines))))
 
 
 def _complete(
@@ -257,24 +227,6 @@ def _complete(
         bm25.update((hit.id, hit.score) for hit in found[-1])
 
 
-def by_document(hits: Sequence[Hit], stored: Mapping[PointId, Stored], weight: float) -> list[Hit]:
-    """Each hit's score plus `weight` times the best other hit's of the same document: a
-    document whose several chunks match is likelier the one asked about than a document
-    with one chunk that matches as well."""
-    members: dict[object, list[Hit]] = {}  # document → its hits, best first
-    for hit in hits:
-        point = stored.get(hit.id)
-        if point is not None and point.payload is not None:
-            members.setdefault(point.payload.get(DOCUMENT), []).append(hit)
-    rescored = dict.fromkeys((hit.id for hit in hits), 0.0)
-    for group in members.values():
-        if len(group) > 1:
-            best, second = group[0], group[1]
-            for hit in group:
-                rescored[hit.id] = weight * (second.score if hit is best else best.score)
-    return _ranked(Hit(hit.id, hit.score + rescored[hit.id]) for hit in hits)
-
-
 def _feedback(
     vector: list[float],
     question: Sparse,
@@ -284,29 +236,20 @@ def _feedback(
     tuning: Tuning,
 ) -> Plan[list[Hit]]:
     """Re-ranks the best candidates; learns their cosines with the question on the way."""
-    dense_hits = fused[: tuning.feedback_dense_chunks]
-    sparse_hits = fused[: tuning.feedback_sparse_chunks]
-    ids = tuple(dict.fromkeys(hit.id for hit in (*dense_hits, *sparse_hits)))
-    stored: dict[PointId, Stored] = yield Fetch(ids, True)
-    lent = _lending(fused, tuning.feedback_weighting)
-    dense = [(v, lent[h.id]) for h in dense_hits if (v := _dense_of(stored, h.id)) is not None]
-    sparse = [(s, lent[h.id]) for h in sparse_hits if (s := _sparse_of(stored, h.id)) is not None]
+    dense_ids = [hit.id for hit in fused[: tuning.feedback_dense_chunks]]
+    sparse_ids = [hit.id for hit in fused[: tuning.feedback_sparse_chunks]]
+    ids = tuple(dict.fromkeys(dense_ids + sparse_ids))
+    stored: dict[PointId, Stored] = yield Fetch(ids, True, frozenset(dense_ids))
+    dense = [v for v in (stored[i].dense for i in dense_ids if i in stored) if v is not None]
+    sparse = [v for v in (stored[i].sparse for i in sparse_ids if i in stored) if v is not None]
     # Only the best candidates are scored again: what the first fusion put lower seldom
     # climbs into the results, and id-restricted searches cost by the id.
     ranked = [hit.id for hit in fused[: max(limit, tuning.feedback_rerank)]]
     among = frozenset(ranked)
-    moved_question = rocchio(
-        vector, [v for v, _ in dense], tuning.feedback_dense_weight, [w for _, w in dense]
-    )
-    searches = [Nearest(DENSE, moved_question, len(among), among)]
-    expanded = expand(
-        question,
-        [v for v, _ in sparse],
-        tuning.feedback_terms,
-        tuning.feedback_term_weight,
-        [w for _, w in sparse],
-        tuning.feedback_term_mass,
-    )
+    searches = [
+        Nearest(DENSE, rocchio(vector, dense, tuning.feedback_dense_weight), len(among), among)
+    ]
+    expanded = expand(question, sparse, tuning.feedback_terms, tuning.feedback_term_weight)
     if expanded.indices:
         searches.append(Nearest(SPARSE, expanded, len(among), among))
     unknown = among - cosines.keys()
@@ -317,31 +260,7 @@ def _feedback(
     bm25 = {hit.id: hit.score for hit in found[1]} if expanded.indices else {}
     if unknown:
         cosines.update((hit.id, hit.score) for hit in found[-1])
-    again = _fuse(ranked, moved, bm25, tuning)
-    if tuning.feedback_keep <= 0.0:
-        return again
-    # The first order keeps a share: feedback drifts when its chunks are off the topic.
-    before = {hit.id: hit.score for hit in fused}
-    keep = tuning.feedback_keep
-    return _ranked(Hit(h.id, (1.0 - keep) * h.score + keep * before[h.id]) for h in again)
-
-
-def _lending(fused: Sequence[Hit], weighting: str) -> dict[PointId, float]:
-    """Each candidate's weight as feedback: alike, or its fused score against the best's."""
-    if weighting == "uniform" or not fused or fused[0].score <= 0.0:
-        return {hit.id: 1.0 for hit in fused}
-    best = fused[0].score
-    return {hit.id: max(hit.score, 0.0) / best for hit in fused}
-
-
-def _dense_of(stored: Mapping[PointId, Stored], id_: PointId) -> Sequence[float] | None:
-    point = stored.get(id_)
-    return None if point is None else point.dense
-
-
-def _sparse_of(stored: Mapping[PointId, Stored], id_: PointId) -> Sparse | None:
-    point = stored.get(id_)
-    return None if point is None else point.sparse
+    return _fuse(ranked, moved, bm25, tuning)
 
 
 def _fuse(
@@ -354,36 +273,7 @@ def _fuse(
         return rrf(candidates, cosines, bm25, tuning.rrf_k, tuning.rrf_dense_weight)
     if tuning.normalisation == "minmax":
         return fuse(candidates, _minmax(cosines), _minmax(bm25), tuning.dense_weight)
-    if tuning.normalisation == "zscore":
-        return standardised(candidates, cosines, bm25, tuning.dense_weight)
     return fuse(candidates, cosines, bm25, tuning.dense_weight)
-
-
-def standardised(
-    candidates: Sequence[PointId],
-    cosines: Mapping[PointId, float],
-    bm25: Mapping[PointId, float],
-    dense_weight: float,
-) -> list[Hit]:
-    """Convex combination of each list's z-scores; a candidate missing from a list gets
-    that list's lowest, as it ranked below all of it."""
-    dense, sparse = _zscores(cosines), _zscores(bm25)
-    low_dense, low_sparse = min(dense.values(), default=0.0), min(sparse.values(), default=0.0)
-    rest = 1.0 - dense_weight
-    return _ranked(
-        Hit(i, dense_weight * dense.get(i, low_dense) + rest * sparse.get(i, low_sparse))
-        for i in candidates
-    )
-
-
-def _zscores(scores: Mapping[PointId, float]) -> dict[PointId, float]:
-    """Scores less their mean, over their standard deviation (all 0 when they are equal)."""
-    if not scores:
-        return {}
-    values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
-    spread = float(values.std())
-    centred = (values - values.mean()) / spread if spread > 0.0 else np.zeros_like(values)
-    return dict(zip(scores, centred.tolist(), strict=True))
 
 
 def _minmax(scores: Mapping[PointId, float]) -> dict[PointId, float]:
@@ -427,21 +317,14 @@ def fuse(
 
 
 def rocchio(
-    vector: Sequence[float],
-    feedback: Sequence[Sequence[float]],
-    weight: float,
-    weights: Sequence[float] | None = None,
+    vector: Sequence[float], feedback: Sequence[Sequence[float]], weight: float
 ) -> list[float]:
-    """The question moved towards the (weighted) mean of the feedback vectors, as unit
-    vectors (a cosine store may keep vectors normalised or not: the result is the same)."""
+    """The question moved towards the mean of the feedback vectors, as unit vectors (a
+    cosine store may keep vectors normalised or not: the result is the same either way)."""
     if not feedback or weight == 0.0:
         return list(vector)
     units = _units(np.array([vector, *feedback], dtype=np.float64))
-    share = np.ones(len(feedback)) if weights is None else np.asarray(weights, dtype=np.float64)
-    if share.sum() <= 0.0:
-        return list(vector)
-    centre = (share[:, None] * units[1:]).sum(axis=0) / share.sum()
-    moved: list[float] = _units(units[:1] + weight * centre)[0].tolist()
+    moved: list[float] = _units(units[:1] + weight * units[1:].mean(axis=0))[0].tolist()
     return moved
 
 
@@ -450,39 +333,28 @@ def _units(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.divide(rows, norms, out=rows.copy(), where=norms > 0.0)
 
 
-def expand(
-    question: Sparse,
-    feedback: Sequence[Sparse],
-    terms: int,
-    weight: float,
-    weights: Sequence[float] | None = None,
-    mass: float = 0.0,
-) -> Sparse:
+def expand(question: Sparse, feedback: Sequence[Sparse], terms: int, weight: float) -> Sparse:
     """The question's terms, plus the feedback chunks' strongest other terms.
 
-    A term's strength is its BM25 term-frequency weight summed over the feedback chunks
-    (each chunk's times its `weights`, when given); the strongest gets `weight`, the others
-    proportionally less, against 1 for asked terms; or, with a `mass` above 0, they weigh
-    together `mass` times the asked terms' total, each in proportion to its strength.
+    A term's strength is its BM25 term-frequency weight summed over the feedback chunks;
+    the strongest gets `weight`, the others proportionally less, against 1 for asked terms.
     """
     if not feedback or terms < 1 or weight == 0.0:
         return question
     asked = set(question.indices)
     strength: dict[int, float] = {}
-    for vector, lent in zip(feedback, weights or [1.0] * len(feedback), strict=True):
+    for vector in feedback:
         for index, value in zip(vector.indices, vector.values, strict=True):
             if index not in asked:
-                strength[index] = strength.get(index, 0.0) + lent * value
+                strength[index] = strength.get(index, 0.0) + value
     # Strongest first, ties to the smaller id: two stable sorts with C-level keys.
     chosen = sorted(sorted(strength.items()), key=itemgetter(1), reverse=True)[:terms]
-    if not chosen or chosen[0][1] <= 0.0:
+    if not chosen:
         return question
-    scale = weight / chosen[0][1]
-    if mass > 0.0:
-        scale = mass * sum(question.values) / sum(value for _, value in chosen)
+    top = chosen[0][1]
     return Sparse(
         question.indices + tuple(index for index, _ in chosen),
-        question.values + tuple(scale * value for _, value in chosen),
+        question.values + tuple(weight * value / top for _, value in chosen),
     )
 
 
@@ -524,16 +396,8 @@ def _cosines(
     return cosines
 
 
-def _scored(
-    hits: Sequence[Hit],
-    cosines: Mapping[PointId, float],
-    known: Mapping[PointId, Stored] | None = None,
-) -> Plan[list[ScoredChunk]]:
-    stored: Mapping[PointId, Stored]
-    if known and all(hit.id in known for hit in hits):
-        stored = known
-    else:
-        stored = yield Fetch(tuple(hit.id for hit in hits))
+def _scored(hits: Sequence[Hit], cosines: Mapping[PointId, float]) -> Plan[list[ScoredChunk]]:
+    stored: dict[PointId, Stored] = yield Fetch(tuple(hit.id for hit in hits))
     return [
         ScoredChunk(chunk_of(hit.id, point.payload), hit.score, cosines.get(hit.id))
         for hit in hits
