@@ -81,29 +81,44 @@ LATENCY_CHUNKS = 1000
 # Generated manuals of the unrelated corpus (10 chunks each) for the relevance floor.
 MANUALS = 40
 BM25 = "BM25 baseline (bm25s)"
-# The default's ratio to BM25 per collection and its search p50 before round 2 of issue 15
-# (2b9bab4), measured by this bench on 2026-12-05 21:17 UTC on the index the later runs reuse.
-ROUND_1 = {"Cranfield": 1.17, "CISI": 1.09, "CACM": 1.10}
-ROUND_1_P50 = 1.53
+# Round 2's ratios to BM25 of the default (bm25s), published in docs/benchmarks.md.
+ROUND_2 = {"Cranfield": 1.17, "CISI": 1.15, "CACM": 1.17}
 
 # The settings cross-collection validation chooses from: fusion by scores or by ranks, the
-# fusion weight, and feedback with its own parameters moved one at a time.
+# fusion weight, score normalisation, and each stage's parameters moved one at a time.
 GRID = [
     *(Tuning(dense_weight=w, feedback=f) for f in (False, True) for w in (0.5, 0.6, 0.7, 0.8)),
+    Tuning(complete=True),
     Tuning(fusion="rrf", feedback=False),
     Tuning(fusion="rrf"),
-    *(Tuning(fusion="rrf", rrf_dense_weight=w) for w in (0.6, 0.7)),
-    *(Tuning(fusion="rrf", rrf_dense_weight=w, rrf_k=20) for w in (0.5, 0.7)),
-    *(Tuning(normalisation="minmax", dense_weight=w) for w in (0.3, 0.5, 0.7)),
-    Tuning(feedback_term_weight=1.0, feedback_terms=30),
+    Tuning(fusion="rrf", rrf_dense_weight=0.6),
+    Tuning(fusion="rrf", rrf_k=20),
+    *(Tuning(normalisation="minmax", dense_weight=w) for w in (0.5, 0.7)),
+    Tuning(depth=100),
+    Tuning(feedback_rerank=50),
     Tuning(feedback_dense_chunks=3),
     Tuning(feedback_dense_chunks=10),
     Tuning(feedback_dense_weight=0.5),
+    Tuning(feedback_dense_weight=0.7),
     Tuning(feedback_sparse_chunks=5),
+    Tuning(feedback_sparse_chunks=15),
     Tuning(feedback_terms=10),
+    Tuning(feedback_terms=30),
+    Tuning(feedback_term_weight=0.2),
     Tuning(feedback_term_weight=0.5),
     Tuning(query_term_frequency=False),
 ]
+
+# Each stage the plan has or could have: the grid's row with it, and the row without it.
+# Cross-collection validation keeps a stage for a collection when it gains on the others.
+# (Stages measured in round 3 and then removed from the plan, having gained nothing that
+# validation kept, are in docs/benchmarks.md.)
+STAGES = [
+    ("pseudo-relevance feedback", Tuning(), Tuning(feedback=False)),
+    ("completion: both scores for every candidate", Tuning(complete=True), Tuning()),
+    ("deeper candidate lists (100 each)", Tuning(depth=100), Tuning()),
+    ("RRF instead of scores", Tuning(fusion="rrf"), Tuning()),
+]  # fmt: skip
 
 
 # --- metrics -----------------------------------------------------------------------------
@@ -350,7 +365,8 @@ class Results:
     chosen: dict[str, str] = field(default_factory=dict)  # collection → setting chosen without it
     default: str = ""
     floor: dict[str, list[float]] = field(default_factory=dict)
-    latency: list[float] = field(default_factory=list)  # ms per search, 1,000-chunk widget
+    # ms per search in a 1,000-chunk widget, by setting (the default, round 2's, each stage's)
+    latency: dict[str, list[float]] = field(default_factory=dict)
 
 
 def ratio(r: Results, row: str, name: str) -> float:
@@ -378,6 +394,8 @@ async def run(collections: list[Collection], work: Path) -> Results:
         record("dense only", c, dense)
         record("sparse only (Edge BM25)", c, sparse)
         record("RRF k=60 of the dense and sparse rankings", c, rrf_runs(dense, sparse))
+    names_of_grid = [_name(t) for t in GRID]
+    assert len(set(names_of_grid)) == len(GRID), "two settings of the grid share a name"
     for tuning in GRID:
         await reopen(indexed, tuning)
         for c in collections:
@@ -468,13 +486,19 @@ async def latency_study(r: Results) -> None:
     await indexed.store.stage(chunks, vectors.tolist())
     await indexed.store.publish(widget, document, len(chunks))
     qv = await indexed.embedder.embed([t for _, t in c.queries])
-    for _ in range(2):
-        for (_, text), vector in zip(c.queries, qv, strict=True):
-            query = SearchQuery(text=text, vector=vector)
-            began = time.perf_counter()
-            await indexed.store.search(widget, query, DEFAULT_TOP_K)
-            r.latency.append((time.perf_counter() - began) * 1000)
-    r.latency = r.latency[len(c.queries) :]  # the first pass warms up
+    # The settings take turns, so all see the same load; the first pass of each warms up.
+    timed = list(dict.fromkeys([Tuning(), *(t for _, on, off in STAGES for t in (on, off))]))
+    for turn in range(3):
+        for tuning in timed:
+            times = r.latency.setdefault(_name(tuning), [])
+            await reopen(indexed, tuning)
+            for (_, text), vector in zip(c.queries, qv, strict=True):
+                query = SearchQuery(text=text, vector=vector)
+                began = time.perf_counter()
+                await indexed.store.search(widget, query, DEFAULT_TOP_K)
+                if turn:
+                    times.append((time.perf_counter() - began) * 1000)
+    await reopen(indexed, Tuning())
     await indexed.store.delete_widget(widget)
 
 
@@ -581,10 +605,11 @@ def render(r: Results, seconds: float) -> str:
         refused = min(sum(x < f for x in r.floor[k]) / len(r.floor[k]) for k in unanswerable)
         below = [f"{sum(x < f for x in xs) / len(xs):.0%}" for xs in (rel, oth)]
         cut.append(_row(f"{f:.2f}", f"{kept:.0%}", f"{refused:.0%}", *below))
-    lat = sorted(r.latency)
-    p50, p99 = statistics.median(lat), lat[int(0.99 * (len(lat) - 1))]
     default = r.default
+    lat = sorted(r.latency[default])
+    p50, p99 = statistics.median(lat), lat[int(0.99 * (len(lat) - 1))]
     worst = min(ratio(r, default, n) for n in names)
+    agreeing = [n for n in names if r.chosen[n] == default]
     lines = [
         *heading("Retrieval quality (Cranfield, CISI, CACM)", COMMAND, seconds),
         f"Collections: {described}. None of PyPI, npm or Debian ships these collections "
@@ -608,15 +633,23 @@ def render(r: Results, seconds: float) -> str:
         "",
         *chosen,
         "",
+        "Each stage against the same plan without it (nDCG@10 change per collection; kept by "
+        "cross-collection validation for a collection when its mean gain in ratio to BM25 on "
+        "the other two is above 0), and the search p50 of both plans at "
+        f"{LATENCY_CHUNKS:,} chunks (below).",
+        "",
+        *stage_table(r, names),
+        "",
         f"Default hybrid (`Tuning()`): at least **{worst:.2f}× BM25** on every collection "
-        "(target ≥ 1.20×); it is the setting cross-collection validation chose for each "
-        "collection in the run that set it. Before this issue's second round (2b9bab4: each "
-        "question term counted once, feedback from 5 chunks for BM25), measured on the same "
-        "index on the same day: "
-        + ", ".join(f"{n} {x:.2f}×" for n, x in ROUND_1.items())
-        + f", search p50 {ROUND_1_P50:.2f} ms. Search time of one question in a widget of "
-        f"{LATENCY_CHUNKS:,} chunks (Cranfield's texts, random vectors), default plan, in-process "
-        f"around `store.search`: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(lat)} questions "
+        "(target ≥ 1.20×"
+        + ("" if worst >= 1.2 else ": not met")
+        + "); cross-collection validation chose it for "
+        + (", ".join(agreeing) if agreeing else "no collection")
+        + " in this run. Round 2 published "
+        + ", ".join(f"{n} {x:.2f}×" for n, x in ROUND_2.items())
+        + f". Search time of one question in a widget of {LATENCY_CHUNKS:,} chunks (Cranfield's "
+        "texts, random vectors), in-process around `store.search`, the settings of the stage "
+        f"table taking turns: default p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(lat)} searches "
         "(target p50 ≤ 5 ms).",
         "",
         "### Relevance floor",
@@ -634,6 +667,26 @@ def render(r: Results, seconds: float) -> str:
         *floor_verdict(r),
     ]
     return "\n".join(lines)
+
+
+def stage_table(r: Results, names: list[str]) -> list[str]:
+    rows = [
+        _row("stage", *(f"{n} ΔnDCG@10" for n in names), "kept by CV for",
+             "p50 with / without (ms)"),
+        _rule(len(names) + 3),
+    ]  # fmt: skip
+    for stage, on, off in STAGES:
+        with_, without = _name(on), _name(off)
+        gains = [r.scores[with_][n] - r.scores[without][n] for n in names]
+        kept = [
+            n
+            for n in names
+            if statistics.fmean(ratio(r, with_, o) - ratio(r, without, o) for o in names if o != n)
+            > 0.0
+        ]
+        p50s = " / ".join(f"{statistics.median(r.latency[x]):.2f}" for x in (with_, without))
+        rows.append(_row(stage, *(f"{g:+.3f}" for g in gains), ", ".join(kept) or "none", p50s))
+    return rows
 
 
 def heading(title: str, command: str, seconds: float) -> list[str]:

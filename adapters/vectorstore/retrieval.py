@@ -59,6 +59,10 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     query_term_frequency: bool = True
     # Candidates taken from each of the dense and the BM25 search (at least `limit`).
     depth: int = 50
+    # Each candidate scored by both searches, the one that did not find it searching again
+    # among those ids only; otherwise it counts 0 there. Off: it gains on the retrieval
+    # collections but puts the right manual page first less often (docs/benchmarks.md).
+    complete: bool = False
     # Pseudo-relevance feedback: Rocchio over the best few chunks for the dense question,
     # their strongest terms (at most `feedback_terms`, the strongest weighing
     # `feedback_term_weight` against 1 for an asked term) for the BM25 question.
@@ -188,6 +192,8 @@ def _hybrid(
     cosines = {hit.id: hit.score for hit in found[0]}
     bm25 = {hit.id: hit.score for hit in found[1]} if len(found) > 1 else {}
     candidates = list(cosines.keys() | bm25.keys())  # fuse() orders them
+    if tuning.complete and bm25:
+        yield from _complete(vector, question, cosines, bm25)
     fused = _fuse(candidates, cosines, bm25, tuning)
     # Feedback takes the best few chunks for relevant; among fewer candidates than a full
     # list (a widget with few chunks) they are most of them, and it would only add noise.
@@ -195,6 +201,30 @@ def _hybrid(
         fused = yield from _feedback(vector, question, fused, cosines, limit, tuning)
     hits = fused[:limit]
     return (yield from _scored(hits, (yield from _cosines(vector, hits, cosines))))
+
+
+def _complete(
+    vector: list[float],
+    question: Sparse,
+    cosines: dict[PointId, float],
+    bm25: dict[PointId, float],
+) -> Plan[None]:
+    """Scores each candidate by the list it was missing from: found by one search only, it
+    would count 0 in the other, below every candidate that search found."""
+    no_cosine = frozenset(bm25.keys() - cosines.keys())
+    no_bm25 = frozenset(cosines.keys() - bm25.keys())
+    searches = []
+    if no_cosine:
+        searches.append(Nearest(DENSE, vector, len(no_cosine), no_cosine))
+    if no_bm25:
+        searches.append(Nearest(SPARSE, question, len(no_bm25), no_bm25))
+    if not searches:
+        return
+    found: list[list[Hit]] = yield tuple(searches)
+    if no_cosine:
+        cosines.update((hit.id, hit.score) for hit in found[0])
+    if no_bm25:
+        bm25.update((hit.id, hit.score) for hit in found[-1])
 
 
 def _feedback(

@@ -383,6 +383,44 @@ async def test_a_chunk_scores_the_same_in_every_store(tmp_path: Path) -> None:
             await store.close()
 
 
+@pytest.mark.parametrize("complete", [True, False])
+async def test_a_candidate_found_by_one_search_is_scored_by_the_other(
+    tmp_path: Path, complete: bool
+) -> None:
+    # Lists two deep: the dense one holds "alpha" and "beta", BM25's the two kettle chunks.
+    # The best kettle chunk is third by cosine; scored by it, it beats the dense best.
+    tuning = Tuning(depth=2, feedback=False, complete=complete)
+    stores: list[MemoryVectorStore | EdgeVectorStore | QdrantVectorStore] = [
+        MemoryVectorStore(DIM, tuning),
+        EdgeVectorStore(tmp_path, DIM, tuning),
+        await open_qdrant_local(tuning=tuning),
+    ]
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    texts_and_cosines = [
+        ("alpha", 1.0),
+        ("beta", 0.9),
+        ("kettle descale kettle", 0.85),
+        ("kettle", -0.5),
+    ]
+    chunks = [make_chunk(widget, document, i, text=t) for i, (t, _) in enumerate(texts_and_cosines)]
+    vectors = [[c, math.sqrt(1.0 - c * c), 0.0, 0.0] for _, c in texts_and_cosines]
+    try:
+        for store in stores:
+            await index(store, chunks, vectors)
+            [best] = await store.search(widget, SearchQuery("kettle descale", axis(0)), 1)
+            if complete:
+                assert best.chunk.text == "kettle descale kettle"
+                assert best.score == pytest.approx(0.7 * 0.85 + 0.3, abs=1e-5)
+            else:  # its cosine counts 0: the dense list's best wins
+                assert best.chunk.text == "alpha"
+            assert best.similarity == pytest.approx(
+                texts_and_cosines[chunks.index(best.chunk)][1], abs=1e-5
+            )
+    finally:
+        for store in stores:
+            await store.close()
+
+
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
