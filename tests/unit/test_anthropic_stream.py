@@ -5,7 +5,7 @@ and end, and fail alike."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import anthropic
 import httpx2
@@ -13,6 +13,7 @@ import pytest
 
 from adapters.llm.anthropic import send_messages
 from adapters.llm.anthropic_stream import StreamErrorEvent, events
+from testkit.recorded_streams import RecordedStream
 
 
 def _event(payload: object, newline: str = "\n") -> str:
@@ -112,30 +113,12 @@ OVERLOADED = {"type": "error", "error": {"type": "overloaded_error", "message": 
 FAILED_MID_STREAM = _event(START) + _event(_text("Par")) + _event(OVERLOADED)
 
 
-def _pieces(body: bytes, size: int) -> list[bytes]:
-    return [body[i : i + size] for i in range(0, len(body), size)] or [b""]
-
-
-class _Recorded(httpx2.AsyncBaseTransport):
-    def __init__(self, body: bytes, size: int) -> None:
-        self._body, self._size = body, size
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        pieces = _pieces(self._body, self._size)
-
-        async def stream() -> AsyncIterator[bytes]:
-            for piece in pieces:
-                yield piece
-
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=stream())
-
-
 def _client(body: str, size: int) -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(
         api_key="sk-ant-test",
         base_url="http://provider.invalid",
         max_retries=0,
-        http_client=httpx2.AsyncClient(transport=_Recorded(body.encode(), size)),
+        http_client=httpx2.AsyncClient(transport=RecordedStream(body.encode(), size)),
     )
 
 
@@ -247,7 +230,7 @@ async def test_an_event_that_is_not_json_is_a_value_error_for_both() -> None:
 async def test_the_request_is_the_one_the_sdk_sends_for_the_same_answer() -> None:
     seen: list[httpx2.Request] = []
 
-    class _Recording(_Recorded):
+    class _Recording(RecordedStream):
         async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
             seen.append(request)
             return await super().handle_async_request(request)

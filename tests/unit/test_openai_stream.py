@@ -5,7 +5,7 @@ usage, and fail alike."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import httpx2
 import openai
@@ -13,6 +13,7 @@ import pytest
 
 from adapters.llm.openai import send_chat
 from adapters.llm.openai_stream import StreamFailedError, chunks
+from testkit.recorded_streams import RecordedStream
 
 BASE = {"id": "chatcmpl-9x", "object": "chat.completion.chunk", "created": 1733400000}
 
@@ -79,30 +80,12 @@ FAILED_MID_STREAM = _event(_chunk([_choice({"content": "Par"})])) + _event(
 )
 
 
-def _pieces(body: bytes, size: int) -> list[bytes]:
-    return [body[i : i + size] for i in range(0, len(body), size)] or [b""]
-
-
-class _Recorded(httpx2.AsyncBaseTransport):
-    def __init__(self, body: bytes, size: int) -> None:
-        self._body, self._size = body, size
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        pieces = _pieces(self._body, self._size)
-
-        async def stream() -> AsyncIterator[bytes]:
-            for piece in pieces:
-                yield piece
-
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=stream())
-
-
 def _client(body: str, size: int) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(
         api_key="sk-test",
         base_url="http://provider.invalid/v1",
         max_retries=0,
-        http_client=httpx2.AsyncClient(transport=_Recorded(body.encode(), size)),
+        http_client=httpx2.AsyncClient(transport=RecordedStream(body.encode(), size)),
     )
 
 
