@@ -190,26 +190,13 @@ def running(server: Server, ready_path: str, ready_status: int = 200) -> Iterato
 
 
 def ingest(client: httpx.Client, widget_id: str, sizes: Sizes, results: Results) -> None:
-    docs = corpus.documents(sizes.documents)
     started = time.monotonic()
-    for doc in docs:
-        body = {"widget_id": widget_id, "title": doc.title, "text": doc.text}
-        client.post("/api/widget/process-document", json=body).raise_for_status()
-    while True:
-        listed = client.get("/api/widget/documents", params={"widget_id": widget_id})
-        statuses = listed.raise_for_status().json()["documents"]
-        failed = [d for d in statuses if d["status"] == "failed"]
-        if failed:
-            raise RuntimeError(f"{len(failed)} documents failed, e.g. {failed[0]['error']}")
-        if len(statuses) == len(docs) and all(d["status"] == "ready" for d in statuses):
-            break
-        if time.monotonic() - started > INGEST_TIMEOUT_S:
-            raise RuntimeError("documents were not all ready in time")
-        time.sleep(0.5)
+    results.chunks = corpus.ingest(client, widget_id, sizes.documents, INGEST_TIMEOUT_S)
     results.ingest_seconds = time.monotonic() - started
-    results.chunks = sum(d["chunk_count"] for d in statuses)
     expected = sizes.documents * len(corpus.ASPECTS)
-    print(f"  {len(docs)} documents, {results.chunks} chunks in {results.ingest_seconds:.0f} s")
+    print(
+        f"  {sizes.documents} documents, {results.chunks} chunks in {results.ingest_seconds:.0f} s"
+    )
     if abs(results.chunks - expected) > expected * 0.05:
         raise RuntimeError(f"expected ~{expected} chunks, the service made {results.chunks}")
 

@@ -8,7 +8,10 @@ chunk per section.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
+
+import httpx
 
 SEED = 20240601
 SECTION_WORDS = 150
@@ -218,3 +221,22 @@ def questions(documents_count: int, count: int) -> list[str]:
     templates = [q for _, _, qs in ASPECTS.values() for q in qs]
     pool = sorted({t.format(name=name) for name in names for t in templates})
     return rng.sample(pool, min(count, len(pool)))
+
+
+def ingest(client: httpx.Client, widget_id: str, count: int, timeout: float = 900.0) -> int:
+    """Submits `count` generated manuals through the service's API and waits until every
+    one is ready; returns the chunks the service made of them."""
+    for doc in documents(count):
+        body = {"widget_id": widget_id, "title": doc.title, "text": doc.text}
+        client.post("/api/widget/process-document", json=body).raise_for_status()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listed = client.get("/api/widget/documents", params={"widget_id": widget_id})
+        statuses = listed.raise_for_status().json()["documents"]
+        failed = [d for d in statuses if d["status"] == "failed"]
+        if failed:
+            raise RuntimeError(f"{len(failed)} documents failed, e.g. {failed[0]['error']}")
+        if len(statuses) == count and all(d["status"] == "ready" for d in statuses):
+            return sum(d["chunk_count"] for d in statuses)
+        time.sleep(0.3)
+    raise RuntimeError("documents were not all ready in time")

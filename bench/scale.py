@@ -375,22 +375,6 @@ def fresh(questions: Sequence[str], count: int) -> list[str]:
     return [f"{questions[n % len(questions)]} (#{next(_serial)})" for n in range(count)]
 
 
-def ingest(client: httpx.Client, widget: str, documents: int) -> int:
-    for doc in corpus.documents(documents):
-        body = {"widget_id": widget, "title": doc.title, "text": doc.text}
-        client.post("/api/widget/process-document", json=body).raise_for_status()
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        listed = client.get("/api/widget/documents", params={"widget_id": widget})
-        statuses = listed.raise_for_status().json()["documents"]
-        if any(d["status"] == "failed" for d in statuses):
-            raise RuntimeError(f"a document failed: {statuses}")
-        if len(statuses) == documents and all(d["status"] == "ready" for d in statuses):
-            return sum(d["chunk_count"] for d in statuses)
-        time.sleep(0.5)
-    raise RuntimeError("documents were not ready in time")
-
-
 def closed_loop(
     port: int,
     path: str,
@@ -541,7 +525,7 @@ def run(sizes: Sizes, work: Path, profile: Path | None = None) -> Results:
             ) as client:
                 body = {"tenant_id": "bench", "plan": "free", "name": "Scale"}
                 widget = client.post("/api/widgets", json=body).raise_for_status().json()
-                results.chunks = ingest(client, widget["id"], sizes.documents)
+                results.chunks = corpus.ingest(client, widget["id"], sizes.documents)
             key = widget["public_key"]
             print(f"  {sizes.documents} documents, {results.chunks} chunks", flush=True)
             cpu = CpuMeter(root, data_dir)

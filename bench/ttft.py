@@ -74,22 +74,6 @@ class Sample:
     after: float
 
 
-def ingest(client: httpx.Client, widget_id: str, count: int) -> int:
-    for doc in corpus.documents(count):
-        body = {"widget_id": widget_id, "title": doc.title, "text": doc.text}
-        client.post("/api/widget/process-document", json=body).raise_for_status()
-    deadline = time.monotonic() + INGEST_TIMEOUT_S
-    while time.monotonic() < deadline:
-        listed = client.get("/api/widget/documents", params={"widget_id": widget_id})
-        statuses = listed.raise_for_status().json()["documents"]
-        if any(d["status"] == "failed" for d in statuses):
-            raise RuntimeError(f"a document failed: {statuses}")
-        if len(statuses) == count and all(d["status"] == "ready" for d in statuses):
-            return sum(d["chunk_count"] for d in statuses)
-        time.sleep(0.3)
-    raise RuntimeError("documents were not ready in time")
-
-
 async def first_token(connection: load.Connection, key: str, question: str) -> tuple[float, float]:
     """(t0, t3) of one stream: request written, first `token` event read."""
     headers = {"Content-Type": "application/json", "X-Widget-Key": key}
@@ -194,7 +178,7 @@ def run(sizes: Sizes, work: Path) -> tuple[list[Setup], int]:
                 for plan in ("free", "paid"):
                     body = {"tenant_id": "bench", "plan": plan, "name": f"TTFT {plan}"}
                     widget = client.post("/api/widgets", json=body).raise_for_status().json()
-                    chunks = ingest(client, widget["id"], sizes.documents)
+                    chunks = corpus.ingest(client, widget["id"], sizes.documents, INGEST_TIMEOUT_S)
                     keys.append(widget["public_key"])
             print(f"  {sizes.documents} documents, {chunks} chunks", flush=True)
             pair = (keys[0], keys[1])
