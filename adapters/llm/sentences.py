@@ -32,6 +32,11 @@ class Sentence(NamedTuple):
     label: str = ""
     # The first sentence of its paragraph, when it is not that sentence.
     topic: str = ""
+    # The page's name line ("git-pull - Fetch from and integrate with another repository")
+    # when the sentence is the one that follows it: the page's own statement of what its
+    # subject does, which rarely names the subject ("Incorporates changes from a remote
+    # repository into the current branch.").
+    lead_of: str = ""
 
 
 # A sentence ends at . ! or ? before a space and what can open a sentence; abbreviations
@@ -62,6 +67,8 @@ _MIN_WORDS = 4
 # naming a page and what it is for ("git-revert - Revert some existing commits") is not.
 _LABEL_MAX_WORDS = 6
 _NAME_LINE = re.compile(r"\s[-—–]\s")
+_NAME_LINE_OPENING = re.compile(r"^[^\s—–]+(?: [^\s—–]+){0,3} [-—–] \S")
+_NAME_LINE_MAX_WORDS = 24
 # A line to type is one command: longer, or with several prompts, it is a flattened block.
 _MAX_COMMAND_CHARS = 160
 _PROMPT = re.compile(r"(^|\s)\$\s")
@@ -72,8 +79,12 @@ def sentences(sources: tuple[PromptSource, ...]) -> list[Sentence]:
     """Every sentence of the sources in reading order, classified, with its context."""
     found: list[Sentence] = []
     for source in sources:
-        label, labels_open, first = "", False, True
+        label, labels_open, first, name = "", False, True, ""
         for paragraph in _paragraphs(source.text):
+            if _is_name_line(paragraph):
+                name = paragraph.strip()
+                first = False
+                continue
             if _is_label(paragraph):
                 # Consecutive terms name one item ("-q", "--quiet"); a term after a
                 # description starts the next item.
@@ -89,8 +100,24 @@ def sentences(sources: tuple[PromptSource, ...]) -> list[Sentence]:
                 first = False
                 context = "" if labels_open else label
                 topic = texts[0] if n > 0 else ""
-                found.append(Sentence(text, source.index, len(found), kind, context, topic))
+                lead_of = name if kind is Kind.PROSE else ""
+                if lead_of:
+                    name = ""
+                found.append(
+                    Sentence(text, source.index, len(found), kind, context, topic, lead_of)
+                )
     return found
+
+
+def _is_name_line(paragraph: str) -> bool:
+    """A page's name line: "git-pull - Fetch from and integrate with another repository"."""
+    line = paragraph.strip()
+    return (
+        "\n" not in line
+        and len(line.split()) <= _NAME_LINE_MAX_WORDS
+        and bool(_NAME_LINE_OPENING.match(line))
+        and not _TERMINAL.search(line)
+    )
 
 
 def _paragraphs(text: str) -> list[str]:

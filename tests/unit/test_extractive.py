@@ -202,6 +202,23 @@ async def test_a_pages_name_line_is_no_term() -> None:
     assert said.startswith("To throw away uncommitted changes")
 
 
+async def test_the_sentence_after_a_pages_name_line_says_what_its_subject_does() -> None:
+    # The page's own statement of what git pull does names neither "git" nor "pull"; a
+    # sentence deep in the options names both and says something else.
+    asked = prompt(
+        "What does git pull do?",
+        "git-pull - Fetch from and integrate with another repository\n\n"
+        "Incorporates changes from a remote repository into the current branch.",
+        "Options given to git pull are passed to git fetch, which git pull runs first.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+    plain = await answer(ExtractiveChatModel(tuning=Tuning(lead_weight=0.0, lead_bonus=0.0)), asked)
+
+    assert said.startswith("Incorporates changes from a remote repository")
+    assert not plain.startswith("Incorporates")
+
+
 def test_lines_are_told_apart() -> None:
     assert classify("$ git config --global user.name 'Your Name'") is Kind.COMMAND
     assert classify("CREATE INDEX ON films (title);") is Kind.COMMAND
