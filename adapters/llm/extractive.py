@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adapters.llm.evidence import overlap, overlap_in_context, rarity, stems
-from adapters.llm.sentences import Kind, Sentence, classify, sentences
+from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
 from domain.errors import DependencyUnavailableError
 from domain.models import Role, Usage
@@ -133,7 +133,7 @@ class ExtractiveChatModel:
         allowed = {Kind.PROSE} | wanted
         unique: dict[str, Sentence] = {}
         for s in sentences(prompt.sources):
-            if s.kind in allowed:
+            if s.kind in allowed and (Kind.CODE in wanted or not symbolic(quoted(s))):
                 unique.setdefault(_key(s.text), s)  # the first copy: the best-ranked source
         found = list(unique.values())
         asked = _asked(prompt, t.context_weight)

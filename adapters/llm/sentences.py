@@ -160,6 +160,13 @@ def _sentences(paragraph: str) -> Iterator[str]:
         yield pending
 
 
+def symbolic(text: str) -> bool:
+    """More symbols than words, as a reader counts them: an option's term and its
+    description can read as code together ("--squash: ... --fixup=amend: or
+    --fixup=reword: ...") when neither does alone."""
+    return sum(not c.isalnum() and not c.isspace() for c in text) > len(text.split())
+
+
 def classify(text: str) -> Kind:
     words = _WORD.findall(text)
     if _COMMAND.search(text):

@@ -219,6 +219,20 @@ async def test_the_sentence_after_a_pages_name_line_says_what_its_subject_does()
     assert not plain.startswith("Incorporates")
 
 
+async def test_an_option_that_reads_as_code_with_its_term_is_not_quoted() -> None:
+    # Alone the description is prose; after its term it has more symbols than words.
+    asked = prompt(
+        "How do I squash commits?",
+        "--no-autosquash\n\nTo squash commits use the --fixup=amend: or --fixup=reword: or "
+        "--squash options.",
+        "You can squash commits by marking them squash in the todo list.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "You can squash commits by marking them squash in the todo list. [2]"
+
+
 def test_lines_are_told_apart() -> None:
     assert classify("$ git config --global user.name 'Your Name'") is Kind.COMMAND
     assert classify("CREATE INDEX ON films (title);") is Kind.COMMAND
