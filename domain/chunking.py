@@ -115,17 +115,16 @@ def summary_of(elements: Sequence[Element]) -> str | None:
         if element.kind == "title" or len(line.split()) > _NAME_LINE_MAX_WORDS:
             continue
         if _NAME_LINE.match(line) and not _SENTENCE_END.search(line):
-            lead = _lead(opening[n + 1 : n + 1 + _LEAD_WITHIN])
+            body = [e.text for e in opening[n + 1 : n + 1 + _LEAD_WITHIN] if e.kind != "title"]
+            lead = _lead(body)
             return f"{line}\n{lead}" if lead else line
     return None
 
 
-def _lead(elements: Sequence[Element]) -> str | None:
-    """The first sentence of prose among these elements: not a synopsis, not a list."""
-    for element in elements:
-        if element.kind == "title":
-            continue
-        text = " ".join(without_nul(element.text).split())
+def _lead(paragraphs: Sequence[str]) -> str | None:
+    """The first sentence of prose among these paragraphs: not a synopsis, not a list."""
+    for paragraph in paragraphs:
+        text = " ".join(without_nul(paragraph).split())
         first = _FIRST_SENTENCE.match(text)
         if first is None:
             continue
@@ -185,8 +184,12 @@ def chunk_elements(
     summary = summary_of(elements)
     chunks: list[Chunk] = []
     for section in _standalone(_sections(elements), min_words):
+        # A section's later chunks are read with the sentence it opens with: "A foreign key
+        # constraint specifies..." defines what the chunks after it go on about.
+        lead = _lead(section.paragraphs[:_LEAD_WITHIN]) if section.heading else None
         for n, text in enumerate(_pack(section.paragraphs, max_words, overlap_words)):
             index = len(chunks)
+            about = "\n".join(filter(None, (summary, lead if n > 0 else None))) or None
             chunks.append(
                 Chunk(
                     id=chunk_id(document_id, index, revision),
@@ -198,7 +201,7 @@ def chunk_elements(
                     section=section.opening if n == 0 and section.opening else section.heading,
                     page=section.page,
                     url=source_url,
-                    summary=summary,
+                    summary=about,
                 )
             )
     return chunks

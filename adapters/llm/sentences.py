@@ -76,37 +76,46 @@ _PLACEHOLDER = re.compile(r"[\[<][^\]>]*[\]>]")
 
 
 def sentences(sources: tuple[PromptSource, ...]) -> list[Sentence]:
-    """Every sentence of the sources in reading order, classified, with its context."""
+    """Every sentence of the sources in reading order, classified, with its context: what
+    a source's document is for (its `about` lines) before its text."""
     found: list[Sentence] = []
     for source in sources:
-        label, labels_open, first, name = "", False, True, ""
-        for paragraph in _paragraphs(source.text):
-            if _is_name_line(paragraph):
-                name = paragraph.strip()
-                first = False
-                continue
-            if _is_label(paragraph):
-                # Consecutive terms name one item ("-q", "--quiet"); a term after a
-                # description starts the next item.
-                label = f"{label}, {paragraph}" if labels_open else paragraph
-                labels_open = True
-            else:
-                labels_open = False
-            texts = _split(paragraph)
-            for n, text in enumerate(texts):
-                kind = classify(text)
-                if first and kind is Kind.PROSE and _WORD.match(text) and text[0].islower():
-                    kind = Kind.NOISE  # a chunk opening mid-sentence: the tail of the one before
-                first = False
-                context = "" if labels_open else label
-                topic = texts[0] if n > 0 else ""
-                lead_of = name if kind is Kind.PROSE else ""
-                if lead_of:
-                    name = ""
-                found.append(
-                    Sentence(text, source.index, len(found), kind, context, topic, lead_of)
-                )
+        name = ""
+        # Each line of what the document is for stands alone (a name line, a sentence).
+        about = "\n\n".join(source.about.splitlines())
+        name = _read(about, source.index, found, "", whole=True)
+        _read(source.text, source.index, found, name, whole=False)
     return found
+
+
+def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: bool) -> str:
+    """Appends the sentences of one text (`whole` when it cannot open mid-sentence);
+    returns the name line still waiting for the sentence that follows it."""
+    label, labels_open, first = "", False, not whole
+    for paragraph in _paragraphs(text):
+        if _is_name_line(paragraph):
+            name = paragraph.strip()
+            continue
+        if _is_label(paragraph):
+            # Consecutive terms name one item ("-q", "--quiet"); a term after a
+            # description starts the next item.
+            label = f"{label}, {paragraph}" if labels_open else paragraph
+            labels_open = True
+        else:
+            labels_open = False
+        texts = _split(paragraph)
+        for n, sentence in enumerate(texts):
+            kind = classify(sentence)
+            if first and kind is Kind.PROSE and _WORD.match(sentence) and sentence[0].islower():
+                kind = Kind.NOISE  # a chunk opening mid-sentence: the tail of the one before
+            first = False
+            context = "" if labels_open else label
+            topic = texts[0] if n > 0 else ""
+            lead_of = name if kind is Kind.PROSE else ""
+            if lead_of:
+                name = ""
+            found.append(Sentence(sentence, index, len(found), kind, context, topic, lead_of))
+    return name
 
 
 def _is_name_line(paragraph: str) -> bool:

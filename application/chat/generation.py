@@ -24,9 +24,10 @@ def grounded_prompt(admitted: AdmittedQuestion, hits: Sequence[ScoredChunk]) -> 
             PromptSource(
                 index=n,
                 title=" — ".join(filter(None, (hit.chunk.title, hit.chunk.section))),
+                text=hit.chunk.text,
                 # What its document is for, when the chunk does not say it: the sentence
                 # that answers "what does X do?" opens the page, not its options.
-                text="\n\n".join([*hit.chunk.about().splitlines(), hit.chunk.text]),
+                about=hit.chunk.about(),
             )
             for n, hit in enumerate(hits, start=1)
         ),

@@ -66,8 +66,9 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     page: int | None = None
     url: str | None = None  # the document's source URL, when it came from one
     # What the document is about, when it says so up front (a manual page's name line and
-    # the sentence its description opens with): "git-cherry-pick - Apply the changes
-    # introduced by some existing commits".
+    # the sentence its description opens with: "git-cherry-pick - Apply the changes
+    # introduced by some existing commits"), and, in a section's later chunks, the sentence
+    # the section opens with; one line each.
     summary: str | None = None
 
     def about(self) -> str:

@@ -50,7 +50,13 @@ async def test_every_chunk_is_searched_with_what_its_document_is_for(app: FakeAp
     assert len(embedded) > 1
     # Said once in each, where the chunk says it or after the title where it does not.
     assert all(e.count(name) == 1 and e.count(lead) == 1 for e in embedded)
-    assert embedded[-1].splitlines()[:4] == ["git-cherry-pick(1)", name, lead, "OPTIONS"]
+    assert embedded[-1].splitlines()[:5] == [
+        "git-cherry-pick(1)",
+        name,
+        lead,
+        "Option 0 changes the way the tool works.",  # what its section opens with
+        "OPTIONS",
+    ]
 
 
 async def test_the_model_is_handed_what_a_sources_document_is_for() -> None:
@@ -72,6 +78,6 @@ async def test_the_model_is_handed_what_a_sources_document_is_for() -> None:
     sources = model.prompts[-1].sources
     deep = [s for s in sources if "Option 40" in s.text]
     assert deep, "an options chunk is among the sources"
-    assert all(s.text.startswith(f"{name}\n\n{lead}\n\n") for s in deep)
+    assert all(s.about.startswith(f"{name}\n{lead}\n") and s.about in s.block("x") for s in deep)
     # The chunk that says it itself is not handed it twice.
-    assert all(s.text.count(lead) == 1 for s in sources)
+    assert all((s.about + s.text).count(lead) == 1 for s in sources)

@@ -110,11 +110,17 @@ def test_a_pages_name_line_is_every_chunks_summary() -> None:
     )
 
     assert len(result) > 2
-    # The name line and the sentence the description opens with; the synopsis is syntax.
-    assert {c.summary for c in result} == {
+    # The name line and the sentence the description opens with (the synopsis is syntax);
+    # a section's later chunks also with the sentence the section opens with.
+    page = (
         "VACUUM — garbage-collect and optionally analyze a database\n"
         "VACUUM reclaims storage occupied by dead tuples."
-    }
+    )
+    options = [c for c in result if (c.section or "").endswith("Options")]
+    assert all(c.summary == page for c in result if c not in options[1:])
+    assert all(
+        c.summary == f"{page}\nParagraph 0 of the options, long enough." for c in options[1:]
+    )
 
 
 def test_a_document_without_a_name_line_has_no_summary() -> None:
@@ -128,6 +134,22 @@ def test_a_document_without_a_name_line_has_no_summary() -> None:
     )
 
     assert [c.summary for c in result] == [None, None]
+
+
+def test_a_long_sections_later_chunks_are_read_with_its_opening_sentence() -> None:
+    opening = "A foreign key constraint says a column's values must appear in another table."
+    rest = [
+        Element(text=f"Paragraph {n} about referential actions, long enough.") for n in range(40)
+    ]
+    result = chunks(
+        [Element(text="Foreign Keys", kind="title", level=2), Element(text=opening), *rest],
+        max_tokens=100,
+        overlap_tokens=0,
+    )
+
+    assert len(result) > 2 and result[0].text.startswith(opening)
+    assert result[0].summary is None  # it says so itself
+    assert all(c.summary == opening and c.about() == opening for c in result[1:])
 
 
 def test_chunks_stay_within_the_token_budget_and_overlap() -> None:

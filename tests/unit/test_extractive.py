@@ -233,6 +233,29 @@ async def test_an_option_that_reads_as_code_with_its_term_is_not_quoted() -> Non
     assert said == "You can squash commits by marking them squash in the todo list. [2]"
 
 
+async def test_what_a_sources_document_is_for_is_read_before_its_text() -> None:
+    # The lead may open in lower case ("pg_dump is ..."); the chunk's own opening in lower
+    # case is the tail of a sentence cut by the chunker.
+    asked = Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question="Which tool do I use to back up a database?",
+        sources=(
+            PromptSource(
+                index=1,
+                title="pg_dump",
+                about="pg_dump — extract a database into a file\n"
+                "pg_dump is a utility for backing up a database.",
+                text="database to back up, then the tool to use writes it out.",
+            ),
+        ),
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "pg_dump is a utility for backing up a database. [1]"
+
+
 def test_lines_are_told_apart() -> None:
     assert classify("$ git config --global user.name 'Your Name'") is Kind.COMMAND
     assert classify("CREATE INDEX ON films (title);") is Kind.COMMAND
