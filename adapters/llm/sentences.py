@@ -80,7 +80,6 @@ def sentences(sources: tuple[PromptSource, ...]) -> list[Sentence]:
     a source's document is for (its `about` lines) before its text."""
     found: list[Sentence] = []
     for source in sources:
-        name = ""
         # Each line of what the document is for stands alone (a name line, a sentence).
         about = "\n\n".join(source.about.splitlines())
         name = _read(about, source.index, found, "", whole=True)
@@ -94,7 +93,7 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
     label, labels_open, first = "", False, not whole
     for paragraph in _paragraphs(text):
         if _is_name_line(paragraph):
-            name = paragraph.strip()
+            name, first = paragraph.strip(), False  # a text opening with it opens whole
             continue
         if _is_label(paragraph):
             # Consecutive terms name one item ("-q", "--quiet"); a term after a

@@ -256,6 +256,18 @@ async def test_what_a_sources_document_is_for_is_read_before_its_text() -> None:
     assert said == "pg_dump is a utility for backing up a database. [1]"
 
 
+async def test_a_text_opening_with_a_name_line_opens_whole() -> None:
+    asked = prompt(
+        "Which tool do I use to back up a database?",
+        "pg_dump — extract a database into a file\n\n"
+        "pg_dump is a utility for backing up a database.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "pg_dump is a utility for backing up a database. [1]"
+
+
 def test_lines_are_told_apart() -> None:
     assert classify("$ git config --global user.name 'Your Name'") is Kind.COMMAND
     assert classify("CREATE INDEX ON films (title);") is Kind.COMMAND
