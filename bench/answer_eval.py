@@ -350,7 +350,9 @@ async def evaluate(service: Service, widgets: dict[str, Widget]) -> list[Outcome
         for n, q in enumerate(questions):
             widget = widgets[manual]
             got = await ask(service, widget, q.text)
-            sources = " ".join(s.text for s in got.prompt.sources) if got.prompt else ""
+            sources = (
+                " ".join(f"{s.about} {s.text}" for s in got.prompt.sources) if got.prompt else ""
+            )
             said = sentences_of(got.answer.answer)
             outcomes.append(
                 Outcome(
@@ -488,6 +490,9 @@ BEFORE = {"tuning": (13, 10, 14, 2, 1), "held out": (13, 10, 18, 1, 0), "follow-
 # on 2026-12-05 with a fresh ingestion): the round-2 baseline; follow-ups with the
 # conversation and alone.
 ROUND_1 = {"tuning": (17, 10, 12, 0, 0), "held out": (17, 5, 17, 0, 0), "follow-ups": (15, 5)}
+# The same after round 2 (this branch's base, 5ba906c, measured again by this bench on
+# 2026-12-05 at 23:30 UTC with a fresh ingestion): the round-3 baseline.
+ROUND_2 = {"tuning": (16, 11, 14, 0, 0), "held out": (16, 10, 18, 0, 0), "follow-ups": (18, 6)}
 
 
 def _share(xs: Sequence[bool]) -> str:
@@ -508,7 +513,8 @@ def render(r: Results, seconds: float) -> str:
             f"{sum(o.no_answer for o in part)} | {sum(o.repeats for o in part)} | "
             f"{sum(o.code_first for o in part)} |"
         )
-    for label, before in (("round 1, 2b9bab4", ROUND_1), ("before, 5c4df69", BEFORE)):
+    earlier = (("round 2, 5ba906c", ROUND_2), ("round 1, 2b9bab4", ROUND_1))
+    for label, before in (*earlier, ("before, 5c4df69", BEFORE)):
         for half in ("tuning", "held out"):
             first, stated, present, repeats, code = before[half]  # type: ignore[misc]
             rows.append(
@@ -545,7 +551,9 @@ def render(r: Results, seconds: float) -> str:
         f"Follow-ups ({len(r.follow)} pairs, the follow-up alone ambiguous): right page first "
         f"with the conversation {_share(with_context)}; the same follow-up asked alone "
         f"{_share(alone)}; by half (even-numbered pairs chose the context weight): "
-        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 1 (2b9bab4): "
+        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 2 (5ba906c): "
+        f"{ROUND_2['follow-ups'][0]}/22 with the conversation, {ROUND_2['follow-ups'][1]}/22 "
+        "alone. Round 1 (2b9bab4): "
         f"{ROUND_1['follow-ups'][0]}/22 with the conversation, {ROUND_1['follow-ups'][1]}/22 "
         f"alone. Before (5c4df69, no context): {BEFORE['follow-ups']}/22.",
         "",
@@ -554,6 +562,17 @@ def render(r: Results, seconds: float) -> str:
         f"(texts embedded per answer: median {r.answerer['embedded, median']:.0f}, "
         f"at most {r.answerer['embedded, max']:.0f}, in one batch), "
         f"{r.answerer['words only']:.2f} ms on shared words alone.",
+        "",
+        "Follow-ups whose page was not first with the conversation: "
+        + (
+            "; ".join(
+                f"{f.pair.first!r} then {f.pair.then!r} ({f.pair.page})"
+                for f in r.follow
+                if not f.with_context
+            )
+            or "none"
+        )
+        + ".",
         "",
         "Questions whose answer did not state the fact:",
         "",

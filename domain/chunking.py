@@ -12,6 +12,19 @@ from domain.models import Chunk, Element, without_nul
 _CHUNK_NAMESPACE = uuid.UUID("6f1c1f9e-8d2a-4c55-9a53-3c1b6a0e2f11")
 _WORD = re.compile(r"\S+")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s|$)")
+# A name line: a page's name, a dash, what it is for ("git-revert - Revert some existing
+# commits", "VACUUM — garbage-collect and optionally analyze a database"), as manual pages
+# and reference pages open.
+_NAME_LINE = re.compile(r"^(?P<name>[^\s—–]+(?: [^\s—–]+){0,3}) [-—–] (?P<what>\S.*)$")
+_NAME_LINE_MAX_WORDS = 24
+# It stands among a page's first few elements (after its heading and navigation) or not at all.
+_NAME_LINE_WITHIN = 6
+# The sentence that opens the text after it (past a synopsis): a statement, not syntax.
+_LEAD_WITHIN = 4
+_LEAD_MIN_WORDS = 4
+_LEAD_MAX_WORDS = 60
+_FIRST_SENTENCE = re.compile(r"^[A-Za-z][^\n]*?[.!?](?=\s+[A-Z(\"']|$)")
+_SYNTAX = re.compile(r"[\[\]{}<>|]")
 # WordPiece splits English words into ~1.3 pieces on average; the embedder truncates
 # at 256 pieces, so a 200-token budget keeps every chunk fully embedded.
 _PIECES_PER_WORD = 1.3
@@ -91,6 +104,37 @@ def _says_nothing(section: _Section, min_words: int) -> bool:
     return short and not any(_SENTENCE_END.search(p) for p in section.paragraphs)
 
 
+def summary_of(elements: Sequence[Element]) -> str | None:
+    """What the document is about, when it opens with a name line: that line and the first
+    sentence of the text after it ("Given one or more existing commits, apply the change
+    each one introduces..."), the best statement of its subject, which a chunk deep in
+    its options never repeats. A document without a name line has none."""
+    opening = list(elements[: _NAME_LINE_WITHIN + _LEAD_WITHIN])
+    for n, element in enumerate(opening[:_NAME_LINE_WITHIN]):
+        line = " ".join(without_nul(element.text).split())
+        if element.kind == "title" or len(line.split()) > _NAME_LINE_MAX_WORDS:
+            continue
+        if _NAME_LINE.match(line) and not _SENTENCE_END.search(line):
+            body = [e.text for e in opening[n + 1 : n + 1 + _LEAD_WITHIN] if e.kind != "title"]
+            lead = _lead(body)
+            return f"{line}\n{lead}" if lead else line
+    return None
+
+
+def _lead(paragraphs: Sequence[str]) -> str | None:
+    """The first sentence of prose among these paragraphs: not a synopsis, not a list."""
+    for paragraph in paragraphs:
+        text = " ".join(without_nul(paragraph).split())
+        first = _FIRST_SENTENCE.match(text)
+        if first is None:
+            continue
+        sentence = first.group(0).strip()
+        words = sentence.split()
+        if _LEAD_MIN_WORDS <= len(words) <= _LEAD_MAX_WORDS and not _SYNTAX.search(sentence):
+            return sentence
+    return None
+
+
 def _windows(words: list[str], size: int, overlap: int) -> Iterator[list[str]]:
     step = max(1, size - overlap)
     for start in range(0, len(words), step):
@@ -137,10 +181,15 @@ def chunk_elements(
     max_words = max(1, int(max_tokens / _PIECES_PER_WORD))
     overlap_words = min(max_words // 2, int(overlap_tokens / _PIECES_PER_WORD))
     min_words = min(max_words // 2, int(min_section_tokens / _PIECES_PER_WORD))
+    summary = summary_of(elements)
     chunks: list[Chunk] = []
     for section in _standalone(_sections(elements), min_words):
+        # A section's later chunks are read with the sentence it opens with: "A foreign key
+        # constraint specifies..." defines what the chunks after it go on about.
+        lead = _lead(section.paragraphs[:_LEAD_WITHIN]) if section.heading else None
         for n, text in enumerate(_pack(section.paragraphs, max_words, overlap_words)):
             index = len(chunks)
+            about = "\n".join(filter(None, (summary, lead if n > 0 else None))) or None
             chunks.append(
                 Chunk(
                     id=chunk_id(document_id, index, revision),
@@ -152,6 +201,7 @@ def chunk_elements(
                     section=section.opening if n == 0 and section.opening else section.heading,
                     page=section.page,
                     url=source_url,
+                    summary=about,
                 )
             )
     return chunks

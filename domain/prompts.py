@@ -49,11 +49,15 @@ class PromptSource(msgspec.Struct, frozen=True, kw_only=True):
     index: int
     title: str
     text: str
+    # What the source's document is for, in the lines its text does not say itself (a
+    # manual page's name line and the sentence after it); never cut.
+    about: str = ""
 
     def block(self, fence: str) -> str:
         title = " ".join(defused(self.title).split())
+        head = f"{title}\n{defused(self.about)}" if self.about else title
         return (
-            f'<source-{fence} id="{self.index}">\n{title}\n{defused(self.text)}\n</source-{fence}>'
+            f'<source-{fence} id="{self.index}">\n{head}\n{defused(self.text)}\n</source-{fence}>'
         )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adapters.llm.evidence import overlap, overlap_in_context, rarity, stems
-from adapters.llm.sentences import Kind, Sentence, classify, sentences
+from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
 from domain.errors import DependencyUnavailableError
 from domain.models import Role, Usage
@@ -52,6 +52,11 @@ class Tuning:
     # paragraph's first sentence, counts this much of one found in the sentence.
     label_weight: float = 1.0
     topic_weight: float = 0.5
+    # The same for a word found only in the page's name line, read with the sentence that
+    # follows it (the page's statement of what its subject does).
+    lead_weight: float = 1.0
+    # Added to the sentence that follows a page's name line: what the page is for.
+    lead_bonus: float = 0.1
     # Added to a command or code line when the question asks for one.
     asked_kind_bonus: float = 0.2
     # The evidence is too weak to quote when no sentence covers this share of the
@@ -81,8 +86,10 @@ def quoted(s: Sentence) -> str:
 
 
 def _in_context(s: Sentence) -> str:
-    """What the embedder reads of a sentence: its term always, for meaning."""
-    return f"{s.label}: {s.text}" if s.label else s.text
+    """What the embedder reads of a sentence: its term or its page's name line, for
+    meaning."""
+    context = s.label or s.lead_of
+    return f"{context}: {s.text}" if context else s.text
 
 
 def _key(text: str) -> str:
@@ -126,7 +133,7 @@ class ExtractiveChatModel:
         allowed = {Kind.PROSE} | wanted
         unique: dict[str, Sentence] = {}
         for s in sentences(prompt.sources):
-            if s.kind in allowed:
+            if s.kind in allowed and (Kind.CODE in wanted or not symbolic(quoted(s))):
                 unique.setdefault(_key(s.text), s)  # the first copy: the best-ranked source
         found = list(unique.values())
         asked = _asked(prompt, t.context_weight)
@@ -146,7 +153,11 @@ class ExtractiveChatModel:
                 asked,
                 weights,
                 ts,
-                ((ls, t.label_weight), (frozenset(stems(s.topic)), t.topic_weight)),
+                (
+                    (ls, t.label_weight),
+                    (frozenset(stems(s.topic)), t.topic_weight),
+                    (frozenset(stems(s.lead_of)), t.lead_weight),
+                ),
             )
             for s, ts, ls in zip(found, terms, labels, strict=True)
         ]
@@ -165,7 +176,8 @@ class ExtractiveChatModel:
                     t.lexical_weight * lexical[i]
                     + t.title_weight * heading[i]
                     + (t.dense_weight * dense[n] if dense else 0.0)
-                    + (t.asked_kind_bonus if found[i].kind in wanted else 0.0),
+                    + (t.asked_kind_bonus if found[i].kind in wanted else 0.0)
+                    + (t.lead_bonus if found[i].lead_of else 0.0),
                     found[i],
                 )
                 for n, i in enumerate(shortlist)

@@ -32,6 +32,11 @@ class Sentence(NamedTuple):
     label: str = ""
     # The first sentence of its paragraph, when it is not that sentence.
     topic: str = ""
+    # The page's name line ("git-pull - Fetch from and integrate with another repository")
+    # when the sentence is the one that follows it: the page's own statement of what its
+    # subject does, which rarely names the subject ("Incorporates changes from a remote
+    # repository into the current branch.").
+    lead_of: str = ""
 
 
 # A sentence ends at . ! or ? before a space and what can open a sentence; abbreviations
@@ -62,6 +67,8 @@ _MIN_WORDS = 4
 # naming a page and what it is for ("git-revert - Revert some existing commits") is not.
 _LABEL_MAX_WORDS = 6
 _NAME_LINE = re.compile(r"\s[-—–]\s")
+_NAME_LINE_OPENING = re.compile(r"^[^\s—–]+(?: [^\s—–]+){0,3} [-—–] \S")
+_NAME_LINE_MAX_WORDS = 24
 # A line to type is one command: longer, or with several prompts, it is a flattened block.
 _MAX_COMMAND_CHARS = 160
 _PROMPT = re.compile(r"(^|\s)\$\s")
@@ -69,28 +76,56 @@ _PLACEHOLDER = re.compile(r"[\[<][^\]>]*[\]>]")
 
 
 def sentences(sources: tuple[PromptSource, ...]) -> list[Sentence]:
-    """Every sentence of the sources in reading order, classified, with its context."""
+    """Every sentence of the sources in reading order, classified, with its context: what
+    a source's document is for (its `about` lines) before its text."""
     found: list[Sentence] = []
     for source in sources:
-        label, labels_open, first = "", False, True
-        for paragraph in _paragraphs(source.text):
-            if _is_label(paragraph):
-                # Consecutive terms name one item ("-q", "--quiet"); a term after a
-                # description starts the next item.
-                label = f"{label}, {paragraph}" if labels_open else paragraph
-                labels_open = True
-            else:
-                labels_open = False
-            texts = _split(paragraph)
-            for n, text in enumerate(texts):
-                kind = classify(text)
-                if first and kind is Kind.PROSE and _WORD.match(text) and text[0].islower():
-                    kind = Kind.NOISE  # a chunk opening mid-sentence: the tail of the one before
-                first = False
-                context = "" if labels_open else label
-                topic = texts[0] if n > 0 else ""
-                found.append(Sentence(text, source.index, len(found), kind, context, topic))
+        # Each line of what the document is for stands alone (a name line, a sentence).
+        about = "\n\n".join(source.about.splitlines())
+        name = _read(about, source.index, found, "", whole=True)
+        _read(source.text, source.index, found, name, whole=False)
     return found
+
+
+def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: bool) -> str:
+    """Appends the sentences of one text (`whole` when it cannot open mid-sentence);
+    returns the name line still waiting for the sentence that follows it."""
+    label, labels_open, first = "", False, not whole
+    for paragraph in _paragraphs(text):
+        if _is_name_line(paragraph):
+            name, first = paragraph.strip(), False  # a text opening with it opens whole
+            continue
+        if _is_label(paragraph):
+            # Consecutive terms name one item ("-q", "--quiet"); a term after a
+            # description starts the next item.
+            label = f"{label}, {paragraph}" if labels_open else paragraph
+            labels_open = True
+        else:
+            labels_open = False
+        texts = _split(paragraph)
+        for n, sentence in enumerate(texts):
+            kind = classify(sentence)
+            if first and kind is Kind.PROSE and _WORD.match(sentence) and sentence[0].islower():
+                kind = Kind.NOISE  # a chunk opening mid-sentence: the tail of the one before
+            first = False
+            context = "" if labels_open else label
+            topic = texts[0] if n > 0 else ""
+            lead_of = name if kind is Kind.PROSE else ""
+            if lead_of:
+                name = ""
+            found.append(Sentence(sentence, index, len(found), kind, context, topic, lead_of))
+    return name
+
+
+def _is_name_line(paragraph: str) -> bool:
+    """A page's name line: "git-pull - Fetch from and integrate with another repository"."""
+    line = paragraph.strip()
+    return (
+        "\n" not in line
+        and len(line.split()) <= _NAME_LINE_MAX_WORDS
+        and bool(_NAME_LINE_OPENING.match(line))
+        and not _TERMINAL.search(line)
+    )
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -131,6 +166,13 @@ def _sentences(paragraph: str) -> Iterator[str]:
             pending = ""
     if pending:
         yield pending
+
+
+def symbolic(text: str) -> bool:
+    """More symbols than words, as a reader counts them: an option's term and its
+    description can read as code together ("--squash: ... --fixup=amend: or
+    --fixup=reword: ...") when neither does alone."""
+    return sum(not c.isalnum() and not c.isspace() for c in text) > len(text.split())
 
 
 def classify(text: str) -> Kind:

@@ -25,6 +25,9 @@ def grounded_prompt(admitted: AdmittedQuestion, hits: Sequence[ScoredChunk]) -> 
                 index=n,
                 title=" — ".join(filter(None, (hit.chunk.title, hit.chunk.section))),
                 text=hit.chunk.text,
+                # What its document is for, when the chunk does not say it: the sentence
+                # that answers "what does X do?" opens the page, not its options.
+                about=hit.chunk.about(),
             )
             for n, hit in enumerate(hits, start=1)
         ),

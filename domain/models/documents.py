@@ -65,11 +65,25 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     section: str | None = None
     page: int | None = None
     url: str | None = None  # the document's source URL, when it came from one
+    # What the document is about, when it says so up front (a manual page's name line and
+    # the sentence its description opens with: "git-cherry-pick - Apply the changes
+    # introduced by some existing commits"), and, in a section's later chunks, the sentence
+    # the section opens with; one line each.
+    summary: str | None = None
+
+    def about(self) -> str:
+        """The lines of the document's summary that the chunk's text does not say itself:
+        a chunk deep in a page's options is silent on what the page is for."""
+        if not self.summary:
+            return ""
+        return "\n".join(line for line in self.summary.splitlines() if line not in self.text)
 
     def in_context(self) -> str:
         """What search sees of a chunk, by words and by meaning: its text is often silent
-        on the names its document's title and section heading carry."""
-        return "\n".join(part for part in (self.title, self.section, self.text) if part)
+        on the names its document's title and section heading carry, and on what the
+        document is for."""
+        parts = (self.title, self.about(), self.section, self.text)
+        return "\n".join(part for part in parts if part)
 
 
 class ScoredChunk(msgspec.Struct, frozen=True):

@@ -1,12 +1,17 @@
-"""A chunk is embedded and BM25-encoded with its document's title and section heading:
-its text alone is often silent on the very name a question asks about."""
+"""A chunk is embedded and BM25-encoded with its document's title, section heading and
+summary, and handed to the model with the summary: its text alone is often silent on the
+very name a question asks about, and on what its page is for."""
 
 from __future__ import annotations
 
 import msgspec
 
 from adapters.vectorstore.sparse import encode_chunk
+from application.chat.answer_question import AnswerQuestion
+from application.chat.question import Question
+from domain.models import Plan
 from testkit.fakes.core import FakeApp
+from testkit.fakes.models import ScriptedModel
 from tests.unit.conftest import add_document, make_widget
 
 
@@ -28,3 +33,51 @@ async def test_bm25_sees_the_same_text_as_the_embedder(app: FakeApp) -> None:
     assert encode_chunk(chunk) == sparse
     bare = msgspec.structs.replace(chunk, title="", section=None)
     assert len(sparse.indices) > len(encode_chunk(bare).indices)
+
+
+async def test_every_chunk_is_searched_with_what_its_document_is_for(app: FakeApp) -> None:
+    # "Apply a commit from another branch" shares no word with the options of the page
+    # that answers it; the page's name line says what the page is for.
+    widget = await make_widget(app)
+    options = "\n\n".join(f"Option {n} changes the way the tool works." for n in range(60))
+    name = "git-cherry-pick - Apply the changes introduced by some existing commits"
+    lead = "Given one or more existing commits, apply the change each one introduces."
+    text = f"# NAME\n\n{name}\n\n# DESCRIPTION\n\n{lead}\n\n# OPTIONS\n\n{options}"
+
+    await add_document(app, widget, text, title="git-cherry-pick(1)")
+
+    embedded = app.embedder.calls[-1]
+    assert len(embedded) > 1
+    # Said once in each, where the chunk says it or after the title where it does not.
+    assert all(e.count(name) == 1 and e.count(lead) == 1 for e in embedded)
+    assert embedded[-1].splitlines()[:5] == [
+        "git-cherry-pick(1)",
+        name,
+        lead,
+        "Option 0 changes the way the tool works.",  # what its section opens with
+        "OPTIONS",
+    ]
+
+
+async def test_the_model_is_handed_what_a_sources_document_is_for() -> None:
+    model = ScriptedModel("openai:gpt-4o-mini")
+    app = FakeApp(models={Plan.FREE: [model]})
+    widget = await make_widget(app)
+    name = "kettlectl-descale - Remove limescale from the kettle"
+    lead = "Descaling dissolves the limescale that hard water leaves behind."
+    options = "\n\n".join(f"Option {n} sets the descaling temperature." for n in range(60))
+    text = f"# NAME\n\n{name}\n\n# DESCRIPTION\n\n{lead}\n\n# OPTIONS\n\n{options}"
+    await add_document(app, widget, text, title="kettlectl-descale(1)")
+
+    await (
+        await app.get(AnswerQuestion).start(
+            Question(widget=widget, message="Which option sets the temperature?")
+        )
+    ).collect()
+
+    sources = model.prompts[-1].sources
+    deep = [s for s in sources if "Option 40" in s.text]
+    assert deep, "an options chunk is among the sources"
+    assert all(s.about.startswith(f"{name}\n{lead}\n") and s.about in s.block("x") for s in deep)
+    # The chunk that says it itself is not handed it twice.
+    assert all((s.about + s.text).count(lead) == 1 for s in sources)

@@ -91,6 +91,67 @@ def test_the_next_sections_later_chunks_keep_its_heading() -> None:
     assert len(result) > 2 and {c.section for c in result[1:]} == {"DESCRIPTION"}
 
 
+def test_a_pages_name_line_is_every_chunks_summary() -> None:
+    long = [Element(text=f"Paragraph {n} of the options, long enough.") for n in range(40)]
+    result = chunks(
+        [
+            Element(text="VACUUM\nPrev | Up | SQL Commands | Home | Next"),
+            Element(text="VACUUM", kind="title", level=2),
+            Element(text="VACUUM — garbage-collect and optionally analyze a database"),
+            Element(text="Synopsis", kind="title", level=2),
+            Element(text="VACUUM [ ( option [, ...] ) ] [ table_and_columns [, ...] ]"),
+            Element(text="Description", kind="title", level=2),
+            Element(text="VACUUM reclaims storage occupied by dead tuples. In normal use..."),
+            Element(text="Options", kind="title", level=2),
+            *long,
+        ],
+        max_tokens=100,
+        overlap_tokens=0,
+    )
+
+    assert len(result) > 2
+    # The name line and the sentence the description opens with (the synopsis is syntax);
+    # a section's later chunks also with the sentence the section opens with.
+    page = (
+        "VACUUM — garbage-collect and optionally analyze a database\n"
+        "VACUUM reclaims storage occupied by dead tuples."
+    )
+    options = [c for c in result if (c.section or "").endswith("Options")]
+    assert all(c.summary == page for c in result if c not in options[1:])
+    assert all(
+        c.summary == f"{page}\nParagraph 0 of the options, long enough." for c in options[1:]
+    )
+
+
+def test_a_document_without_a_name_line_has_no_summary() -> None:
+    result = chunks(
+        [
+            Element(text="Kettle manual", kind="title", level=1),
+            Element(text="Descale it every 60 days - or sooner - with citric acid."),
+            Element(text="Warranty", kind="title", level=1),
+            Element(text="Every kettle has a two-year warranty."),
+        ]
+    )
+
+    assert [c.summary for c in result] == [None, None]
+
+
+def test_a_long_sections_later_chunks_are_read_with_its_opening_sentence() -> None:
+    opening = "A foreign key constraint says a column's values must appear in another table."
+    rest = [
+        Element(text=f"Paragraph {n} about referential actions, long enough.") for n in range(40)
+    ]
+    result = chunks(
+        [Element(text="Foreign Keys", kind="title", level=2), Element(text=opening), *rest],
+        max_tokens=100,
+        overlap_tokens=0,
+    )
+
+    assert len(result) > 2 and result[0].text.startswith(opening)
+    assert result[0].summary is None  # it says so itself
+    assert all(c.summary == opening and c.about() == opening for c in result[1:])
+
+
 def test_chunks_stay_within_the_token_budget_and_overlap() -> None:
     words = [f"w{n}" for n in range(1000)]
     result = chunks([Element(text=" ".join(words))], max_tokens=130, overlap_tokens=26)

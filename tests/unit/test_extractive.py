@@ -202,6 +202,72 @@ async def test_a_pages_name_line_is_no_term() -> None:
     assert said.startswith("To throw away uncommitted changes")
 
 
+async def test_the_sentence_after_a_pages_name_line_says_what_its_subject_does() -> None:
+    # The page's own statement of what git pull does names neither "git" nor "pull"; a
+    # sentence deep in the options names both and says something else.
+    asked = prompt(
+        "What does git pull do?",
+        "git-pull - Fetch from and integrate with another repository\n\n"
+        "Incorporates changes from a remote repository into the current branch.",
+        "Options given to git pull are passed to git fetch, which git pull runs first.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+    plain = await answer(ExtractiveChatModel(tuning=Tuning(lead_weight=0.0, lead_bonus=0.0)), asked)
+
+    assert said.startswith("Incorporates changes from a remote repository")
+    assert not plain.startswith("Incorporates")
+
+
+async def test_an_option_that_reads_as_code_with_its_term_is_not_quoted() -> None:
+    # Alone the description is prose; after its term it has more symbols than words.
+    asked = prompt(
+        "How do I squash commits?",
+        "--no-autosquash\n\nTo squash commits use the --fixup=amend: or --fixup=reword: or "
+        "--squash options.",
+        "You can squash commits by marking them squash in the todo list.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "You can squash commits by marking them squash in the todo list. [2]"
+
+
+async def test_what_a_sources_document_is_for_is_read_before_its_text() -> None:
+    # The lead may open in lower case ("pg_dump is ..."); the chunk's own opening in lower
+    # case is the tail of a sentence cut by the chunker.
+    asked = Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question="Which tool do I use to back up a database?",
+        sources=(
+            PromptSource(
+                index=1,
+                title="pg_dump",
+                about="pg_dump — extract a database into a file\n"
+                "pg_dump is a utility for backing up a database.",
+                text="database to back up, then the tool to use writes it out.",
+            ),
+        ),
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "pg_dump is a utility for backing up a database. [1]"
+
+
+async def test_a_text_opening_with_a_name_line_opens_whole() -> None:
+    asked = prompt(
+        "Which tool do I use to back up a database?",
+        "pg_dump — extract a database into a file\n\n"
+        "pg_dump is a utility for backing up a database.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "pg_dump is a utility for backing up a database. [1]"
+
+
 def test_lines_are_told_apart() -> None:
     assert classify("$ git config --global user.name 'Your Name'") is Kind.COMMAND
     assert classify("CREATE INDEX ON films (title);") is Kind.COMMAND
