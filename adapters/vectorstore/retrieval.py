@@ -60,9 +60,10 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     # Candidates taken from each of the dense and the BM25 search (at least `limit`).
     depth: int = 50
     # Each candidate scored by both searches, the one that did not find it searching again
-    # among those ids only; otherwise it counts 0 there. Off: it gains on the retrieval
-    # collections but puts the right manual page first less often (docs/benchmarks.md).
-    complete: bool = False
+    # among those ids only; otherwise it counts 0 there, below every candidate that search
+    # found. Cross-collection validation keeps it for every retrieval collection, and the
+    # manuals' right page first holds (docs/benchmarks.md, round 3).
+    complete: bool = True
     # Pseudo-relevance feedback: Rocchio over the best few chunks for the dense question,
     # their strongest terms (at most `feedback_terms`, the strongest weighing
     # `feedback_term_weight` against 1 for an asked term) for the BM25 question.
