@@ -7,10 +7,12 @@ and a chunk ranks the same in every store.
 
 Hybrid retrieval (docs/benchmarks.md has the measurements behind each choice):
 1. the widget's nearest chunks by the dense vector and by BM25, each `depth` deep;
-2. fusion by a convex combination, `w · cosine + (1 − w) · bm25 / best bm25`: scores keep
+2. completion: a candidate only one search found is scored by the other among those ids
+   (it would count 0 there, below all that search found);
+3. fusion by a convex combination, `w · cosine + (1 − w) · bm25 / best bm25`: scores keep
    their size, where reciprocal rank fusion throws it away, and BM25 is scaled by the best
    candidate's score, the only bound it has;
-3. pseudo-relevance feedback: the best fused chunks move the dense question towards
+4. pseudo-relevance feedback: the best fused chunks move the dense question towards
    themselves (Rocchio) and lend the BM25 question their strongest terms, then the best
    candidates of step 1 are scored again with both and fused again. It only
    re-ranks candidates, so it costs two small id-restricted searches, not two scans; and it is
