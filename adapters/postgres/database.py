@@ -26,6 +26,10 @@ POOL_WAIT_SECONDS = 30.0
 # again, waiting for a connection is waiting for an outage: requests wait this long at most
 # (its hung connections would otherwise hold them for the whole POOL_WAIT_SECONDS).
 OUTAGE_WAIT_SECONDS = 1.0
+# ... and a connection it does get (an idle one the outage has not touched yet) runs its
+# statements for at most this long, not the pool's command timeout: a paused server
+# accepts a statement and never answers it.
+OUTAGE_STATEMENT_SECONDS = PING_TIMEOUT
 
 _UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,
@@ -121,9 +125,12 @@ class Database:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """The open transaction's connection, else a pooled one, for repository calls."""
+        bounded = (
+            asyncio.timeout(OUTAGE_STATEMENT_SECONDS) if self._down else contextlib.nullcontext()
+        )
         try:
             with _database_errors():
-                async with self._current_or_pooled() as connection:
+                async with bounded, self._current_or_pooled() as connection:
                     yield connection
         except DatabaseUnavailableError:
             self._down = True
@@ -153,13 +160,16 @@ class Database:
 
     async def ping(self) -> None:
         """For readiness checks: answers within PING_TIMEOUT seconds or raises."""
+        answered = False
         try:
             with _database_errors():
                 async with asyncio.timeout(PING_TIMEOUT), self.connection() as connection:
                     await connection.execute("SELECT 1")
-        except DatabaseUnavailableError:
-            self._down = True
-            raise
+            answered = True
+        finally:
+            # Also when the caller gave up first (a readiness check's own deadline is
+            # shorter, and cancels it): a ping with no answer has seen the outage.
+            self._down = not answered
 
     @asynccontextmanager
     async def _current_or_pooled(self) -> AsyncIterator[asyncpg.Connection]:
@@ -170,6 +180,13 @@ class Database:
         connection = await self._acquire()
         try:
             yield connection
+        except BaseException as error:
+            if self._down or (isinstance(error, Exception) and _is_unavailable(error)):
+                # Its statement was cut short on a server that does not answer: a release
+                # would wait for the server to confirm the cancellation (the pool's whole
+                # command timeout), so the connection is dropped; the pool makes another.
+                connection.terminate()
+            raise
         finally:
             await self.pool.release(connection)
 
