@@ -185,7 +185,9 @@ class Database:
                 # Its statement was cut short on a server that does not answer: a release
                 # would wait for the server to confirm the cancellation (the pool's whole
                 # command timeout), so the connection is dropped; the pool makes another.
-                connection.terminate()
+                # (One the server closed is already back in the pool, and says so.)
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    connection.terminate()
             raise
         finally:
             await self.pool.release(connection)
