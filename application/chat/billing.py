@@ -10,7 +10,7 @@ delivered but could not be kept is still a message spent.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 import msgspec
@@ -23,6 +23,7 @@ from application.ports.telemetry import Telemetry
 from domain.budget import budget_status
 from domain.errors import QuotaExceededError
 from domain.models import PENDING_MODEL, BudgetStatus, Usage, UsageEvent, Widget
+from domain.months import next_month
 
 
 class Reservation(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,10 +31,6 @@ class Reservation(msgspec.Struct, frozen=True, kw_only=True):
 
     usage_id: UUID
     over_budget: bool = False
-
-
-def _next_month(now: datetime) -> datetime:
-    return datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
 
 
 class Billing:
@@ -75,7 +72,7 @@ class Billing:
             raise QuotaExceededError(
                 f"This site's monthly allowance of {limits.messages_per_month} messages is "
                 "spent; it renews at the start of next month.",
-                retry_after=int((_next_month(asked_at) - asked_at).total_seconds()),
+                retry_after=int((next_month(asked_at) - asked_at).total_seconds()),
                 details={"scope": "quota"},
             )
         status = budget_status(

@@ -4,7 +4,6 @@ chunks per tenant, checked once a document is cut (its count is not known before
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 import msgspec
 
@@ -12,6 +11,7 @@ from application.ports.ingestion import IngestionUsageRepository
 from application.ports.system import Clock
 from domain.errors import ParseError, QuotaExceededError
 from domain.models import Document, Plan, Widget
+from domain.months import month_start, next_month
 
 
 class IngestionLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,14 +23,6 @@ class IngestionLimits(msgspec.Struct, frozen=True, kw_only=True):
 
 class IngestionLimitPolicy(msgspec.Struct, frozen=True, kw_only=True):
     by_plan: Mapping[Plan, IngestionLimits]
-
-
-def month_start(now: datetime) -> datetime:
-    return datetime(now.year, now.month, 1, tzinfo=UTC)
-
-
-def next_month(now: datetime) -> datetime:
-    return datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
 
 
 class IngestionAllowance:
