@@ -13,6 +13,7 @@ from adapters.providers.breaker import CircuitBreaker
 from adapters.providers.errors import AnswerInterruptedError
 from adapters.providers.retries import Item, Resilience, guarded_stream
 from testkit.fakes.telemetry import RecordingTelemetry
+from testkit.timers import counting_timers
 
 POLICY = Resilience(attempts=1, first_token_seconds=1.0, total_seconds=0.3)
 
@@ -32,23 +33,11 @@ async def _tokens(count: int, stall_after: int | None = None) -> AsyncIterator[I
 
 
 async def test_one_timer_per_answer_however_many_tokens() -> None:
-    loop = asyncio.get_running_loop()
-    scheduled = 0
-    call_at = loop.call_at
-
-    def counting(*args: object, **kwargs: object) -> asyncio.TimerHandle:
-        nonlocal scheduled
-        scheduled += 1
-        return call_at(*args, **kwargs)  # type: ignore[arg-type]
-
-    loop.call_at = counting  # type: ignore[method-assign]
-    try:
+    with counting_timers() as timers:
         seen = [item async for item in _guarded(_tokens(200), Resilience(total_seconds=30))]
-    finally:
-        loop.call_at = call_at  # type: ignore[method-assign]
 
     assert len(seen) == 200
-    assert scheduled <= 3  # the first token's wait, the answer's deadline
+    assert timers.scheduled <= 3  # the first token's wait, the answer's deadline
 
 
 async def test_a_provider_stalled_past_the_deadline_interrupts_the_answer() -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from application.chat.events import ChatEvent, TokenDelta
 from entrypoints.http.sse import HEARTBEAT, sse_frames
+from testkit.timers import counting_timers
 
 
 async def _tokens(count: int, pause: float = 0.0) -> AsyncIterator[ChatEvent]:
@@ -43,23 +44,11 @@ async def test_no_heartbeat_while_tokens_flow() -> None:
 
 
 async def test_one_timer_per_stream_however_many_tokens() -> None:
-    loop = asyncio.get_running_loop()
-    scheduled = 0
-    call_at = loop.call_at
-
-    def counting(*args: object, **kwargs: object) -> asyncio.TimerHandle:
-        nonlocal scheduled
-        scheduled += 1
-        return call_at(*args, **kwargs)  # type: ignore[arg-type]
-
-    loop.call_at = counting  # type: ignore[method-assign]
-    try:
+    with counting_timers() as timers:
         writes = [w async for w in sse_frames(_tokens(200), heartbeat_seconds=15)]
-    finally:
-        loop.call_at = call_at  # type: ignore[method-assign]
 
     assert _count_tokens(b"".join(writes)) == 200
-    assert scheduled <= 2
+    assert timers.scheduled <= 2
 
 
 async def test_a_slow_reader_gets_the_piled_up_tokens_in_fewer_writes() -> None:
