@@ -1,14 +1,17 @@
-"""Token counts when a model's own tokenizer is not at hand: a documented estimate.
+"""Token counts for budgets and for answers no provider reported: a documented estimate.
 
-Anthropic publishes no offline tokenizer, and a local OpenAI-compatible model may use
-any. Both providers give the same rule of thumb for English: a token is about four
-characters, or three quarters of a word. We take the larger of the two readings, so that
-text of short words (code, numbers, lists) is not counted low. On this repository's
-documents it lands within 5% of OpenAI's o200k_base (tests/contract/test_tokenizer.py
-keeps it within 15%). Claude's tokenizer is said to count somewhat more for the same
-text: a budget built on the estimate can fill a little more of Claude's context than
-planned (PROMPT_MAX_TOKENS is set far below any context window for that reason), and a
-cancelled Claude answer may be billed a little low.
+Providers report what they bill; an answer cut short (the visitor left, the provider
+broke) gets no report, and neither a prompt nor a history window is counted by anyone
+before it is sent. Anthropic publishes no offline tokenizer, a local OpenAI-compatible
+model may use any, and OpenAI's o200k costs an API worker ~80 MB and ~1 s to build, for
+those few counts: every model is counted with this estimate. Both providers give the same
+rule of thumb for English: a token is about four characters, or three quarters of a word.
+We take the larger of the two readings, so that text of short words (code, numbers,
+lists) is not counted low. On this repository's README it lands within 5% of o200k
+(tests/contract/test_tokenizer.py keeps it within 15%); tables of numbers come out lower
+(0.83 on docs/benchmarks.md). Claude's tokenizer is said to count somewhat more for the
+same text. PROMPT_MAX_TOKENS is set far below any context window for those reasons, and a
+cancelled answer may be billed a little off.
 """
 
 from __future__ import annotations

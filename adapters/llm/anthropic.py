@@ -14,7 +14,6 @@ from adapters.llm.resilient import ResilientChatModel
 from adapters.providers.errors import ProviderError, from_sdk
 from domain.models import Usage
 from domain.prompts import Prompt
-from domain.tokens import estimate_tokens
 
 PROVIDER = "anthropic"
 # Error types of an `error` event inside a 200 stream that a new request may not meet.
@@ -58,10 +57,6 @@ def translate(error: Exception) -> ProviderError:
 class AnthropicChatModel(ResilientChatModel):
     provider = PROVIDER
     _client: AsyncAnthropic
-
-    def count_tokens(self, text: str) -> int:
-        # Anthropic's tokenizer is not published; see domain/tokens.py for the estimate.
-        return estimate_tokens(text)
 
     async def _attempt(self, prompt: Prompt) -> AsyncIterator[str | Usage]:
         input_tokens = output_tokens = 0

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx2
 import openai
@@ -13,10 +12,10 @@ from openai._constants import RAW_RESPONSE_HEADER
 
 from adapters.llm.openai_stream import StreamFailedError, chunks
 from adapters.llm.resilient import ResilientChatModel
-from adapters.llm.tokens import TiktokenCounter
 from adapters.providers.errors import ProviderError, from_sdk
 from domain.models import Usage
 from domain.prompts import Prompt, prompt_tokens
+from domain.tokens import estimate_tokens
 
 PROVIDER = "openai"
 # What `.with_streaming_response` sets: the SDK sends the request, checks the status (an
@@ -51,13 +50,6 @@ class OpenAIChatModel(ResilientChatModel):
     provider = PROVIDER
     _client: AsyncOpenAI
 
-    def __init__(self, client: AsyncOpenAI, model: str, **options: Any) -> None:
-        super().__init__(client, model, **options)
-        self._counter = TiktokenCounter(model)
-
-    def count_tokens(self, text: str) -> int:
-        return self._counter.count_tokens(text)
-
     async def _attempt(self, prompt: Prompt) -> AsyncIterator[str | Usage]:
         parts: list[str] = []
         usage: Usage | None = None
@@ -86,7 +78,8 @@ class OpenAIChatModel(ResilientChatModel):
             raise from_sdk(error, PROVIDER, openai) from error
         if not finished:
             raise ProviderError(f"{PROVIDER} ended the stream mid-answer", retryable=True)
-        # Servers that ignore include_usage get counted with the model's tokenizer.
+        # Servers that ignore include_usage (some local ones) are estimated, as cut-short
+        # answers are (domain/tokens.py).
         yield usage or Usage(
-            prompt_tokens(prompt, self.count_tokens), self.count_tokens("".join(parts))
+            prompt_tokens(prompt, estimate_tokens), estimate_tokens("".join(parts))
         )

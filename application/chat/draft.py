@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from application.answer_cache import CachedAnswer
-from application.ports.models import ChatModel, TokenCounter
+from application.ports.models import ChatModel
 from application.ports.system import Clock
 from domain.models import ScoredChunk, Source, Usage
 from domain.pricing import Price, cost_of
 from domain.prompts import Prompt, prompt_tokens
-from domain.tokens import TokenCount, estimate_tokens
+from domain.tokens import estimate_tokens
 
 SNIPPET_CHARS = 300
 
@@ -49,16 +49,13 @@ class Draft:
         return "".join(self.parts)
 
 
-def counter_for(model: ChatModel) -> TokenCount:
-    return model.count_tokens if isinstance(model, TokenCounter) else estimate_tokens
-
-
 def estimated_usage(
     model: ChatModel, sent: Prompt, output: str, prices: Mapping[str, Price]
 ) -> Usage:
     """A stream cut short never reports usage; the provider still bills what it did."""
-    count = counter_for(model)
-    return cost_of(model.name, prompt_tokens(sent, count), count(output), prices)
+    return cost_of(
+        model.name, prompt_tokens(sent, estimate_tokens), estimate_tokens(output), prices
+    )
 
 
 def pieces_of(text: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from application.chat.draft import Draft, counter_for
+from application.chat.draft import Draft
 from application.chat.question import AdmittedQuestion, ChatPolicy
 from application.ports.models import ChatModel, ChatModelRouter
 from application.ports.telemetry import Telemetry
@@ -12,6 +12,7 @@ from domain.errors import DependencyUnavailableError, ModelUnavailableError
 from domain.models import ScoredChunk, Usage, Widget
 from domain.pricing import cost_of, price_of
 from domain.prompts import PastMessage, Prompt, PromptSource, fit_prompt
+from domain.tokens import estimate_tokens
 
 
 def grounded_prompt(admitted: AdmittedQuestion, hits: Sequence[ScoredChunk]) -> Prompt:
@@ -67,7 +68,7 @@ class Generation:
         failures: list[str] = []
         for model in models:
             draft.model = model.name
-            sent = fit_prompt(prompt, self._policy.budget, counter_for(model))
+            sent = fit_prompt(prompt, self._policy.budget, estimate_tokens)
             draft.pending = (model, sent)
             try:
                 async for item in model.stream(sent):

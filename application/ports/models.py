@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from domain.models import Usage, Widget
 from domain.prompts import Prompt
@@ -33,16 +33,6 @@ class ChatModel(Protocol):
     def name(self) -> str: ...
 
     def stream(self, prompt: Prompt) -> AsyncIterator[str | Usage]: ...
-
-
-@runtime_checkable
-class TokenCounter(Protocol):
-    """Counts tokens as one model's tokenizer does; a ChatModel may also be one.
-
-    Models that are not are budgeted and billed with domain.tokens.estimate_tokens.
-    """
-
-    def count_tokens(self, text: str) -> int: ...
 
 
 class ChatModelRouter(Protocol):

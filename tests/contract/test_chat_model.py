@@ -7,7 +7,7 @@ import pytest
 from adapters.llm.catalog import ModelCatalog
 from adapters.llm.extractive import ExtractiveChatModel
 from adapters.providers.retries import Resilience
-from application.ports.models import ChatModel, TokenCounter
+from application.ports.models import ChatModel
 from domain.models import Role, Usage
 from domain.prompts import PastMessage, Prompt, PromptSource
 from testkit.fakes.models import ScriptedModel
@@ -78,14 +78,6 @@ async def test_extractive_says_the_no_answer_message_when_nothing_matches() -> N
 async def test_extractive_is_deterministic() -> None:
     runs = [[i async for i in ExtractiveChatModel().stream(PROMPT)] for _ in range(3)]
     assert runs[0] == runs[1] == runs[2]
-
-
-async def test_a_model_that_counts_tokens_counts_more_for_longer_text(model: ChatModel) -> None:
-    if not isinstance(model, TokenCounter):
-        pytest.skip("this model has no tokenizer of its own; the use case estimates for it")
-    short, long = model.count_tokens("kettle"), model.count_tokens("kettle warranty " * 50)
-    assert 0 < short < long
-    assert model.count_tokens("") == 0
 
 
 @pytest.mark.parametrize("provider", sorted(PROVIDER_SPECS))

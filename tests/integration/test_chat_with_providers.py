@@ -9,7 +9,6 @@ import asyncio
 import pytest
 
 from adapters.llm.catalog import ModelCatalog
-from adapters.llm.tokens import TiktokenCounter
 from adapters.providers.retries import Resilience
 from application.chat.answer_question import AnswerQuestion
 from application.chat.question import Question
@@ -118,10 +117,8 @@ async def test_a_stream_cut_after_the_first_token_ends_with_an_error_event_and_i
     partial = "Refunds are paid to the original card "
     assert (reply.content, reply.finish_reason, reply.model) == (partial, "error", MINI)
     [saved] = app.usage.events
-    # Never reported by the provider: counted with the model's own tokenizer.
-    tokens = TiktokenCounter("gpt-4o-mini").count_tokens(partial)
-    assert tokens != estimate_tokens(partial)  # so the check tells the two apart
-    assert saved.usage.output_tokens == tokens
+    # Never reported by the provider: estimated from what was said.
+    assert saved.usage.output_tokens == estimate_tokens(partial)
     assert saved.usage.input_tokens > 100
     assert saved.usage.cost_usd > 0
 

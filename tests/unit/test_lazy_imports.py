@@ -1,5 +1,5 @@
 """The provider SDKs stay out of a process that does not use them (issue 19's footprint:
-anthropic, qdrant-client, openai, tiktoken and redis-py are ~100 MB of an API worker on
+anthropic, qdrant-client, openai and redis-py are ~100 MB of an API worker on
 the local defaults)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-UNUSED_ON_THE_DEFAULTS = ("anthropic", "openai", "qdrant_client", "redis", "tiktoken")
+UNUSED_ON_THE_DEFAULTS = ("anthropic", "openai", "qdrant_client", "redis")
 
 PROGRAM = """
 import json, sys
@@ -41,4 +41,4 @@ def test_a_hosted_model_still_brings_its_sdk() -> None:
         'ModelCatalog(ProviderConfig(openai_api_key="sk-x"), LogTelemetry())'
         '.model("openai:gpt-4o-mini")',
     )
-    assert _loaded(program % (("openai", "tiktoken"),)) == ["openai", "tiktoken"]
+    assert _loaded(program % (("openai",),)) == ["openai"]
