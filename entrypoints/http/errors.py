@@ -72,7 +72,9 @@ def domain_error(_: Request[Any, Any, Any], exc: errors.ChatConnectError) -> Res
     if status == 500:
         log.error("unmapped_domain_error", code=exc.code, exc_info=exc)
     elif status > 500:
-        log.warning("dependency_unavailable", code=exc.code, error=exc.message)
+        # The cause (a timeout, a refused connection) stays out of the answer, not the log.
+        cause = repr(exc.__cause__) if exc.__cause__ is not None else None
+        log.warning("dependency_unavailable", code=exc.code, error=exc.message, cause=cause)
     return _respond(status, exc.code, exc.message, exc.details, headers)
 
 

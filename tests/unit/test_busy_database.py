@@ -1,13 +1,14 @@
 """A busy pool is answered as load (503 `database_busy` with Retry-After), never as the
-outage `database_unavailable` is."""
+outage `database_unavailable` is; an outage's cause is logged, never answered."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 from litestar import Request
+from structlog.testing import capture_logs
 
-from domain.errors import DatabaseBusyError
+from domain.errors import DatabaseBusyError, DatabaseUnavailableError
 from entrypoints.http.errors import domain_error
 
 
@@ -20,3 +21,15 @@ def test_a_busy_database_is_503_database_busy_with_retry_after() -> None:
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "3"
     assert cast(dict[str, Any], response.content)["error"]["code"] == "database_busy"
+
+
+def test_the_log_names_what_made_the_database_unavailable_and_the_answer_does_not() -> None:
+    error = DatabaseUnavailableError("the database is unavailable")
+    error.__cause__ = ConnectionRefusedError("connect to 10.0.0.7:5432 refused")
+
+    with capture_logs() as logs:
+        response = domain_error(cast(Request[Any, Any, Any], None), error)
+
+    [logged] = [entry for entry in logs if entry["event"] == "dependency_unavailable"]
+    assert "10.0.0.7:5432 refused" in logged["cause"]
+    assert "10.0.0.7" not in str(response.content)
