@@ -395,6 +395,20 @@ async def follow_ups(service: Service, widgets: dict[str, Widget]) -> list[Follo
     return outcomes
 
 
+async def in_one_conversation(service: Service, widgets: dict[str, Widget]) -> list[bool]:
+    """Each manual's questions asked one after another in one conversation, as a visitor
+    changing the subject would: whether each, from the second on, still finds its page
+    first (a question that stands alone must not be pulled towards the one before it)."""
+    found = []
+    for manual, questions in QUESTIONS.items():
+        first = await ask(service, widgets[manual], questions[0].text)
+        conversation = first.answer.conversation_id
+        for q in questions[1:]:
+            got = await ask(service, widgets[manual], q.text, conversation)
+            found.append(got.first_page == q.page)
+    return found
+
+
 # --- the run and the report --------------------------------------------------------------
 
 
@@ -432,6 +446,7 @@ class Results:
     ingested: dict[str, tuple[int, int, float]]  # manual → (pages, chunks, seconds)
     outcomes: list[Outcome]
     follow: list[FollowUpOutcome]
+    chained: list[bool]  # in_one_conversation(), in the order of QUESTIONS
     answerer: dict[str, float]
 
 
@@ -473,11 +488,12 @@ async def run(work: Path, cache: Path) -> Results:
         )
         outcomes = await evaluate(service, widgets)
         follow = await follow_ups(service, widgets)
+        chained = await in_one_conversation(service, widgets)
         answerer = await answerer_millis(service, outcomes)
     finally:
         await service.close()
     packages = {m: deb for m, (deb, _) in manuals.items()}
-    return Results(packages, ingested, outcomes, follow, answerer)
+    return Results(packages, ingested, outcomes, follow, chained, answerer)
 
 
 # The same questions before this bench's issue was worked on (commit 5c4df69: the suffix-list
@@ -531,6 +547,12 @@ def render(r: Results, seconds: float) -> str:
     ]
     with_context = [f.with_context for f in r.follow]
     alone = [f.alone for f in r.follow]
+    # The questions in_one_conversation() asked after another, as asked alone above.
+    alone_too = [
+        o.right_first
+        for manual in QUESTIONS
+        for o in [o for o in r.outcomes if o.manual == manual][1:]
+    ]
     turn_ms = statistics.median(o.millis for o in r.outcomes)
     corpus = "; ".join(
         f"{m}: {pages} pages, {chunks} chunks ({r.packages[m]})"
@@ -556,6 +578,10 @@ def render(r: Results, seconds: float) -> str:
         "alone. Round 1 (2b9bab4): "
         f"{ROUND_1['follow-ups'][0]}/22 with the conversation, {ROUND_1['follow-ups'][1]}/22 "
         f"alone. Before (5c4df69, no context): {BEFORE['follow-ups']}/22.",
+        "",
+        "The same questions asked one after another in one conversation per manual (a "
+        "visitor changing the subject; from each manual's second question on): right page "
+        f"first {_share(r.chained)}; asked alone, the same questions {_share(alone_too)}.",
         "",
         "The extractive answerer alone, on the prompts it was handed in this run (3 passes, "
         f"in-process): p50 {r.answerer['with the embedder']:.2f} ms with the embedder "

@@ -132,7 +132,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retrieval_min_score: float = 0.3
     retrieval_dense_weight: float = 0.7
     retrieval_feedback: bool = True
-    retrieval_follow_up_weight: float = 0.7
+    retrieval_follow_up_weight: float = 0.8
     condense_follow_ups: bool = False
     metrics_enabled: bool = True
     # When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.

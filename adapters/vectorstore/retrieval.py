@@ -141,14 +141,19 @@ def plan(query: SearchQuery, limit: int, tuning: Tuning) -> Plan[list[ScoredChun
 
 
 def sparse_question(query: SearchQuery, counted: bool = True) -> Sparse:
-    """The question's BM25 terms, with those of its context at the context's weight."""
+    """The question's BM25 terms, with those of its context at the context's weight: each
+    context term at most that weight, and all of them together at most that share of the
+    question's own, so a long earlier question never outweighs "And how do I restore it?"."""
     question = encode_question(query.text, counted=counted)
     if not query.context or query.context_weight <= 0.0:
         return question
     weights = dict(zip(question.indices, question.values, strict=True))
     context = encode_question(query.context, counted=counted)
+    own, lent = sum(question.values), sum(context.values)
+    # A follow-up of stop words alone ("And then?") has nothing of its own to outweigh.
+    scale = query.context_weight * (min(1.0, own / lent) if own and lent else 1.0)
     for index, value in zip(context.indices, context.values, strict=True):
-        weights[index] = weights.get(index, 0.0) + query.context_weight * value
+        weights[index] = weights.get(index, 0.0) + scale * value
     ordered = sorted(weights.items())
     return Sparse(tuple(i for i, _ in ordered), tuple(v for _, v in ordered))
 

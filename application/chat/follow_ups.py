@@ -9,11 +9,13 @@ from collections.abc import Sequence
 
 from domain.models import Message, Role
 
-# A question this short, or one pointing back, leans on the one before it.
+# A question this short, or one pointing back, leans on the one before it: by a pronoun
+# ("it", "one"), or by an adverb that presupposes something said before ("again", "too",
+# "later": "How do I get the changes back later?" after a question about git stash).
 SHORT_WORDS = 6
 _REFERS_BACK = re.compile(
     r"\b(it|its|it's|them|they|their|that|this|those|these|one|ones|there|also|instead|"
-    r"same|else|other|another)\b",
+    r"same|else|other|another|again|too|later|then|afterwards)\b",
     re.I,
 )
 _WORD = re.compile(r"\w+")

@@ -26,8 +26,9 @@ class SearchQuery(msgspec.Struct, frozen=True):
     """A question as text (for BM25) and as the embedder's vector of that text.
 
     A follow-up carries the conversation's earlier question as `context`, whose words BM25
-    counts at `context_weight` against 1 for the question's own (its vector is already
-    folded into `vector` by the caller).
+    counts at `context_weight` against 1 for the question's own, and together at most at
+    `context_weight` times the question's own words (its vector is already folded into
+    `vector` by the caller, at the same weight).
     """
 
     text: str

@@ -58,12 +58,41 @@ async def test_the_same_follow_up_searched_alone_goes_astray() -> None:
     assert await first_title(follow_up_weight=0.0) == "Readline"
 
 
+DUMP = (
+    "# pg_dump\n\npg_dump backs up a PostgreSQL database cluster: to back up a whole "
+    "database with pg_dump, run pg_dump dbname. A database backed up by pg_dump is a script "
+    "or an archive file; the whole database cluster can be backed up with pg_dumpall."
+)
+RESTORE = (
+    "# pg_restore\n\npg_restore restores a database from an archive file created by "
+    "pg_dump. How do I restore it? Restore it with pg_restore -d dbname."
+)
+
+
+async def test_a_follow_up_finds_the_page_its_own_words_ask_for_not_the_previous_one() -> None:
+    # The question before says five things and the follow-up one ("restore"): counted at
+    # the context weight each, the earlier question's words would find pg_dump's page again.
+    app = FakeApp(chat_policy=ChatPolicy(min_score=0.0))
+    widget = await make_widget(app)
+    await add_document(app, widget, DUMP, title="pg_dump")
+    await add_document(app, widget, RESTORE, title="pg_restore")
+    first = await ask(app, widget, "How do I back up a whole database cluster with pg_dump?")
+    assert first.sources[0].title == "pg_dump"
+
+    then = await ask(app, widget, "And how do I restore it?", first.conversation_id)
+
+    assert then.sources[0].title == "pg_restore"
+
+
 def test_only_a_short_or_pointing_back_question_leans_on_the_one_before() -> None:
     history = [
         message(Role.USER, "How do I declare an associative array in bash?"),
         message(Role.ASSISTANT, "With declare -A. [1]"),
     ]
     assert previous_question("And how do I list its keys?", history) == history[0].content
+    # No pronoun, but "later" presupposes what was said before.
+    assert previous_question("How do I get the changes back later?", history) is not None
+    assert previous_question("How do I get the changes back from a stash?", history) is None
     unrelated = "How many days do I have to return a parcel bought online?"
     assert previous_question(unrelated, history) is None
     assert previous_question("And the keys?", []) is None

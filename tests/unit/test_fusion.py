@@ -55,21 +55,51 @@ def test_min_max_scaling_lets_a_narrow_cosine_spread_count() -> None:
 
 
 def test_a_follow_ups_context_adds_its_words_at_a_lower_weight() -> None:
-    alone = encode_question("how do I rename it")
+    alone = encode_question("how do I rename this git branch")
     query = SearchQuery(
-        "how do I rename it", [1.0], context="delete a git branch", context_weight=0.5
+        "how do I rename this git branch", [1.0], context="delete branch", context_weight=0.5
     )
 
     folded = sparse_question(query)
 
     weights = dict(zip(folded.indices, folded.values, strict=True))
-    context = encode_question("delete a git branch")
-    assert all(weights[i] == v for i, v in zip(alone.indices, alone.values, strict=True))
+    context = encode_question("delete branch")
+    own = dict(zip(alone.indices, alone.values, strict=True))
     assert all(
-        weights[i] == pytest.approx(0.5 * v)
+        weights[i] == pytest.approx(own.get(i, 0.0) + 0.5 * v)
         for i, v in zip(context.indices, context.values, strict=True)
     )
+    assert all(weights[i] >= v for i, v in own.items())
     assert isinstance(folded, Sparse) and list(folded.indices) == sorted(folded.indices)
+
+
+def test_a_long_earlier_question_never_outweighs_the_follow_ups_own_words() -> None:
+    # "restore" is all the follow-up says of its own; the question before it says five
+    # things, which at 0.8 each would outweigh it four times over and find pg_dump's page.
+    query = SearchQuery(
+        "And how do I restore it?",
+        [1.0],
+        context="How do I back up a whole database cluster with pg_dump?",
+        context_weight=0.8,
+    )
+    own = encode_question("And how do I restore it?")
+    lent = encode_question(query.context)
+
+    folded = dict(zip(*sparse_question(query), strict=True))
+
+    context_mass = sum(folded[i] for i in lent.indices)
+    assert len(lent.indices) >= 4 and list(own.values) == [1.0]
+    assert context_mass == pytest.approx(0.8 * sum(own.values))
+    assert all(folded[i] == v for i, v in zip(own.indices, own.values, strict=True))
+
+
+def test_a_follow_up_of_stop_words_takes_its_context_at_the_context_weight() -> None:
+    query = SearchQuery("And then?", [1.0], context="drop a table", context_weight=0.8)
+    lent = encode_question("drop a table")
+
+    folded = sparse_question(query)
+
+    assert list(folded.values) == pytest.approx([0.8 * v for v in lent.values])
 
 
 def test_unknown_fusions_are_refused() -> None:
