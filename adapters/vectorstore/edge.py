@@ -19,6 +19,7 @@ from qdrant_edge import (
     FieldCondition,
     Filter,
     HasIdCondition,
+    IdfParams,
     KeywordIndexParams,
     MatchValue,
     Modifier,
@@ -28,6 +29,7 @@ from qdrant_edge import (
     QueryBatchRequest,
     QueryRequest,
     RangeFloat,
+    SearchParams,
     SparseVector,
     UpdateOperation,
 )
@@ -152,12 +154,17 @@ class EdgeVectorStore:
 
     def _nearest(self, widget_id: UUID, searches: tuple[Nearest, ...]) -> list[list[Hit]]:
         live = _conditions(changes.live(widget_id))
+        # BM25's document frequencies over this widget's chunks, not every tenant's: a
+        # widget's ranking must not move when another tenant uploads documents.
+        own_idf = SearchParams(idf=IdfParams(corpus=Filter(must=live)))
         # The feedback's searches share one candidate set: the engine parses its ids once.
         among: dict[int, HasIdCondition] = {}
         for search in searches:
             if search.among is not None and id(search.among) not in among:
                 among[id(search.among)] = HasIdCondition(set(search.among))
-        requests = [_request(search, live, among.get(id(search.among))) for search in searches]
+        requests = [
+            _request(search, live, among.get(id(search.among)), own_idf) for search in searches
+        ]
         found = self._shard.query_batch(QueryBatchRequest(requests))
         return [[Hit(_key(p.id), p.score) for p in points] for points in found]
 
@@ -226,14 +233,16 @@ def _update(change: changes.Change) -> UpdateOperation:
     return UpdateOperation.set_payload_by_filter(_filter(change.points), {WIDGET: change.tenant})
 
 
-def _request(search: Nearest, live: list[Any], among: HasIdCondition | None) -> QueryRequest:
+def _request(
+    search: Nearest, live: list[Any], among: HasIdCondition | None, own_idf: SearchParams
+) -> QueryRequest:
     vector = search.vector
+    sparse = isinstance(vector, Sparse)
     return QueryRequest(
         limit=search.limit,
-        query=Query.Nearest(
-            SparseVector(*vector) if isinstance(vector, Sparse) else vector, using=search.using
-        ),
+        query=Query.Nearest(SparseVector(*vector) if sparse else vector, using=search.using),
         filter=Filter(must=live if among is None else [*live, among]),
+        params=own_idf if sparse else None,
         with_payload=False,
     )
 

@@ -155,11 +155,15 @@ class QdrantVectorStore:
             return await run_async(plan(query, limit, self._tuning), execute)
 
     async def _nearest(self, widget_id: UUID, searches: tuple[Nearest, ...]) -> list[list[Hit]]:
+        live = changes.live(widget_id)
+        # BM25's document frequencies over this widget's chunks, not every tenant's.
+        own_idf = models.SearchParams(idf=models.IdfCorpusParams(corpus=_filter(live)))
         requests = [
             models.QueryRequest(
                 query=_sparse(s.vector) if isinstance(s.vector, Sparse) else s.vector,
                 using=s.using,
-                filter=_filter(changes.live(widget_id), *_among(s)),
+                filter=_filter(live, *_among(s)),
+                params=own_idf if isinstance(s.vector, Sparse) else None,
                 limit=s.limit,
                 with_payload=False,
             )

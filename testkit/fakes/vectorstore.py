@@ -66,7 +66,7 @@ class MemoryVectorStore:
             and (step.among is None or str(chunk.id) in step.among)
         ]
         if isinstance(step.vector, Sparse):
-            weights = self._idf_weighted(step.vector)
+            weights = self._idf_weighted(step.vector, searched)
             hits = [
                 Hit(str(chunk.id), _dot(weights, sparse))
                 for chunk, _, sparse in candidates
@@ -77,10 +77,16 @@ class MemoryVectorStore:
         hits.sort(key=lambda hit: (-hit.score, hit.id))
         return hits[: step.limit]
 
-    def _idf_weighted(self, question: Sparse) -> dict[int, float]:
-        total = len(self.points)
+    def _idf_weighted(self, question: Sparse, searched: changes.Points) -> dict[int, float]:
+        # Over the widget's own chunks, as the stores scope it.
+        corpus = [
+            sparse
+            for chunk, _, sparse in self.points.values()
+            if _within(searched, chunk, self._tenant(chunk))
+        ]
+        total = len(corpus)
         frequency = dict.fromkeys(question.indices, 0)
-        for _, _, sparse in self.points.values():
+        for sparse in corpus:
             for index in sparse.indices:
                 if index in frequency:
                     frequency[index] += 1

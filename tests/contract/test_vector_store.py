@@ -310,6 +310,28 @@ async def test_sparse_matches_exact_terms_of_the_text_title_and_section(
         assert hits[0].score > 0
 
 
+async def test_a_widgets_ranking_does_not_move_when_another_tenant_uploads(
+    store: VectorStore,
+) -> None:
+    # BM25 weighs a word by how rare it is among the widget's own chunks: were it counted
+    # over every tenant's, the other widget's kettles would make "kettle" cheap here.
+    widget, other = uuid.uuid4(), uuid.uuid4()
+    document = uuid.uuid4()
+    chunks = [
+        make_chunk(widget, document, 0, text="kettle kettle kettle base"),
+        make_chunk(widget, document, 1, text="warranty card"),
+    ]
+    await index(store, chunks, [axis(3)] * 2)
+    asked = SearchQuery(text="kettle warranty", vector=axis(0), mode=RetrievalMode.SPARSE)
+
+    before = [hit.chunk.index for hit in await store.search(widget, asked, 2)]
+    kettles = [make_chunk(other, uuid.uuid4(), i, text="kettle") for i in range(30)]
+    await index(store, kettles, [axis(3)] * 30)
+    after = [hit.chunk.index for hit in await store.search(widget, asked, 2)]
+
+    assert before == after == [0, 1]
+
+
 async def test_every_mode_reports_the_dense_cosine_as_similarity(store: VectorStore) -> None:
     widget, document = uuid.uuid4(), uuid.uuid4()
     vectors = [[1.0, 0, 0, 0], [1.0, 1.0, 0, 0], [0, 0, 2.0, 0], [-1.0, 0.5, 0, 0]]
