@@ -526,3 +526,10 @@ def test_dockerignore_keeps_what_the_image_copies() -> None:
 )
 def test_dockerignore_drops_local_state_tests_and_docs(path: str) -> None:
     assert ignored(path)
+
+
+def test_the_qdrant_server_counts_bm25_per_widget(services: dict[str, Any]) -> None:
+    # The store scopes BM25's document frequencies to the asking widget (IdfParams), which
+    # Qdrant servers before 1.19 do not understand.
+    tag = str(services["qdrant"]["image"]).split(":")[1].lstrip("v")
+    assert tuple(int(part) for part in tag.split(".")[:2]) >= (1, 19)
