@@ -268,6 +268,36 @@ async def test_a_text_opening_with_a_name_line_opens_whole() -> None:
     assert said == "pg_dump is a utility for backing up a database. [1]"
 
 
+async def test_a_sentence_is_quoted_after_the_sentence_its_paragraph_opens_with() -> None:
+    # The definition opens the paragraph; the sentence after it shares more of the
+    # question's words, and alone it would not say what reflogs are.
+    asked = prompt(
+        "What are reflogs good for?",
+        "This command manages the information recorded in the reflogs.",
+        'Reference logs, or "reflogs", record when the tips of branches were updated. '
+        "Reflogs are good for finding the old value of a reference.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == (
+        'Reference logs, or "reflogs", record when the tips of branches were updated. [2] '
+        "Reflogs are good for finding the old value of a reference. [2]"
+    )
+
+
+async def test_a_paragraph_opening_about_something_else_is_not_brought_along() -> None:
+    asked = prompt(
+        "What is a descale alarm?",
+        "More about cleaning is in chapter 6. A descale alarm beeps when the tank needs "
+        "citric acid.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "A descale alarm beeps when the tank needs citric acid. [1]"
+
+
 def test_lines_are_told_apart() -> None:
     assert classify("$ git config --global user.name 'Your Name'") is Kind.COMMAND
     assert classify("CREATE INDEX ON films (title);") is Kind.COMMAND
