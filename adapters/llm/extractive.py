@@ -46,9 +46,11 @@ class Tuning:
     candidates: int = 8
     embedded_words: int = 32
     # The score: dense cosine and shared-word share (each 0..1), and the question's words
-    # found in the sentence's document title and section.
-    dense_weight: float = 0.6
-    lexical_weight: float = 0.4
+    # found in the sentence's document title and section. The cosine weighs more: where
+    # the words tie, the embedder's reading of the sentence decides over a page's
+    # statement of what it is for (its bonus below).
+    dense_weight: float = 0.7
+    lexical_weight: float = 0.3
     title_weight: float = 0.15
     # A question word found only in the term the sentence defines, or only in its
     # paragraph's first sentence, counts this much of one found in the sentence.
