@@ -509,6 +509,9 @@ ROUND_1 = {"tuning": (17, 10, 12, 0, 0), "held out": (17, 5, 17, 0, 0), "follow-
 # The same after round 2 (this branch's base, 5ba906c, measured again by this bench on
 # 2026-12-05 at 23:30 UTC with a fresh ingestion): the round-3 baseline.
 ROUND_2 = {"tuning": (16, 11, 14, 0, 0), "held out": (16, 10, 18, 0, 0), "follow-ups": (18, 6)}
+# The same after round 3 (main at 57a7874, the round-4 base, measured by this bench on
+# 2026-12-06 at 02:13 UTC with a fresh ingestion).
+ROUND_3 = {"tuning": (18, 15, 18, 0, 0), "held out": (19, 13, 18, 0, 0), "follow-ups": (17, 7)}
 
 
 def _share(xs: Sequence[bool]) -> str:
@@ -529,7 +532,11 @@ def render(r: Results, seconds: float) -> str:
             f"{sum(o.no_answer for o in part)} | {sum(o.repeats for o in part)} | "
             f"{sum(o.code_first for o in part)} |"
         )
-    earlier = (("round 2, 5ba906c", ROUND_2), ("round 1, 2b9bab4", ROUND_1))
+    earlier = (
+        ("round 3, 57a7874", ROUND_3),
+        ("round 2, 5ba906c", ROUND_2),
+        ("round 1, 2b9bab4", ROUND_1),
+    )
     for label, before in (*earlier, ("before, 5c4df69", BEFORE)):
         for half in ("tuning", "held out"):
             first, stated, present, repeats, code = before[half]  # type: ignore[misc]
@@ -573,7 +580,9 @@ def render(r: Results, seconds: float) -> str:
         f"Follow-ups ({len(r.follow)} pairs, the follow-up alone ambiguous): right page first "
         f"with the conversation {_share(with_context)}; the same follow-up asked alone "
         f"{_share(alone)}; by half (even-numbered pairs chose the context weight): "
-        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 2 (5ba906c): "
+        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 3 (57a7874): "
+        f"{ROUND_3['follow-ups'][0]}/22 with the conversation, {ROUND_3['follow-ups'][1]}/22 "
+        "alone. Round 2 (5ba906c): "
         f"{ROUND_2['follow-ups'][0]}/22 with the conversation, {ROUND_2['follow-ups'][1]}/22 "
         "alone. Round 1 (2b9bab4): "
         f"{ROUND_1['follow-ups'][0]}/22 with the conversation, {ROUND_1['follow-ups'][1]}/22 "

@@ -7,14 +7,16 @@ A sentence is chosen by what it shares with the question (Snowball-stemmed words
 rarity) and, when the service's embedder is handed in, by the embedding model's cosine with
 the question: a handful of candidates, embedded in one batch per answer. Commands and code
 are quoted only when the question asks for them; navigation, tables of contents, bare
-headings and cut fragments never are, and no sentence twice. When even the best sentence
-is weak evidence, the answer is the widget's no-answer message.
+headings and cut fragments never are, and no sentence twice; a sentence that goes on with
+its paragraph comes after the sentence the paragraph opens with, when that one is about the
+question too. When even the best sentence is weak evidence, the answer is the widget's
+no-answer message.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,9 +46,11 @@ class Tuning:
     candidates: int = 8
     embedded_words: int = 32
     # The score: dense cosine and shared-word share (each 0..1), and the question's words
-    # found in the sentence's document title and section.
-    dense_weight: float = 0.6
-    lexical_weight: float = 0.4
+    # found in the sentence's document title and section. The cosine weighs more: where
+    # the words tie, the embedder's reading of the sentence decides over a page's
+    # statement of what it is for (its bonus below).
+    dense_weight: float = 0.7
+    lexical_weight: float = 0.3
     title_weight: float = 0.15
     # A question word found only in the term the sentence defines, or only in its
     # paragraph's first sentence, counts this much of one found in the sentence.
@@ -94,6 +98,21 @@ def _in_context(s: Sentence) -> str:
 
 def _key(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _said(s: Sentence, chosen: Sequence[Sentence]) -> bool:
+    """The same statement is quoted already, or said whole within one that is."""
+    key = _key(s.text)
+    return any(key in _key(c.text) or _key(c.text) in key for c in chosen)
+
+
+def _opening(
+    s: Sentence, found: Mapping[str, Sentence], asked: Mapping[str, float]
+) -> Sentence | None:
+    """The sentence the paragraph of `s` opens with, when it is a candidate and shares a
+    word with the question."""
+    opening = found.get(_key(s.topic)) if s.topic else None
+    return opening if opening is not None and asked.keys() & set(stems(opening.text)) else None
 
 
 def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
@@ -188,17 +207,23 @@ class ExtractiveChatModel:
         if not strong_words and max(dense, default=0.0) < t.weak_dense:
             return []
         chosen: list[Sentence] = []
-        size = 0
-        for s in scored:
-            if len(chosen) == t.max_sentences or s.score < t.keep_ratio * scored[0].score:
+        for best in scored:
+            if len(chosen) >= t.max_sentences or best.score < t.keep_ratio * scored[0].score:
                 break
-            if chosen and size + len(s.sentence.text) > t.max_chars:
-                continue
-            key = _key(s.sentence.text)
-            if any(key in _key(c.text) or _key(c.text) in key for c in chosen):
-                continue  # the same statement, quoted whole elsewhere
-            chosen.append(s.sentence)
-            size += len(s.sentence.text)
+            opening = _opening(best.sentence, unique, asked)
+            # A sentence that goes on with its paragraph is read after the sentence the
+            # paragraph opens with ("Reference logs, or "reflogs", record when..." before
+            # "Reflogs are useful in..."), when that one is about the question too.
+            for group in (
+                ((opening, best.sentence), (best.sentence,)) if opening else ((best.sentence,),)
+            ):
+                new = [x for x in group if not _said(x, chosen)]
+                size = sum(len(x.text) for x in (*chosen, *new))
+                if len(chosen) + len(new) <= t.max_sentences and (
+                    not chosen or size <= t.max_chars
+                ):
+                    chosen.extend(new)
+                    break
         return sorted(chosen, key=lambda s: s.order)
 
     async def _cosines(self, question: str, texts: Sequence[str]) -> list[float]:

@@ -3,6 +3,9 @@ unless a command or code is asked for; weak evidence gets the no-answer message.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+
 from adapters.llm.extractive import ExtractiveChatModel, Tuning
 from adapters.llm.sentences import Kind, classify
 from domain.models import Role
@@ -26,6 +29,29 @@ def prompt(question: str, *texts: str, history: tuple[PastMessage, ...] = ()) ->
 
 async def answer(model: ExtractiveChatModel, asked: Prompt) -> str:
     return "".join([part async for part in model.stream(asked) if isinstance(part, str)])
+
+
+class CosineEmbedder:
+    """Gives each text holding one of `cosines`' keys that cosine with the question (the
+    first text of a batch): the embedding model's judgement, set by the test."""
+
+    def __init__(self, cosines: Mapping[str, float]) -> None:
+        self._cosines = cosines
+
+    @property
+    def model(self) -> str:
+        return "cosine-test"
+
+    @property
+    def dimension(self) -> int:
+        return 2
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors = []
+        for text in texts:
+            c = next((v for key, v in self._cosines.items() if key in text), 1.0)
+            vectors.append([c, math.sqrt(1.0 - c * c)])
+        return vectors
 
 
 async def test_a_question_in_one_inflection_finds_the_fact_in_another() -> None:
@@ -266,6 +292,61 @@ async def test_a_text_opening_with_a_name_line_opens_whole() -> None:
     said = await answer(ExtractiveChatModel(), asked)
 
     assert said == "pg_dump is a utility for backing up a database. [1]"
+
+
+async def test_a_sentence_is_quoted_after_the_sentence_its_paragraph_opens_with() -> None:
+    # The definition opens the paragraph; the sentence after it shares more of the
+    # question's words, and alone it would not say what reflogs are.
+    asked = prompt(
+        "What are reflogs good for?",
+        "This command manages the information recorded in the reflogs.",
+        'Reference logs, or "reflogs", record when the tips of branches were updated. '
+        "Reflogs are good for finding the old value of a reference.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == (
+        'Reference logs, or "reflogs", record when the tips of branches were updated. [2] '
+        "Reflogs are good for finding the old value of a reference. [2]"
+    )
+
+
+async def test_a_paragraph_opening_about_something_else_is_not_brought_along() -> None:
+    asked = prompt(
+        "What is a descale alarm?",
+        "More about cleaning is in chapter 6. A descale alarm beeps when the tank needs "
+        "citric acid.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "A descale alarm beeps when the tank needs citric acid. [1]"
+
+
+async def test_where_the_words_tie_the_embedders_reading_outranks_the_pages_statement() -> None:
+    # Both sentences share the same question words; the page's statement of what it is
+    # for has its bonus, the other is read 0.15 closer to the question by the embedder.
+    asked = Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question="How do I list the paired kettles?",
+        sources=(
+            PromptSource(
+                index=1,
+                title="Manual",
+                about="kettlectl-pair - Manage paired kettles\n"
+                "Manage the kettles paired with this phone.",
+                text="",
+            ),
+            PromptSource(index=2, title="Manual", text="Shows the paired kettles, one per line."),
+        ),
+    )
+    embedder = CosineEmbedder({"Manage the kettles": 0.5, "Shows the paired": 0.65})
+
+    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
+
+    assert said == "Shows the paired kettles, one per line. [2]"
 
 
 def test_lines_are_told_apart() -> None:
