@@ -1,5 +1,6 @@
-"""`chatconnect serve` runs its worker on uvloop, which costs a chat about a tenth less CPU
-than asyncio's own loop (docs/benchmarks.md, issue 19, round 3)."""
+"""`chatconnect serve` runs its worker on uvloop, on which the event loop's thread spends a
+few to ten per cent less CPU per chat than on asyncio's own loop (docs/benchmarks.md,
+issue 19, round 3)."""
 
 from __future__ import annotations
 
