@@ -110,6 +110,7 @@ class CpuMeter:
         self._data_dir = data_dir
         self._start: dict[int, float] = {}
         self._labels: dict[int, str] = {}
+        self._threads_start: dict[int, tuple[str, float]] = {}
 
     def _read(self) -> dict[int, float]:
         seconds = {}
@@ -132,6 +133,35 @@ class CpuMeter:
 
     def start(self) -> None:
         self._start = self._read()
+        self._threads_start = self._threads()
+
+    def _worker(self) -> psutil.Process | None:
+        return next(
+            (p for p in self._root.children() if _group(p, self._root) == "API worker"), None
+        )
+
+    def _threads(self) -> dict[int, tuple[str, float]]:
+        """The API worker's threads: kind and CPU seconds, by thread id."""
+        worker = self._worker()
+        if worker is None:
+            return {}
+        found = {}
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for thread in worker.threads():
+                found[thread.id] = (
+                    _thread_kind(worker.pid, thread.id),
+                    thread.user_time + thread.system_time,
+                )
+        return found
+
+    def by_thread(self) -> dict[str, float]:
+        """The API worker's seconds since `start`, per kind of thread: where in the worker
+        a chat's CPU goes (the event loop, the vector store's engine, granian's runtime)."""
+        kinds: dict[str, float] = {}
+        for tid, (kind, value) in self._threads().items():
+            before = self._threads_start.get(tid, (kind, 0.0))[1]
+            kinds[kind] = kinds.get(kind, 0.0) + value - before
+        return kinds
 
     def seconds(self) -> float:
         now = self._read()
@@ -185,6 +215,22 @@ def _group(process: psutil.Process, root: psutil.Process) -> str:
     if "multiprocessing" in cmdline or "spawn_main" in cmdline:
         return "parser child / multiprocessing helper"
     return "API worker"
+
+
+def _thread_kind(pid: int, tid: int) -> str:
+    try:
+        name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+    except OSError:
+        name = ""
+    if tid == pid:
+        return "its event loop's thread"
+    if name.startswith("edge-search"):
+        return "Qdrant Edge's search threads"
+    if name.startswith("tokio"):
+        return "granian's runtime threads"
+    # Python names no thread for the kernel: these are the vector store's engine thread
+    # (the hybrid plan's Python and the engine calls made from it) and executors'.
+    return "its other Python threads (the vector store's engine thread)"
 
 
 def rss_table(root: psutil.Process, data_dir: Path, kind: str = "rss") -> list[tuple[str, float]]:
@@ -354,6 +400,7 @@ class Results:
     cpu_per_chat_ms: float = 0.0
     cpu_chats: int = 0
     cpu_groups: dict[str, float] = field(default_factory=dict)
+    cpu_threads: dict[str, float] = field(default_factory=dict)
     ttft_client: list[float] = field(default_factory=list)
     ttft_own: list[float] = field(default_factory=list)
     ttft_over: list[float] = field(default_factory=list)
@@ -411,6 +458,7 @@ def measure_json(r: Results, port: int, key: str, questions: Sequence[str], cpu:
     r.cpu_chats = r.json_1.requests
     r.cpu_groups = {k: v / max(1, r.cpu_chats) * 1000 for k, v in cpu.by_group().items()}
     r.cpu_per_chat_ms = sum(r.cpu_groups.values())
+    r.cpu_threads = {k: v / max(1, r.cpu_chats) * 1000 for k, v in cpu.by_thread().items()}
     r.json_50 = closed_loop(port, CHAT, headers, chat_bodies(questions, 40_000), 50, s)
     r.bare_50 = closed_loop(port, "/health", {}, [], 50, s, method="GET")
 
@@ -612,6 +660,11 @@ def render(r: Results, seconds: float) -> str:
         *(
             f"| … of which {group} | {ms:.2f} ms |"
             for group, ms in sorted(r.cpu_groups.items(), key=lambda kv: -kv[1])
+        ),
+        *(
+            f"| … … API worker, {kind} | {ms:.2f} ms |"
+            for kind, ms in sorted(r.cpu_threads.items(), key=lambda kv: -kv[1])
+            if ms >= 0.01
         ),
         f"| chat JSON, 50 clients: req/s, p50 | {r.json_50.rps:.0f}, {r.json_50.p50_ms:.0f} ms |",
         f"| same run, bare `GET /health` at 50 clients | {r.bare_50.rps:.0f} req/s |",

@@ -19,13 +19,15 @@ SOURCES = ("domain", "application", "adapters", "entrypoints")
 
 def _serve(settings: Settings, reload: bool = False) -> None:
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
 
     root = Path(__file__).resolve().parent.parent
     Granian(
         "entrypoints.http.app:create_served_app",
         factory=True,
         interface=Interfaces.ASGI,
+        # Named, not left to granian's `auto` (which would prefer rloop, were it installed).
+        loop=Loops.uvloop,
         address=settings.host,
         port=settings.port,
         workers=1,
