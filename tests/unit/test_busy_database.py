@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
 from litestar import Request
-from structlog.testing import capture_logs
 
 from domain.errors import DatabaseBusyError, DatabaseUnavailableError
+from entrypoints.http import errors
 from entrypoints.http.errors import domain_error
+from testkit.recording_log import RecordingLog
 
 
 def test_a_busy_database_is_503_database_busy_with_retry_after() -> None:
@@ -23,13 +25,16 @@ def test_a_busy_database_is_503_database_busy_with_retry_after() -> None:
     assert cast(dict[str, Any], response.content)["error"]["code"] == "database_busy"
 
 
-def test_the_log_names_what_made_the_database_unavailable_and_the_answer_does_not() -> None:
+def test_the_log_names_what_made_the_database_unavailable_and_the_answer_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log = RecordingLog()
+    monkeypatch.setattr(errors, "log", log)
     error = DatabaseUnavailableError("the database is unavailable")
     error.__cause__ = ConnectionRefusedError("connect to 10.0.0.7:5432 refused")
 
-    with capture_logs() as logs:
-        response = domain_error(cast(Request[Any, Any, Any], None), error)
+    response = domain_error(cast(Request[Any, Any, Any], None), error)
 
-    [logged] = [entry for entry in logs if entry["event"] == "dependency_unavailable"]
-    assert "10.0.0.7:5432 refused" in logged["cause"]
+    [logged] = [entry for entry in log.entries if entry["event"] == "dependency_unavailable"]
+    assert "10.0.0.7:5432 refused" in str(logged["cause"])
     assert "10.0.0.7" not in str(response.content)

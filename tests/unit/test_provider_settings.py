@@ -13,6 +13,7 @@ from entrypoints.settings import SettingsError, load_settings
 from entrypoints.wiring import models as container
 from entrypoints.wiring.models import chat_models, provider_config
 from testkit.fakes.telemetry import RecordingTelemetry
+from testkit.recording_log import RecordingLog
 
 
 def test_provider_settings_are_parsed() -> None:
@@ -50,20 +51,9 @@ def test_a_bad_provider_setting_stops_start_up_naming_it(
         load_settings(environ)
 
 
-class RecordingLog:
-    def __init__(self) -> None:
-        self.entries: list[dict[str, object]] = []
-
-    def _record(self, event: str, **fields: object) -> None:
-        self.entries.append({"event": event, **fields})
-
-    info = warning = _record
-
-
 def test_without_keys_provider_models_are_skipped_with_a_log_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # structlog caches its loggers once configured, so capture_logs cannot see them.
     log = RecordingLog()
     monkeypatch.setattr(container, "log", log)
     catalog = ModelCatalog(provider_config(load_settings({})), RecordingTelemetry())
