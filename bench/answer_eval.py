@@ -38,62 +38,26 @@ sys.path.insert(0, str(ROOT))
 import answer_set  # noqa: E402
 import msgspec  # noqa: E402
 from answer_set import FOLLOW_UPS, QUESTIONS, FollowUp, Question  # noqa: E402
-from dishka import Provider, Scope, make_container  # noqa: E402
 from retrieval_eval import heading, publish  # noqa: E402
 
-from adapters.cache.memory import MemoryCache  # noqa: E402
 from adapters.embeddings.onnx import OnnxEmbedder  # noqa: E402
 from adapters.llm.catalog import ModelCatalog, ProviderConfig  # noqa: E402
 from adapters.llm.extractive import ExtractiveChatModel  # noqa: E402
-from adapters.llm.router import PlanModelRouter  # noqa: E402
 from adapters.parsing.parser_by_type import ParserByType  # noqa: E402
-from adapters.system.clock import SystemClock  # noqa: E402
 from adapters.system.ids import RandomIds  # noqa: E402
 from adapters.vectorstore.edge import EdgeVectorStore  # noqa: E402
 from application.chat.answer_question import AnswerQuestion  # noqa: E402
 from application.chat.limits import LimitPolicy, PlanLimits  # noqa: E402
 from application.chat.question import ChatPolicy  # noqa: E402
 from application.chat.question import Question as Asked  # noqa: E402
-from application.ingestion.allowance import (  # noqa: E402
-    IngestionLimitPolicy,
-    IngestionLimits,
-)
 from application.ingestion.policy import IngestionPolicy  # noqa: E402
 from application.ingestion.processing import ProcessDocument  # noqa: E402
 from application.ingestion.submission import NewDocument, SubmitDocument  # noqa: E402
-from application.ports.caching import Cache  # noqa: E402
-from application.ports.documents import DocumentFetcher, DocumentParser  # noqa: E402
-from application.ports.ingestion import IngestionUsageRepository  # noqa: E402
-from application.ports.jobs import JobQueue  # noqa: E402
-from application.ports.models import ChatModel, ChatModelRouter, Embedder  # noqa: E402
-from application.ports.storage import (  # noqa: E402
-    ConversationRepository,
-    DocumentRepository,
-    ExchangeRepository,
-    FeedbackRepository,
-    Transactions,
-    UsageRepository,
-    WidgetRepository,
-)
-from application.ports.system import Clock, IdGenerator  # noqa: E402
-from application.ports.telemetry import Telemetry  # noqa: E402
-from application.ports.vectors import VectorStore  # noqa: E402
+from application.ports.models import ChatModel  # noqa: E402
 from domain.models import Answer, Plan, Usage, Widget  # noqa: E402
 from domain.prompts import Prompt  # noqa: E402
-from entrypoints.wiring.use_cases import UseCaseProvider  # noqa: E402
 from testkit.entities import a_widget  # noqa: E402
-from testkit.fakes.fetcher import StaticFetcher  # noqa: E402
-from testkit.fakes.ingestion import MemoryIngestionUsageRepository  # noqa: E402
-from testkit.fakes.repositories import (  # noqa: E402
-    FakeTransactions,
-    MemoryConversationRepository,
-    MemoryDocumentRepository,
-    MemoryExchangeRepository,
-    MemoryFeedbackRepository,
-    MemoryJobQueue,
-    MemoryUsageRepository,
-    MemoryWidgetRepository,
-)
+from testkit.fakes.core import FakeApp  # noqa: E402
 from testkit.fakes.telemetry import RecordingTelemetry  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/answer_eval.py"
@@ -175,24 +139,25 @@ class RecordingModel:
 
 @dataclass
 class Service:
-    container: Any
+    """testkit's app (the use cases wired as production wires them, on in-memory
+    repositories), here on the real embedder, store, parser and model catalog."""
+
+    app: FakeApp
     model: RecordingModel
-    widgets: MemoryWidgetRepository
-    documents: MemoryDocumentRepository
-    store: EdgeVectorStore
-    parser: ParserByType
-    embedder: OnnxEmbedder
     catalog: ModelCatalog
     document_pages: dict[UUID, str] = field(default_factory=dict)
 
     def get(self, kind: type) -> Any:
-        return self.container.get(kind)
+        return self.app.get(kind)
 
     async def close(self) -> None:
         await self.catalog.close()
-        await self.store.close()
-        self.parser.close()
-        self.embedder.close()
+        assert isinstance(self.app.vectors, EdgeVectorStore)
+        await self.app.vectors.close()
+        assert isinstance(self.app.parser, ParserByType)
+        self.app.parser.close()
+        assert isinstance(self.app.embedder, OnnxEmbedder)
+        self.app.embedder.close()
 
 
 def build_service(work: Path) -> Service:
@@ -200,54 +165,30 @@ def build_service(work: Path) -> Service:
     telemetry = RecordingTelemetry()
     catalog = ModelCatalog(ProviderConfig(), telemetry, embedder=embedder)
     model = RecordingModel(catalog.model("extractive"))
-    store = EdgeVectorStore(work / "shard", embedder.dimension)
-    parser = ParserByType()
-    widgets = MemoryWidgetRepository()
-    documents = MemoryDocumentRepository()
-    conversations = MemoryConversationRepository()
-    usage = MemoryUsageRepository()
     limits = PlanLimits(
         visitor_per_minute=10**6,
         address_per_minute=10**6,
         widget_per_minute=10**6,
         messages_per_month=10**6,
     )
-    ports: dict[Any, Any] = {
-        WidgetRepository: widgets,
-        DocumentRepository: documents,
-        ConversationRepository: conversations,
-        ExchangeRepository: MemoryExchangeRepository(conversations, usage),
-        UsageRepository: usage,
-        FeedbackRepository: MemoryFeedbackRepository(conversations),
-        Transactions: FakeTransactions(),
-        JobQueue: MemoryJobQueue(),
-        Embedder: embedder,
-        VectorStore: store,
-        DocumentParser: parser,
-        DocumentFetcher: StaticFetcher(),
-        ChatModelRouter: PlanModelRouter({plan: [model] for plan in Plan}),
-        Clock: SystemClock(),
-        IdGenerator: RandomIds(),
-        Cache: MemoryCache(),
-        Telemetry: telemetry,
-        ChatPolicy: ChatPolicy(),
-        IngestionPolicy: IngestionPolicy(),
-        LimitPolicy: LimitPolicy(by_plan={plan: limits for plan in Plan}),
-        IngestionLimitPolicy: IngestionLimitPolicy(
-            by_plan={plan: IngestionLimits() for plan in Plan}
-        ),
-        IngestionUsageRepository: MemoryIngestionUsageRepository(),
-    }
-    provider = Provider(scope=Scope.APP)
-    for kind in ports:
-        provider.from_context(provides=kind, scope=Scope.APP)
-    container = make_container(UseCaseProvider(), provider, context=ports)
-    return Service(container, model, widgets, documents, store, parser, embedder, catalog)
+    app = FakeApp(
+        models={plan: [model] for plan in Plan},
+        embedder=embedder,
+        vectors=EdgeVectorStore(work / "shard", embedder.dimension),
+        parser=ParserByType(),
+        # Random, as production's: a kept index's chunk ids must not come round again.
+        ids=RandomIds(),
+        telemetry=telemetry,
+        chat_policy=ChatPolicy(),
+        ingestion_policy=IngestionPolicy(),
+        limit_policy=LimitPolicy(by_plan={plan: limits for plan in Plan}),
+    )
+    return Service(app, model, catalog)
 
 
 async def ingest(service: Service, manual: str, folder: Path) -> tuple[Widget, int, float]:
     widget = a_widget(name=f"{manual} manual")
-    await service.widgets.add(widget)
+    await service.app.widgets.add(widget)
     submit, process = service.get(SubmitDocument), service.get(ProcessDocument)
     started = time.perf_counter()
     for page in pages_of(manual):
@@ -262,7 +203,7 @@ async def ingest(service: Service, manual: str, folder: Path) -> tuple[Widget, i
         service.document_pages[submitted.document.id] = page
     while await process.next_job():
         pass
-    chunks = sum(d.chunk_count for d in await service.documents.list_for_widget(widget.id))
+    chunks = sum(d.chunk_count for d in await service.app.documents.list_for_widget(widget.id))
     return widget, chunks, time.perf_counter() - started
 
 
@@ -419,13 +360,13 @@ async def answerer_millis(service: Service, outcomes: Sequence[Outcome]) -> dict
     lexical = ExtractiveChatModel()
     prompts = [o.prompt for o in outcomes if o.prompt is not None]
     calls: list[int] = []
-    real_embed = service.embedder.embed
+    real_embed = service.app.embedder.embed
 
     async def counted(texts: Sequence[str]) -> list[list[float]]:
         calls.append(len(texts))
         return await real_embed(texts)
 
-    service.embedder.embed = counted  # type: ignore[method-assign]
+    service.app.embedder.embed = counted  # type: ignore[method-assign]
     timings: dict[str, list[float]] = {"with the embedder": [], "words only": []}
     for _ in range(3):
         for prompt in prompts:
@@ -433,7 +374,7 @@ async def answerer_millis(service: Service, outcomes: Sequence[Outcome]) -> dict
                 began = time.perf_counter()
                 await model.choose(prompt)  # type: ignore[attr-defined]
                 timings[name].append((time.perf_counter() - began) * 1000)
-    service.embedder.embed = real_embed  # type: ignore[method-assign]
+    service.app.embedder.embed = real_embed  # type: ignore[method-assign]
     figures = {name: statistics.median(xs) for name, xs in timings.items()}
     figures["embedded, median"] = statistics.median(calls) if calls else 0
     figures["embedded, max"] = max(calls, default=0)
@@ -459,7 +400,7 @@ async def reopen(service: Service, work: Path) -> tuple[dict[str, Widget], dict[
     widgets = {}
     for manual, entry in kept["widgets"].items():
         widget = a_widget(id=UUID(entry["id"]), name=f"{manual} manual")
-        await service.widgets.add(widget)
+        await service.app.widgets.add(widget)
         widgets[manual] = widget
     service.document_pages.update({UUID(d): page for d, page in kept["pages"].items()})
     return widgets, kept["ingested"]

@@ -86,10 +86,10 @@ class FakeApp:
     )
     usage: MemoryUsageRepository = field(default_factory=MemoryUsageRepository)
     jobs: MemoryJobQueue = field(default_factory=MemoryJobQueue)
-    embedder: HashEmbedder = field(default_factory=HashEmbedder)
+    embedder: Embedder = field(default_factory=HashEmbedder)
     fetcher: StaticFetcher = field(default_factory=StaticFetcher)
     clock: FakeClock = field(default_factory=FakeClock)
-    ids: SequentialIds = field(default_factory=SequentialIds)
+    ids: IdGenerator = field(default_factory=SequentialIds)
     cache: Cache = field(default_factory=MemoryCache)
     telemetry: RecordingTelemetry = field(default_factory=RecordingTelemetry)
     chat_policy: ChatPolicy = field(default_factory=lambda: ChatPolicy(min_score=0.1))
@@ -109,12 +109,18 @@ class FakeApp:
     ingestion_usage: MemoryIngestionUsageRepository = field(
         default_factory=MemoryIngestionUsageRepository
     )
+    # The in-memory store and the plain-text parser unless given: a bench hands in the real
+    # ones (bench/answer_eval.py), to run the use cases as production wires them.
+    vectors: VectorStore | None = None
+    parser: DocumentParser | None = None
 
     def __post_init__(self) -> None:
         self.conversations.widgets, self.conversations.usage = self.widgets, self.usage
         self.jobs.owners = self._owner_of
-        self.vectors = MemoryVectorStore(self.embedder.dimension)
-        self.parser = PlainTextParser()
+        if self.vectors is None:
+            self.vectors = MemoryVectorStore(self.embedder.dimension)
+        if self.parser is None:
+            self.parser = PlainTextParser()
         self.feedback = MemoryFeedbackRepository(self.conversations)
         self.exchanges = MemoryExchangeRepository(self.conversations, self.usage)
         fakes: dict[Any, Any] = {
