@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from application.answer_cache import CachedAnswer
-from application.ports.models import ChatModel
 from application.ports.system import Clock
 from domain.models import ScoredChunk, Source, Usage
 from domain.pricing import Price, cost_of
@@ -41,21 +40,17 @@ class Draft:
         self.usage = Usage()
         self.finish_reason = "cancelled"
         self.cached = False
-        # The model asked and what it was sent, until it reports its own usage.
-        self.pending: tuple[ChatModel, Prompt] | None = None
+        # What `model` was sent, until it reports its own usage.
+        self.pending: Prompt | None = None
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
 
 
-def estimated_usage(
-    model: ChatModel, sent: Prompt, output: str, prices: Mapping[str, Price]
-) -> Usage:
+def estimated_usage(model: str, sent: Prompt, output: str, prices: Mapping[str, Price]) -> Usage:
     """A stream cut short never reports usage; the provider still bills what it did."""
-    return cost_of(
-        model.name, prompt_tokens(sent, estimate_tokens), estimate_tokens(output), prices
-    )
+    return cost_of(model, prompt_tokens(sent, estimate_tokens), estimate_tokens(output), prices)
 
 
 def pieces_of(text: str) -> list[str]:

@@ -69,7 +69,7 @@ class Generation:
         for model in models:
             draft.model = model.name
             sent = fit_prompt(prompt, self._policy.budget, estimate_tokens)
-            draft.pending = (model, sent)
+            draft.pending = sent
             try:
                 async for item in model.stream(sent):
                     if isinstance(item, Usage):

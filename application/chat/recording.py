@@ -40,9 +40,8 @@ class Recording:
 
     async def save(self, admitted: AdmittedQuestion, draft: Draft) -> None:
         if draft.pending is not None:
-            model, sent = draft.pending
             draft.usage = draft.usage + estimated_usage(
-                model, sent, draft.text, self._policy.prices
+                draft.model, draft.pending, draft.text, self._policy.prices
             )
             draft.pending = None
         exchange = self._exchange(admitted, draft)
