@@ -59,14 +59,15 @@ class MemoryVectorStore:
 
     def _nearest(self, widget_id: UUID, step: Nearest) -> list[Hit]:
         searched = changes.live(widget_id)
-        candidates = [
-            (chunk, dense, sparse)
-            for chunk, dense, sparse in self.points.values()
-            if _within(searched, chunk, self._tenant(chunk))
-            and (step.among is None or str(chunk.id) in step.among)
+        live = [
+            point
+            for point in self.points.values()
+            if _within(searched, point[0], self._tenant(point[0]))
         ]
+        candidates = [p for p in live if step.among is None or str(p[0].id) in step.among]
         if isinstance(step.vector, Sparse):
-            weights = self._idf_weighted(step.vector, searched)
+            # BM25's rarity over the widget's own chunks, as the stores scope it.
+            weights = _idf_weighted(step.vector, [sparse for _, _, sparse in live])
             hits = [
                 Hit(str(chunk.id), _dot(weights, sparse))
                 for chunk, _, sparse in candidates
@@ -76,24 +77,6 @@ class MemoryVectorStore:
             hits = [Hit(str(c.id), _cosine(step.vector, dense)) for c, dense, _ in candidates]
         hits.sort(key=lambda hit: (-hit.score, hit.id))
         return hits[: step.limit]
-
-    def _idf_weighted(self, question: Sparse, searched: changes.Points) -> dict[int, float]:
-        # Over the widget's own chunks, as the stores scope it.
-        corpus = [
-            sparse
-            for chunk, _, sparse in self.points.values()
-            if _within(searched, chunk, self._tenant(chunk))
-        ]
-        total = len(corpus)
-        frequency = dict.fromkeys(question.indices, 0)
-        for sparse in corpus:
-            for index in sparse.indices:
-                if index in frequency:
-                    frequency[index] += 1
-        return {
-            index: value * math.log((total - frequency[index] + 0.5) / (frequency[index] + 0.5) + 1)
-            for index, value in zip(question.indices, question.values, strict=True)
-        }
 
     def _fetch(self, step: Fetch) -> dict[str, Stored]:
         found = {}
@@ -165,3 +148,16 @@ def _cosine(a: Vector, b: Vector) -> float:
     if norm == 0.0:
         return 0.0
     return sum(x * y for x, y in zip(a, b, strict=True)) / norm
+
+
+def _idf_weighted(question: Sparse, corpus: list[Sparse]) -> dict[int, float]:
+    total = len(corpus)
+    frequency = dict.fromkeys(question.indices, 0)
+    for sparse in corpus:
+        for index in sparse.indices:
+            if index in frequency:
+                frequency[index] += 1
+    return {
+        index: value * math.log((total - frequency[index] + 0.5) / (frequency[index] + 0.5) + 1)
+        for index, value in zip(question.indices, question.values, strict=True)
+    }
