@@ -7,6 +7,9 @@ from collections.abc import AsyncIterator
 
 import httpx2
 
+# Byte by byte, odd splits, a typical read, the whole body at once.
+SIZES = (1, 7, 64, 100_000)
+
 
 def pieces(body: bytes, size: int) -> list[bytes]:
     return [body[i : i + size] for i in range(0, len(body), size)] or [b""]

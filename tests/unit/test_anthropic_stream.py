@@ -5,7 +5,6 @@ and end, and fail alike."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 import anthropic
 import httpx2
@@ -13,7 +12,7 @@ import pytest
 
 from adapters.llm.anthropic import send_messages
 from adapters.llm.anthropic_stream import StreamErrorEvent, events
-from testkit.recorded_streams import RecordedStream
+from testkit.recorded_streams import SIZES, RecordedStream
 
 
 def _event(payload: object, newline: str = "\n") -> str:
@@ -180,9 +179,6 @@ async def _by_ours(body: str, size: int) -> Seen:
     finally:
         await response.aclose()
     return texts, tokens, stopped
-
-
-SIZES: Sequence[int] = (1, 7, 64, 100_000)
 
 
 @pytest.mark.parametrize("size", SIZES)

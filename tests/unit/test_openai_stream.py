@@ -5,7 +5,6 @@ usage, and fail alike."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 import httpx2
 import openai
@@ -13,7 +12,7 @@ import pytest
 
 from adapters.llm.openai import send_chat
 from adapters.llm.openai_stream import StreamFailedError, chunks
-from testkit.recorded_streams import RecordedStream
+from testkit.recorded_streams import SIZES, RecordedStream
 
 BASE = {"id": "chatcmpl-9x", "object": "chat.completion.chunk", "created": 1733400000}
 
@@ -122,9 +121,6 @@ async def _by_ours(body: str, size: int) -> Seen:
     finally:
         await response.aclose()
     return seen, usage
-
-
-SIZES: Sequence[int] = (1, 7, 64, 100_000)
 
 
 @pytest.mark.parametrize("size", SIZES)
