@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -118,6 +119,12 @@ class Database:
         self.pool = pool
         self._pool_wait = pool_wait
         self._down = False  # the last statement or ping found the database unreachable
+        # When the database last answered. A timeout is an outage only if nothing was
+        # answered since the timed-out call began: a database that is merely busy (a full
+        # pool, a starved CPU, a slow connect) goes on answering other calls meanwhile.
+        # Counting such a timeout as an outage cut every waiting request to
+        # OUTAGE_WAIT_SECONDS, and a burst of streams into 503s.
+        self._answered_at = time.monotonic()
         self._transaction: ContextVar[asyncpg.Connection | None] = ContextVar(
             "postgres_transaction", default=None
         )
@@ -125,17 +132,18 @@ class Database:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """The open transaction's connection, else a pooled one, for repository calls."""
+        started = time.monotonic()
         bounded = (
             asyncio.timeout(OUTAGE_STATEMENT_SECONDS) if self._down else contextlib.nullcontext()
         )
         try:
-            with _database_errors():
-                async with bounded, self._current_or_pooled() as connection:
+            with self._errors(started):
+                async with bounded, self._current_or_pooled(started) as connection:
                     yield connection
         except DatabaseUnavailableError:
             self._down = True
             raise
-        self._down = False
+        self._answered()
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[None]:
@@ -143,9 +151,10 @@ class Database:
 
         Only the database's own failures are translated, never those of the block.
         """
-        async with self._current_or_pooled() as connection:
+        started = time.monotonic()
+        async with self._current_or_pooled(started) as connection:
             transaction = connection.transaction()
-            with _database_errors():
+            with self._errors(started):
                 await transaction.start()
             token = self._transaction.set(connection)
             try:
@@ -155,29 +164,57 @@ class Database:
                 raise
             finally:
                 self._transaction.reset(token)
-            with _database_errors():
+            with self._errors(started):
                 await transaction.commit()
+        self._answered()
 
     async def ping(self) -> None:
         """For readiness checks: answers within PING_TIMEOUT seconds or raises."""
+        started = time.monotonic()
         answered = False
         try:
-            with _database_errors():
+            with self._errors(started):
                 async with asyncio.timeout(PING_TIMEOUT), self.connection() as connection:
                     await connection.execute("SELECT 1")
             answered = True
         finally:
             # Also when the caller gave up first (a readiness check's own deadline is
-            # shorter, and cancels it): a ping with no answer has seen the outage.
-            self._down = not answered
+            # shorter, and cancels it): a ping with no answer has seen the outage, unless
+            # the database answered someone else meanwhile (then the pool was busy).
+            if not answered and self._answered_at <= started:
+                self._down = True
+
+    def _answered(self) -> None:
+        self._down = False
+        self._answered_at = time.monotonic()
+
+    @contextmanager
+    def _errors(self, started: float) -> Iterator[None]:
+        """`_database_errors`, but a timeout while the database answered others is load."""
+        try:
+            yield
+        except TimeoutError as error:
+            if self._answered_at > started:
+                raise self._busy() from error
+            raise DatabaseUnavailableError("the database is unavailable") from error
+        except Exception as error:
+            if _is_unavailable(error):
+                raise DatabaseUnavailableError("the database is unavailable") from error
+            raise
+
+    def _busy(self) -> DatabaseBusyError:
+        return DatabaseBusyError(
+            "the service is busy; try again shortly",
+            retry_after=max(1, round(self._pool_wait / 10)),
+        )
 
     @asynccontextmanager
-    async def _current_or_pooled(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _current_or_pooled(self, started: float) -> AsyncIterator[asyncpg.Connection]:
         current = self._transaction.get()
         if current is not None:
             yield current
             return
-        connection = await self._acquire()
+        connection = await self._acquire(started)
         try:
             yield connection
         except BaseException as error:
@@ -192,12 +229,13 @@ class Database:
         finally:
             await self.pool.release(connection)
 
-    async def _acquire(self) -> asyncpg.Connection:
+    async def _acquire(self, started: float) -> asyncpg.Connection:
         """A pooled connection, waiting up to `pool_wait` for one to be released. A wait
-        that runs out with every connection in use is load (`DatabaseBusyError`, with when
-        to retry); a connection that cannot be made is an outage."""
+        that runs out with every connection in use, or while the database answered other
+        calls, is load (`DatabaseBusyError`, with when to retry); a connection that cannot
+        be made is an outage."""
         down = self._down
-        with _database_errors():
+        with self._errors(started):
             try:
                 wait = OUTAGE_WAIT_SECONDS if down else self._pool_wait
                 return await self.pool.acquire(timeout=wait)
@@ -207,10 +245,7 @@ class Database:
                     and self.pool.get_idle_size() == 0
                     and self.pool.get_size() >= (self.pool.get_max_size())
                 ):
-                    raise DatabaseBusyError(
-                        "the service is busy; try again shortly",
-                        retry_after=max(1, round(self._pool_wait / 10)),
-                    ) from None
+                    raise self._busy() from None
                 raise
 
 

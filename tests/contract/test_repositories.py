@@ -1165,6 +1165,45 @@ async def test_a_pool_busy_past_the_wait_is_busy_with_a_retry_after_not_unavaila
         await pool.close()
 
 
+@integration
+async def test_a_statement_past_its_timeout_while_others_are_answered_is_busy_not_unavailable(
+    postgres_url: str,
+) -> None:
+    # A starved worker or a slow query: the database answers the other connection
+    # meanwhile, so the timeout is load, and later requests keep the pool's full wait.
+    pool = await create_pool(postgres_url, min_size=2, max_size=2, command_timeout=0.5)
+    database = Database(pool)
+    try:
+
+        async def slow() -> None:
+            async with database.connection() as connection:
+                await connection.execute("SELECT pg_sleep(5)")
+
+        slow_one = asyncio.create_task(slow())
+        await asyncio.sleep(0.1)
+        assert await AsyncpgWidgetRepository(database).get(uuid.uuid4()) is None
+
+        with pytest.raises(DatabaseBusyError):
+            await slow_one
+
+        # Never thought down, so a request still queues behind a full pool for longer than
+        # an outage's 1 s wait, and is served.
+        held, release = [asyncio.Event(), asyncio.Event()], asyncio.Event()
+
+        async def hold(event: asyncio.Event) -> None:
+            async with database.connection():
+                event.set()
+                await release.wait()
+
+        holders = [asyncio.create_task(hold(event)) for event in held]
+        await asyncio.gather(*(event.wait() for event in held))
+        asyncio.get_running_loop().call_later(1.5, release.set)
+        assert await AsyncpgWidgetRepository(database).get(uuid.uuid4()) is None
+        await asyncio.gather(*holders)
+    finally:
+        await pool.close()
+
+
 # Feedback
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.postgres import database as db
 from adapters.postgres.database import Database
-from domain.errors import DatabaseUnavailableError
+from domain.errors import DatabaseBusyError, DatabaseUnavailableError
 
 
 class _Connection:
@@ -116,3 +116,80 @@ async def test_a_ping_its_caller_gave_up_on_marks_the_outage() -> None:
 
     with pytest.raises(DatabaseUnavailableError):
         await _within(5, _hangs(database))
+
+
+# A busy database is not a down one: it goes on answering others while one call waits.
+
+
+class _BusyConnection(_Connection):
+    """Answered at once, unless slow: then it gives up after `seconds`, as asyncpg's
+    command timeout does."""
+
+    def __init__(self, seconds: float, slow: bool) -> None:
+        super().__init__()
+        self.seconds, self.slow = seconds, slow
+
+    async def execute(self, statement: str) -> None:
+        if self.slow:
+            await asyncio.sleep(self.seconds)
+            raise TimeoutError
+
+
+class _BusyPool(_Pool):
+    """The first connection it hands out is slow, the others quick."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(paused=False)
+        self.seconds, self.handed = seconds, 0
+
+    async def acquire(self, timeout: float) -> _Connection:  # noqa: ASYNC109 (asyncpg's)
+        self.handed += 1
+        return _BusyConnection(self.seconds, slow=self.handed == 1)
+
+
+async def _select(database: Database) -> None:
+    async with database.connection() as connection:
+        await connection.execute("SELECT 1")
+
+
+async def test_a_timeout_while_the_database_answers_others_is_busy_not_an_outage() -> None:
+    database = Database(_BusyPool(seconds=0.1))
+    slow = asyncio.ensure_future(_select(database))
+    await asyncio.sleep(0.02)
+    await _select(database)  # answered while the slow one waits
+
+    with pytest.raises(DatabaseBusyError) as raised:
+        await slow
+    assert raised.value.retry_after >= 1
+    assert not await _cut_short(database)
+
+
+async def test_a_timeout_with_nothing_answered_meanwhile_is_an_outage() -> None:
+    database = Database(_BusyPool(seconds=0.05))
+    with pytest.raises(DatabaseUnavailableError):
+        await _select(database)
+    assert await _cut_short(database)
+
+
+async def test_a_ping_given_up_on_while_the_database_answers_others_is_no_outage() -> None:
+    # A readiness check under load: its ping waits (here on its statement; in the service
+    # behind a full pool) and is cancelled, while the requests holding the pool are answered.
+    database = Database(_BusyPool(seconds=60))
+    ping = asyncio.ensure_future(database.ping())
+    await asyncio.sleep(0.01)
+    await _select(database)
+    ping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await ping
+
+    assert not await _cut_short(database)
+
+
+async def _cut_short(database: Database) -> bool:
+    """Whether a request that takes its time is cut at the outage bound (a known outage)."""
+    try:
+        async with database.connection():
+            await asyncio.sleep(0.2)
+    except DatabaseUnavailableError:
+        return True
+    return False
