@@ -147,11 +147,11 @@ async def test_bad_files_are_refused_or_fail_with_a_reason_and_the_worker_goes_o
         after = await _post(client, owner, widget, "after.md", b"# After\n\nStill working.\n")
 
         for name, (_, reason) in failing.items():
-            status, _ = await _until_done(client, owner, outcomes[name], polls=600)
+            status, _ = await _until_done(client, owner, outcomes[name], seconds=120)
             assert status["status"] == "failed", (name, status)
             assert reason in status["error"], (name, status["error"])
             assert "Traceback" not in status["error"]
-        finished, _ = await _until_done(client, owner, after.json()["document_id"], polls=600)
+        finished, _ = await _until_done(client, owner, after.json()["document_id"], seconds=120)
         assert finished["status"] == "ready"
         listed = await client.get(f"/api/widget/documents?widget_id={widget}", headers=owner)
         assert sorted(d["title"] for d in listed.json()["documents"]) == sorted(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import asyncpg
@@ -56,11 +57,14 @@ async def _upload(
 
 
 async def _until_done(
-    client: httpx.AsyncClient, owner: dict[str, str], document_id: str, polls: int = 200
+    client: httpx.AsyncClient, owner: dict[str, str], document_id: str, seconds: float = 60
 ) -> tuple[dict[str, Any], list[str]]:
-    """The document's status once ready or failed, and the states it went through."""
+    """The document's status once ready or failed, and the states it went through. The
+    bound is generous: the first PDF, Office or HTML document starts the parser's child
+    process, which takes tens of seconds on a machine busy with other work."""
     seen: list[str] = []
-    for _ in range(polls):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         status = (
             await client.get(f"/api/widget/documents/{document_id}/status", headers=owner)
         ).json()
@@ -69,7 +73,7 @@ async def _until_done(
         if status["status"] in ("ready", "failed"):
             return dict(status), seen
         await asyncio.sleep(0.05)
-    raise AssertionError(f"still {seen[-1]} after {polls} polls")
+    raise AssertionError(f"still {seen[-1]} after {seconds} s")
 
 
 async def _until_ready(
