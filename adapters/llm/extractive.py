@@ -35,6 +35,12 @@ _WANTS_COMMAND = re.compile(
     re.I,
 )
 _PLACEHOLDERS = re.compile(r"[\[\]<>{}|]")
+# A term a sentence introduces: a few plain words in quotation marks ('Reference logs, or
+# "reflogs", record ...'); what a question asking what something is wants.
+_INTRODUCED = re.compile(r"[\"“]([A-Za-z][A-Za-z -]{0,30})[\"”]")
+_ASKS_WHAT_IT_IS = re.compile(r"^\s*what\s+(is|are)\b|\bmean(s|ing)?\b|\bdefin", re.I)
+# A term spelled as a reader types it: an option, a setting, a dotted name.
+_SPELLED_TERM = re.compile(r"(?<![\w-])(?:--?[a-z][\w-]*|[a-z]\w*(?:[_.][a-z0-9]\w*)+)", re.I)
 # A question that leans on the one before: short, or pointing back at it.
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
@@ -61,6 +67,9 @@ class Tuning:
     lead_weight: float = 1.0
     # Added to the sentence that follows a page's name line: what the page is for.
     lead_bonus: float = 0.1
+    # Added to a sentence that defines a term the question names: the description of the
+    # option or setting it spells ("--soft"), or a sentence introducing it ('"reflogs"').
+    defines_bonus: float = 0.15
     # Added to a command or code line when the question asks for one.
     asked_kind_bonus: float = 0.2
     # The evidence is too weak to quote when no sentence covers this share of the
@@ -113,6 +122,17 @@ def _opening(
     word with the question."""
     opening = found.get(_key(s.topic)) if s.topic else None
     return opening if opening is not None and asked.keys() & set(stems(opening.text)) else None
+
+
+def _defines(s: Sentence, spelled: frozenset[str], introduced: frozenset[str]) -> bool:
+    """The sentence defines a term the question names: it describes an option or setting
+    the question spells (`spelled`: "--soft", "work_mem"), or introduces one of the words
+    `introduced` in quotation marks ('Reference logs, or "reflogs", record ...')."""
+    if s.label and spelled & {t.lower() for t in _SPELLED_TERM.findall(s.label)}:
+        return True
+    return bool(introduced) and any(
+        introduced & set(stems(term)) for term in _INTRODUCED.findall(s.text)
+    )
 
 
 def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
@@ -181,9 +201,18 @@ class ExtractiveChatModel:
             for s, ts, ls in zip(found, terms, labels, strict=True)
         ]
         heading = [overlap(asked, weights, titles.get(s.source, frozenset())) for s in found]
+        spelled = frozenset(x.lower() for x in _SPELLED_TERM.findall(prompt.question))
+        # Asked what something is, a sentence introducing one of the question's own words.
+        introduced = frozenset(
+            term
+            for term, w in asked.items()
+            if w >= 1.0 and _ASKS_WHAT_IT_IS.search(prompt.question)
+        )
+        defines = [t.defines_bonus if _defines(s, spelled, introduced) else 0.0 for s in found]
         # The cheap score picks the few worth embedding; source rank breaks its ties.
         shortlist = sorted(
-            range(len(found)), key=lambda i: (-(lexical[i] + t.title_weight * heading[i]), i)
+            range(len(found)),
+            key=lambda i: (-(lexical[i] + t.title_weight * heading[i] + defines[i]), i),
         )[: t.candidates]
         dense = await self._cosines(
             prompt.question,
@@ -196,7 +225,8 @@ class ExtractiveChatModel:
                     + t.title_weight * heading[i]
                     + (t.dense_weight * dense[n] if dense else 0.0)
                     + (t.asked_kind_bonus if found[i].kind in wanted else 0.0)
-                    + (t.lead_bonus if found[i].lead_of else 0.0),
+                    + (t.lead_bonus if found[i].lead_of else 0.0)
+                    + defines[i],
                     found[i],
                 )
                 for n, i in enumerate(shortlist)
