@@ -39,6 +39,8 @@ _PLACEHOLDERS = re.compile(r"[\[\]<>{}|]")
 # "reflogs", record ...'); what a question asking what something is wants.
 _INTRODUCED = re.compile(r"[\"“]([A-Za-z][A-Za-z -]{0,30})[\"”]")
 _ASKS_WHAT_IT_IS = re.compile(r"^\s*what\s+(is|are)\b|\bmean(s|ing)?\b|\bdefin", re.I)
+# A question asking for a default, and a sentence that states one.
+_DEFAULT = re.compile(r"\bdefault(s|ed)?\b", re.I)
 # A term spelled as a reader types it: an option, a setting, a dotted name.
 _SPELLED_TERM = re.compile(r"(?<![\w-])(?:--?[a-z][\w-]*|[a-z]\w*(?:[_.][a-z0-9]\w*)+)", re.I)
 # A question that leans on the one before: short, or pointing back at it.
@@ -70,6 +72,8 @@ class Tuning:
     # Added to a sentence that defines a term the question names: the description of the
     # option or setting it spells ("--soft"), or a sentence introducing it ('"reflogs"').
     defines_bonus: float = 0.15
+    # Added to a sentence that states a default when the question asks for one.
+    default_bonus: float = 0.15
     # Added to a command or code line when the question asks for one.
     asked_kind_bonus: float = 0.2
     # The evidence is too weak to quote when no sentence covers this share of the
@@ -209,6 +213,13 @@ class ExtractiveChatModel:
             if w >= 1.0 and _ASKS_WHAT_IT_IS.search(prompt.question)
         )
         defines = [t.defines_bonus if _defines(s, spelled, introduced) else 0.0 for s in found]
+        # Asked for a default, a sentence saying what the default is answers; one about the
+        # setting's meaning does not ("The name of the index method to be used.").
+        if _DEFAULT.search(prompt.question):
+            defines = [
+                d + (t.default_bonus if _DEFAULT.search(s.text) else 0.0)
+                for d, s in zip(defines, found, strict=True)
+            ]
         # The cheap score picks the few worth embedding; source rank breaks its ties.
         shortlist = sorted(
             range(len(found)),

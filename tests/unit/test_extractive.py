@@ -408,3 +408,21 @@ async def test_a_quoted_term_is_no_definition_unless_asked_what_it_is() -> None:
     said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
 
     assert said == "The list command shows the paired kettles, one per line. [2]"
+
+
+async def test_asked_for_a_default_the_sentence_stating_it_is_quoted() -> None:
+    # The setting's meaning reads closer to the question; only the other says the default.
+    asked = prompt(
+        "Which mode does the kettle use by default?",
+        "mode (string)\n\nThe name of the heating mode the kettle uses. "
+        "The default mode is gentle.",
+    )
+    embedder = CosineEmbedder({"The name of": 0.6, "The default mode": 0.45})
+
+    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
+    plain = await answer(
+        ExtractiveChatModel(embedder, Tuning(max_sentences=1, default_bonus=0.0)), asked
+    )
+
+    assert said == "mode (string): The default mode is gentle. [1]"
+    assert "The name of the heating mode" in plain
