@@ -5,7 +5,9 @@ source's number — so the service answers usefully with no API key at all.
 
 A sentence is chosen by what it shares with the question (Snowball-stemmed words weighed by
 rarity) and, when the service's embedder is handed in, by the embedding model's cosine with
-the question: a handful of candidates, embedded in one batch per answer. Commands and code
+the question: a handful of candidates, embedded in one batch per answer. A sentence that
+defines what the question names (the entry under an option it spells, a term it asks about
+introduced in quotation marks) or states the default it asks for counts more. Commands and code
 are quoted only when the question asks for them; navigation, tables of contents, bare
 headings and cut fragments never are, and no sentence twice; a sentence that goes on with
 its paragraph comes after the sentence the paragraph opens with, when that one is about the
