@@ -5,7 +5,9 @@ source's number — so the service answers usefully with no API key at all.
 
 A sentence is chosen by what it shares with the question (Snowball-stemmed words weighed by
 rarity) and, when the service's embedder is handed in, by the embedding model's cosine with
-the question: a handful of candidates, embedded in one batch per answer. Commands and code
+the question: a handful of candidates, embedded in one batch per answer. A sentence that
+defines what the question names (the entry under an option it spells, a term it asks about
+introduced in quotation marks) or states the default it asks for counts more. Commands and code
 are quoted only when the question asks for them; navigation, tables of contents, bare
 headings and cut fragments never are, and no sentence twice; a sentence that goes on with
 its paragraph comes after the sentence the paragraph opens with, when that one is about the
@@ -35,6 +37,14 @@ _WANTS_COMMAND = re.compile(
     re.I,
 )
 _PLACEHOLDERS = re.compile(r"[\[\]<>{}|]")
+# A term a sentence introduces: a few plain words in quotation marks ('Reference logs, or
+# "reflogs", record ...'); what a question asking what something is wants.
+_INTRODUCED = re.compile(r"[\"“]([A-Za-z][A-Za-z -]{0,30})[\"”]")
+_ASKS_WHAT_IT_IS = re.compile(r"^\s*what\s+(is|are)\b|\bmean(s|ing)?\b|\bdefin", re.I)
+# A question asking for a default, and a sentence that states one.
+_DEFAULT = re.compile(r"\bdefault(s|ed)?\b", re.I)
+# A term spelled as a reader types it: an option, a setting, a dotted name.
+_SPELLED_TERM = re.compile(r"(?<![\w-])(?:--?[a-z][\w-]*|[a-z]\w*(?:[_.][a-z0-9]\w*)+)", re.I)
 # A question that leans on the one before: short, or pointing back at it.
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
@@ -61,6 +71,11 @@ class Tuning:
     lead_weight: float = 1.0
     # Added to the sentence that follows a page's name line: what the page is for.
     lead_bonus: float = 0.1
+    # Added to a sentence that defines a term the question names: the description of the
+    # option or setting it spells ("--soft"), or a sentence introducing it ('"reflogs"').
+    defines_bonus: float = 0.15
+    # Added to a sentence that states a default when the question asks for one.
+    default_bonus: float = 0.15
     # Added to a command or code line when the question asks for one.
     asked_kind_bonus: float = 0.2
     # The evidence is too weak to quote when no sentence covers this share of the
@@ -113,6 +128,17 @@ def _opening(
     word with the question."""
     opening = found.get(_key(s.topic)) if s.topic else None
     return opening if opening is not None and asked.keys() & set(stems(opening.text)) else None
+
+
+def _defines(s: Sentence, spelled: frozenset[str], introduced: frozenset[str]) -> bool:
+    """The sentence defines a term the question names: it describes an option or setting
+    the question spells (`spelled`: "--soft", "work_mem"), or introduces one of the words
+    `introduced` in quotation marks ('Reference logs, or "reflogs", record ...')."""
+    if s.label and spelled & {t.lower() for t in _SPELLED_TERM.findall(s.label)}:
+        return True
+    return bool(introduced) and any(
+        introduced & set(stems(term)) for term in _INTRODUCED.findall(s.text)
+    )
 
 
 def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
@@ -181,9 +207,25 @@ class ExtractiveChatModel:
             for s, ts, ls in zip(found, terms, labels, strict=True)
         ]
         heading = [overlap(asked, weights, titles.get(s.source, frozenset())) for s in found]
+        spelled = frozenset(x.lower() for x in _SPELLED_TERM.findall(prompt.question))
+        # Asked what something is, a sentence introducing one of the question's own words.
+        introduced = frozenset(
+            term
+            for term, w in asked.items()
+            if w >= 1.0 and _ASKS_WHAT_IT_IS.search(prompt.question)
+        )
+        defines = [t.defines_bonus if _defines(s, spelled, introduced) else 0.0 for s in found]
+        # Asked for a default, a sentence saying what the default is answers; one about the
+        # setting's meaning does not ("The name of the index method to be used.").
+        if _DEFAULT.search(prompt.question):
+            defines = [
+                d + (t.default_bonus if _DEFAULT.search(s.text) else 0.0)
+                for d, s in zip(defines, found, strict=True)
+            ]
         # The cheap score picks the few worth embedding; source rank breaks its ties.
         shortlist = sorted(
-            range(len(found)), key=lambda i: (-(lexical[i] + t.title_weight * heading[i]), i)
+            range(len(found)),
+            key=lambda i: (-(lexical[i] + t.title_weight * heading[i] + defines[i]), i),
         )[: t.candidates]
         dense = await self._cosines(
             prompt.question,
@@ -196,7 +238,8 @@ class ExtractiveChatModel:
                     + t.title_weight * heading[i]
                     + (t.dense_weight * dense[n] if dense else 0.0)
                     + (t.asked_kind_bonus if found[i].kind in wanted else 0.0)
-                    + (t.lead_bonus if found[i].lead_of else 0.0),
+                    + (t.lead_bonus if found[i].lead_of else 0.0)
+                    + defines[i],
                     found[i],
                 )
                 for n, i in enumerate(shortlist)

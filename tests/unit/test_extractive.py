@@ -355,3 +355,74 @@ def test_lines_are_told_apart() -> None:
     assert classify("def create(self, env_dir):") is Kind.CODE
     assert classify("Getting Started") is Kind.NOISE
     assert classify("Use git stash when you want a clean working directory.") is Kind.PROSE
+
+
+async def test_a_question_naming_an_option_prefers_the_entry_that_defines_it() -> None:
+    # The example names "--gentle" in its own words and reads closer to the question; the
+    # entry under the term "--gentle" is what the option does.
+    asked = prompt(
+        "What does kettlectl boil --gentle do?",
+        "kettlectl boil <mode>\n\nFor example, kettlectl boil --gentle after a rapid boil "
+        "leaves the tank at the temperature the table shows.\n\n"
+        "--gentle\n\nKeeps the water below the boil: kettlectl never trips the cut-out.",
+    )
+    embedder = CosineEmbedder({"For example": 0.6, "Keeps the water": 0.5})
+
+    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
+    plain = await answer(
+        ExtractiveChatModel(embedder, Tuning(max_sentences=1, defines_bonus=0.0)), asked
+    )
+
+    assert said.startswith("--gentle: Keeps the water below the boil")
+    assert plain.startswith("For example")
+
+
+async def test_asked_what_something_is_the_sentence_introducing_the_term_is_quoted() -> None:
+    # Every sentence says "descalers": the words tell none apart, and the one the page
+    # defines them in comes after more than the embedded few.
+    uses = " ".join(f"The descalers of model {n} are sold separately." for n in range(10))
+    asked = prompt(
+        "What are descalers?",
+        uses,
+        'Descaling tablets, or "descalers", dissolve the chalk left by hard water.',
+    )
+    embedder = CosineEmbedder({"sold separately": 0.6, "dissolve the chalk": 0.55})
+
+    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
+    plain = await answer(
+        ExtractiveChatModel(embedder, Tuning(max_sentences=1, defines_bonus=0.0)), asked
+    )
+
+    assert said == 'Descaling tablets, or "descalers", dissolve the chalk left by hard water. [2]'
+    assert "sold separately" in plain
+
+
+async def test_a_quoted_term_is_no_definition_unless_asked_what_it_is() -> None:
+    asked = prompt(
+        "How do I list the paired kettles?",
+        'Pairing adds a kettle to the list of "paired kettles" this phone controls.',
+        "The list command shows the paired kettles, one per line.",
+    )
+    embedder = CosineEmbedder({"Pairing adds": 0.55, "one per line": 0.6})
+
+    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
+
+    assert said == "The list command shows the paired kettles, one per line. [2]"
+
+
+async def test_asked_for_a_default_the_sentence_stating_it_is_quoted() -> None:
+    # The setting's meaning reads closer to the question; only the other says the default.
+    asked = prompt(
+        "Which mode does the kettle use by default?",
+        "mode (string)\n\nThe name of the heating mode the kettle uses. "
+        "The default mode is gentle.",
+    )
+    embedder = CosineEmbedder({"The name of": 0.6, "The default mode": 0.45})
+
+    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
+    plain = await answer(
+        ExtractiveChatModel(embedder, Tuning(max_sentences=1, default_bonus=0.0)), asked
+    )
+
+    assert said == "mode (string): The default mode is gentle. [1]"
+    assert "The name of the heating mode" in plain
