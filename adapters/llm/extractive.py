@@ -209,10 +209,10 @@ class ExtractiveChatModel:
         heading = [overlap(asked, weights, titles.get(s.source, frozenset())) for s in found]
         spelled = frozenset(x.lower() for x in _SPELLED_TERM.findall(prompt.question))
         # Asked what something is, a sentence introducing one of the question's own words.
-        introduced = frozenset(
-            term
-            for term, w in asked.items()
-            if w >= 1.0 and _ASKS_WHAT_IT_IS.search(prompt.question)
+        introduced = (
+            frozenset(term for term, w in asked.items() if w >= 1.0)
+            if _ASKS_WHAT_IT_IS.search(prompt.question)
+            else frozenset()
         )
         defines = [t.defines_bonus if _defines(s, spelled, introduced) else 0.0 for s in found]
         # Asked for a default, a sentence saying what the default is answers; one about the
