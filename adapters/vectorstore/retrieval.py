@@ -375,14 +375,23 @@ def _deepest(
 ) -> Plan[list[list[Hit]]]:
     """The best `depth` hits of each search, and every hit tied with the last of them.
 
-    Engines cut a tie group at the limit arbitrarily: ask for one more, and while it ties
-    with the last kept, widen until the group is whole.
+    Engines cut a tie group at the limit arbitrarily: ask for more, and while the last hit
+    ties with the last kept, widen until the group is whole. BM25 scores tie often (chunks
+    that say the asked terms as often at the same length), cosines practically never: a
+    BM25 list is asked one widening ahead, which spares most questions on repetitive
+    documents a second search (docs/benchmarks.md, issue 19's round 4).
     """
+    fetches = [_first_fetch(vector, depth) for _, vector in searches]
     found: list[list[Hit]] = list(
-        (yield tuple(Nearest(using, vector, depth + 1) for using, vector in searches))
+        (
+            yield tuple(
+                Nearest(using, vector, fetch)
+                for (using, vector), fetch in zip(searches, fetches, strict=True)
+            )
+        )
     )
     for n, (using, vector) in enumerate(searches):
-        fetch = depth + 1
+        fetch = fetches[n]
         while len(found[n]) == fetch and found[n][-1].score == found[n][depth - 1].score:
             fetch *= 2
             [found[n]] = yield (Nearest(using, vector, fetch),)
@@ -390,6 +399,10 @@ def _deepest(
             cut = found[n][depth - 1].score
             found[n] = [hit for hit in found[n] if hit.score >= cut]
     return found
+
+
+def _first_fetch(vector: list[float] | Sparse, depth: int) -> int:
+    return 2 * (depth + 1) if isinstance(vector, Sparse) else depth + 1
 
 
 def _cosines(
