@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -145,14 +147,21 @@ class EdgeVectorStore:
         return await self._call(self._search, widget_id, query, limit)
 
     def _search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
+        # The engine's UUID of each point this search has met, by its text: the later steps
+        # name those points again, and the binding reads a UUID it is handed in about half
+        # the time it takes to parse the text (~1 µs against ~1.8 µs an id).
+        met: dict[PointId, UUID] = {}
+
         def execute(step: Step) -> Any:
             if isinstance(step, Fetch):
-                return self._fetch(step)
-            return self._nearest(widget_id, step)
+                return self._fetch(step, met)
+            return self._nearest(widget_id, step, met)
 
         return run(plan(query, limit, self._tuning), execute)
 
-    def _nearest(self, widget_id: UUID, searches: tuple[Nearest, ...]) -> list[list[Hit]]:
+    def _nearest(
+        self, widget_id: UUID, searches: tuple[Nearest, ...], met: dict[PointId, UUID]
+    ) -> list[list[Hit]]:
         live = _conditions(changes.live(widget_id))
         # BM25's document frequencies over this widget's chunks, not every tenant's: a
         # widget's ranking must not move when another tenant uploads documents.
@@ -161,24 +170,25 @@ class EdgeVectorStore:
         among: dict[int, HasIdCondition] = {}
         for search in searches:
             if search.among is not None and id(search.among) not in among:
-                among[id(search.among)] = HasIdCondition(set(search.among))
+                among[id(search.among)] = HasIdCondition(set(_engine_ids(search.among, met)))
         requests = [
             _request(search, live, among.get(id(search.among)), own_idf) for search in searches
         ]
         found = self._shard.query_batch(QueryBatchRequest(requests))
-        return [[Hit(_key(p.id), p.score) for p in points] for points in found]
+        return [_hits(points, met) for points in found]
 
-    def _fetch(self, step: Fetch) -> dict[PointId, Stored]:
+    def _fetch(self, step: Fetch, met: dict[PointId, UUID]) -> dict[PointId, Stored]:
+        ids = _engine_ids(step.ids, met)
         if not step.vectors:
-            records = self._shard.retrieve(list(step.ids), True, False)
+            records = self._shard.retrieve(ids, True, False)
             return {_key(record.id): _stored(record) for record in records}
         if step.dense is None:
-            records = self._shard.retrieve(list(step.ids), False, [DENSE, SPARSE])
+            records = self._shard.retrieve(ids, False, [DENSE, SPARSE])
             return {_key(record.id): _stored(record) for record in records}
         # Two reads, so that only the dense vectors asked for are converted for Python.
-        sparse = self._shard.retrieve(list(step.ids), False, [SPARSE])
+        sparse = self._shard.retrieve(ids, False, [SPARSE])
         stored = {_key(record.id): _stored(record) for record in sparse}
-        for record in self._shard.retrieve(list(step.dense), False, [DENSE]):
+        for record in self._shard.retrieve(_engine_ids(step.dense, met), False, [DENSE]):
             key = _key(record.id)
             stored[key] = stored.get(key, Stored())._replace(dense=_stored(record).dense)
         return stored
@@ -245,6 +255,28 @@ def _request(
         params=own_idf if sparse else None,
         with_payload=False,
     )
+
+
+_ID = attrgetter("id")
+_INT = attrgetter("int")
+_SCORE = attrgetter("score")
+_new_tuple = tuple.__new__
+
+
+def _hits(points: list[Any], met: dict[PointId, UUID]) -> list[Hit]:
+    """The engine's points as `Hit`s, a few hundred a search, in C loops (this shard holds
+    only UUID ids, chunk ids; the binding's own `UUID` per point is the larger cost), and
+    their UUIDs kept in `met`."""
+    uuids = list(map(_ID, points))
+    keys = list(map(_uuid_text, map(_INT, uuids)))
+    met.update(zip(keys, uuids, strict=True))
+    return list(map(_new_tuple, repeat(Hit), zip(keys, map(_SCORE, points), strict=True)))
+
+
+def _engine_ids(keys: Iterable[PointId], met: dict[PointId, UUID]) -> list[UUID | PointId]:
+    """The ids to hand the engine: the UUIDs met, or the text of any other."""
+    keys = list(keys)
+    return list(map(met.get, keys, keys))
 
 
 def _key(point_id: object) -> PointId:

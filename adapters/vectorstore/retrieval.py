@@ -23,8 +23,10 @@ until the group is whole, so the same question always gets the same answer.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from operator import itemgetter
+from itertools import chain
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeAlias, TypeVar
 
 import msgspec
@@ -94,6 +96,10 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
 class Hit(NamedTuple):
     id: PointId
     score: float
+
+
+_ID = attrgetter("id")
+_SCORE = attrgetter("score")
 
 
 class Nearest(NamedTuple):
@@ -331,9 +337,16 @@ def rocchio(
     cosine store may keep vectors normalised or not: the result is the same either way)."""
     if not feedback or weight == 0.0:
         return list(vector)
-    units = _units(np.array([vector, *feedback], dtype=np.float64))
+    units = _units(_rows([vector, *feedback]))
     moved: list[float] = _units(units[:1] + weight * units[1:].mean(axis=0))[0].tolist()
     return moved
+
+
+def _rows(vectors: Sequence[Sequence[float]]) -> npt.NDArray[np.float64]:
+    """Equal-length vectors as the rows of a float64 array: `struct` reads a list of Python
+    floats at about twice numpy's pace, and a search converts six of 1,536 dimensions."""
+    packed = b"".join(struct.pack(f"{len(vector)}d", *vector) for vector in vectors)
+    return np.frombuffer(packed, dtype=np.float64).reshape(len(vectors), -1)
 
 
 def _units(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -349,25 +362,26 @@ def expand(question: Sparse, feedback: Sequence[Sparse], terms: int, weight: flo
     """
     if not feedback or terms < 1 or weight == 0.0:
         return question
-    asked = set(question.indices)
-    strength: dict[int, float] = {}
-    for vector in feedback:
-        for index, value in zip(vector.indices, vector.values, strict=True):
-            if index not in asked:
-                strength[index] = strength.get(index, 0.0) + value
-    # Strongest first, ties to the smaller id: two stable sorts with C-level keys.
-    chosen = sorted(sorted(strength.items()), key=itemgetter(1), reverse=True)[:terms]
-    if not chosen:
+    indices = np.fromiter(chain.from_iterable(v.indices for v in feedback), np.int64)
+    values = np.fromiter(chain.from_iterable(v.values for v in feedback), np.float64)
+    other = ~np.isin(indices, question.indices)
+    # Each term's values summed in the chunks' order, as a running sum would add them.
+    terms_found, term_of = np.unique(indices[other], return_inverse=True)
+    strength = np.bincount(term_of, weights=values[other], minlength=len(terms_found))
+    # Strongest first, ties to the smaller id.
+    chosen = np.lexsort((terms_found, -strength))[:terms]
+    if not len(chosen):
         return question
-    top = chosen[0][1]
+    sums = strength[chosen]
     return Sparse(
-        question.indices + tuple(index for index, _ in chosen),
-        question.values + tuple(weight * value / top for _, value in chosen),
+        question.indices + tuple(terms_found[chosen].tolist()),
+        question.values + tuple((weight * sums / sums[0]).tolist()),
     )
 
 
 def _ranked(hits: Any) -> list[Hit]:
-    return sorted(hits, key=lambda hit: (-hit.score, hit.id))
+    """Best score first, ties by id: two stable sorts with C-level keys."""
+    return sorted(sorted(hits, key=_ID), key=_SCORE, reverse=True)
 
 
 def _deepest(
@@ -375,14 +389,23 @@ def _deepest(
 ) -> Plan[list[list[Hit]]]:
     """The best `depth` hits of each search, and every hit tied with the last of them.
 
-    Engines cut a tie group at the limit arbitrarily: ask for one more, and while it ties
-    with the last kept, widen until the group is whole.
+    Engines cut a tie group at the limit arbitrarily: ask for more, and while the last hit
+    ties with the last kept, widen until the group is whole. BM25 scores tie often (chunks
+    that say the asked terms as often at the same length), cosines practically never: a
+    BM25 list is asked one widening ahead, which spares most questions on repetitive
+    documents a second search (docs/benchmarks.md, issue 19's round 4).
     """
+    fetches = [_first_fetch(vector, depth) for _, vector in searches]
     found: list[list[Hit]] = list(
-        (yield tuple(Nearest(using, vector, depth + 1) for using, vector in searches))
+        (
+            yield tuple(
+                Nearest(using, vector, fetch)
+                for (using, vector), fetch in zip(searches, fetches, strict=True)
+            )
+        )
     )
     for n, (using, vector) in enumerate(searches):
-        fetch = depth + 1
+        fetch = fetches[n]
         while len(found[n]) == fetch and found[n][-1].score == found[n][depth - 1].score:
             fetch *= 2
             [found[n]] = yield (Nearest(using, vector, fetch),)
@@ -390,6 +413,10 @@ def _deepest(
             cut = found[n][depth - 1].score
             found[n] = [hit for hit in found[n] if hit.score >= cut]
     return found
+
+
+def _first_fetch(vector: list[float] | Sparse, depth: int) -> int:
+    return 2 * (depth + 1) if isinstance(vector, Sparse) else depth + 1
 
 
 def _cosines(
