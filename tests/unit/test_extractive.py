@@ -357,6 +357,13 @@ def test_lines_are_told_apart() -> None:
     assert classify("Use git stash when you want a clean working directory.") is Kind.PROSE
 
 
+async def with_and_without(asked: Prompt, embedder: CosineEmbedder, bonus: str) -> tuple[str, str]:
+    """The one-sentence answer, and the same with the named bonus of `Tuning` at 0."""
+    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
+    off = Tuning(max_sentences=1, **{bonus: 0.0})
+    return said, await answer(ExtractiveChatModel(embedder, off), asked)
+
+
 async def test_a_question_naming_an_option_prefers_the_entry_that_defines_it() -> None:
     # The example names "--gentle" in its own words and reads closer to the question; the
     # entry under the term "--gentle" is what the option does.
@@ -368,10 +375,7 @@ async def test_a_question_naming_an_option_prefers_the_entry_that_defines_it() -
     )
     embedder = CosineEmbedder({"For example": 0.6, "Keeps the water": 0.5})
 
-    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
-    plain = await answer(
-        ExtractiveChatModel(embedder, Tuning(max_sentences=1, defines_bonus=0.0)), asked
-    )
+    said, plain = await with_and_without(asked, embedder, "defines_bonus")
 
     assert said.startswith("--gentle: Keeps the water below the boil")
     assert plain.startswith("For example")
@@ -388,10 +392,7 @@ async def test_asked_what_something_is_the_sentence_introducing_the_term_is_quot
     )
     embedder = CosineEmbedder({"sold separately": 0.6, "dissolve the chalk": 0.55})
 
-    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
-    plain = await answer(
-        ExtractiveChatModel(embedder, Tuning(max_sentences=1, defines_bonus=0.0)), asked
-    )
+    said, plain = await with_and_without(asked, embedder, "defines_bonus")
 
     assert said == 'Descaling tablets, or "descalers", dissolve the chalk left by hard water. [2]'
     assert "sold separately" in plain
@@ -419,10 +420,7 @@ async def test_asked_for_a_default_the_sentence_stating_it_is_quoted() -> None:
     )
     embedder = CosineEmbedder({"The name of": 0.6, "The default mode": 0.45})
 
-    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
-    plain = await answer(
-        ExtractiveChatModel(embedder, Tuning(max_sentences=1, default_bonus=0.0)), asked
-    )
+    said, plain = await with_and_without(asked, embedder, "default_bonus")
 
     assert said == "mode (string): The default mode is gentle. [1]"
     assert "The name of the heating mode" in plain
