@@ -27,10 +27,12 @@ from adapters.llm.openai_stream import chunks
 SOURCES = "\n\n".join(f"[{n}] Manual\n" + "The valve is reset by hand. " * 30 for n in range(5))
 _encode = msgspec.json.Encoder().encode
 
+# On the SDK's aiohttp transport, as the service's client (adapters/llm/catalog.py).
 client = openai.AsyncOpenAI(
     api_key=os.environ.get("OPENAI_API_KEY", "sk-bench"),
     base_url=os.environ["OPENAI_BASE_URL"],
     max_retries=0,
+    http_client=openai.DefaultAioHttpClient(),
 )
 
 

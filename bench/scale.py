@@ -206,6 +206,50 @@ class RssSampler:
         self._thread.join()
 
 
+@dataclass(frozen=True)
+class Steady:
+    seconds: float
+    cpu: float
+    tokens: int
+    threads: dict[str, float]  # the API worker's CPU seconds by kind of thread
+
+
+class RelaySampler:
+    """The tree's CPU seconds and the tokens relayed so far, sampled in a thread: CPU per
+    token over the steady window (every stream past its first token, none ended yet), when
+    the relay alone runs, without the admissions that the whole phase's figure includes."""
+
+    def __init__(self, cpu: CpuMeter, every: float = 0.5) -> None:
+        self._cpu, self._every = cpu, every
+        self.samples: list[tuple[float, float, int, dict[str, float]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            at, cpu, threads = time.perf_counter(), self._cpu.seconds(), self._cpu.by_thread()
+            self.samples.append((at, cpu, _RELAYED[0], threads))
+            self._stop.wait(self._every)
+
+    def window(self, start: float, end: float) -> Steady | None:
+        """What was spent between the first and last samples inside [start, end]; None when
+        fewer than two samples fall inside."""
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        if len(inside) < 2:
+            return None
+        (t0, c0, n0, k0), (t1, c1, n1, k1) = inside[0], inside[-1]
+        threads = {kind: k1[kind] - k0.get(kind, 0.0) for kind in k1}
+        return Steady(t1 - t0, c1 - c0, n1 - n0, threads)
+
+    def __enter__(self) -> RelaySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _group(process: psutil.Process, root: psutil.Process) -> str:
     cmdline = " ".join(process.cmdline())
     if process.pid == root.pid:
@@ -327,6 +371,7 @@ class _StreamProtocol(asyncio.Protocol):
             if result.first_token is None:
                 result.first_token = time.perf_counter()
             result.tokens += count
+            _RELAYED[0] += count
         if DONE_MARK in window:
             result.done = True
         if ERROR_MARK in window and result.error is None:
@@ -341,6 +386,10 @@ class _StreamProtocol(asyncio.Protocol):
             self._result.error = f"connection lost: {exc}"
         if not self._finished.done():
             self._finished.set_result(None)
+
+
+# Every `token` event any stream has read so far: the steady window's denominator.
+_RELAYED = [0]
 
 
 def stream_request(key: str, question: str) -> bytes:
@@ -408,6 +457,10 @@ class Results:
     streams_wall: float = 0.0
     streams_cpu: float = 0.0
     standin_cpu: float = 0.0
+    # bench/bare_relay.py sends tokens only: there a stream ends well with all its tokens.
+    done_expected: bool = True
+    # The steady window: seconds, CPU seconds and tokens (none when streams ended first).
+    steady: Steady | None = None
     peak_rss: float = 0.0
     peak_worker_rss: float = 0.0
     peak_pss: float = 0.0
@@ -511,9 +564,15 @@ def measure_streams(
     with RssSampler(root, data_dir) as rss:
         cpu.start()
         started = time.perf_counter()
-        r.streams = asyncio.run(many_streams(port, key, texts, timeout, z.ramp))
+        with RelaySampler(cpu) as relay:
+            r.streams = asyncio.run(many_streams(port, key, texts, timeout, z.ramp))
         r.streams_wall = time.perf_counter() - started
         r.streams_cpu = cpu.seconds()
+    # Over the streams that relayed (one refused at admission never joins the relay).
+    relayed = [s for s in r.streams if s.first_token is not None and s.ended is not None]
+    if relayed:
+        last_first = max(s.first_token for s in relayed if s.first_token is not None)
+        r.steady = relay.window(last_first, min(s.ended for s in relayed if s.ended is not None))
     r.standin_cpu = standin.cpu_seconds() - standin_before
     r.peak_rss = rss.peak_total / MB
     r.peak_worker_rss = rss.peak_worker / MB
@@ -595,6 +654,27 @@ def run(sizes: Sizes, work: Path, profile: Path | None = None) -> Results:
     return results
 
 
+def run_bare(sizes: Sizes, work: Path) -> Results:
+    """The same streams against bench/bare_relay.py: the floor that granian, Litestar's
+    `Stream` and the OpenAI SDK set, with none of our code."""
+    results = Results(sizes, done_expected=False)
+    standin = StandIn(work)
+    env = {"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": standin.url + "/v1"}
+    granian = [str(BIN / "granian"), "--interface", "asgi", "--workers", "1", "--loop", "uvloop"]
+    relay = Server("bare-relay", [*granian, "--working-dir", "bench", "bare_relay:app"], env, work)
+    try:
+        with running(relay, "/health/ready"):
+            assert relay._process is not None
+            root = psutil.Process(relay._process.pid)
+            time.sleep(2)
+            results.idle_rss = rss_table(root, work)
+            questions = corpus.questions(sizes.documents, 200)
+            measure_streams(results, relay.port, "", questions, standin, root, work)
+    finally:
+        standin.stop()
+    return results
+
+
 # --- the report ----------------------------------------------------------------------------
 
 
@@ -606,18 +686,27 @@ def _s(values: Sequence[float], q: float) -> str:
     return f"{load.percentile(values, q):.2f}" if values else "–"
 
 
-def render(r: Results, seconds: float) -> str:
-    from importlib.metadata import version
-
-    z = r.sizes
-    assert r.json_1 and r.json_50 and r.bare_50
-    ok = [s for s in r.streams if s.done and s.error is None and s.status == 200]
-    failed = len(r.streams) - len(ok)
+def _failures(r: Results) -> tuple[list[StreamResult], dict[str, int]]:
+    """The streams that ended well, and why the others did not."""
+    ok = [
+        s
+        for s in r.streams
+        if (s.done if r.done_expected else s.tokens == r.sizes.tokens)
+        and s.error is None
+        and s.status == 200
+    ]
     reasons: dict[str, int] = {}
     for s in r.streams:
         if s not in ok:
             why = s.error or f"status {s.status}" if s.status != 200 else s.error or "no done"
             reasons[why[:90]] = reasons.get(why[:90], 0) + 1
+    return ok, reasons
+
+
+def stream_rows(r: Results) -> list[str]:
+    """The table's rows for the concurrent streams."""
+    z = r.sizes
+    ok, _ = _failures(r)
     durations = [s.ended - s.written for s in ok if s.ended]
     ttfts = [s.first_token - s.written for s in r.streams if s.first_token]
     rates = [
@@ -626,9 +715,51 @@ def render(r: Results, seconds: float) -> str:
         if s.ended and s.first_token and s.ended > s.first_token
     ]
     tokens = sum(s.tokens for s in r.streams)
+    floor = z.first_token_ms / 1000 + (z.tokens - 1) / z.rate
+    failed = len(r.streams) - len(ok)
+    by_thread: list[str] = []
+    if r.steady is not None and r.steady.tokens:
+        w = r.steady
+        steady = f"{w.cpu / w.tokens * 1e6:.1f} µs ({w.tokens:,} tokens in {w.seconds:.1f} s)"
+        by_thread = [
+            f"| … … API worker, {kind} | {cpu / w.tokens * 1e6:.1f} µs |"
+            for kind, cpu in sorted(w.threads.items(), key=lambda kv: -kv[1])
+            if cpu / w.tokens >= 0.05e-6
+        ]
+    else:
+        steady = "– (no stream was past its first token before one ended)"
+    return [
+        f"| **{z.streams:,} streams, {z.tokens} tokens at {z.rate:.0f} tok/s**, "
+        + ("all started at once" if not z.ramp else f"started evenly over {z.ramp:.0f} s")
+        + f" (floor {floor:.2f} s each) | |",
+        f"| … ended with an error or without `done` | {failed} |",
+        f"| … duration p50 / p99 / max | {_s(durations, 50)} / {_s(durations, 99)} / "
+        f"{max(durations, default=0):.2f} s |",
+        f"| … token rate per stream after its first token, p50 / p1 | {_s(rates, 50)} / "
+        f"{_s(rates, 1)} tok/s |",
+        f"| … TTFT p50 / p99 | {_s(ttfts, 50)} / {_s(ttfts, 99)} s |",
+        f"| … all done after | {r.streams_wall:.1f} s |",
+        f"| … peak RSS, all processes (API worker alone) | {r.peak_rss:.0f} MB "
+        f"({r.peak_worker_rss:.0f} MB) |",
+        f"| … peak PSS, all processes (a page shared by several counted once) | "
+        f"{r.peak_pss:.0f} MB |",
+        f"| … CPU per relayed token ({tokens:,} tokens, {r.streams_cpu:.1f} s CPU) | "
+        f"{r.streams_cpu / max(1, tokens) * 1e6:.0f} µs |",
+        f"| … the stand-in's own CPU meanwhile (not counted above) | {r.standin_cpu:.1f} s |",
+        f"| … CPU per relayed token in the steady window (all streams past their first "
+        f"token, none ended: the relay without admissions) | {steady} |",
+        *by_thread,
+    ]
+
+
+def render(r: Results, seconds: float) -> str:
+    from importlib.metadata import version
+
+    z = r.sizes
+    assert r.json_1 and r.json_50 and r.bare_50
+    _, reasons = _failures(r)
     ratio = r.bare_50.rps / r.json_50.rps
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    floor = z.first_token_ms / 1000 + (z.tokens - 1) / z.rate
     lines = [
         "## Performance at scale with hosted models (issue 19)",
         "",
@@ -674,23 +805,7 @@ def render(r: Results, seconds: float) -> str:
         f"| … the client's TTFT, p50 / p99 | {_ms(r.ttft_client, 50)} / "
         f"{_ms(r.ttft_client, 99)} ms |",
         f"| … the stand-in's own, p50 / p99 | {_ms(r.ttft_own, 50)} / {_ms(r.ttft_own, 99)} ms |",
-        f"| **{z.streams:,} streams, {z.tokens} tokens at {z.rate:.0f} tok/s**, "
-        + ("all started at once" if not z.ramp else f"started evenly over {z.ramp:.0f} s")
-        + f" (floor {floor:.2f} s each) | |",
-        f"| … ended with an error or without `done` | {failed} |",
-        f"| … duration p50 / p99 / max | {_s(durations, 50)} / {_s(durations, 99)} / "
-        f"{max(durations, default=0):.2f} s |",
-        f"| … token rate per stream after its first token, p50 / p1 | {_s(rates, 50)} / "
-        f"{_s(rates, 1)} tok/s |",
-        f"| … TTFT p50 / p99 | {_s(ttfts, 50)} / {_s(ttfts, 99)} s |",
-        f"| … all done after | {r.streams_wall:.1f} s |",
-        f"| … peak RSS, all processes (API worker alone) | {r.peak_rss:.0f} MB "
-        f"({r.peak_worker_rss:.0f} MB) |",
-        f"| … peak PSS, all processes (a page shared by several counted once) | "
-        f"{r.peak_pss:.0f} MB |",
-        f"| … CPU per relayed token ({tokens:,} tokens, {r.streams_cpu:.1f} s CPU) | "
-        f"{r.streams_cpu / max(1, tokens) * 1e6:.0f} µs |",
-        f"| … the stand-in's own CPU meanwhile (not counted above) | {r.standin_cpu:.1f} s |",
+        *stream_rows(r),
         "",
         "RSS by process, MB: "
         + "; ".join(f"idle {label} {mb:.0f}" for label, mb in r.idle_rss)
@@ -705,12 +820,30 @@ def render(r: Results, seconds: float) -> str:
     return "\n".join(lines)
 
 
+def render_bare(r: Results) -> str:
+    _, reasons = _failures(r)
+    lines = [
+        "bench/bare_relay.py (granian, Litestar's Stream, the OpenAI SDK on aiohttp):",
+        "",
+        "| measurement | value |",
+        "|---|---:|",
+        *stream_rows(r),
+    ]
+    if reasons:
+        lines += ["", "Failed streams: " + "; ".join(f"{n}× {why}" for why, n in reasons.items())]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (about 2 min)")
     parser.add_argument("--streams", type=int, help="concurrent streams (default 1000)")
     parser.add_argument("--ramp", type=float, default=0.0, help="start the streams over S s")
     parser.add_argument("--write", action="store_true", help="rewrite docs/benchmarks.md")
+    parser.add_argument("--tokens", type=int, help="tokens per concurrent stream")
+    parser.add_argument(
+        "--bare", action="store_true", help="the streams only, against bench/bare_relay.py"
+    )
     parser.add_argument(
         "--profile", type=Path, help="a flame graph (SVG) of the service, by py-spy"
     )
@@ -718,9 +851,15 @@ def main() -> None:
     sizes = QUICK if args.quick else FULL
     if args.streams:
         sizes = Sizes(**{**sizes.__dict__, "streams": args.streams})
+    if args.tokens:
+        sizes = Sizes(**{**sizes.__dict__, "tokens": args.tokens})
     sizes = Sizes(**{**sizes.__dict__, "ramp": args.ramp})
     work = Path(tempfile.mkdtemp(prefix="chatconnect-scale-"))
     started = time.monotonic()
+    if args.bare:
+        print("\n" + render_bare(run_bare(sizes, work)) + "\n")
+        shutil.rmtree(work, ignore_errors=True)
+        return
     try:
         results = run(sizes, work, args.profile.resolve() if args.profile else None)
     except BaseException:
