@@ -568,11 +568,12 @@ def measure_streams(
             r.streams = asyncio.run(many_streams(port, key, texts, timeout, z.ramp))
         r.streams_wall = time.perf_counter() - started
         r.streams_cpu = cpu.seconds()
-    # Over the streams that relayed (one refused at admission never joins the relay).
-    relayed = [s for s in r.streams if s.first_token is not None and s.ended is not None]
-    if relayed:
-        last_first = max(s.first_token for s in relayed if s.first_token is not None)
-        r.steady = relay.window(last_first, min(s.ended for s in relayed if s.ended is not None))
+    # From the last first token to the first end of a stream that ended well: one refused
+    # or broken off (counted as failed) leaves the relay, it does not end the window.
+    firsts = [s.first_token for s in r.streams if s.first_token is not None]
+    ends = [s.ended for s in _failures(r)[0] if s.ended is not None]
+    if firsts and ends:
+        r.steady = relay.window(max(firsts), min(ends))
     r.standin_cpu = standin.cpu_seconds() - standin_before
     r.peak_rss = rss.peak_total / MB
     r.peak_worker_rss = rss.peak_worker / MB
