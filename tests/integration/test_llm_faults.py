@@ -198,6 +198,26 @@ async def test_a_stream_broken_after_its_first_token_is_interrupted_not_retried(
     assert len(stub.requests) == 1
 
 
+async def test_a_stream_that_stalls_after_its_first_token_is_interrupted(
+    model: ChatModel, stub: StubServer
+) -> None:
+    # The wait for each next token is bounded as the first one's (0.5 s here, the client's
+    # read timeout): a provider that goes quiet mid-answer does not hold the visitor.
+    stub.script(Reply(deltas=("one ", "two "), delay=3.0))
+    seen: list[str | Usage] = []
+
+    started = time.perf_counter()
+    with pytest.raises(AnswerInterruptedError, match="timed out"):
+        async with asyncio.timeout(TEST_TIMEOUT_S):
+            async for item in model.stream(PROMPT):
+                seen.append(item)
+
+    assert time.perf_counter() - started < 2.0
+    assert seen == ["one "]
+    [stalled] = stub.requests
+    assert await asyncio.to_thread(stalled.wait_ended) == "client_closed"
+
+
 async def test_an_answer_past_the_total_timeout_is_interrupted(stub: StubServer) -> None:
     stub.reset()
     catalog = catalog_for(stub, Resilience(first_token_seconds=1.0, total_seconds=0.6))
