@@ -753,7 +753,7 @@ def stream_rows(r: Results) -> list[str]:
     ]
 
 
-def render(r: Results, seconds: float) -> str:
+def render(r: Results, seconds: float, load: float) -> str:
     from importlib.metadata import version
 
     z = r.sizes
@@ -764,9 +764,9 @@ def render(r: Results, seconds: float) -> str:
     lines = [
         "## Performance at scale with hosted models (issue 19)",
         "",
-        f"Measured {now} on 2 cores (AMD EPYC, Linux) **shared with other engineers' test "
-        f"runs (a loaded machine)**: compare figures within one run, and re-run on a quiet "
-        f"machine for absolute ones. Python {platform.python_version()}, granian "
+        f"Measured {now} on 2 cores (AMD EPYC, Linux), load average {load:.1f} when the run "
+        f"started; the cores may be shared with other work: compare figures within one run. "
+        f"Python {platform.python_version()}, granian "
         f"{version('granian')}, openai {version('openai')} on aiohttp {version('aiohttp')}. "
         f"The run took {seconds / 60:.0f} min.",
         "",
@@ -856,7 +856,7 @@ def main() -> None:
         sizes = Sizes(**{**sizes.__dict__, "tokens": args.tokens})
     sizes = Sizes(**{**sizes.__dict__, "ramp": args.ramp})
     work = Path(tempfile.mkdtemp(prefix="chatconnect-scale-"))
-    started = time.monotonic()
+    started, load = time.monotonic(), os.getloadavg()[0]
     if args.bare:
         print("\n" + render_bare(run_bare(sizes, work)) + "\n")
         shutil.rmtree(work, ignore_errors=True)
@@ -866,7 +866,7 @@ def main() -> None:
     except BaseException:
         print(f"failed; logs kept in {work}", file=sys.stderr)
         raise
-    section = render(results, time.monotonic() - started)
+    section = render(results, time.monotonic() - started, load)
     print("\n" + section + "\n")
     shutil.rmtree(work, ignore_errors=True)
     if args.write and not args.quick:
