@@ -192,14 +192,11 @@ class Database:
     def _errors(self, started: float) -> Iterator[None]:
         """`_database_errors`, but a timeout while the database answered others is load."""
         try:
-            yield
-        except TimeoutError as error:
-            if self._answered_at > started:
-                raise self._busy() from error
-            raise DatabaseUnavailableError("the database is unavailable") from error
-        except Exception as error:
-            if _is_unavailable(error):
-                raise DatabaseUnavailableError("the database is unavailable") from error
+            with _database_errors():
+                yield
+        except DatabaseUnavailableError as error:
+            if isinstance(error.__cause__, TimeoutError) and self._answered_at > started:
+                raise self._busy() from error.__cause__
             raise
 
     def _busy(self) -> DatabaseBusyError:
