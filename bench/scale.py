@@ -46,6 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 import corpus
 import httpx
@@ -168,42 +169,56 @@ class CpuMeter:
         return sum(value - self._start.get(pid, 0.0) for pid, value in now.items())
 
 
-class RssSampler:
-    """Peak RSS of the tree (and of the API worker alone), sampled in a thread; also the
-    peak PSS of the tree, where a page several processes share counts once (split among
-    them): PostgreSQL's shared buffers are in the RSS of every backend that touched them,
-    so summed RSS counts them once per backend."""
+class _Sampler:
+    """Calls `sample` every `every` seconds in a thread, while in its `with` block."""
 
-    def __init__(self, root: psutil.Process, data_dir: Path, every: float = 0.25) -> None:
-        self._root, self._data_dir, self._every = root, data_dir, every
-        self.peak_total = 0
-        self.peak_worker = 0
-        self.peak_pss = 0
+    def __init__(self, every: float) -> None:
+        self._every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def sample(self) -> None:
+        raise NotImplementedError
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            total = worker = pss = 0
-            for process in tree(self._root, self._data_dir):
-                with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                    memory = process.memory_full_info()
-                    total += memory.rss
-                    pss += memory.pss
-                    if process.ppid() == self._root.pid:
-                        worker = max(worker, memory.rss)
-            self.peak_total = max(self.peak_total, total)
-            self.peak_worker = max(self.peak_worker, worker)
-            self.peak_pss = max(self.peak_pss, pss)
+            self.sample()
             self._stop.wait(self._every)
 
-    def __enter__(self) -> RssSampler:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class RssSampler(_Sampler):
+    """Peak RSS of the tree (and of the API worker alone), sampled in a thread; also the
+    peak PSS of the tree, where a page several processes share counts once (split among
+    them): PostgreSQL's shared buffers are in the RSS of every backend that touched them,
+    so summed RSS counts them once per backend."""
+
+    def __init__(self, root: psutil.Process, data_dir: Path, every: float = 0.25) -> None:
+        super().__init__(every)
+        self._root, self._data_dir = root, data_dir
+        self.peak_total = 0
+        self.peak_worker = 0
+        self.peak_pss = 0
+
+    def sample(self) -> None:
+        total = worker = pss = 0
+        for process in tree(self._root, self._data_dir):
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                memory = process.memory_full_info()
+                total += memory.rss
+                pss += memory.pss
+                if process.ppid() == self._root.pid:
+                    worker = max(worker, memory.rss)
+        self.peak_total = max(self.peak_total, total)
+        self.peak_worker = max(self.peak_worker, worker)
+        self.peak_pss = max(self.peak_pss, pss)
 
 
 @dataclass(frozen=True)
@@ -214,22 +229,19 @@ class Steady:
     threads: dict[str, float]  # the API worker's CPU seconds by kind of thread
 
 
-class RelaySampler:
+class RelaySampler(_Sampler):
     """The tree's CPU seconds and the tokens relayed so far, sampled in a thread: CPU per
     token over the steady window (every stream past its first token, none ended yet), when
     the relay alone runs, without the admissions that the whole phase's figure includes."""
 
     def __init__(self, cpu: CpuMeter, every: float = 0.5) -> None:
-        self._cpu, self._every = cpu, every
+        super().__init__(every)
+        self._cpu = cpu
         self.samples: list[tuple[float, float, int, dict[str, float]]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            at, cpu, threads = time.perf_counter(), self._cpu.seconds(), self._cpu.by_thread()
-            self.samples.append((at, cpu, _RELAYED[0], threads))
-            self._stop.wait(self._every)
+    def sample(self) -> None:
+        at, cpu, threads = time.perf_counter(), self._cpu.seconds(), self._cpu.by_thread()
+        self.samples.append((at, cpu, _RELAYED[0], threads))
 
     def window(self, start: float, end: float) -> Steady | None:
         """What was spent between the first and last samples inside [start, end]; None when
@@ -240,14 +252,6 @@ class RelaySampler:
         (t0, c0, n0, k0), (t1, c1, n1, k1) = inside[0], inside[-1]
         threads = {kind: k1[kind] - k0.get(kind, 0.0) for kind in k1}
         return Steady(t1 - t0, c1 - c0, n1 - n0, threads)
-
-    def __enter__(self) -> RelaySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _group(process: psutil.Process, root: psutil.Process) -> str:
