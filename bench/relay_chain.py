@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import uvloop
-from chat_latency import free_port
+from scale import StandIn
 
 # The repository root: testkit/ and tests/ are not installed packages.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -59,28 +56,6 @@ UNLIMITED = LimitPolicy(
     }
 )
 _asked = iter(range(1, 10**9))  # every question new: no cached answer
-
-
-def _configure(url: str, **pace: float) -> None:
-    httpx.post(url + "/_config", json=pace, timeout=10).raise_for_status()
-
-
-@contextlib.contextmanager
-def standin() -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    script = Path(__file__).resolve().parent / "openai_standin.py"
-    process = subprocess.Popen([sys.executable, str(script), "--port", str(port)])
-    try:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 class _Progress:
@@ -121,11 +96,13 @@ async def _steady_cpu(streams: int, progress: _Progress, done: asyncio.Event) ->
     return (last[0] - first[0]) / (last[1] - first[1])
 
 
-async def measure(url: str, streams: int, tokens: int, rate: float, rounds: int) -> list[float]:
+async def measure(
+    standin: StandIn, streams: int, tokens: int, rate: float, rounds: int
+) -> list[float]:
     # As the service reports: metrics and log lines.
     telemetry = FanOutTelemetry([PrometheusTelemetry(), LogTelemetry()])
     config = ProviderConfig(
-        openai_api_key="sk-bench", openai_base_url=url + "/v1", resilience=Resilience()
+        openai_api_key="sk-bench", openai_base_url=standin.url + "/v1", resilience=Resilience()
     )
     catalog = ModelCatalog(config, telemetry)
     try:
@@ -136,9 +113,9 @@ async def measure(url: str, streams: int, tokens: int, rate: float, rounds: int)
         )
         widget = await make_widget(app, plan=Plan.FREE)
         await add_document(app, widget, HANDBOOK)
-        _configure(url, first_token_ms=0, tokens=2, tokens_per_second=rate)
+        standin.configure(first_token_ms=0, tokens=2, tokens_per_second=rate)
         await _answers(app, widget, streams, _Progress())  # warm-up: imports, connections
-        _configure(url, first_token_ms=0, tokens=tokens, tokens_per_second=rate)
+        standin.configure(first_token_ms=0, tokens=tokens, tokens_per_second=rate)
         per_token = []
         for _ in range(rounds):
             gc.collect()  # the last round's garbage is not this one's
@@ -164,8 +141,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="deltas a second per answer")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    with standin() as url:
-        per_token = uvloop.run(measure(url, args.streams, args.tokens, args.rate, args.rounds))
+    with tempfile.TemporaryDirectory(prefix="chatconnect-relay-") as work:
+        standin = StandIn(Path(work))
+        try:
+            per_token = uvloop.run(
+                measure(standin, args.streams, args.tokens, args.rate, args.rounds)
+            )
+        finally:
+            standin.stop()
     print(f"median: {statistics.median(per_token) * 1e6:.2f} µs of CPU a relayed token")
 
 
