@@ -334,3 +334,63 @@ DISTRACTORS: dict[str, list[str]] = {
         "mvcc-intro",
     ],
 }
+
+# Questions in each manual's domain that none of its ingested pages answers: what a visitor
+# asks beyond the documents. The honest answer is the widget's no-answer message; quoting a
+# sentence that shares their words is a wrong answer. Two sets, each written before it was
+# first asked (2026-12-06): the first was asked, read, and chose the answerer's rule about
+# things a question names that no source mentions; the second was written before that rule
+# and kept out of sight until it was done (held out).
+UNANSWERABLE: dict[str, list[str]] = {
+    GIT: [
+        "How do I open a pull request on GitHub?",
+        "How do I store large binary files with Git LFS?",
+        "How do I migrate a Subversion repository to git?",
+        "How do I write a pre-commit hook?",
+        "How much does a private repository cost?",
+        "How do I install git on Windows?",
+        "How do I delete my GitHub account?",
+        "How do I rename my repository on GitLab?",
+        "What is the latest version of git?",
+        "How do I set up continuous integration for my repository?",
+    ],
+    POSTGRESQL: [
+        "How do I set up streaming replication to a standby server?",
+        "How do I install the PostGIS extension?",
+        "How do I upgrade from PostgreSQL 14 to 15 with pg_upgrade?",
+        "How do I write a trigger function in PL/pgSQL?",
+        "How do I connect to PostgreSQL from a Java application with JDBC?",
+        "What is the maximum size of a database on Amazon RDS?",
+        "How do I install PostgreSQL on macOS?",
+        "How do I schedule a job to run every night with pg_cron?",
+        "How do I create a full-text search index with tsvector?",
+        "How do I set up logical replication with a publication?",
+    ],
+}
+
+UNANSWERABLE_HELD_OUT: dict[str, list[str]] = {
+    GIT: [
+        "How do I configure SourceTree to use my SSH key?",
+        "What is the difference between Mercurial and git?",
+        "How do I recover a deleted GitHub repository?",
+        "How do I enable two-factor authentication for git?",
+        "How do I use git in Eclipse?",
+        "How do I fork a repository?",
+        "Who created git and when?",
+        "How do I set up a self-hosted Gitea server?",
+        "How many files can a git repository hold before it slows down?",
+        "How do I sign my commits with an SSH key on GitHub?",
+    ],
+    POSTGRESQL: [
+        "How do I configure pgBouncer for connection pooling?",
+        "How do I use PostgreSQL with Django?",
+        "How do I enable the TimescaleDB extension?",
+        "How do I encrypt a column with pgcrypto?",
+        "How do I move my database to Google Cloud SQL?",
+        "How do I set up high availability with Patroni?",
+        "What license is PostgreSQL released under?",
+        "How do I write a stored procedure in Python?",
+        "How do I monitor slow queries with pg_stat_statements?",
+        "How do I convert an Oracle database to PostgreSQL?",
+    ],
+}
