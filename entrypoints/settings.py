@@ -130,6 +130,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     free_monthly_budget_usd: float | None = None
     paid_monthly_budget_usd: float | None = None
     retrieval_min_score: float = 0.3
+    retrieval_min_coverage: float = 1.0
     retrieval_dense_weight: float = 0.7
     retrieval_feedback: bool = True
     retrieval_follow_up_weight: float = 0.8
@@ -151,6 +152,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("MAX_MESSAGE_CHARS must be between 1 and 100000")
         if not -1.0 <= self.retrieval_min_score <= 1.0:
             raise SettingsError("RETRIEVAL_MIN_SCORE must be between -1 and 1")
+        if not self.retrieval_min_coverage > 0.0:  # NaN too
+            raise SettingsError("RETRIEVAL_MIN_COVERAGE must be above 0 (above 1: never)")
         if not 0.0 <= self.retrieval_dense_weight <= 1.0:
             raise SettingsError("RETRIEVAL_DENSE_WEIGHT must be between 0 and 1")
         if not 0.0 <= self.retrieval_follow_up_weight <= 1.0:

@@ -180,7 +180,7 @@ class EdgeVectorStore:
     def _fetch(self, step: Fetch, met: dict[PointId, UUID]) -> dict[PointId, Stored]:
         ids = _engine_ids(step.ids, met)
         if not step.vectors:
-            records = self._shard.retrieve(ids, True, False)
+            records = self._shard.retrieve(ids, True, [SPARSE] if step.terms else False)
             return {_key(record.id): _stored(record) for record in records}
         if step.dense is None:
             records = self._shard.retrieve(ids, False, [DENSE, SPARSE])

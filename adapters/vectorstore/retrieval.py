@@ -115,7 +115,8 @@ class Nearest(NamedTuple):
 
 
 class Fetch(NamedTuple):
-    """The stored points with these ids: payload, or both vectors (`Stored`).
+    """The stored points with these ids: payload (with `terms`, its BM25 terms too), or
+    both vectors (`Stored`).
 
     With `dense`, a store may leave out the dense vector of the other ids: turning one of
     1,536 dimensions into Python floats costs more than the engine's read of it."""
@@ -123,6 +124,7 @@ class Fetch(NamedTuple):
     ids: tuple[PointId, ...]
     vectors: bool = False
     dense: frozenset[PointId] | None = None
+    terms: bool = False
 
 
 class Stored(NamedTuple):
@@ -139,11 +141,16 @@ Plan: TypeAlias = Generator[Step, Any, T]
 
 def plan(query: SearchQuery, limit: int, tuning: Tuning) -> Plan[list[ScoredChunk]]:
     vector = list(query.vector)
+    question = sparse_question(query, tuning.query_term_frequency)
+    # The terms coverage counts: the question's own, never its context's.
+    own = question if not query.context else encode_question(query.text)
     if query.mode is RetrievalMode.DENSE:
-        return _dense(vector, limit)
-    if query.mode is RetrievalMode.SPARSE:
-        return _sparse(vector, sparse_question(query, tuning.query_term_frequency), limit)
-    return _hybrid(vector, sparse_question(query, tuning.query_term_frequency), limit, tuning)
+        steps = _dense(vector, limit)
+    elif query.mode is RetrievalMode.SPARSE:
+        steps = _sparse(vector, question, limit)
+    else:
+        steps = _hybrid(vector, question, limit, tuning)
+    return (yield from _scored((yield from steps), frozenset(own.indices)))
 
 
 def sparse_question(query: SearchQuery, counted: bool = True) -> Sparse:
@@ -182,23 +189,25 @@ async def run_async(steps: Plan[T], execute: Callable[[Step], Awaitable[Any]]) -
         return done.value  # type: ignore[no-any-return]
 
 
-def _dense(vector: list[float], limit: int) -> Plan[list[ScoredChunk]]:
+# A plan's hits, each with the question's dense cosine.
+Ranked: TypeAlias = tuple[list[Hit], Mapping[PointId, float]]
+
+
+def _dense(vector: list[float], limit: int) -> Plan[Ranked]:
     [found] = yield from _deepest([(DENSE, vector)], limit)
     hits = _ranked(found)[:limit]
-    return (yield from _scored(hits, {hit.id: hit.score for hit in hits}))
+    return hits, {hit.id: hit.score for hit in hits}
 
 
-def _sparse(vector: list[float], question: Sparse, limit: int) -> Plan[list[ScoredChunk]]:
+def _sparse(vector: list[float], question: Sparse, limit: int) -> Plan[Ranked]:
     if not question.indices:  # only stop words: BM25 has nothing to match
-        return []
+        return [], {}
     [found] = yield from _deepest([(SPARSE, question)], limit)
     hits = _ranked(found)[:limit]
-    return (yield from _scored(hits, (yield from _cosines(vector, hits, {}))))
+    return hits, (yield from _cosines(vector, hits, {}))
 
 
-def _hybrid(
-    vector: list[float], question: Sparse, limit: int, tuning: Tuning
-) -> Plan[list[ScoredChunk]]:
+def _hybrid(vector: list[float], question: Sparse, limit: int, tuning: Tuning) -> Plan[Ranked]:
     searches: list[tuple[str, list[float] | Sparse]] = [(DENSE, vector)]
     if question.indices:
         searches.append((SPARSE, question))
@@ -214,7 +223,7 @@ def _hybrid(
     if tuning.feedback and len(candidates) >= tuning.depth:
         fused = yield from _feedback(vector, question, fused, cosines, limit, tuning)
     hits = fused[:limit]
-    return (yield from _scored(hits, (yield from _cosines(vector, hits, cosines))))
+    return hits, (yield from _cosines(vector, hits, cosines))
 
 
 def _complete(
@@ -431,10 +440,25 @@ def _cosines(
     return cosines
 
 
-def _scored(hits: Sequence[Hit], cosines: Mapping[PointId, float]) -> Plan[list[ScoredChunk]]:
-    stored: dict[PointId, Stored] = yield Fetch(tuple(hit.id for hit in hits))
+def _scored(ranked: Ranked, own: frozenset[int]) -> Plan[list[ScoredChunk]]:
+    hits, cosines = ranked
+    if not hits:
+        return []
+    counted = len(own) >= 2
+    stored: dict[PointId, Stored] = yield Fetch(tuple(hit.id for hit in hits), terms=counted)
     return [
-        ScoredChunk(chunk_of(hit.id, point.payload), hit.score, cosines.get(hit.id))
+        ScoredChunk(
+            chunk_of(hit.id, point.payload),
+            hit.score,
+            cosines.get(hit.id),
+            _coverage(own, point.sparse) if counted else None,
+        )
         for hit in hits
         if (point := stored.get(hit.id)) is not None and point.payload is not None
     ]
+
+
+def _coverage(own: frozenset[int], terms: Sparse | None) -> float | None:
+    if terms is None:
+        return None
+    return len(own.intersection(terms.indices)) / len(own)

@@ -177,7 +177,7 @@ class QdrantVectorStore:
             self._collection,
             list(step.ids),
             with_payload=not step.vectors,
-            with_vectors=[DENSE, SPARSE] if step.vectors else False,
+            with_vectors=[DENSE, SPARSE] if step.vectors else [SPARSE] if step.terms else False,
         )
         return {point_key(record.id): _stored(record) for record in records}
 

@@ -21,6 +21,11 @@ class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     # Relevance floor: when no retrieved chunk has at least this dense cosine with the
     # question, the widget's no-answer message is the answer; see docs/benchmarks.md.
     min_score: float = 0.3
+    # ... unless a retrieved chunk holds at least this share of the question's own words (two
+    # at least; `ScoredChunk.coverage`): a fact in a section about several things gets a low
+    # cosine from the chunk's other sentences ("Do you ship to Switzerland?" against a
+    # section on delivery, 0.29), though every word asked is in it. Above 1, never.
+    min_coverage: float = 1.0
     # A follow-up leaning on the previous question is searched with that question folded
     # in at this weight (1 is the follow-up's own; its words together weigh at most this
     # share of the follow-up's); 0 searches the follow-up alone. Chosen on the even-numbered

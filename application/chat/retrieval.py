@@ -33,9 +33,15 @@ class Retrieval:
         # hits of one search but mean nothing across questions, and a keyword hit with a low
         # cosine is still worth citing when a better hit shows the widget knows the topic.
         best = max((h.score if h.similarity is None else h.similarity for h in hits), default=None)
-        if best is None or best < self._policy.min_score:
+        if best is None:
+            return []
+        if best < self._policy.min_score and not self._covered(hits):
             return []
         return hits
+
+    def _covered(self, hits: list[ScoredChunk]) -> bool:
+        floor = self._policy.min_coverage
+        return any(h.coverage is not None and h.coverage >= floor for h in hits)
 
     async def query(self, admitted: AdmittedQuestion, draft: Draft) -> SearchQuery:
         """The question; a follow-up rewritten to stand alone (when condensing is on), or

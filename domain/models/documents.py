@@ -89,11 +89,15 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
 class ScoredChunk(msgspec.Struct, frozen=True):
     """A retrieved chunk. `score` orders the hits of one search (for hybrid retrieval, a
     fused score); `similarity` is the question's dense cosine with the chunk, when the store
-    measured it: unlike a fused score it means the same for every question and widget."""
+    measured it: unlike a fused score it means the same for every question and widget.
+    `coverage` is the share of the question's own search terms (its words, stemmed, stop
+    words left out; not those of a follow-up's context) that the chunk holds, when the store
+    counted them and the question has at least two: one word vouches for no topic."""
 
     chunk: Chunk
     score: float
     similarity: float | None = None
+    coverage: float | None = None
 
 
 class Job(msgspec.Struct, frozen=True, kw_only=True):

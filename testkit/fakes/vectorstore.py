@@ -86,7 +86,7 @@ class MemoryVectorStore:
                 if step.vectors:
                     found[point_id] = Stored(dense=dense, sparse=sparse)
                 else:
-                    found[point_id] = Stored(payload=payload(chunk))
+                    found[point_id] = Stored(payload(chunk), sparse=sparse if step.terms else None)
         return found
 
     async def discard_staged(self, widget_id: UUID, document_id: UUID) -> None:

@@ -359,6 +359,36 @@ async def test_hybrid_ties_are_ordered_by_chunk_id_at_every_limit(store: VectorS
             assert [hit.chunk.id for hit in hits] == by_id[:limit]
 
 
+async def test_each_hit_says_what_share_of_the_questions_own_words_it_holds(
+    store: VectorStore,
+) -> None:
+    widget, document = uuid.uuid4(), uuid.uuid4()
+    delivery = make_chunk(
+        widget, document, 0, text="Express takes a day. We ship to the EU, Norway and Switzerland."
+    )
+    care = make_chunk(widget, document, 1, text="Descale the kettle every month.")
+    await index(store, [delivery, care], [axis(0), axis(1)])
+
+    def asked(text: str, context: str = "") -> SearchQuery:
+        return SearchQuery(text, axis(2), context=context, context_weight=0.8 if context else 0.0)
+
+    async def coverage(question: SearchQuery) -> dict[UUID, float | None]:
+        return {h.chunk.id: h.coverage for h in await store.search(widget, question, 5)}
+
+    assert await coverage(asked("Do you ship to Switzerland?")) == {delivery.id: 1.0, care.id: 0.0}
+    assert (await coverage(asked("Do you ship to Japan?")))[delivery.id] == pytest.approx(0.5)
+    # A follow-up's context helps find chunks but is not what the visitor asked.
+    assert (await coverage(asked("Do you ship to Japan?", "How do I descale the kettle?")))[
+        care.id
+    ] == 0.0
+    # One word vouches for no topic.
+    assert set((await coverage(asked("Switzerland?"))).values()) == {None}
+    dense = await store.search(
+        widget, SearchQuery("ship to Norway", axis(0), RetrievalMode.DENSE), 1
+    )
+    assert [h.coverage for h in dense] == [1.0]
+
+
 async def test_a_question_of_stop_words_only(store: VectorStore) -> None:
     widget, document = uuid.uuid4(), uuid.uuid4()
     await index(store, [make_chunk(widget, document, 0, text="kettle")], [axis(0)])

@@ -1,0 +1,73 @@
+"""The relevance floor: the no-answer message when the widget's documents are far from the
+question, unless a retrieved chunk holds every word the question asks."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+import pytest
+
+from application.chat.answer_question import AnswerQuestion
+from application.chat.question import ChatPolicy, Question
+from application.ports.vectors import SearchQuery
+from domain.models import Plan, ScoredChunk
+from testkit.fakes.core import FakeApp
+from testkit.fakes.embedder import HashEmbedder
+from testkit.fakes.models import ScriptedModel
+from testkit.fakes.vectorstore import MemoryVectorStore
+from tests.unit.conftest import HANDBOOK, add_document, make_widget
+
+
+class Measured(MemoryVectorStore):
+    """The in-memory store's hits, with the cosine and coverage a test sets."""
+
+    def __init__(self, similarity: float, coverage: float | None) -> None:
+        super().__init__(HashEmbedder().dimension)
+        self.similarity, self.coverage = similarity, coverage
+
+    async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
+        hits = await super().search(widget_id, query, limit)
+        return [
+            msgspec.structs.replace(h, similarity=self.similarity, coverage=self.coverage)
+            for h in hits
+        ]
+
+
+async def answered(similarity: float, coverage: float | None, **policy: float) -> list[str]:
+    """The prompts' questions the model was handed: empty when the floor said no."""
+    model = ScriptedModel("openai:gpt-4o-mini")
+    app = FakeApp(
+        models={Plan.FREE: [model]},
+        vectors=Measured(similarity, coverage),
+        chat_policy=ChatPolicy(min_score=0.3, **policy),
+    )
+    widget = await make_widget(app, no_answer_message="Ask our support team.")
+    await add_document(app, widget, HANDBOOK)
+    answer = await (
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="refund card"))
+    ).collect()
+    if answer.finish_reason == "no_answer":
+        assert answer.answer == "Ask our support team." and answer.sources == ()
+    return [prompt.question for prompt in model.prompts]
+
+
+async def test_a_chunk_near_the_question_passes_the_floor() -> None:
+    assert await answered(similarity=0.31, coverage=0.0) == ["refund card"]
+
+
+async def test_a_chunk_holding_every_asked_word_passes_the_floor_whatever_its_cosine() -> None:
+    # "We ship to the EU, Norway and Switzerland." in a section about delivery, asked "Do you
+    # ship to Switzerland?": the section's other sentences pull its cosine below the floor.
+    assert await answered(similarity=0.2, coverage=1.0) == ["refund card"]
+
+
+@pytest.mark.parametrize("coverage", [0.5, None])
+async def test_far_and_not_every_word_held_is_the_no_answer_message(
+    coverage: float | None,
+) -> None:
+    assert await answered(similarity=0.2, coverage=coverage) == []
+
+
+async def test_the_coverage_rule_can_be_turned_off() -> None:
+    assert await answered(similarity=0.2, coverage=1.0, min_coverage=1.01) == []
