@@ -29,7 +29,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +54,7 @@ from application.ingestion.policy import IngestionPolicy  # noqa: E402
 from application.ingestion.processing import ProcessDocument  # noqa: E402
 from application.ingestion.submission import NewDocument, SubmitDocument  # noqa: E402
 from application.ports.models import ChatModel  # noqa: E402
+from application.ports.vectors import SearchQuery  # noqa: E402
 from domain.models import Answer, Plan, Usage, Widget  # noqa: E402
 from domain.prompts import Prompt  # noqa: E402
 from testkit.entities import a_widget  # noqa: E402
@@ -381,6 +382,47 @@ async def answerer_millis(service: Service, outcomes: Sequence[Outcome]) -> dict
     return figures
 
 
+class Beyond(NamedTuple):
+    """A question no ingested page answers, asked."""
+
+    text: str
+    held_out: bool
+    answer: str
+    refused: bool  # the no-answer message was the answer
+    # what the relevance floor saw: a hit near enough by its cosine; one holding every word
+    near: bool
+    covered: bool
+
+
+async def beyond_the_documents(service: Service, widgets: dict[str, Widget]) -> list[Beyond]:
+    policy = ChatPolicy()
+    asked = []
+    sets = ((False, answer_set.UNANSWERABLE), (True, answer_set.UNANSWERABLE_HELD_OUT))
+    for held_out, questions in sets:
+        for manual, texts in questions.items():
+            widget = widgets[manual]
+            for text in texts:
+                answer = (await ask(service, widget, text)).answer
+                [vector] = await service.app.embedder.embed([text])
+                hits = await service.app.vectors.search(
+                    widget.id, SearchQuery(text=text, vector=vector), widget.top_k
+                )
+                near = any((h.similarity or 0.0) >= policy.min_score for h in hits)
+                covered = any((h.coverage or 0.0) >= policy.min_coverage for h in hits)
+                asked.append(
+                    Beyond(
+                        text,
+                        held_out,
+                        answer.answer,
+                        answer.finish_reason == "no_answer"
+                        or answer.answer == widget.no_answer_message,
+                        near,
+                        covered,
+                    )
+                )
+    return asked
+
+
 @dataclass
 class Results:
     packages: dict[str, str]
@@ -389,6 +431,7 @@ class Results:
     follow: list[FollowUpOutcome]
     chained: list[bool]  # in_one_conversation(), in the order of QUESTIONS
     answerer: dict[str, float]
+    beyond: list[Beyond]
 
 
 async def reopen(service: Service, work: Path) -> tuple[dict[str, Widget], dict[str, Any]]:
@@ -431,10 +474,11 @@ async def run(work: Path, cache: Path) -> Results:
         follow = await follow_ups(service, widgets)
         chained = await in_one_conversation(service, widgets)
         answerer = await answerer_millis(service, outcomes)
+        beyond = await beyond_the_documents(service, widgets)
     finally:
         await service.close()
     packages = {m: deb for m, (deb, _) in manuals.items()}
-    return Results(packages, ingested, outcomes, follow, chained, answerer)
+    return Results(packages, ingested, outcomes, follow, chained, answerer, beyond)
 
 
 # The same questions before this bench's issue was worked on (commit 5c4df69: the suffix-list
@@ -460,6 +504,31 @@ ROUND_4 = {"tuning": (18, 15, 17, 0, 0), "held out": (18, 13, 18, 0, 0), "follow
 
 def _share(xs: Sequence[bool]) -> str:
     return f"{sum(xs)}/{len(xs)} ({sum(xs) / len(xs):.0%})" if xs else "–"
+
+
+def beyond_lines(beyond: Sequence[Beyond]) -> list[str]:
+    lines = []
+    for held_out, name in ((False, "first set"), (True, "held out")):
+        asked = [b for b in beyond if b.held_out is held_out]
+        n = len(asked)
+        refused = sum(b.refused for b in asked)
+        by_cosine = sum(not b.near for b in asked)
+        by_both = sum(not (b.near or b.covered) for b in asked)
+        answered = "; ".join(f"{b.text!r}: {b.answer[:100]!r}" for b in asked if not b.refused)
+        lines += [
+            f"- {name} ({n}): the no-answer message for **{refused}/{n}**; the relevance floor "
+            f"alone refuses {by_cosine}/{n} on the cosine, {by_both}/{n} once a hit holding "
+            "every word the question asks passes too (`RETRIEVAL_MIN_COVERAGE`). Answered "
+            f"anyway: {answered or 'none'}.",
+        ]
+    return [
+        "Questions in the manuals' domain that no ingested page answers (`UNANSWERABLE` and "
+        "`UNANSWERABLE_HELD_OUT` in bench/answer_set.py; the honest answer is the no-answer "
+        "message):",
+        "",
+        *lines,
+        "",
+    ]
 
 
 def render(r: Results, seconds: float) -> str:
@@ -545,6 +614,7 @@ def render(r: Results, seconds: float) -> str:
         f"at most {r.answerer['embedded, max']:.0f}, in one batch), "
         f"{r.answerer['words only']:.2f} ms on shared words alone.",
         "",
+        *beyond_lines(r.beyond),
         "Follow-ups whose page was not first with the conversation: "
         + (
             "; ".join(

@@ -11,8 +11,9 @@ introduced in quotation marks) or states the default it asks for counts more. Co
 are quoted only when the question asks for them; navigation, tables of contents, bare
 headings and cut fragments never are, and no sentence twice; a sentence that goes on with
 its paragraph comes after the sentence the paragraph opens with, when that one is about the
-question too. When even the best sentence is weak evidence, the answer is the widget's
-no-answer message.
+question too. When even the best sentence is weak evidence, or the question names something
+(a product, a tool, a place: "GitLab", "macOS", "pg_upgrade") that no source mentions, the
+answer is the widget's no-answer message.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adapters.llm.evidence import overlap, overlap_in_context, rarity, stems
+from adapters.llm.evidence import STOPWORDS, overlap, overlap_in_context, rarity, stems
 from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
 from domain.errors import DependencyUnavailableError
@@ -45,6 +46,11 @@ _ASKS_WHAT_IT_IS = re.compile(r"^\s*what\s+(is|are)\b|\bmean(s|ing)?\b|\bdefin",
 _DEFAULT = re.compile(r"\bdefault(s|ed)?\b", re.I)
 # A term spelled as a reader types it: an option, a setting, a dotted name.
 _SPELLED_TERM = re.compile(r"(?<![\w-])(?:--?[a-z][\w-]*|[a-z]\w*(?:[_.][a-z0-9]\w*)+)", re.I)
+# What a question names, as it is spelled: a product, place or tool ("GitLab", "Windows",
+# "LFS", "macOS", "pg_upgrade"), told from an ordinary word by its capitals past the first
+# letter, a capital past the question's first word, or an underscore.
+_NAMED = re.compile(r"(?<![\w/.-])[A-Za-z][\w/+.-]*[\w+]")
+_GREETINGS = frozenset({"ok", "okay", "hi", "hey", "hello", "thanks", "thank"})
 # A question that leans on the one before: short, or pointing back at it.
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
@@ -141,6 +147,32 @@ def _defines(s: Sentence, spelled: frozenset[str], introduced: frozenset[str]) -
     )
 
 
+def named(question: str) -> list[str]:
+    """The names the question spells (see `_NAMED`), as they are written; none in a
+    question written in capitals, which spells nothing apart."""
+    if question.isupper():
+        return []
+    found = []
+    for match in _NAMED.finditer(question):
+        word = match.group()
+        if word.lower() in STOPWORDS or word.lower() in _GREETINGS or word == "I":
+            continue
+        before = question[: match.start()].rstrip()
+        opens = not before or before[-1] in ".!?:"  # a sentence's first word is capitalised
+        if any(c.isupper() for c in word[1:]) or "_" in word or (word[0].isupper() and not opens):
+            found.append(word)
+    return found
+
+
+def _unmentioned(prompt: Prompt) -> list[str]:
+    """The names the question spells that no source says: the sources are about something
+    else ("How do I migrate from GitLab?" against pages that never say GitLab)."""
+    said = set()
+    for src in prompt.sources:
+        said.update(stems(f"{src.title} {src.about} {src.text}"))
+    return [name for name in named(prompt.question) if not set(stems(name)) <= said]
+
+
 def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
     """The question's stems with their weights, and the previous question's at `weight`
     when this one is short or points back at it."""
@@ -182,7 +214,7 @@ class ExtractiveChatModel:
                 unique.setdefault(_key(s.text), s)  # the first copy: the best-ranked source
         found = list(unique.values())
         asked = _asked(prompt, t.context_weight)
-        if not found or not asked:
+        if not found or not asked or _unmentioned(prompt):
             return []
         terms = [frozenset(stems(s.text)) for s in found]
         labels = [frozenset(stems(s.label)) for s in found]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from adapters.llm.extractive import ExtractiveChatModel, Tuning
+from adapters.llm.extractive import ExtractiveChatModel, Tuning, named
 from adapters.llm.sentences import Kind, classify
 from domain.models import Role
 from domain.prompts import PastMessage, Prompt, PromptSource
@@ -125,6 +125,37 @@ async def test_weak_evidence_gets_the_no_answer_message() -> None:
 
     assert await answer(ExtractiveChatModel(HashEmbedder()), asked) == NO_ANSWER
     assert await answer(ExtractiveChatModel(), asked) == NO_ANSWER
+
+
+async def test_a_name_the_question_spells_that_no_source_mentions_gets_the_no_answer_message() -> (
+    None
+):
+    sources = (
+        "Use git clone to copy a repository from a server.",
+        "A repository can be cloned over SSH or HTTPS.",
+    )
+    beyond = ExtractiveChatModel(CosineEmbedder({"clone": 0.8}))
+
+    # Every other word of the question is in the sources, and the cosine is strong.
+    for question in (
+        "How do I clone a repository from GitLab?",
+        "How do I clone a repository on macOS?",
+        "How do I clone a repository with git_lfs?",
+        "How do I clone a repository over FTP?",
+    ):
+        assert await answer(beyond, prompt(question, *sources)) == NO_ANSWER, question
+    for question in ("How do I clone a repository over SSH?", "Clone a repository?"):
+        assert "clone" in await answer(beyond, prompt(question, *sources)), question
+
+
+def test_names_are_told_from_ordinary_words_by_how_they_are_spelled() -> None:
+    assert named("How do I store large files with Git LFS on macOS?") == ["Git", "LFS", "macOS"]
+    assert named("What is work_mem, and can I set it in PL/pgSQL?") == ["work_mem", "PL/pgSQL"]
+    assert named("Which index method does CREATE INDEX use?") == ["CREATE", "INDEX"]
+    assert named("What does git reset --soft do? I want user.name set.") == []
+    # A sentence's first word, greetings and shouting spell no name.
+    assert named("OK, thanks. Shipping was slow! Can I get a refund?") == []
+    assert named("HOW DO I RETURN AN ITEM?") == []
 
 
 async def test_sentences_stay_whole_and_in_reading_order() -> None:
