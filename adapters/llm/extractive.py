@@ -12,8 +12,8 @@ are quoted only when the question asks for them; navigation, tables of contents,
 headings and cut fragments never are, and no sentence twice; a sentence that goes on with
 its paragraph comes after the sentence the paragraph opens with, when that one is about the
 question too. When even the best sentence is weak evidence, or the question names something
-(a product, a tool, a place: "GitLab", "macOS", "pg_upgrade") that no source mentions, the
-answer is the widget's no-answer message.
+(a product or a tool: "GitLab", "macOS", "pg_upgrade") that no source mentions, the answer is
+the widget's no-answer message.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adapters.llm.evidence import STOPWORDS, overlap, overlap_in_context, rarity, stems
+from adapters.llm.evidence import overlap, overlap_in_context, rarity, stems
 from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
 from domain.errors import DependencyUnavailableError
@@ -46,11 +46,13 @@ _ASKS_WHAT_IT_IS = re.compile(r"^\s*what\s+(is|are)\b|\bmean(s|ing)?\b|\bdefin",
 _DEFAULT = re.compile(r"\bdefault(s|ed)?\b", re.I)
 # A term spelled as a reader types it: an option, a setting, a dotted name.
 _SPELLED_TERM = re.compile(r"(?<![\w-])(?:--?[a-z][\w-]*|[a-z]\w*(?:[_.][a-z0-9]\w*)+)", re.I)
-# What a question names, as it is spelled: a product, place or tool ("GitLab", "Windows",
-# "LFS", "macOS", "pg_upgrade"), told from an ordinary word by its capitals past the first
-# letter, a capital past the question's first word, or an underscore.
+# What a question names, as it is spelled: a product or a tool ("GitLab", "LFS", "macOS",
+# "pg_upgrade"), told from an ordinary word by its capitals past the first letter or an
+# underscore. A word that is only capitalised is not enough: "Who pays for return shipping
+# if I live in France?" is answered by "international customers pay their own return
+# postage", which never says France.
 _NAMED = re.compile(r"(?<![\w/.-])[A-Za-z][\w/+.-]*[\w+]")
-_GREETINGS = frozenset({"ok", "okay", "hi", "hey", "hello", "thanks", "thank"})
+_GREETINGS = frozenset({"ok", "okay"})
 # A question that leans on the one before: short, or pointing back at it.
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
@@ -152,16 +154,11 @@ def named(question: str) -> list[str]:
     question written in capitals, which spells nothing apart."""
     if question.isupper():
         return []
-    found = []
-    for match in _NAMED.finditer(question):
-        word = match.group()
-        if word.lower() in STOPWORDS or word.lower() in _GREETINGS or word == "I":
-            continue
-        before = question[: match.start()].rstrip()
-        opens = not before or before[-1] in ".!?:"  # a sentence's first word is capitalised
-        if any(c.isupper() for c in word[1:]) or "_" in word or (word[0].isupper() and not opens):
-            found.append(word)
-    return found
+    return [
+        word
+        for word in _NAMED.findall(question)
+        if word.lower() not in _GREETINGS and (any(c.isupper() for c in word[1:]) or "_" in word)
+    ]
 
 
 def _unmentioned(prompt: Prompt) -> list[str]:
