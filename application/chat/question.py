@@ -24,7 +24,7 @@ class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     # ... unless a retrieved chunk holds at least this share of the question's own words (two
     # at least; `ScoredChunk.coverage`): a fact in a section about several things gets a low
     # cosine from the chunk's other sentences ("Do you ship to Switzerland?" against a
-    # section on delivery, 0.29), though every word asked is in it. Above 1, never.
+    # section on delivery, 0.27), though every word asked is in it. Above 1, never.
     min_coverage: float = 1.0
     # A follow-up leaning on the previous question is searched with that question folded
     # in at this weight (1 is the follow-up's own; its words together weigh at most this
