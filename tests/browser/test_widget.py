@@ -102,6 +102,29 @@ def test_the_answer_grows_token_by_token_and_cites_its_sources(
     assert focused(page) == sources.first.get_attribute("id")
 
 
+def test_only_the_sources_the_answer_cites_are_listed_with_their_numbers(
+    watched_page: Watched, site: EmbeddingSite, widget: dict, stub: StubServer
+) -> None:
+    page = open_widget(watched_page, site, widget["public_key"])
+    question = "How long is the warranty, and when are refunds paid?"
+
+    stub.default = Reply(deltas=("Refunds take five working days ", "[2]."))
+    ask(page, question)
+    last_answer(page).locator(".acts").wait_for()
+    listed = last_answer(page).locator("ol.srcs li")
+    assert listed.count() == 1  # of the two sections retrieved
+    assert listed.first.get_attribute("value") == "2"  # numbered as the text cites it
+    assert str(listed.first.get_attribute("id")).endswith("-2")
+    last_answer(page).locator("a.cite").click()
+    assert focused(page) == listed.first.get_attribute("id")
+
+    # An answer that cites nothing lists what was searched.
+    stub.default = Reply(deltas=("Both are in the handbook.",))
+    ask(page, question)
+    page.locator(".msg.bot[data-message-id] .acts").nth(1).wait_for()
+    assert last_answer(page).locator("ol.srcs li").count() == 2
+
+
 def test_html_from_the_model_and_a_document_stays_inert_text(
     watched_page: Watched,
     site: EmbeddingSite,

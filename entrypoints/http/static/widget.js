@@ -392,21 +392,28 @@
     node.textContent = "";
     var prefix = "cc-" + (m.key || (m.key = ++uid)) + "-";
     var sources = m.sources || [];
+    var cited = {};
     node.append(markdown(m.text || "", function (n) {
       if (n < 1 || n > sources.length) return null;
+      cited[n] = true;
       return h("a", { href: "#" + prefix + n, class: "cite", "aria-label": "source " + n, text: "[" + n + "]", click: function (e) {
         e.preventDefault();
         var target = shadow.getElementById(prefix + n);
         if (target) { target.scrollIntoView({ block: "nearest" }); target.focus(); }
       } });
     }));
-    if (sources.length && m.finish !== "no_answer") {
+    // The sources the answer cites, as it cites them; all of them only for a finished answer
+    // that cites none (what was searched is then all there is to show).
+    var shown = sources.filter(function (s, i) { return cited[s.index || i + 1]; });
+    if (!shown.length && m.done) shown = sources;
+    if (shown.length && m.finish !== "no_answer") {
       var list = h("ol", { class: "srcs", "aria-label": "Sources" });
-      sources.forEach(function (s, i) {
+      shown.forEach(function (s) {
+        var n = s.index || sources.indexOf(s) + 1;
         var where = [s.section, s.page != null ? "page " + s.page : null].filter(Boolean).join(", ");
         var url = s.url && safeUrl(s.url);
         var title = h("strong", { text: s.title || "Untitled" });
-        list.append(h("li", { id: prefix + (s.index || i + 1), tabindex: "-1" },
+        list.append(h("li", { id: prefix + n, value: n, tabindex: "-1" },
           url ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow" }, title) : title,
           where ? h("span", { class: "meta", text: " — " + where }) : null,
           s.snippet ? h("span", { class: "snip", text: s.snippet.length > 160 ? s.snippet.slice(0, 160) + "…" : s.snippet }) : null));
