@@ -53,8 +53,11 @@ class _Section:
 def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
     """Paragraphs under their heading path ("Install › Linux"), so a cited chunk says where
     in the document it sits; a title of unknown depth starts a new path."""
-    path: list[str] = []
-    current = _Section(path, None)
+    # The open headings with their depths: a page's headings may start at any depth (a
+    # manual's page at h2, its sections at h3), so a heading closes those at its own depth
+    # or deeper, not the path's first entries.
+    open_headings: list[tuple[int, str]] = []
+    current = _Section([], None)
     for element in elements:
         # A NUL extracted from a file is nothing its reader would miss, and could be stored
         # nowhere a chunk goes (its text becomes a source of answers kept in PostgreSQL).
@@ -65,8 +68,10 @@ def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
             if current.paragraphs:
                 yield current
             depth = element.level if element.level and element.level > 0 else 1
-            path = [*path[: depth - 1], text]
-            current = _Section(path, element.page)
+            while open_headings and open_headings[-1][0] >= depth:
+                open_headings.pop()
+            open_headings.append((depth, text))
+            current = _Section([heading for _, heading in open_headings], element.page)
             continue
         if current.page is None:
             current.page = element.page

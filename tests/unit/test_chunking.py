@@ -205,6 +205,30 @@ def test_sections_name_their_heading_path() -> None:
     ]
 
 
+def test_headings_that_start_below_the_top_depth_close_their_siblings() -> None:
+    # A manual's page: its title at h2, its sections and its notes' titles at h3.
+    result = chunks(
+        [
+            Element(text="8.1. Numeric Types", kind="title", level=2),
+            Element(text="Numeric types hold numbers."),
+            Element(text="8.1.1. Integer Types", kind="title", level=3),
+            Element(text="Integers are whole."),
+            Element(text="Note", kind="title", level=3),
+            Element(text="Overflow is an error."),
+            Element(text="8.1.3. Floating-Point Types", kind="title", level=3),
+            Element(text="Floats are inexact."),
+        ],
+        max_tokens=8,
+        overlap_tokens=0,
+    )
+    assert [c.section for c in result] == [
+        "8.1. Numeric Types",
+        "8.1. Numeric Types › 8.1.1. Integer Types",
+        "8.1. Numeric Types › Note",
+        "8.1. Numeric Types › 8.1.3. Floating-Point Types",
+    ]
+
+
 def test_a_new_revision_gets_new_ids_and_a_rerun_the_same_ones() -> None:
     again = chunk_elements(
         [Element(text="a")], widget_id=WIDGET, document_id=DOCUMENT, document_title="D"
