@@ -179,49 +179,32 @@ def test_titles_without_text_make_no_chunk() -> None:
     assert chunks([Element(text="Lonely", kind="title"), Element(text="  ")]) == []
 
 
+def section_paths(*sections: tuple[str, int | None, str]) -> list[str | None]:
+    """The section path of each chunk of (heading, its depth, one sentence under it)."""
+    elements = []
+    for heading, level, text in sections:
+        elements += [Element(text=heading, kind="title", level=level), Element(text=text)]
+    return [c.section for c in chunks(elements, max_tokens=8, overlap_tokens=0)]
+
+
 def test_sections_name_their_heading_path() -> None:
-    result = chunks(
-        [
-            Element(text="Install", kind="title", level=1),
-            Element(text="Unpack it."),
-            Element(text="Linux", kind="title", level=2),
-            Element(text="Use the tarball."),
-            Element(text="Proxy", kind="title", level=3),
-            Element(text="Set HTTPS_PROXY."),
-            Element(text="Windows", kind="title", level=2),
-            Element(text="Run the installer."),
-            Element(text="FAQ", kind="title"),  # depth unknown: a new path
-            Element(text="Ask us."),
-        ],
-        max_tokens=4,
-        overlap_tokens=0,
-    )
-    assert [c.section for c in result] == [
-        "Install",
-        "Install › Linux",
-        "Install › Linux › Proxy",
-        "Install › Windows",
-        "FAQ",
-    ]
+    assert section_paths(
+        ("Install", 1, "Unpack it."),
+        ("Linux", 2, "Use the tarball."),
+        ("Proxy", 3, "Set HTTPS_PROXY."),
+        ("Windows", 2, "Run the installer."),
+        ("FAQ", None, "Ask us."),  # depth unknown: a new path
+    ) == ["Install", "Install › Linux", "Install › Linux › Proxy", "Install › Windows", "FAQ"]
 
 
 def test_headings_that_start_below_the_top_depth_close_their_siblings() -> None:
     # A manual's page: its title at h2, its sections and its notes' titles at h3.
-    result = chunks(
-        [
-            Element(text="8.1. Numeric Types", kind="title", level=2),
-            Element(text="Numeric types hold numbers."),
-            Element(text="8.1.1. Integer Types", kind="title", level=3),
-            Element(text="Integers are whole."),
-            Element(text="Note", kind="title", level=3),
-            Element(text="Overflow is an error."),
-            Element(text="8.1.3. Floating-Point Types", kind="title", level=3),
-            Element(text="Floats are inexact."),
-        ],
-        max_tokens=8,
-        overlap_tokens=0,
-    )
-    assert [c.section for c in result] == [
+    assert section_paths(
+        ("8.1. Numeric Types", 2, "Numeric types hold numbers."),
+        ("8.1.1. Integer Types", 3, "Integers are whole."),
+        ("Note", 3, "Overflow is an error."),
+        ("8.1.3. Floating-Point Types", 3, "Floats are inexact."),
+    ) == [
         "8.1. Numeric Types",
         "8.1. Numeric Types › 8.1.1. Integer Types",
         "8.1. Numeric Types › Note",
