@@ -44,6 +44,7 @@ from adapters.embeddings.onnx import OnnxEmbedder  # noqa: E402
 from adapters.llm.catalog import ModelCatalog, ProviderConfig  # noqa: E402
 from adapters.llm.extractive import ExtractiveChatModel  # noqa: E402
 from adapters.parsing.parser_by_type import ParserByType  # noqa: E402
+from adapters.spelling.edits import EditDistanceSpelling  # noqa: E402
 from adapters.system.ids import RandomIds  # noqa: E402
 from adapters.vectorstore.edge import EdgeVectorStore  # noqa: E402
 from application.chat.answer_question import AnswerQuestion  # noqa: E402
@@ -161,6 +162,20 @@ class Service:
         self.app.embedder.close()
 
 
+class Switched:
+    """The service's spelling, or none (to measure what it does)."""
+
+    def __init__(self) -> None:
+        self.on = True
+        self.changed = 0  # questions put right, each searched again
+        self._inner = EditDistanceSpelling()
+
+    def corrected(self, text: str, known: Sequence[str]) -> str:
+        corrected = self._inner.corrected(text, known) if self.on else text
+        self.changed += corrected != text
+        return corrected
+
+
 def build_service(work: Path) -> Service:
     embedder = OnnxEmbedder()
     telemetry = RecordingTelemetry()
@@ -181,6 +196,7 @@ def build_service(work: Path) -> Service:
         ids=RandomIds(),
         telemetry=telemetry,
         chat_policy=ChatPolicy(),
+        spelling=Switched(),
         ingestion_policy=IngestionPolicy(),
         limit_policy=LimitPolicy(by_plan={plan: limits for plan in Plan}),
     )
@@ -337,6 +353,56 @@ async def follow_ups(service: Service, widgets: dict[str, Widget]) -> list[Follo
     return outcomes
 
 
+def with_a_slip(question: str) -> str:
+    """The question as a hurried visitor types it: the third and fourth letters of its
+    longest word (six letters at least, the first of equals) swapped ("uncommitted" →
+    "unocmmitted"); the question itself when it has no such word."""
+    words = [m for m in re.finditer(r"[A-Za-z]{6,}", question)]
+    if not words:
+        return question
+    word = max(words, key=lambda m: len(m.group()))
+    w = word.group()
+    return question[: word.start()] + w[:2] + w[3] + w[2] + w[4:] + question[word.end() :]
+
+
+class SlipOutcome(NamedTuple):
+    asked: str
+    spelling_on: bool | None
+    right_page_first: bool
+    fact_stated: bool
+    no_answer: bool
+    searched_again: bool
+
+
+async def with_slips(service: Service, widgets: dict[str, Widget]) -> list[SlipOutcome]:
+    """Every question asked with a slip, with the misspelling put right and without; and as
+    written (`spelling_on` None), to count the questions searched twice."""
+    outcomes = []
+    spelling = service.app.spelling
+    assert isinstance(spelling, Switched)
+    for on, slip in ((True, True), (False, True), (None, False)):
+        spelling.on = on is not False
+        await service.app.cache.delete_prefix("")  # no answer cached by another pass
+        for manual, questions in QUESTIONS.items():
+            for q in questions:
+                slipped = with_a_slip(q.text) if slip else q.text
+                before = spelling.changed
+                got = await ask(service, widgets[manual], slipped)
+                outcomes.append(
+                    SlipOutcome(
+                        slipped,
+                        on,
+                        got.first_page == q.page,
+                        states(got.answer.answer, q.phrases),
+                        got.answer.finish_reason == "no_answer"
+                        or got.answer.answer == widgets[manual].no_answer_message,
+                        spelling.changed > before,
+                    )
+                )
+    spelling.on = True
+    return outcomes
+
+
 async def in_one_conversation(service: Service, widgets: dict[str, Widget]) -> list[bool]:
     """Each manual's questions asked one after another in one conversation, as a visitor
     changing the subject would: whether each, from the second on, still finds its page
@@ -432,6 +498,7 @@ class Results:
     chained: list[bool]  # in_one_conversation(), in the order of QUESTIONS
     answerer: dict[str, float]
     beyond: list[Beyond]
+    slips: list[SlipOutcome]
 
 
 async def reopen(service: Service, work: Path) -> tuple[dict[str, Widget], dict[str, Any]]:
@@ -475,10 +542,11 @@ async def run(work: Path, cache: Path) -> Results:
         chained = await in_one_conversation(service, widgets)
         answerer = await answerer_millis(service, outcomes)
         beyond = await beyond_the_documents(service, widgets)
+        slips = await with_slips(service, widgets)
     finally:
         await service.close()
     packages = {m: deb for m, (deb, _) in manuals.items()}
-    return Results(packages, ingested, outcomes, follow, chained, answerer, beyond)
+    return Results(packages, ingested, outcomes, follow, chained, answerer, beyond, slips)
 
 
 # The same questions before this bench's issue was worked on (commit 5c4df69: the suffix-list
@@ -504,6 +572,25 @@ ROUND_4 = {"tuning": (18, 15, 17, 0, 0), "held out": (18, 13, 18, 0, 0), "follow
 
 def _share(xs: Sequence[bool]) -> str:
     return f"{sum(xs)}/{len(xs)} ({sum(xs) / len(xs):.0%})" if xs else "–"
+
+
+def slip_lines(slips: Sequence[SlipOutcome]) -> list[str]:
+    def figures(on: bool | None) -> str:
+        part = [o for o in slips if o.spelling_on is on]
+        return (
+            f"right page first {_share([o.right_page_first for o in part])}, fact stated "
+            f"{_share([o.fact_stated for o in part])}, no-answer {sum(o.no_answer for o in part)}"
+            f", searched again {sum(o.searched_again for o in part)}"
+        )
+
+    return [
+        "The same 44 questions with a slip (the third and fourth letters of each one's longest "
+        "word of six letters or more swapped: 'unocmmitted', 'daatbase'; a question with none, "
+        "or whose two letters are the same, stays as written): with the misspelling put right "
+        f"against the chunks found and asked again ({figures(True)}); without "
+        f"({figures(False)}); as written, for the cost ({figures(None)}).",
+        "",
+    ]
 
 
 def beyond_lines(beyond: Sequence[Beyond]) -> list[str]:
@@ -615,6 +702,7 @@ def render(r: Results, seconds: float) -> str:
         f"{r.answerer['words only']:.2f} ms on shared words alone.",
         "",
         *beyond_lines(r.beyond),
+        *slip_lines(r.slips),
         "Follow-ups whose page was not first with the conversation: "
         + (
             "; ".join(

@@ -42,6 +42,9 @@ class Draft:
         self.cached = False
         # What `model` was sent, until it reports its own usage.
         self.pending: Prompt | None = None
+        # The question as it was found in the documents, when it differs from the visitor's
+        # words (a misspelling put right): what the model is asked.
+        self.asked_as: str | None = None
 
     @property
     def text(self) -> str:

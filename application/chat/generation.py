@@ -15,12 +15,14 @@ from domain.prompts import PastMessage, Prompt, PromptSource, fit_prompt
 from domain.tokens import estimate_tokens
 
 
-def grounded_prompt(admitted: AdmittedQuestion, hits: Sequence[ScoredChunk]) -> Prompt:
+def grounded_prompt(
+    admitted: AdmittedQuestion, hits: Sequence[ScoredChunk], asked_as: str | None = None
+) -> Prompt:
     widget = admitted.widget
     return Prompt(
         system=widget.system_prompt,
         no_answer=widget.no_answer_message,
-        question=admitted.question.message,
+        question=asked_as or admitted.question.message,
         sources=tuple(
             PromptSource(
                 index=n,
@@ -63,7 +65,7 @@ class Generation:
     ) -> AsyncIterator[str]:
         """The answer's deltas, also kept in the draft with what it costs. Falls over to the
         next model only while nothing has reached the visitor."""
-        prompt = grounded_prompt(admitted, hits)
+        prompt = grounded_prompt(admitted, hits, draft.asked_as)
         plan = admitted.widget.plan
         failures: list[str] = []
         for model in models:

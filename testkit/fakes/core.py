@@ -13,6 +13,7 @@ from adapters.cache.memory import MemoryCache
 from adapters.llm.extractive import ExtractiveChatModel
 from adapters.llm.router import PlanModelRouter
 from adapters.parsing.plaintext import PlainTextParser
+from adapters.spelling.edits import EditDistanceSpelling
 from application.chat.limits import LimitPolicy, PlanLimits
 from application.chat.question import ChatPolicy
 from application.ingestion.allowance import IngestionLimitPolicy, IngestionLimits
@@ -23,6 +24,7 @@ from application.ports.documents import DocumentFetcher, DocumentParser
 from application.ports.ingestion import IngestionUsageRepository
 from application.ports.jobs import JobQueue
 from application.ports.models import ChatModel, ChatModelRouter, Embedder
+from application.ports.spelling import Spelling
 from application.ports.storage import (
     ConversationRepository,
     DocumentRepository,
@@ -113,6 +115,7 @@ class FakeApp:
     # ones (bench/answer_eval.py), to run the use cases as production wires them.
     vectors: VectorStore | None = None
     parser: DocumentParser | None = None
+    spelling: Spelling = field(default_factory=EditDistanceSpelling)
 
     def __post_init__(self) -> None:
         self.conversations.widgets, self.conversations.usage = self.widgets, self.usage
@@ -139,6 +142,7 @@ class FakeApp:
             ChatModelRouter: PlanModelRouter(self.models),
             Clock: self.clock,
             IdGenerator: self.ids,
+            Spelling: self.spelling,
             Cache: self.cache,
             Telemetry: self.telemetry,
             ChatPolicy: self.chat_policy,

@@ -71,3 +71,48 @@ async def test_far_and_not_every_word_held_is_the_no_answer_message(
 
 async def test_the_coverage_rule_can_be_turned_off() -> None:
     assert await answered(similarity=0.2, coverage=1.0, min_coverage=1.01) == []
+
+
+class SpelledRight(MemoryVectorStore):
+    """Near only for a question that spells "refunds" right, as an embedder is for a word
+    it knows against one it splits into pieces."""
+
+    def __init__(self) -> None:
+        super().__init__(HashEmbedder().dimension)
+        self.asked: list[str] = []
+
+    async def search(self, widget_id: UUID, query: SearchQuery, limit: int) -> list[ScoredChunk]:
+        self.asked.append(query.text)
+        near = 0.9 if "refunds" in query.text.lower() else 0.1
+        hits = await super().search(widget_id, query, limit)
+        return [msgspec.structs.replace(h, similarity=near, coverage=None) for h in hits]
+
+
+async def asked_with_a_slip(message: str) -> tuple[list[str], list[str], str]:
+    """What was searched, what the model was asked, and the answer's finish."""
+    model = ScriptedModel("openai:gpt-4o-mini")
+    store = SpelledRight()
+    app = FakeApp(models={Plan.FREE: [model]}, vectors=store, chat_policy=ChatPolicy(min_score=0.3))
+    widget = await make_widget(app)
+    await add_document(app, widget, HANDBOOK)
+    answer = await (
+        await app.get(AnswerQuestion).start(Question(widget=widget, message=message))
+    ).collect()
+    return store.asked, [p.question for p in model.prompts], answer.finish_reason
+
+
+async def test_a_misspelt_word_is_put_right_from_the_chunks_found_and_asked_again() -> None:
+    searched, prompted, finish = await asked_with_a_slip("When are refnuds paid?")
+    assert searched == ["When are refnuds paid?", "When are refunds paid?"]
+    assert prompted == ["When are refunds paid?"] and finish == "stop"
+
+
+async def test_a_question_found_as_asked_is_searched_once_and_asked_as_it_is() -> None:
+    searched, prompted, _ = await asked_with_a_slip("When are Refunds paid?")
+    assert searched == prompted == ["When are Refunds paid?"]
+
+
+async def test_with_nothing_to_put_right_far_is_still_the_no_answer_message() -> None:
+    searched, prompted, finish = await asked_with_a_slip("quantum flux capacitor")
+    assert searched == ["quantum flux capacitor"]
+    assert prompted == [] and finish == "no_answer"

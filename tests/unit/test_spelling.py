@@ -1,0 +1,57 @@
+"""A visitor's misspelt word, put right against the words of the documents found."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.spelling.edits import EditDistanceSpelling
+
+KNOWN = (
+    "Every kettle comes with a two-year warranty against manufacturing faults.",
+    "We ship to the EU, Norway and Switzerland.",
+    "Descale your kettle every 4 weeks; descaling keeps the kettle quiet.",
+)
+
+
+@pytest.mark.parametrize(
+    ("asked", "meant"),
+    [
+        ("How long is the waranty?", "How long is the warranty?"),  # a letter left out
+        ("How long is the warrranty?", "How long is the warranty?"),  # one doubled
+        ("Do you ship to Swtizerland?", "Do you ship to Switzerland?"),  # two swapped
+        ("Do you ship to Swizerlend?", "Do you ship to Switzerland?"),  # two slips, long word
+        ("How often should I descael?", "How often should I descale?"),
+        ("How do I DESCAEL it?", "How do I DESCALE it?"),  # capitals are loud, not a name
+    ],
+)
+def test_a_slip_is_put_right_with_the_documents_spelling(asked: str, meant: str) -> None:
+    assert EditDistanceSpelling().corrected(asked, KNOWN) == meant
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "Do you sell teapots?",  # nothing near: another thing, not a slip
+        "Is the warranty void?",  # every word short or known
+        "How long is the xarranty?",  # a slip in the first letter is too far to guess
+        "Do you ship to Swixxxland?",  # more edits than a slip
+    ],
+)
+def test_what_is_not_a_slip_of_a_known_word_stays_as_asked(asked: str) -> None:
+    assert EditDistanceSpelling().corrected(asked, KNOWN) == asked
+
+
+def test_the_word_the_documents_use_most_wins_a_tie() -> None:
+    known = ("the kettles", "a kettle", "kettle kettle")
+    assert EditDistanceSpelling().corrected("kettlez", known) == "kettle"
+
+
+def test_another_form_of_a_word_the_documents_use_is_no_slip() -> None:
+    assert EditDistanceSpelling().corrected("descaled kettles", KNOWN) == "descaled kettles"
+
+
+def test_a_word_spelled_as_a_name_is_kept_as_spelled() -> None:
+    # One letter from "psql", but a name the documents do not mention is no slip of theirs.
+    known = ("Connect with psql to the server.",)
+    assert EditDistanceSpelling().corrected("Write it in PL/pgSQL", known) == "Write it in PL/pgSQL"
+    assert EditDistanceSpelling().corrected("Write it in PL/pgsql", known) == "Write it in PL/psql"
