@@ -4,6 +4,7 @@ atomically across concurrent requests, and a Redis that vanishes mid-run degrade
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from litestar.testing import AsyncTestClient
 
-from adapters.cache.redis import RedisCache
+from adapters.cache.redis import BACKOFF_SECONDS, RedisCache
 from application.chat.limits import ChatLimits, LimitPolicy, PlanLimits
 from domain.errors import RateLimitedError
 from domain.models import Plan
@@ -167,10 +168,14 @@ async def test_redis_gone_mid_run_degrades_and_comes_back(
 
     proxy.restore()
     assert (await client.get("/health/ready")).json()["checks"]["cache"] == "ok"
-    statuses = [
-        (await client.post("/api/widget/chat", json=ask, headers=key)).status_code for _ in range(5)
-    ]
-    assert statuses.count(429) >= 1  # limits count again
+    # Limits count again: within a back-off and a little more, since the first command after
+    # the restore may still time out (the proxy's new way to the server can be slow on a
+    # loaded machine, seen under CI) and back off once more.
+    deadline = time.monotonic() + 2 * BACKOFF_SECONDS + 1.0
+    statuses: list[int] = []
+    while 429 not in statuses and time.monotonic() < deadline:
+        statuses.append((await client.post("/api/widget/chat", json=ask, headers=key)).status_code)
+    assert 429 in statuses, statuses
 
 
 class _SetClock:
