@@ -51,6 +51,7 @@ from application.chat.answer_question import AnswerQuestion  # noqa: E402
 from application.chat.limits import LimitPolicy, PlanLimits  # noqa: E402
 from application.chat.question import ChatPolicy  # noqa: E402
 from application.chat.question import Question as Asked  # noqa: E402
+from application.chat.retrieval import covered as holds_every_word  # noqa: E402
 from application.ingestion.policy import IngestionPolicy  # noqa: E402
 from application.ingestion.processing import ProcessDocument  # noqa: E402
 from application.ingestion.submission import NewDocument, SubmitDocument  # noqa: E402
@@ -474,7 +475,7 @@ async def beyond_the_documents(service: Service, widgets: dict[str, Widget]) -> 
                     widget.id, SearchQuery(text=text, vector=vector), widget.top_k
                 )
                 near = any((h.similarity or 0.0) >= policy.min_score for h in hits)
-                covered = any((h.coverage or 0.0) >= policy.min_coverage for h in hits)
+                covered = holds_every_word(hits, policy.min_coverage)
                 asked.append(
                     Beyond(
                         text,

@@ -52,6 +52,7 @@ from adapters.vectorstore.edge import EdgeVectorStore  # noqa: E402
 from adapters.vectorstore.retrieval import Tuning  # noqa: E402
 from application.answer_cache import AnswerCache  # noqa: E402
 from application.chat.question import ChatPolicy  # noqa: E402
+from application.chat.retrieval import covered as holds_every_word  # noqa: E402
 from application.ingestion.allowance import (  # noqa: E402
     IngestionAllowance,
     IngestionLimitPolicy,
@@ -338,7 +339,7 @@ async def best_similarities(
             widget, SearchQuery(text=text, vector=vector), DEFAULT_TOP_K
         )
         best.append(max((h.similarity or 0.0 for h in hits), default=0.0))
-        covered.append(any(h.coverage is not None and h.coverage >= enough for h in hits))
+        covered.append(holds_every_word(hits, enough))
     return best, covered
 
 

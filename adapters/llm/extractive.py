@@ -164,10 +164,13 @@ def named(question: str) -> list[str]:
 def _unmentioned(prompt: Prompt) -> list[str]:
     """The names the question spells that no source says: the sources are about something
     else ("How do I migrate from GitLab?" against pages that never say GitLab)."""
+    names = named(prompt.question)
+    if not names:  # most questions: the sources need not be read for it
+        return []
     said = set()
     for src in prompt.sources:
         said.update(stems(f"{src.title} {src.about} {src.text}"))
-    return [name for name in named(prompt.question) if not set(stems(name)) <= said]
+    return [name for name in names if not set(stems(name)) <= said]
 
 
 def _asked(prompt: Prompt, weight: float) -> dict[str, float]:

@@ -141,9 +141,9 @@ Plan: TypeAlias = Generator[Step, Any, T]
 
 def plan(query: SearchQuery, limit: int, tuning: Tuning) -> Plan[list[ScoredChunk]]:
     vector = list(query.vector)
-    question = sparse_question(query, tuning.query_term_frequency)
     # The terms coverage counts: the question's own, never its context's.
-    own = question if not query.context else encode_question(query.text)
+    own = encode_question(query.text, counted=tuning.query_term_frequency)
+    question = _with_context(own, query, tuning.query_term_frequency)
     if query.mode is RetrievalMode.DENSE:
         steps = _dense(vector, limit)
     elif query.mode is RetrievalMode.SPARSE:
@@ -157,7 +157,10 @@ def sparse_question(query: SearchQuery, counted: bool = True) -> Sparse:
     """The question's BM25 terms, with those of its context at the context's weight: each
     context term at most that weight, and all of them together at most that share of the
     question's own, so a long earlier question never outweighs "And how do I restore it?"."""
-    question = encode_question(query.text, counted=counted)
+    return _with_context(encode_question(query.text, counted=counted), query, counted)
+
+
+def _with_context(question: Sparse, query: SearchQuery, counted: bool) -> Sparse:
     if not query.context or query.context_weight <= 0.0:
         return question
     weights = dict(zip(question.indices, question.values, strict=True))

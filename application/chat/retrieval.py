@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from application.chat.condensing import Condensing
@@ -58,19 +60,14 @@ class Retrieval:
         best = max((h.score if h.similarity is None else h.similarity for h in hits), default=None)
         if best is None:
             return False
-        return best >= self._policy.min_score or self._covered(hits)
+        return best >= self._policy.min_score or covered(hits, self._policy.min_coverage)
 
     async def _vector(self, text: str, like: SearchQuery) -> list[float]:
         """The vector of `text` searched as `like` was: with its context folded in."""
         vector = await self._question_vectors.embed(text)
         if not like.context:
             return vector
-        before = await self._question_vectors.embed(like.context)
-        return folded(vector, before, like.context_weight)
-
-    def _covered(self, hits: list[ScoredChunk]) -> bool:
-        floor = self._policy.min_coverage
-        return any(h.coverage is not None and h.coverage >= floor for h in hits)
+        return await self._folded(vector, like.context, like.context_weight)
 
     async def query(self, admitted: AdmittedQuestion, draft: Draft) -> SearchQuery:
         """The question; a follow-up rewritten to stand alone (when condensing is on), or
@@ -83,11 +80,18 @@ class Retrieval:
         weight = self._policy.follow_up_weight
         if context is None or weight <= 0.0:
             return SearchQuery(text=message, vector=vector)
-        # Cached: it was embedded when it was asked.
-        before = await self._question_vectors.embed(context)
         return SearchQuery(
             text=message,
-            vector=folded(vector, before, weight),
+            vector=await self._folded(vector, context, weight),
             context=context,
             context_weight=weight,
         )
+
+    async def _folded(self, vector: list[float], context: str, weight: float) -> list[float]:
+        # Cached: the earlier question was embedded when it was asked.
+        return folded(vector, await self._question_vectors.embed(context), weight)
+
+
+def covered(hits: Sequence[ScoredChunk], least: float) -> bool:
+    """Some hit holds at least this share of the question's own words."""
+    return any(h.coverage is not None and h.coverage >= least for h in hits)
