@@ -1,0 +1,77 @@
+"""Questions a visitor asks of a small product's help pages, each with the phrases an answer
+must contain (or None: no page answers it, and the honest answer is the no-answer message).
+
+Two made-up help centres (bench/sites/): Tidyflow, a project-management SaaS, and Brewbox, a
+coffee subscription. Short Markdown pages of a few sections each, as a site owner uploads
+them: the shape of document most widgets are fed, which the manuals of bench/answer_set.py
+are not. Both sets were written before any rule was chosen on them; Tidyflow's was asked
+first and chose the rules, Brewbox's is held out.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class SiteQuestion(NamedTuple):
+    text: str
+    phrases: tuple[str, ...] | None  # None: the documents do not say
+
+
+TIDYFLOW = (
+    SiteQuestion("How much does the Team plan cost?", ("$12 per user per month",)),
+    SiteQuestion("Is there a free plan?", ("free forever",)),
+    SiteQuestion("Do you offer a discount for non-profits?", ("50% off",)),
+    SiteQuestion("Can I get a refund if I cancel?", ("refund it in full",)),
+    SiteQuestion("Do I need a credit card for the trial?", ("no credit card is needed",)),
+    SiteQuestion("Do you support SSO?", ("single sign-on",)),
+    SiteQuestion("How do I turn on 2FA?", ("settings > security",)),
+    SiteQuestion("Can I use SMS for two-factor authentication?", ("sms codes are not supported",)),
+    SiteQuestion("I lost my phone and can't log in, what do I do?", ("recovery codes",)),
+    SiteQuestion("Where is my data stored?", ("frankfurt",)),
+    SiteQuestion("Are you GDPR compliant?", ("gdpr compliant",)),
+    SiteQuestion("What is the API rate limit?", ("100 requests per minute",)),
+    SiteQuestion("What happens if I exceed the rate limit?", ("429",)),
+    SiteQuestion("How do I get an API key?", ("settings > api tokens",)),
+    SiteQuestion("Do API tokens expire?", ("expires after 90 days",)),
+    SiteQuestion("How do I verify webhook requests?", ("hmac-sha256",)),
+    SiteQuestion("Can I import from Trello?", ("trello",)),
+    SiteQuestion("Does the Google Calendar sync work both ways?", ("one way",)),
+    SiteQuestion("Is there an Android app?", ("android 10",)),
+    SiteQuestion("Can I work offline?", ("offline mode",)),
+    SiteQuestion("How long is an invite link valid?", ("7 days",)),
+    SiteQuestion("Do guests count as paid users?", ("do not count as paid users",)),
+    SiteQuestion("How much storage do I get on the Team plan?", ("100 gb",)),
+    SiteQuestion("Which plan has audit logs?", ("business",)),
+    SiteQuestion("Do you integrate with Jira?", None),
+    SiteQuestion("Is there a Windows desktop app?", None),
+    SiteQuestion("Can I pay with PayPal?", None),
+    SiteQuestion("Do you have an office in London?", None),
+)
+
+BREWBOX = (
+    SiteQuestion("How often can I get coffee delivered?", ("every two weeks",)),
+    SiteQuestion("How much coffee is in a bag?", ("250 grams",)),
+    SiteQuestion("How much does a bag cost?", ("£9.50",)),
+    SiteQuestion("Is delivery free?", ("free on subscriptions",)),
+    SiteQuestion("Can I pause my subscription?", ("pause your subscription for up to three months",)),
+    SiteQuestion("Is there a minimum contract?", ("no minimum term",)),
+    SiteQuestion("When do you roast?", ("every monday and thursday",)),
+    SiteQuestion("Can I get ground coffee for a cafetière?", ("cafetière",)),
+    SiteQuestion("Where do your beans come from?", ("colombia",)),
+    SiteQuestion("How is your decaf made?", ("swiss water process",)),
+    SiteQuestion("Should I keep coffee in the fridge?", ("do not store coffee in the fridge",)),
+    SiteQuestion("How long does delivery take?", ("1 to 2 working days",)),
+    SiteQuestion("Do you deliver to Germany?", ("germany",)),
+    SiteQuestion("Do I need to be home for the delivery?", ("letterbox",)),
+    SiteQuestion("My parcel never arrived, what should I do?", ("replacement",)),
+    SiteQuestion("Can I return an opened bag?", ("cannot accept returns of opened bags",)),
+    SiteQuestion("How long do gift cards last?", ("never expire",)),
+    SiteQuestion("How do I log in without a password?", ("one-time link",)),
+    SiteQuestion("What is your phone number?", ("0117 496 0000",)),
+    SiteQuestion("Where is your roastery?", ("bristol",)),
+    SiteQuestion("Do you sell coffee machines?", None),
+    SiteQuestion("Do you deliver to the United States?", None),
+    SiteQuestion("Can I pay with Bitcoin?", None),
+    SiteQuestion("Do you offer oat milk?", None),
+)
