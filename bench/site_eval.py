@@ -24,16 +24,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answer_eval import Service, build_service, states  # noqa: E402
-from retrieval_eval import heading, publish  # noqa: E402
-from site_set import BREWBOX, TIDYFLOW, SiteQuestion  # noqa: E402
+from answer_eval import Service, build_service, states
+from retrieval_eval import heading, publish
+from site_set import BREWBOX, TIDYFLOW, SiteQuestion
 
-from application.chat.answer_question import AnswerQuestion  # noqa: E402
-from application.chat.question import Question as Asked  # noqa: E402
-from application.ingestion.processing import ProcessDocument  # noqa: E402
-from application.ingestion.submission import NewDocument, SubmitDocument  # noqa: E402
-from domain.models import Widget  # noqa: E402
-from testkit.entities import a_widget  # noqa: E402
+from application.chat.answer_question import AnswerQuestion
+from application.chat.question import Question as Asked
+from application.ingestion.processing import ProcessDocument
+from application.ingestion.submission import NewDocument, SubmitDocument
+from domain.models import Widget
+from testkit.entities import a_widget
 
 SITES = Path(__file__).resolve().parent / "sites"
 SETS = {"tidyflow": ("tuning", TIDYFLOW), "brewbox": ("held out", BREWBOX)}

@@ -54,7 +54,9 @@ BREWBOX = (
     SiteQuestion("How much coffee is in a bag?", ("250 grams",)),
     SiteQuestion("How much does a bag cost?", ("£9.50",)),
     SiteQuestion("Is delivery free?", ("free on subscriptions",)),
-    SiteQuestion("Can I pause my subscription?", ("pause your subscription for up to three months",)),
+    SiteQuestion(
+        "Can I pause my subscription?", ("pause your subscription for up to three months",)
+    ),
     SiteQuestion("Is there a minimum contract?", ("no minimum term",)),
     SiteQuestion("When do you roast?", ("every monday and thursday",)),
     SiteQuestion("Can I get ground coffee for a cafetière?", ("cafetière",)),

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from uuid import UUID
 
-from domain.models import Chunk, Element, without_nul
+from domain.models import SECTION_SEPARATOR, Chunk, Element, without_nul
 
 _CHUNK_NAMESPACE = uuid.UUID("6f1c1f9e-8d2a-4c55-9a53-3c1b6a0e2f11")
 _WORD = re.compile(r"\S+")
@@ -43,7 +43,7 @@ def estimate_tokens(text: str) -> int:
 
 class _Section:
     def __init__(self, headings: list[str], page: int | None) -> None:
-        self.heading = " › ".join(headings) if headings else None
+        self.heading = SECTION_SEPARATOR.join(headings) if headings else None
         # The heading of a short section this one's first chunk opens with, if any.
         self.opening: str | None = None
         self.page = page

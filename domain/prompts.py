@@ -52,9 +52,17 @@ class PromptSource(msgspec.Struct, frozen=True, kw_only=True):
     # What the source's document is for, in the lines its text does not say itself (a
     # manual page's name line and the sentence after it); never cut.
     about: str = ""
+    # Where in its document the text sits (its section path): on a help page the
+    # heading often says what its sentences are about ("Each token may make 100 requests
+    # per minute." says nothing of rate limits).
+    section: str = ""
+
+    def heading(self) -> str:
+        """The document's title and the section path, as one line."""
+        return " — ".join(filter(None, (self.title, self.section)))
 
     def block(self, fence: str) -> str:
-        title = " ".join(defused(self.title).split())
+        title = " ".join(defused(self.heading()).split())
         head = f"{title}\n{defused(self.about)}" if self.about else title
         return (
             f'<source-{fence} id="{self.index}">\n{head}\n{defused(self.text)}\n</source-{fence}>'

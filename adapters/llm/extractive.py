@@ -27,8 +27,9 @@ import numpy as np
 from adapters.llm.evidence import overlap, overlap_in_context, rarity, stems
 from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
+from domain.abbreviations import ABBREVIATION, spelled_out
 from domain.errors import DependencyUnavailableError
-from domain.models import Role, Usage
+from domain.models import SECTION_SEPARATOR, Role, Usage
 from domain.prompts import Prompt
 
 _WANTS_CODE = re.compile(r"\b(code|function|class|method|snippet|script|implement\w*)\b", re.I)
@@ -53,6 +54,9 @@ _SPELLED_TERM = re.compile(r"(?<![\w-])(?:--?[a-z][\w-]*|[a-z]\w*(?:[_.][a-z0-9]
 # postage", which never says France.
 _NAMED = re.compile(r"(?<![\w/.-])[A-Za-z][\w/+.-]*[\w+]")
 _GREETINGS = frozenset({"ok", "okay"})
+_OPENS_ON_PRONOUN = re.compile(
+    r"(it|its|they|their|them|this|these|those|that|he|she|such)\b", re.I
+)
 # A question that leans on the one before: short, or pointing back at it.
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
@@ -112,11 +116,16 @@ def quoted(s: Sentence) -> str:
     return f"{s.label}: {s.text}" if s.label and plain else s.text
 
 
-def _in_context(s: Sentence) -> str:
-    """What the embedder reads of a sentence: its term or its page's name line, for
-    meaning."""
-    context = s.label or s.lead_of
+def _in_context(s: Sentence, heading: str) -> str:
+    """What the embedder reads of a sentence: its term, its page's name line or else the
+    heading it sits under, for meaning."""
+    context = s.label or s.lead_of or heading
     return f"{context}: {s.text}" if context else s.text
+
+
+def _leaf(section: str) -> str:
+    """The heading a text sits right under: the last step of its section path."""
+    return section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
 
 
 def _key(text: str) -> str:
@@ -133,9 +142,14 @@ def _opening(
     s: Sentence, found: Mapping[str, Sentence], asked: Mapping[str, float]
 ) -> Sentence | None:
     """The sentence the paragraph of `s` opens with, when it is a candidate and shares a
-    word with the question."""
+    word with the question or `s` points back to it."""
     opening = found.get(_key(s.topic)) if s.topic else None
-    return opening if opening is not None and asked.keys() & set(stems(opening.text)) else None
+    if opening is None:
+        return None
+    # A sentence opening on a pronoun ("It adds single sign-on ...") says nothing without
+    # the one it points back to ("Business costs $24 per user per month.").
+    points_back = _OPENS_ON_PRONOUN.match(s.text)
+    return opening if points_back or asked.keys() & set(stems(opening.text)) else None
 
 
 def _defines(s: Sentence, spelled: frozenset[str], introduced: frozenset[str]) -> bool:
@@ -168,9 +182,16 @@ def _unmentioned(prompt: Prompt) -> list[str]:
     if not names:  # most questions: the sources need not be read for it
         return []
     said = set()
-    for src in prompt.sources:
-        said.update(stems(f"{src.title} {src.about} {src.text}"))
-    return [name for name in names if not set(stems(name)) <= said]
+    texts = [f"{src.heading()} {src.about} {src.text}" for src in prompt.sources]
+    for text in texts:
+        said.update(stems(text))
+    return [
+        name
+        for name in names
+        if not set(stems(name)) <= said
+        # an abbreviation a source spells out ("SSO": "single sign-on") is mentioned
+        and not (ABBREVIATION.fullmatch(name) and any(spelled_out(name, t) for t in texts))
+    ]
 
 
 def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
@@ -218,7 +239,15 @@ class ExtractiveChatModel:
             return []
         terms = [frozenset(stems(s.text)) for s in found]
         labels = [frozenset(stems(s.label)) for s in found]
-        titles = {src.index: frozenset(stems(src.title)) for src in prompt.sources}
+        titles = {src.index: frozenset(stems(src.heading())) for src in prompt.sources}
+        # The heading a sentence sits under, read with it when it names what is asked: "Rate
+        # limits" tells what "Each token may make 100 requests per minute." is about, where a
+        # manual's "DESCRIPTION" tells nothing.
+        leaves = {
+            src.index: leaf if asked.keys() & set(stems(leaf)) else ""
+            for src in prompt.sources
+            for leaf in (_leaf(src.section),)
+        }
         # A word is rare when few sentences are about it, by their own words, the term they
         # define or their page's title: "reset" on the git-reset page tells none apart.
         weights = rarity(
@@ -261,7 +290,10 @@ class ExtractiveChatModel:
         )[: t.candidates]
         dense = await self._cosines(
             prompt.question,
-            [" ".join(_in_context(found[i]).split()[: t.embedded_words]) for i in shortlist],
+            [
+                " ".join(_in_context(found[i], leaves[found[i].source]).split()[: t.embedded_words])
+                for i in shortlist
+            ],
         )
         scored = sorted(
             (

@@ -10,6 +10,8 @@ import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from domain.abbreviations import ABBREVIATION, spelled_out
+
 _WORD = re.compile(r"[A-Za-z]+")
 # Shorter words are too often another word one letter off ("sell" and "self").
 _MIN_LETTERS = 4
@@ -23,10 +25,13 @@ class EditDistanceSpelling:
     nearest such word, the one they use most on a tie. Another form of a word they use
     ("descaled" where they say "descale") is no slip: search stems it; nor is a word spelled
     as a name, in mixed case ("pgSQL", "GitLab"): that the documents never name it says
-    something. A word in capitals is only loud ("VAUCUM" is VACUUM)."""
+    something. A word in capitals is only loud ("VAUCUM" is VACUUM), unless the known texts
+    spell it out: an abbreviation they never use is followed by the words it stands for in
+    them ("SSO (single sign-on)"), which both searches then find."""
 
     def corrected(self, text: str, known: Sequence[str]) -> str:
         counts = Counter(_WORD.findall(" ".join(known).lower()))
+        text = _spelled_out(text, known, counts)
         unknown = {
             word.lower()
             for word in _WORD.findall(text)
@@ -64,6 +69,17 @@ class EditDistanceSpelling:
             if candidate[0] == word[0]
         ]
         return min(near)[2] if near else None
+
+
+def _spelled_out(text: str, known: Sequence[str], counts: Counter[str]) -> str:
+    def expand(match: re.Match[str]) -> str:
+        word = match.group()
+        if word.lower() in counts:
+            return word
+        words = next(filter(None, (spelled_out(word, k) for k in known)), None)
+        return f"{word} ({words})" if words else word
+
+    return ABBREVIATION.sub(expand, text)
 
 
 def _may_be_a_slip(word: str) -> bool:

@@ -26,7 +26,8 @@ def grounded_prompt(
         sources=tuple(
             PromptSource(
                 index=n,
-                title=" — ".join(filter(None, (hit.chunk.title, hit.chunk.section))),
+                title=hit.chunk.title,
+                section=hit.chunk.section or "",
                 text=hit.chunk.text,
                 # What its document is for, when the chunk does not say it: the sentence
                 # that answers "what does X do?" opens the page, not its options.

@@ -25,6 +25,7 @@ from domain.models.conversations import (
     is_no_answer,
 )
 from domain.models.documents import (
+    SECTION_SEPARATOR,
     Chunk,
     Document,
     DocumentStatus,
@@ -89,6 +90,7 @@ __all__ = [
     "MAX_TOP_K",
     "OVER_BUDGET",
     "PENDING_MODEL",
+    "SECTION_SEPARATOR",
     "Answer",
     "AskedQuestion",
     "BudgetStatus",

@@ -55,6 +55,10 @@ class Element(msgspec.Struct, frozen=True, kw_only=True):
     level: int | None = None  # a title's depth: 1 for the top heading, 2 below it, …
 
 
+# Between the headings of a section path, from the document's top heading down.
+SECTION_SEPARATOR = " › "
+
+
 class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     widget_id: UUID

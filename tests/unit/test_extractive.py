@@ -461,3 +461,52 @@ async def test_asked_for_a_default_the_sentence_stating_it_is_quoted() -> None:
 
     assert said == "mode (string): The default mode is gentle. [1]"
     assert "The name of the heating mode" in plain
+
+
+async def test_a_sentence_is_read_under_the_heading_that_names_what_is_asked() -> None:
+    # "Each token may make 100 requests per minute." says nothing of rate limits; its
+    # heading does. The embedder is told so only when it is read with the heading.
+    embedder = CosineEmbedder({"Rate limits": 0.9, "Each token": 0.2, "Over the limit": 0.6})
+    asked = Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question="What is the API rate limit?",
+        sources=(
+            PromptSource(
+                index=1,
+                title="api.md",
+                section="API › Rate limits",
+                text="Each token may make 100 requests per minute.",
+            ),
+            PromptSource(
+                index=2,
+                title="api.md",
+                section="API › Errors",
+                text="Over the limit, the API answers 429 Too Many Requests.",
+            ),
+        ),
+    )
+
+    said = await answer(ExtractiveChatModel(embedder, Tuning(keep_ratio=0.95)), asked)
+
+    assert said == "Each token may make 100 requests per minute. [1]"
+
+
+async def test_a_sentence_opening_on_a_pronoun_is_quoted_after_the_one_it_points_back_to() -> None:
+    asked = prompt(
+        "Which plan has audit logs?",
+        "Business costs $24 per user per month. It adds single sign-on, audit logs and "
+        "priority support.",
+    )
+
+    said = await answer(ExtractiveChatModel(HashEmbedder()), asked)
+
+    assert said.startswith("Business costs $24 per user per month. [1] It adds")
+
+
+async def test_an_abbreviation_a_source_spells_out_counts_as_mentioned() -> None:
+    page = "Business adds single sign-on (SAML), audit logs and priority support."
+    model = ExtractiveChatModel(HashEmbedder())
+
+    assert await answer(model, prompt("Do you support SSO?", page)) != NO_ANSWER
+    assert await answer(model, prompt("Do you support LDAP?", page)) == NO_ANSWER

@@ -132,3 +132,14 @@ def test_a_task_on_the_conversation_sends_the_question_as_it_is() -> None:
     prompt = Prompt(system="Rewrite it.", no_answer="", question="and that?", grounded=False)
     assert prompt.system_text() == "Rewrite it."
     assert prompt.chat_messages() == [{"role": "user", "content": "and that?"}]
+
+
+def test_a_source_says_where_in_its_document_it_sits() -> None:
+    source = PromptSource(
+        index=1, title="api.md", section="API › Rate limits", text="100 a minute."
+    )
+    prompt = Prompt(system="s", no_answer="n", question="q", sources=(source,))
+
+    [(_, body)] = parsed(prompt.user_text(), prompt.fence)
+
+    assert body.splitlines()[0] == "api.md — API › Rate limits"

@@ -55,3 +55,13 @@ def test_a_word_spelled_as_a_name_is_kept_as_spelled() -> None:
     known = ("Connect with psql to the server.",)
     assert EditDistanceSpelling().corrected("Write it in PL/pgSQL", known) == "Write it in PL/pgSQL"
     assert EditDistanceSpelling().corrected("Write it in PL/pgsql", known) == "Write it in PL/psql"
+
+
+def test_an_abbreviation_the_documents_spell_out_is_searched_with_their_words() -> None:
+    known = ("Business adds single sign-on (SAML), audit logs and a 99.9% uptime SLA.",)
+
+    assert EditDistanceSpelling().corrected("Do you support SSO?", known) == (
+        "Do you support SSO (single sign-on)?"
+    )
+    # One they use as it is stays as it is.
+    assert EditDistanceSpelling().corrected("What is the SLA?", known) == "What is the SLA?"
