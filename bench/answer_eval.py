@@ -606,7 +606,8 @@ def beyond_lines(beyond: Sequence[Beyond]) -> list[str]:
         lines += [
             f"- {name} ({n}): the no-answer message for **{refused}/{n}**; the relevance floor "
             f"alone refuses {by_cosine}/{n} on the cosine, {by_both}/{n} once a hit holding "
-            "every word the question asks passes too (`RETRIEVAL_MIN_COVERAGE`). Answered "
+            "every word the question asks passes too (`RETRIEVAL_MIN_COVERAGE`), before its "
+            "closer look at the hits' sentences (`RETRIEVAL_MIN_SENTENCE_SCORE`). Answered "
             f"anyway: {answered or 'none'}.",
         ]
     return [

@@ -52,6 +52,7 @@ from adapters.vectorstore.edge import EdgeVectorStore  # noqa: E402
 from adapters.vectorstore.retrieval import Tuning  # noqa: E402
 from application.answer_cache import AnswerCache  # noqa: E402
 from application.chat.question import ChatPolicy  # noqa: E402
+from application.chat.retrieval import closer_look  # noqa: E402
 from application.chat.retrieval import covered as holds_every_word  # noqa: E402
 from application.ingestion.allowance import (  # noqa: E402
     IngestionAllowance,
@@ -332,15 +333,29 @@ async def best_similarities(
 ) -> tuple[list[float], list[bool]]:
     """What the chat's floor sees: the best dense cosine among a widget's top-k hybrid hits,
     and whether one of them holds enough of the question's words (`ChatPolicy.min_coverage`)."""
-    best, covered = [], []
-    enough = ChatPolicy().min_coverage
+    best, covered, looked = [], [], []
+    policy = ChatPolicy()
     for text, vector in zip(texts, qv, strict=True):
         hits = await indexed.store.search(
             widget, SearchQuery(text=text, vector=vector), DEFAULT_TOP_K
         )
         best.append(max((h.similarity or 0.0 for h in hits), default=0.0))
-        covered.append(holds_every_word(hits, enough))
-    return best, covered
+        covered.append(holds_every_word(hits, policy.min_coverage))
+        # Where the default floor says no, the chat's closer look at the hits' sentences.
+        if best[-1] < policy.min_score and not covered[-1]:
+            looked.append(await a_sentence_near(indexed, text, hits, policy.min_sentence_score))
+    return best, covered, looked
+
+
+async def a_sentence_near(
+    indexed: Indexed, text: str, hits: Sequence[ScoredChunk], floor: float
+) -> bool:
+    sentences = closer_look(hits)
+    if not sentences:
+        return False
+    rows = np.asarray(await indexed.embedder.embed([text, *sentences]), dtype=np.float64)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    return bool((rows[1:] @ rows[0]).max() >= floor)
 
 
 async def hit_similarities(
@@ -371,6 +386,9 @@ class Results:
     floor: dict[str, list[float]] = field(default_factory=dict)
     # for the floor's sets: whether a top-k hit held every word of each question
     covered: dict[str, list[bool]] = field(default_factory=dict)
+    # for the floor's sets: of the questions the default floor refuses, whether the closer
+    # look at the hits' sentences lets each through
+    looked: dict[str, list[bool]] = field(default_factory=dict)
     # ms per search in a 1,000-chunk widget, by setting (the default, round 2's, each stage's)
     latency: dict[str, list[float]] = field(default_factory=dict)
 
@@ -445,7 +463,9 @@ async def floor_study(r: Results, vectors: dict[str, list[list[float]]]) -> None
     mv = await indexed.embedder.embed(questions)
 
     async def study(name: str, widget: UUID, texts: Sequence[str], qv: list[list[float]]) -> None:
-        r.floor[name], r.covered[name] = await best_similarities(indexed, widget, texts, qv)
+        r.floor[name], r.covered[name], r.looked[name] = await best_similarities(
+            indexed, widget, texts, qv
+        )
 
     for c in r.collections:
         texts, qv = [t for _, t in c.queries], vectors[c.name]
@@ -678,8 +698,25 @@ def render(r: Results, seconds: float) -> str:
         *cut,
         "",
         *floor_verdict(r),
+        "",
+        closer_look_line(r),
     ]
     return "\n".join(lines)
+
+
+def closer_look_line(r: Results) -> str:
+    """What the closer look at the hits' sentences does behind the default floor."""
+    policy = ChatPolicy()
+    counts = "; ".join(
+        f"{name}: {sum(xs)} of {len(xs)}" for name, xs in r.looked.items() if "→" in name
+    )
+    return (
+        f"Behind the default floor ({policy.min_score:.2f}, every word held), the chat looks "
+        "closer before refusing: one sentence of the top-k hits with a cosine of at least "
+        f"{policy.min_sentence_score:.2f} with the question lets the answer through "
+        "(`RETRIEVAL_MIN_SENTENCE_SCORE`). Of the questions the floor refuses, it lets "
+        f"through: {counts}."
+    )
 
 
 def stage_table(r: Results, names: list[str]) -> list[str]:

@@ -131,6 +131,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     paid_monthly_budget_usd: float | None = None
     retrieval_min_score: float = 0.3
     retrieval_min_coverage: float = 1.0
+    retrieval_min_sentence_score: float = 0.45
     retrieval_dense_weight: float = 0.7
     retrieval_feedback: bool = True
     retrieval_follow_up_weight: float = 0.8
@@ -154,6 +155,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("RETRIEVAL_MIN_SCORE must be between -1 and 1")
         if not self.retrieval_min_coverage > 0.0:  # NaN too
             raise SettingsError("RETRIEVAL_MIN_COVERAGE must be above 0 (above 1: never)")
+        if not self.retrieval_min_sentence_score >= -1.0:  # NaN too
+            raise SettingsError("RETRIEVAL_MIN_SENTENCE_SCORE must be at least -1 (above 1: never)")
         if not 0.0 <= self.retrieval_dense_weight <= 1.0:
             raise SettingsError("RETRIEVAL_DENSE_WEIGHT must be between 0 and 1")
         if not 0.0 <= self.retrieval_follow_up_weight <= 1.0:

@@ -26,6 +26,11 @@ class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     # cosine from the chunk's other sentences ("Do you ship to Switzerland?" against a
     # section on delivery, 0.27), though every word asked is in it. Above 1, never.
     min_coverage: float = 1.0
+    # ... or unless one sentence of the chunks found has at least this cosine with the
+    # question: a short question is far from a whole section that one sentence of answers.
+    # No unrelated question of the retrieval collections' floor study came within 0.41;
+    # above 1, never (docs/benchmarks.md).
+    min_sentence_score: float = 0.45
     # A follow-up leaning on the previous question is searched with that question folded
     # in at this weight (1 is the follow-up's own; its words together weigh at most this
     # share of the follow-up's); 0 searches the follow-up alone. Chosen on the even-numbered

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 
 import msgspec
@@ -11,9 +13,18 @@ from application.chat.draft import Draft
 from application.chat.follow_ups import folded, previous_question
 from application.chat.question import AdmittedQuestion, ChatPolicy
 from application.chat.question_vectors import QuestionVectors
+from application.ports.models import Embedder
 from application.ports.spelling import Spelling
 from application.ports.vectors import SearchQuery, VectorStore
+from domain.errors import DependencyUnavailableError
 from domain.models import ScoredChunk
+
+# The closer look reads at most this many sentences of the hits, each of at least a few
+# words and cut to the first few dozen (the embedding is the cost, on the refusal path only).
+CLOSER_LOOK_SENTENCES = 24
+_MIN_WORDS = 3
+_MAX_WORDS = 48
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])|\n\s*\n")
 
 
 class Retrieval:
@@ -23,12 +34,14 @@ class Retrieval:
         question_vectors: QuestionVectors,
         condensing: Condensing,
         spelling: Spelling,
+        embedder: Embedder,
         policy: ChatPolicy,
     ) -> None:
         self._vectors = vectors
         self._question_vectors = question_vectors
         self._condensing = condensing
         self._spelling = spelling
+        self._embedder = embedder
         self._policy = policy
 
     async def __call__(self, admitted: AdmittedQuestion, draft: Draft) -> list[ScoredChunk]:
@@ -51,7 +64,9 @@ class Retrieval:
             if self._relevant(found):
                 draft.asked_as = corrected
                 return found
-        return hits if self._relevant(hits) else []
+        if self._relevant(hits) or await self._a_sentence_answers(query.text, hits):
+            return hits
+        return []
 
     def _relevant(self, hits: list[ScoredChunk]) -> bool:
         # The floor gates the answer as a whole, on the dense cosine: fused scores rank the
@@ -61,6 +76,22 @@ class Retrieval:
         if best is None:
             return False
         return best >= self._policy.min_score or covered(hits, self._policy.min_coverage)
+
+    async def _a_sentence_answers(self, question: str, hits: Sequence[ScoredChunk]) -> bool:
+        """A closer look before saying no: a short question gets a low cosine with a whole
+        section ("Is there a minimum contract?" against a section on cancelling, 0.22) even
+        where one of its sentences answers it ("There is no minimum term.", 0.53). The hits'
+        sentences are embedded with the question, and one near enough lets the answer
+        through; on the refusal path only, so an answered question never pays for it."""
+        floor = self._policy.min_sentence_score
+        texts = closer_look(hits)
+        if floor > 1.0 or not texts:
+            return False
+        try:
+            [asked, *read] = await self._embedder.embed([question, *texts])
+        except DependencyUnavailableError:
+            return False  # the floor has said no; nothing closer to look with
+        return max(_cosine(asked, vector) for vector in read) >= floor
 
     async def _vector(self, text: str, like: SearchQuery) -> list[float]:
         """The vector of `text` searched as `like` was: with its context folded in."""
@@ -95,3 +126,22 @@ class Retrieval:
 def covered(hits: Sequence[ScoredChunk], least: float) -> bool:
     """Some hit holds at least this share of the question's own words."""
     return any(h.coverage is not None and h.coverage >= least for h in hits)
+
+
+def closer_look(hits: Sequence[ScoredChunk]) -> list[str]:
+    """The hits' sentences the closer look reads, best hit first."""
+    found: list[str] = []
+    for hit in hits:
+        for sentence in _SENTENCE_BREAK.split(hit.chunk.text):
+            words = sentence.split()
+            if len(words) >= _MIN_WORDS:
+                found.append(" ".join(words[:_MAX_WORDS]))
+                if len(found) == CLOSER_LOOK_SENTENCES:
+                    return found
+    return found
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norms = math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+    return dot / norms if norms else 0.0

@@ -98,6 +98,7 @@ class PolicyProvider(Provider):
             max_message_chars=settings.max_message_chars,
             min_score=settings.retrieval_min_score,
             min_coverage=settings.retrieval_min_coverage,
+            min_sentence_score=settings.retrieval_min_sentence_score,
             follow_up_weight=settings.retrieval_follow_up_weight,
             condense_follow_ups=settings.condense_follow_ups,
             prices=settings.prices,

@@ -1,8 +1,11 @@
 """The relevance floor: the no-answer message when the widget's documents are far from the
-question, unless a retrieved chunk holds every word the question asks."""
+question, unless a retrieved chunk holds every word the question asks or one of its
+sentences is near the question."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from uuid import UUID
 
 import msgspec
@@ -34,11 +37,41 @@ class Measured(MemoryVectorStore):
         ]
 
 
-async def answered(similarity: float, coverage: float | None, **policy: float) -> list[str]:
+class OneSentenceNear(HashEmbedder):
+    """The question "refund card" one unit vector, the handbook's sentence on refunds at
+    `cosine` from it, every other text orthogonal to it: the embedder's reading of a short
+    question against one sentence, set by the test."""
+
+    def __init__(self, cosine: float) -> None:
+        super().__init__()
+        self.cosine = cosine
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        def unit(n: int) -> list[float]:
+            return [1.0 if i == n else 0.0 for i in range(self.dimension)]
+
+        def vector(text: str) -> list[float]:
+            if text == "refund card":
+                return unit(0)
+            if text.startswith("Refunds are paid to the original card"):
+                c = self.cosine
+                return [c, math.sqrt(1.0 - c * c)] + [0.0] * (self.dimension - 2)
+            return unit(1)
+
+        return [vector(t) for t in texts]
+
+
+async def answered(
+    similarity: float,
+    coverage: float | None,
+    embedder: HashEmbedder | None = None,
+    **policy: float,
+) -> list[str]:
     """The prompts' questions the model was handed: empty when the floor said no."""
     model = ScriptedModel("openai:gpt-4o-mini")
     app = FakeApp(
         models={Plan.FREE: [model]},
+        embedder=embedder or HashEmbedder(),
         vectors=Measured(similarity, coverage),
         chat_policy=ChatPolicy(min_score=0.3, **policy),
     )
@@ -71,6 +104,20 @@ async def test_far_and_not_every_word_held_is_the_no_answer_message(
 
 async def test_the_coverage_rule_can_be_turned_off() -> None:
     assert await answered(similarity=0.2, coverage=1.0, min_coverage=1.01) == []
+
+
+async def test_far_as_a_chunk_but_near_by_one_sentence_passes_the_floor() -> None:
+    # "Is there a minimum contract?": 0.22 against the section on cancelling, 0.53 against
+    # its "There is no minimum term."
+    assert await answered(0.2, 0.0, OneSentenceNear(0.6)) == ["refund card"]
+
+
+async def test_no_sentence_near_either_is_the_no_answer_message() -> None:
+    assert await answered(0.2, 0.0, OneSentenceNear(0.3)) == []
+
+
+async def test_the_closer_look_can_be_turned_off() -> None:
+    assert await answered(0.2, 0.0, OneSentenceNear(0.6), min_sentence_score=1.01) == []
 
 
 class SpelledRight(MemoryVectorStore):

@@ -27,11 +27,13 @@ def test_values_are_parsed_into_their_types() -> None:
             "DATA_DIR": "/srv/cc",
             "WORKER_IN_PROCESS": "false",
             "RETRIEVAL_MIN_SCORE": "0.35",
+            "RETRIEVAL_MIN_SENTENCE_SCORE": "1.5",
             "LLM_PAID": "anthropic:claude-sonnet-5-5, extractive",
         }
     )
     assert settings.port == 9001 and settings.data_dir == Path("/srv/cc")
     assert settings.worker_in_process is False and settings.retrieval_min_score == 0.35
+    assert settings.retrieval_min_sentence_score == 1.5
     assert settings.llm_chains["paid"] == ["anthropic:claude-sonnet-5-5", "extractive"]
 
 
@@ -44,6 +46,7 @@ def test_values_are_parsed_into_their_types() -> None:
         ({"WORKER_IN_PROCESS": "perhaps"}, "WORKER_IN_PROCESS"),
         ({"MAX_UPLOAD_BYTES": "-1"}, "MAX_UPLOAD_BYTES"),
         ({"PARSE_IDLE_SECONDS": "-5"}, "PARSE_IDLE_SECONDS"),
+        ({"RETRIEVAL_MIN_SENTENCE_SCORE": "nan"}, "RETRIEVAL_MIN_SENTENCE_SCORE"),
         ({"ENVIRONMENT": "production"}, "ADMIN_TOKEN"),
     ],
 )
