@@ -242,6 +242,9 @@ _MARK = re.compile(
     r"(?<![^\s(\[\"'])(?:\*{1,3}|_{1,3}|~~)(?=[^\s*_~])"
     r"|(?<=[^\s*_~])(?:\*{1,3}|_{1,3}|~~)(?![^\s)\].,;:!?\"'])"
 )
+# A code span: a run of backticks, text without one, and a run of as many (a span holding
+# a backtick, "``a ` b``", is read as prose: the scan stays linear on hostile input).
+_CODE_SPAN = re.compile(r"(?<!`)(`{1,3})(?!`)([^`]+)\1(?!`)")
 # An escaped mark ("\\*") is set aside as a private-use character until the marks are gone.
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SET_ASIDE = 0xE000
@@ -253,10 +256,21 @@ def _set_aside(match: re.Match[str]) -> str:
 
 
 def _inline(text: str) -> str:
+    # A code span is literal ("`Authorization: Bearer <token>`", "`*args`"): no tag, mark,
+    # escape or entity inside it is markup.
+    pieces, last = [], 0
+    for span in _CODE_SPAN.finditer(text):
+        pieces += [_marked_up(text[last : span.start()]), span.group(2)]
+        last = span.end()
+    pieces.append(_marked_up(text[last:]))
+    return _flat("".join(pieces))
+
+
+def _marked_up(text: str) -> str:
     text = _ESCAPE.sub(_set_aside, text)
     text = _AUTOLINK.sub(r"\1", _LINK.sub(r"\1", _COMMENT.sub("", text)))
     text = _MARK.sub("", _TAG.sub("", text)).replace("`", "")
-    return _flat(html.unescape(text.translate(_RESTORE)))
+    return html.unescape(text.translate(_RESTORE))
 
 
 def _row(line: str) -> str:

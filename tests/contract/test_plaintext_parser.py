@@ -60,6 +60,8 @@ Troubleshooting #
 ---------------
 
 Use `snake_case` names, 2 * 3 is 6, and \\*stars\\* stay.
+
+Send `Authorization: Bearer <token>` with `*args`, not <b>bold</b>.
 """
 
 
@@ -92,6 +94,8 @@ async def test_markdown_blocks_become_paragraphs_without_their_markup(
         "# not a heading inside code",
         "Plan | Price\nFree | 0 USD\nPaid | 20 USD",  # a row's cells stay together
         "Use snake_case names, 2 * 3 is 6, and *stars* stay.",
+        # a code span is literal: what reads as a tag or a mark inside it is text
+        "Send Authorization: Bearer <token> with *args, not bold.",
     ]
     assert "front matter" not in " ".join(e.text for e in elements)
 
