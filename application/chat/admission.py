@@ -15,6 +15,7 @@ from application.ports.storage import ConversationRepository
 from application.ports.system import Clock, IdGenerator
 from domain.errors import ConversationNotFoundError, InvalidInputError
 from domain.models import Conversation, Message
+from domain.small_talk import small_talk
 
 
 class Admission:
@@ -56,9 +57,15 @@ class Admission:
         # conversation is looked up, the stream opens and the answer cache is asked. It is
         # never cancelled, only left to finish when unneeded: a cache call cut mid-command
         # would spoil its connection (and its vector is worth caching anyway).
-        vector = asyncio.ensure_future(self._question_vectors.embed(message))
-        self._embeddings.add(vector)
-        vector.add_done_callback(self._embedded)
+        talk = small_talk(message)
+        vector: asyncio.Future[list[float]]
+        if talk is None:
+            vector = asyncio.ensure_future(self._question_vectors.embed(message))
+            self._embeddings.add(vector)
+            vector.add_done_callback(self._embedded)
+        else:  # "Hi!" is replied to, never searched: nothing to embed
+            vector = asyncio.get_running_loop().create_future()
+            vector.set_result([])
         conversation, is_new, history = await self._conversation_of(question)
         message_id, asked_at = self._ids.new_id(), self._clock.now()
         # Last, once nothing else can refuse the question: from here on it is billed.
@@ -73,6 +80,7 @@ class Admission:
             vector=vector,
             usage_id=reservation.usage_id,
             over_budget=reservation.over_budget,
+            small_talk=talk,
         )
 
     def _embedded(self, vector: asyncio.Future[list[float]]) -> None:

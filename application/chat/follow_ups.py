@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from domain.models import Message, Role
+from domain.small_talk import small_talk
 
 # A question this short, or one pointing back, leans on the one before it: by a pronoun
 # ("it", "one"), or by an adverb that presupposes something said before ("again", "too",
@@ -23,7 +24,15 @@ _WORD = re.compile(r"\w+")
 
 def previous_question(message: str, history: Sequence[Message]) -> str | None:
     """The visitor's previous question when `message` leans on it, else None."""
-    before = next((m.content for m in reversed(history) if m.role is Role.USER), None)
+    # "Thanks!" said in between is no question to lean on.
+    before = next(
+        (
+            m.content
+            for m in reversed(history)
+            if m.role is Role.USER and small_talk(m.content) is None
+        ),
+        None,
+    )
     if not before or before.strip() == message.strip():
         return None
     if len(_WORD.findall(message)) <= SHORT_WORDS or _REFERS_BACK.search(message):

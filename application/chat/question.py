@@ -13,6 +13,7 @@ import msgspec
 from domain.models import Conversation, Message, Widget
 from domain.pricing import DEFAULT_PRICES, Price
 from domain.prompts import PromptBudget
+from domain.small_talk import SmallTalk
 
 
 class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,6 +74,8 @@ class AdmittedQuestion:
     usage_id: UUID
     # A spending ceiling was reached: it is answered by the models that cost nothing.
     over_budget: bool = False
+    # A greeting, a thank-you or a goodbye alone: replied to, never searched.
+    small_talk: SmallTalk | None = None
 
     @property
     def widget(self) -> Widget:

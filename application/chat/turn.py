@@ -24,6 +24,7 @@ from application.chat.retrieval import Retrieval
 from application.ports.models import ChatModel
 from application.ports.system import Clock
 from domain.models import FINISH_FAILED, FINISH_NO_ANSWER, PENDING_MODEL, Answer, Source
+from domain.small_talk import reply_to
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +98,17 @@ class ChatTurn:
         self, models: Sequence[ChatModel], draft: Draft, timing: Timing
     ) -> AsyncIterator[ChatEvent]:
         steps, admitted = self._steps, self._admitted
+        talk = admitted.small_talk
+        if talk is not None:
+            # "Hi!" or "thanks!": answered as a person would, without searching the documents
+            # (which would find nothing and say so) and without a model's tokens.
+            yield SourcesFound(())
+            reply = reply_to(talk, admitted.widget.greeting)
+            draft.parts.append(reply)
+            draft.finish_reason = "stop"
+            timing.first_token()
+            yield TokenDelta(reply)
+            return
         hits = await steps.retrieval(admitted, draft)
         timing.retrieved()
         draft.sources = sources_of(hits)

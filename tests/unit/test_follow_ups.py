@@ -153,3 +153,13 @@ async def test_condensing_is_off_by_default() -> None:
 
     assert all(p.grounded for p in model.prompts)
     assert then.usage.input_tokens == 100
+
+
+def test_a_thank_you_in_between_is_no_question_to_lean_on() -> None:
+    history = [
+        message(Role.USER, "How do I declare an associative array in bash?"),
+        message(Role.ASSISTANT, "With declare -A. [1]"),
+        message(Role.USER, "Thanks!"),
+        message(Role.ASSISTANT, "You're welcome!"),
+    ]
+    assert previous_question("And how do I list its keys?", history) == history[0].content
