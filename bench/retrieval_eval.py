@@ -343,17 +343,17 @@ async def best_similarities(
         covered.append(holds_every_word(hits, policy.min_coverage))
         # Where the default floor says no, the chat's closer look at the hits' sentences.
         if best[-1] < policy.min_score and not covered[-1]:
-            looked.append(await a_sentence_near(indexed, text, hits, policy.min_sentence_score))
+            looked.append(await a_sentence_near(indexed, vector, hits, policy.min_sentence_score))
     return best, covered, looked
 
 
 async def a_sentence_near(
-    indexed: Indexed, text: str, hits: Sequence[ScoredChunk], floor: float
+    indexed: Indexed, vector: Sequence[float], hits: Sequence[ScoredChunk], floor: float
 ) -> bool:
     sentences = closer_look(hits)
     if not sentences:
         return False
-    rows = np.asarray(await indexed.embedder.embed([text, *sentences]), dtype=np.float64)
+    rows = np.asarray([vector, *await indexed.embedder.embed(sentences)], dtype=np.float64)
     rows /= np.linalg.norm(rows, axis=1, keepdims=True)
     return bool((rows[1:] @ rows[0]).max() >= floor)
 

@@ -31,6 +31,7 @@ from domain.abbreviations import ABBREVIATION, spelled_out
 from domain.errors import DependencyUnavailableError
 from domain.models import SECTION_SEPARATOR, Role, Usage
 from domain.prompts import Prompt
+from domain.small_talk import small_talk
 
 _WANTS_CODE = re.compile(r"\b(code|function|class|method|snippet|script|implement\w*)\b", re.I)
 _WANTS_COMMAND = re.compile(
@@ -196,9 +197,16 @@ def _unmentioned(prompt: Prompt) -> list[str]:
 
 def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
     """The question's stems with their weights, and the previous question's at `weight`
-    when this one is short or points back at it."""
+    when this one is short or points back at it ("Thanks!" in between is no question)."""
     asked = dict.fromkeys(stems(prompt.question), 1.0)
-    before = next((m.content for m in reversed(prompt.history) if m.role is Role.USER), None)
+    before = next(
+        (
+            m.content
+            for m in reversed(prompt.history)
+            if m.role is Role.USER and small_talk(m.content) is None
+        ),
+        None,
+    )
     if before and (len(asked) <= 4 or _REFERS_BACK.search(prompt.question)):
         for term in stems(before):
             asked.setdefault(term, weight)

@@ -16,11 +16,14 @@ _WORD = re.compile(r"[A-Za-z]+")
 # Shorter words are too often another word one letter off ("sell" and "self").
 _MIN_LETTERS = 4
 _STEMMER = Stemmer.Stemmer("english")
+# Two edits apart only from this many letters: "invoice" is two edits from "invite", and a
+# real word that far from one of the documents' is common below it.
+_TWO_SLIPS_FROM = 8
 
 
 class EditDistanceSpelling:
     """A word of the text that the known texts never use is put right when one of theirs is
-    at most one edit away (two from seven letters on: a letter left out, doubled, swapped or
+    at most one edit away (two from eight letters on: a letter left out, doubled, swapped or
     wrong), starts with the same letter (typing slips seldom hit the first), and is the
     nearest such word, the one they use most on a tie. Another form of a word they use
     ("descaled" where they say "descale") is no slip: search stems it; nor is a word spelled
@@ -60,7 +63,7 @@ class EditDistanceSpelling:
     ) -> str | None:
         if _STEMMER.stemWord(word) in stems:
             return None
-        limit = 1 if len(word) < 7 else 2
+        limit = 1 if len(word) < _TWO_SLIPS_FROM else 2
         near = [
             (distance, -counts[candidate], candidate)
             for candidate, distance, _ in process.extract(

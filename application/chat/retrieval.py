@@ -64,7 +64,7 @@ class Retrieval:
             if self._relevant(found):
                 draft.asked_as = corrected
                 return found
-        if self._relevant(hits) or await self._a_sentence_answers(query.text, hits):
+        if self._relevant(hits) or await self._a_sentence_answers(query.vector, hits):
             return hits
         return []
 
@@ -77,21 +77,24 @@ class Retrieval:
             return False
         return best >= self._policy.min_score or covered(hits, self._policy.min_coverage)
 
-    async def _a_sentence_answers(self, question: str, hits: Sequence[ScoredChunk]) -> bool:
+    async def _a_sentence_answers(
+        self, question: Sequence[float], hits: Sequence[ScoredChunk]
+    ) -> bool:
         """A closer look before saying no: a short question gets a low cosine with a whole
         section ("Is there a minimum contract?" against a section on cancelling, 0.22) even
         where one of its sentences answers it ("There is no minimum term.", 0.53). The hits'
         sentences are embedded with the question, and one near enough lets the answer
-        through; on the refusal path only, so an answered question never pays for it."""
+        through; on the refusal path only, so an answered question never pays for it. The
+        question is read as it was searched (a follow-up with the question before it)."""
         floor = self._policy.min_sentence_score
         texts = closer_look(hits)
         if floor > 1.0 or not texts:
             return False
         try:
-            [asked, *read] = await self._embedder.embed([question, *texts])
+            read = await self._embedder.embed(texts)
         except DependencyUnavailableError:
             return False  # the floor has said no; nothing closer to look with
-        return max(_cosine(asked, vector) for vector in read) >= floor
+        return max(_cosine(question, vector) for vector in read) >= floor
 
     async def _vector(self, text: str, like: SearchQuery) -> list[float]:
         """The vector of `text` searched as `like` was: with its context folded in."""

@@ -510,3 +510,22 @@ async def test_an_abbreviation_a_source_spells_out_counts_as_mentioned() -> None
 
     assert await answer(model, prompt("Do you support SSO?", page)) != NO_ANSWER
     assert await answer(model, prompt("Do you support LDAP?", page)) == NO_ANSWER
+
+
+async def test_a_thank_you_in_between_leaves_the_follow_up_its_question() -> None:
+    history = (
+        PastMessage(Role.USER, "How do I create an API token?"),
+        PastMessage(Role.ASSISTANT, "Under Settings. [1]"),
+        PastMessage(Role.USER, "Thanks!"),
+        PastMessage(Role.ASSISTANT, "You're welcome!"),
+    )
+    asked = prompt(
+        "When does it expire?",
+        "A free trial expires after 14 days.",
+        "An API token expires after 90 days.",
+        history=history,
+    )
+
+    said = await answer(ExtractiveChatModel(HashEmbedder(), Tuning(keep_ratio=0.99)), asked)
+
+    assert said == "An API token expires after 90 days. [2]"

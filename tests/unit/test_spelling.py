@@ -8,6 +8,7 @@ from adapters.spelling.edits import EditDistanceSpelling
 
 KNOWN = (
     "Every kettle comes with a two-year warranty against manufacturing faults.",
+    "Invite your team from Settings.",
     "We ship to the EU, Norway and Switzerland.",
     "Descale your kettle every 4 weeks; descaling keeps the kettle quiet.",
 )
@@ -35,6 +36,7 @@ def test_a_slip_is_put_right_with_the_documents_spelling(asked: str, meant: str)
         "Is the warranty void?",  # every word short or known
         "How long is the xarranty?",  # a slip in the first letter is too far to guess
         "Do you ship to Swixxxland?",  # more edits than a slip
+        "Can I pay by invoice?",  # a real word two edits from "invite": too short for two
     ],
 )
 def test_what_is_not_a_slip_of_a_known_word_stays_as_asked(asked: str) -> None:
