@@ -19,6 +19,7 @@ _STEMMER = Stemmer.Stemmer("english")
 # Two edits apart only from this many letters: "invoice" is two edits from "invite", and a
 # real word that far from one of the documents' is common below it.
 _TWO_SLIPS_FROM = 8
+_SLIP_IN_ANOTHER_FORM_FROM = 7
 
 
 class EditDistanceSpelling:
@@ -43,8 +44,12 @@ class EditDistanceSpelling:
         if not unknown:  # most questions: no need to stem what the chunks say
             return text
         vocabulary = list(counts)
-        stems = set(_STEMMER.stemWords(vocabulary))
-        right = {word: self._nearest(word, vocabulary, counts, stems) for word in unknown}
+        # Each stem the known texts use, as their most used word of it.
+        forms: dict[str, str] = {}
+        for form, stem in zip(vocabulary, _STEMMER.stemWords(vocabulary), strict=True):
+            if stem not in forms or counts[form] > counts[forms[stem]]:
+                forms[stem] = form
+        right = {word: self._nearest(word, vocabulary, counts, forms) for word in unknown}
 
         def put_right(match: re.Match[str]) -> str:
             word = match.group()
@@ -59,19 +64,33 @@ class EditDistanceSpelling:
 
     @staticmethod
     def _nearest(
-        word: str, vocabulary: list[str], counts: Counter[str], stems: set[str]
+        word: str, vocabulary: list[str], counts: Counter[str], forms: dict[str, str]
     ) -> str | None:
-        if _STEMMER.stemWord(word) in stems:
+        stem = _STEMMER.stemWord(word)
+        if stem in forms:
             return None
         limit = 1 if len(word) < _TWO_SLIPS_FROM else 2
-        near = [
-            (distance, -counts[candidate], candidate)
-            for candidate, distance, _ in process.extract(
-                word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=None
-            )
-            if candidate[0] == word[0]
-        ]
-        return min(near)[2] if near else None
+        near = _within(word, vocabulary, limit, counts)
+        if near is None and len(word) >= _SLIP_IN_ANOTHER_FORM_FROM:
+            # One slip in a form the texts do not use ("relfogs" where they say "reflog"):
+            # one edit from a stem of theirs. Not in short words: "made" is one edit from
+            # the stem of "makes".
+            found = _within(stem, list(forms), 1, Counter({s: counts[f] for s, f in forms.items()}))
+            near = forms[found] if found is not None else None
+        return near
+
+
+def _within(word: str, candidates: list[str], limit: int, counts: Counter[str]) -> str | None:
+    """The nearest candidate at most `limit` edits away that starts with the same letter,
+    the most used on a tie."""
+    near = [
+        (distance, -counts[candidate], candidate)
+        for candidate, distance, _ in process.extract(
+            word, candidates, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=None
+        )
+        if candidate[0] == word[0]
+    ]
+    return min(near)[2] if near else None
 
 
 def _spelled_out(text: str, known: Sequence[str], counts: Counter[str]) -> str:

@@ -9,6 +9,8 @@ from adapters.spelling.edits import EditDistanceSpelling
 KNOWN = (
     "Every kettle comes with a two-year warranty against manufacturing faults.",
     "Invite your team from Settings.",
+    "The reflog command shows where the tip of each branch was.",
+    "The backup job makes a copy every night.",
     "We ship to the EU, Norway and Switzerland.",
     "Descale your kettle every 4 weeks; descaling keeps the kettle quiet.",
 )
@@ -23,6 +25,7 @@ KNOWN = (
         ("Do you ship to Swizerlend?", "Do you ship to Switzerland?"),  # two slips, long word
         ("How often should I descael?", "How often should I descale?"),
         ("How do I DESCAEL it?", "How do I DESCALE it?"),  # capitals are loud, not a name
+        ("What are relfogs?", "What are reflog?"),  # a slip in a form they do not use
     ],
 )
 def test_a_slip_is_put_right_with_the_documents_spelling(asked: str, meant: str) -> None:
@@ -37,6 +40,7 @@ def test_a_slip_is_put_right_with_the_documents_spelling(asked: str, meant: str)
         "How long is the xarranty?",  # a slip in the first letter is too far to guess
         "Do you ship to Swixxxland?",  # more edits than a slip
         "Can I pay by invoice?",  # a real word two edits from "invite": too short for two
+        "When was the backup made?",  # one edit from the stem of "makes", but a short word
     ],
 )
 def test_what_is_not_a_slip_of_a_known_word_stays_as_asked(asked: str) -> None:
