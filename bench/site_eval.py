@@ -37,6 +37,10 @@ from testkit.entities import a_widget
 
 SITES = Path(__file__).resolve().parent / "sites"
 SETS = {"tidyflow": ("tuning", TIDYFLOW), "brewbox": ("held out", BREWBOX)}
+# Before any rule was chosen on these sets (commit f05f1fc, measured by this bench on
+# 2026-12-06): fact stated, refused though answerable, no-answer message where the pages
+# do not answer.
+BEFORE = {"tidyflow": (17, 2, 3), "brewbox": (16, 3, 2)}
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,14 @@ def render(outcomes: Sequence[Outcome], seconds: float) -> str:
             f"| {site} ({half}) | {len(answerable)} | {sum(o.stated for o in answerable)} "
             f"| {sum(o.refused for o in answerable)} | {len(beyond)} "
             f"| {sum(o.refused for o in beyond)} |"
+        )
+    for site, (half, _) in SETS.items():
+        stated, refused, honest = BEFORE[site]
+        mine = [o for o in outcomes if o.site == site]
+        n = sum(o.question.phrases is not None for o in mine)
+        lines.append(
+            f"| {site} ({half}), before, f05f1fc | {n} | {stated} | {refused} | {len(mine) - n} "
+            f"| {honest} |"
         )
     misses = [
         o
