@@ -55,6 +55,7 @@ _SPELLED_TERM = re.compile(r"(?<![\w-])(?:--?[a-z][\w-]*|[a-z]\w*(?:[_.][a-z0-9]
 # postage", which never says France.
 _NAMED = re.compile(r"(?<![\w/.-])[A-Za-z][\w/+.-]*[\w+]")
 _GREETINGS = frozenset({"ok", "okay"})
+_YES_OR_NO = re.compile(r"(yes|no)\b", re.I)
 _OPENS_ON_PRONOUN = re.compile(
     r"(it|its|they|their|them|this|these|those|that|he|she|such)\b", re.I
 )
@@ -122,6 +123,17 @@ def _in_context(s: Sentence, heading: str) -> str:
     heading it sits under, for meaning."""
     context = s.label or s.lead_of or heading
     return f"{context}: {s.text}" if context else s.text
+
+
+def _asks(heading: str) -> bool:
+    return heading.endswith("?")
+
+
+def _answering(text: str, heading: str) -> str:
+    """An FAQ's "Yes, ..." or "No, ..." answers the question above it, which may not be the
+    visitor's ("Do you have a shop in London?" against "Can I collect my order?"): it is
+    quoted after that question."""
+    return f"{heading} {text}" if _asks(heading) and _YES_OR_NO.match(text) else text
 
 
 def _leaf(section: str) -> str:
@@ -222,7 +234,12 @@ class ExtractiveChatModel:
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[str | Usage]:
         picked = await self.choose(prompt)
-        text = " ".join(f"{quoted(s)} [{s.source}]" for s in picked) if picked else prompt.no_answer
+        leaves = {src.index: _leaf(src.section) for src in prompt.sources}
+        text = (
+            " ".join(f"{_answering(quoted(s), leaves[s.source])} [{s.source}]" for s in picked)
+            if picked
+            else prompt.no_answer
+        )
         words = text.split(" ")
         for n, word in enumerate(words):
             yield word if n == len(words) - 1 else word + " "
@@ -248,11 +265,13 @@ class ExtractiveChatModel:
         terms = [frozenset(stems(s.text)) for s in found]
         labels = [frozenset(stems(s.label)) for s in found]
         titles = {src.index: frozenset(stems(src.heading())) for src in prompt.sources}
-        # The heading a sentence sits under, read with it when it names what is asked: "Rate
+        # The heading a sentence sits under, read with it when it names what is asked ("Rate
         # limits" tells what "Each token may make 100 requests per minute." is about, where a
-        # manual's "DESCRIPTION" tells nothing.
+        # manual's "DESCRIPTION" tells nothing) or asks a question: an FAQ's answer is about
+        # the question above it ("Can I collect my order?": "Yes, you can collect from our
+        # Leeds workshop ...", asked as "Can I pick up my bike myself?").
         leaves = {
-            src.index: leaf if asked.keys() & set(stems(leaf)) else ""
+            src.index: leaf if _asks(leaf) or asked.keys() & set(stems(leaf)) else ""
             for src in prompt.sources
             for leaf in (_leaf(src.section),)
         }

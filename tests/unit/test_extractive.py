@@ -529,3 +529,46 @@ async def test_a_thank_you_in_between_leaves_the_follow_up_its_question() -> Non
     said = await answer(ExtractiveChatModel(HashEmbedder(), Tuning(keep_ratio=0.99)), asked)
 
     assert said == "An API token expires after 90 days. [2]"
+
+
+def faq(question: str, *entries: tuple[str, str]) -> Prompt:
+    """A prompt whose sources are an FAQ's answers, each under its question as heading."""
+    return Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question=question,
+        sources=tuple(
+            PromptSource(index=n, title="faq.html", section=f"FAQ › {heading}", text=text)
+            for n, (heading, text) in enumerate(entries, 1)
+        ),
+    )
+
+
+async def test_an_faq_answer_is_read_with_the_question_above_it() -> None:
+    # "pick up" is "collect" in the page's words: only its question heading tells the
+    # embedder what "Yes, you can collect from our workshop." answers.
+    embedder = CosineEmbedder(
+        {"Can I collect my order?": 0.9, "Yes, you can": 0.2, "Your bike arrives": 0.5}
+    )
+    asked = faq(
+        "Can I pick up my bike myself?",
+        ("Do bikes arrive assembled?", "Your bike arrives assembled."),
+        ("Can I collect my order?", "Yes, you can collect from our workshop."),
+    )
+
+    said = await answer(ExtractiveChatModel(embedder, Tuning(keep_ratio=0.95)), asked)
+
+    assert "you can collect from our workshop" in said and "assembled" not in said
+
+
+async def test_an_faq_yes_or_no_is_quoted_after_the_question_it_answers() -> None:
+    asked = faq(
+        "Do you have a shop in London?",
+        ("Can I collect my order?", "Yes, you can collect from our Leeds shop on weekdays."),
+    )
+
+    said = await answer(ExtractiveChatModel(HashEmbedder()), asked)
+
+    assert said == (
+        "Can I collect my order? Yes, you can collect from our Leeds shop on weekdays. [1]"
+    )
