@@ -90,6 +90,8 @@ class Tuning:
     defines_bonus: float = 0.15
     # Added to a sentence that states a default when the question asks for one.
     default_bonus: float = 0.15
+    # Added to the first sentence of a section whose headings say every word asked.
+    opening_bonus: float = 0.15
     # Added to a command or code line when the question asks for one.
     asked_kind_bonus: float = 0.2
     # The evidence is too weak to quote when no sentence covers this share of the
@@ -310,6 +312,19 @@ class ExtractiveChatModel:
                 d + (t.default_bonus if _DEFAULT.search(s.text) else 0.0)
                 for d, s in zip(defines, found, strict=True)
             ]
+        # A section whose headings say every word asked ("API › Rate limits" for "What is the
+        # API rate limit?") opens with what the question wants ("Each token may make 100
+        # requests per minute.", which says none of those words).
+        own = {term for term, w in asked.items() if w >= 1.0}
+        titled = {src.index for src in prompt.sources if own and own <= set(stems(src.section))}
+        opening: dict[int, int] = {}
+        for s in found:
+            if s.source in titled and s.kind is Kind.PROSE:
+                opening.setdefault(s.source, s.order)
+        defines = [
+            d + (t.opening_bonus if opening.get(s.source) == s.order else 0.0)
+            for d, s in zip(defines, found, strict=True)
+        ]
         # The cheap score picks the few worth embedding; source rank breaks its ties.
         shortlist = sorted(
             range(len(found)),

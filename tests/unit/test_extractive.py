@@ -572,3 +572,28 @@ async def test_an_faq_yes_or_no_is_quoted_after_the_question_it_answers() -> Non
     assert said == (
         "Can I collect my order? Yes, you can collect from our Leeds shop on weekdays. [1]"
     )
+
+
+async def test_a_section_titled_with_every_word_asked_is_answered_by_its_opening() -> None:
+    asked = Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question="What is the API rate limit?",
+        sources=(
+            PromptSource(
+                index=1,
+                title="api.md",
+                section="API › Rate limits",
+                text="Each token may make 100 requests per minute.\n\n"
+                "Over the limit, the API answers 429 Too Many Requests.",
+            ),
+        ),
+    )
+
+    # The embedder reads the opening as a little nearer; the other sentence says two of the
+    # words asked, which would win it the answer.
+    embedder = CosineEmbedder({"Each token": 0.7, "Over the limit": 0.6})
+
+    said = await answer(ExtractiveChatModel(embedder, Tuning(keep_ratio=0.99)), asked)
+
+    assert said == "Each token may make 100 requests per minute. [1]"
