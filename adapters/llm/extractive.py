@@ -312,7 +312,7 @@ class ExtractiveChatModel:
                 d + (t.default_bonus if _DEFAULT.search(s.text) else 0.0)
                 for d, s in zip(defines, found, strict=True)
             ]
-        # A section whose headings say every word asked ("API › Rate limits" for "What is the
+        # A section whose headings say every word asked ("API", "Rate limits" for "What is the
         # API rate limit?") opens with what the question wants ("Each token may make 100
         # requests per minute.", which says none of those words).
         own = {term for term, w in asked.items() if w >= 1.0}
