@@ -277,6 +277,11 @@ class ExtractiveChatModel:
             for src in prompt.sources
             for leaf in (_leaf(src.section),)
         }
+        # The previous question's words weigh only where a source says them: "How much is the
+        # Team plan?" lends "much", which no sentence says, and would dilute "And the Business
+        # one?" below the weak-evidence line.
+        said = set().union(*terms, *labels, *titles.values())
+        asked = {term: w for term, w in asked.items() if w >= 1.0 or term in said}
         # A word is rare when few sentences are about it, by their own words, the term they
         # define or their page's title: "reset" on the git-reset page tells none apart.
         weights = rarity(

@@ -597,3 +597,23 @@ async def test_a_section_titled_with_every_word_asked_is_answered_by_its_opening
     said = await answer(ExtractiveChatModel(embedder, Tuning(keep_ratio=0.99)), asked)
 
     assert said == "Each token may make 100 requests per minute. [1]"
+
+
+async def test_a_word_the_follow_up_leans_on_but_no_source_says_does_not_weaken_it() -> None:
+    # "much" is in no source: weighed, it would dilute the follow-up's own "Business" below
+    # the weak-evidence line.
+    history = (
+        PastMessage(Role.USER, "How much is the Team plan?"),
+        PastMessage(Role.ASSISTANT, "Team costs $12 per user per month. [1]"),
+    )
+    asked = prompt(
+        "And the Business one?",
+        "Team costs $12 per user per month.",
+        "Business costs $24 per user per month.",
+        history=history,
+    )
+    embedder = CosineEmbedder({"Team costs": 0.3, "Business costs": 0.35})
+
+    said = await answer(ExtractiveChatModel(embedder), asked)
+
+    assert "Business costs $24 per user per month. [2]" in said
