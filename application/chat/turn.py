@@ -23,7 +23,14 @@ from application.chat.recording import Recording
 from application.chat.retrieval import Retrieval
 from application.ports.models import ChatModel
 from application.ports.system import Clock
-from domain.models import FINISH_FAILED, FINISH_NO_ANSWER, PENDING_MODEL, Answer, Source
+from domain.models import (
+    FINISH_FAILED,
+    FINISH_NO_ANSWER,
+    PENDING_MODEL,
+    Answer,
+    Source,
+    says_no_answer,
+)
 from domain.small_talk import reply_to
 
 
@@ -123,7 +130,10 @@ class ChatTurn:
         async for delta in steps.generation(admitted, hits, models, draft):
             timing.first_token()
             yield TokenDelta(delta)
-        draft.finish_reason = "stop"
+        # A model that found nothing in its sources says the no-answer message, as it is
+        # told to: that is no answer either, and cites none of the sources it was handed.
+        found_nothing = says_no_answer("".join(draft.parts), admitted.widget.no_answer_message)
+        draft.finish_reason = FINISH_NO_ANSWER if found_nothing else "stop"
 
     async def collect(self) -> Answer:
         """The whole answer at once, for the JSON API."""
@@ -142,7 +152,8 @@ class ChatTurn:
             conversation_id=self.conversation_id,
             message_id=self.message_id,
             answer="".join(parts),
-            sources=sources,
+            # What was searched backs no answer (the conversation keeps it for the owner).
+            sources=() if finished.finish_reason == FINISH_NO_ANSWER else sources,
             model=finished.model,
             usage=finished.usage,
             finish_reason=finished.finish_reason,

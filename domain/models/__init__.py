@@ -23,6 +23,7 @@ from domain.models.conversations import (
     Role,
     Source,
     is_no_answer,
+    says_no_answer,
 )
 from domain.models.documents import (
     SECTION_SEPARATOR,
@@ -135,5 +136,6 @@ __all__ = [
     "WidgetSettings",
     "WidgetSpec",
     "is_no_answer",
+    "says_no_answer",
     "without_nul",
 ]

@@ -112,8 +112,12 @@ def is_no_answer(message: Message, no_answer_message: str) -> bool:
     nothing, or by a model that found nothing in its sources, as the prompt tells it to."""
     return message.role is Role.ASSISTANT and (
         message.finish_reason == FINISH_NO_ANSWER
-        or message.content.strip(BLANKS) == no_answer_message.strip(BLANKS)
+        or says_no_answer(message.content, no_answer_message)
     )
+
+
+def says_no_answer(text: str, no_answer_message: str) -> bool:
+    return text.strip(BLANKS) == no_answer_message.strip(BLANKS)
 
 
 class ConversationOutcome(enum.StrEnum):

@@ -163,3 +163,19 @@ async def test_with_nothing_to_put_right_far_is_still_the_no_answer_message() ->
     searched, prompted, finish = await asked_with_a_slip("quantum flux capacitor")
     assert searched == ["quantum flux capacitor"]
     assert prompted == [] and finish == "no_answer"
+
+
+async def test_a_model_that_finds_nothing_in_its_sources_is_no_answer_citing_none() -> None:
+    # The prompt tells a model to say the no-answer message when its sources do not answer:
+    # the widget then lists no sources under it, and the owner sees a question unanswered.
+    model = ScriptedModel("openai:gpt-4o-mini", deltas=("Ask our ", "support team."))
+    app = FakeApp(models={Plan.FREE: [model]}, vectors=Measured(0.9, None))
+    widget = await make_widget(app, no_answer_message="Ask our support team.")
+    await add_document(app, widget, HANDBOOK)
+
+    answer = await (
+        await app.get(AnswerQuestion).start(Question(widget=widget, message="refund card"))
+    ).collect()
+
+    assert model.prompts and answer.answer == "Ask our support team."
+    assert (answer.finish_reason, answer.sources) == ("no_answer", ())
