@@ -25,6 +25,8 @@ _LEAD_MIN_WORDS = 4
 _LEAD_MAX_WORDS = 60
 _FIRST_SENTENCE = re.compile(r"^[A-Za-z][^\n]*?[.!?](?=\s+[A-Z(\"']|$)")
 _SYNTAX = re.compile(r"[\[\]{}<>|]")
+# Between a table row's cells, as the parsers write them ("Ghent | Pieter Claes").
+_CELL = re.compile(r"\s\|\s")
 # WordPiece splits English words into ~1.3 pieces on average; the embedder truncates
 # at 256 pieces, so a 200-token budget keeps every chunk fully embedded.
 _PIECES_PER_WORD = 1.3
@@ -158,8 +160,9 @@ def _pack(paragraphs: list[str], max_words: int, overlap_words: int) -> Iterator
             if buffer:
                 yield "\n\n".join(buffer)
                 buffer, size = [], 0
-            for window in _windows(words, max_words, overlap_words):
-                yield " ".join(window)
+            yield from _table_windows(paragraph, max_words) or (
+                " ".join(window) for window in _windows(words, max_words, overlap_words)
+            )
             continue
         if size + len(words) > max_words and buffer:
             yield "\n\n".join(buffer)
@@ -169,6 +172,31 @@ def _pack(paragraphs: list[str], max_words: int, overlap_words: int) -> Iterator
         size += len(words)
     if buffer:
         yield "\n\n".join(buffer)
+
+
+def _table_windows(paragraph: str, max_words: int) -> list[str]:
+    """A table too long for one chunk, cut between rows, each piece under the header row:
+    a row read without its header ("Ghent | Pieter Claes") says nothing of what its cells
+    are. None when the paragraph is no table (a header line and rows of as many cells split
+    by " | ", as the parsers write one) or a row alone is too long."""
+    lines = [line for line in paragraph.splitlines() if line.strip()]
+    cells = [len(_CELL.split(line)) for line in lines]
+    if len(lines) < 2 or cells[0] < 2 or any(n != cells[0] for n in cells):
+        return []
+    header, rows = lines[0], lines[1:]
+    budget = max_words - len(header.split())
+    pieces: list[list[str]] = [[]]
+    size = 0
+    for row in rows:
+        n = len(row.split())
+        if n > budget:
+            return []
+        if size + n > budget and pieces[-1]:
+            pieces.append([])
+            size = 0
+        pieces[-1].append(row)
+        size += n
+    return ["\n".join([header, *piece]) for piece in pieces]
 
 
 def chunk_elements(

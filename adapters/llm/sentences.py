@@ -60,6 +60,8 @@ _COMMAND = re.compile(
     r"REFRESH|TRUNCATE|COPY|BEGIN|COMMIT|SET|SHOW)\b.*;$"
 )
 _SEPARATORS = re.compile(r"[|»›·•]")
+# Between a table row's cells, as the parsers write them.
+_CELL = re.compile(r"\s\|\s")
 _NAVIGATION = re.compile(r"^(prev|next|up|home|top|previous|contents|table of contents)\b", re.I)
 _SECTION_NUMBER = re.compile(r"(^|\s)\d+(\.\d+)+\.?(?=\s)")
 _MIN_WORDS = 4
@@ -92,6 +94,14 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
     returns the name line still waiting for the sentence that follows it."""
     label, labels_open, first = "", False, not whole
     for paragraph in _paragraphs(text):
+        rows = table_rows(paragraph)
+        if rows:
+            # A data table (a CSV, a price list) answers by its rows, each read with the
+            # header above it: "city: Ghent; manager: Pieter Claes."
+            for row in rows:
+                found.append(Sentence(row, index, len(found), Kind.PROSE))
+            first = False
+            continue
         if _is_name_line(paragraph):
             name, first = paragraph.strip(), False  # a text opening with it opens whole
             continue
@@ -115,6 +125,23 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
                 name = ""
             found.append(Sentence(sentence, index, len(found), kind, context, topic, lead_of))
     return name
+
+
+def table_rows(paragraph: str) -> list[str]:
+    """A table's data rows, each as its cells after their column's header ("city: Ghent;
+    manager: Pieter Claes."), when the paragraph is a table as the parsers write one: a
+    header line and rows of as many cells, split by " | ". Otherwise none."""
+    lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+    if len(lines) < 2 or not all(_CELL.search(line) for line in lines):
+        return []
+    header, *body = ([cell.strip() for cell in _CELL.split(line)] for line in lines)
+    if not all(header) or any(len(row) != len(header) for row in body):
+        return []
+    return [
+        "; ".join(f"{name}: {cell}" for name, cell in zip(header, row, strict=True) if cell) + "."
+        for row in body
+        if any(row)
+    ]
 
 
 def _is_name_line(paragraph: str) -> bool:

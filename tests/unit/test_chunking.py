@@ -229,3 +229,14 @@ def test_nul_characters_extracted_from_a_file_are_dropped() -> None:
         [Element(text="Re\x00turns", kind="title"), Element(text="Thirty\x00 days.\x00")]
     )
     assert [(c.section, c.text) for c in result] == [("Returns", "Thirty days.")]
+
+
+def test_a_table_too_long_for_one_chunk_is_cut_between_rows_under_its_header() -> None:
+    header = "city | manager | phone"
+    rows = [f"City{n} | Manager Name{n} | 0113 496 {n:04d}" for n in range(60)]
+
+    result = chunks([Element(text="\n".join([header, *rows]))], max_tokens=130)
+
+    assert len(result) > 1 and all(estimate_tokens(c.text) <= 130 for c in result)
+    assert all(c.text.splitlines()[0] == header for c in result)
+    assert [line for c in result for line in c.text.splitlines()[1:]] == rows

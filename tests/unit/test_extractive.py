@@ -617,3 +617,23 @@ async def test_a_word_the_follow_up_leans_on_but_no_source_says_does_not_weaken_
     said = await answer(ExtractiveChatModel(embedder), asked)
 
     assert "Business costs $24 per user per month. [2]" in said
+
+
+async def test_a_data_table_answers_by_a_row_read_with_its_header() -> None:
+    # A CSV of stores, as the parsers write a table: one line a row, cells split by " | ".
+    asked = Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question="Who manages the Ghent store?",
+        sources=(
+            PromptSource(
+                index=1,
+                title="stores.csv",
+                text="city | manager\nPorto | Ana Sousa\nGhent | Pieter Claes",
+            ),
+        ),
+    )
+
+    said = await answer(ExtractiveChatModel(HashEmbedder()), asked)
+
+    assert said == "city: Ghent; manager: Pieter Claes. [1]"
