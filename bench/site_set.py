@@ -1,11 +1,13 @@
 """Questions a visitor asks of a small product's help pages, each with the phrases an answer
 must contain (or None: no page answers it, and the honest answer is the no-answer message).
 
-Two made-up help centres (bench/sites/): Tidyflow, a project-management SaaS, and Brewbox, a
-coffee subscription. Short Markdown pages of a few sections each, as a site owner uploads
+Made-up help centres (bench/sites/): Tidyflow, a project-management SaaS, and Brewbox, a
+coffee subscription, short Markdown pages of a few sections each, as a site owner uploads
 them: the shape of document most widgets are fed, which the manuals of bench/answer_set.py
 are not. Both sets were written before any rule was chosen on them; Tidyflow's was asked
-first and chose the rules, Brewbox's is held out.
+first and chose the rules, Brewbox's is held out. Lumen, a bike shop's FAQ as one HTML page
+(questions as headings), was asked while two rules for FAQ pages were written: it keeps
+them working, it does not test them.
 """
 
 from __future__ import annotations
@@ -76,4 +78,16 @@ BREWBOX = (
     SiteQuestion("Do you deliver to the United States?", None),
     SiteQuestion("Can I pay with Bitcoin?", None),
     SiteQuestion("Do you offer oat milk?", None),
+)
+
+LUMEN = (
+    SiteQuestion("How long does delivery take?", ("5 to 7 working days",)),
+    SiteQuestion("Do the bikes come assembled?", ("90% assembled",)),
+    SiteQuestion("Can I pick up my bike myself?", ("leeds workshop",)),
+    SiteQuestion("What is the warranty on the frame?", ("lifetime warranty",)),
+    SiteQuestion("What size do I need if I am 175 cm?", ("170 to 180 cm a medium",)),
+    SiteQuestion("How far can the e-bike go?", ("80 km",)),
+    SiteQuestion("How long does it take to charge?", ("4 hours",)),
+    SiteQuestion("Can I return a bike I rode?", ("unridden",)),
+    SiteQuestion("Do you have a shop in London?", None),
 )
