@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from uuid import UUID
 
 from domain.models import SECTION_SEPARATOR, Chunk, Element, without_nul
+from domain.tables import table_of
 
 _CHUNK_NAMESPACE = uuid.UUID("6f1c1f9e-8d2a-4c55-9a53-3c1b6a0e2f11")
 _WORD = re.compile(r"\S+")
@@ -25,8 +26,6 @@ _LEAD_MIN_WORDS = 4
 _LEAD_MAX_WORDS = 60
 _FIRST_SENTENCE = re.compile(r"^[A-Za-z][^\n]*?[.!?](?=\s+[A-Z(\"']|$)")
 _SYNTAX = re.compile(r"[\[\]{}<>|]")
-# Between a table row's cells, as the parsers write them ("Ghent | Pieter Claes").
-_CELL = re.compile(r"\s\|\s")
 # WordPiece splits English words into ~1.3 pieces on average; the embedder truncates
 # at 256 pieces, so a 200-token budget keeps every chunk fully embedded.
 _PIECES_PER_WORD = 1.3
@@ -177,13 +176,11 @@ def _pack(paragraphs: list[str], max_words: int, overlap_words: int) -> Iterator
 def _table_windows(paragraph: str, max_words: int) -> list[str]:
     """A table too long for one chunk, cut between rows, each piece under the header row:
     a row read without its header ("Ghent | Pieter Claes") says nothing of what its cells
-    are. None when the paragraph is no table (a header line and rows of as many cells split
-    by " | ", as the parsers write one) or a row alone is too long."""
-    lines = [line for line in paragraph.splitlines() if line.strip()]
-    cells = [len(_CELL.split(line)) for line in lines]
-    if len(lines) < 2 or cells[0] < 2 or any(n != cells[0] for n in cells):
+    are. None when the paragraph is no table or a row alone is too long."""
+    table = table_of(paragraph)
+    if table is None:
         return []
-    header, rows = lines[0], lines[1:]
+    header, rows = table
     budget = max_words - len(header.split())
     pieces: list[list[str]] = [[]]
     size = 0

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from domain.models import Role
 
 
 class SmallTalk(enum.Enum):
@@ -44,3 +48,24 @@ def reply_to(talk: SmallTalk, greeting: str) -> str:
     if talk is SmallTalk.GREETING:
         return greeting
     return THANKS_REPLY if talk is SmallTalk.THANKS else GOODBYE_REPLY
+
+
+class _Said(Protocol):
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def content(self) -> str: ...
+
+
+def last_question(history: Sequence[_Said]) -> str | None:
+    """The visitor's last message that is not small talk: what a follow-up may lean on
+    ("Thanks!" in between is no question)."""
+    return next(
+        (
+            m.content
+            for m in reversed(history)
+            if m.role is Role.USER and small_talk(m.content) is None
+        ),
+        None,
+    )

@@ -29,9 +29,9 @@ from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
 from domain.abbreviations import ABBREVIATION, spelled_out
 from domain.errors import DependencyUnavailableError
-from domain.models import SECTION_SEPARATOR, Role, Usage
+from domain.models import SECTION_SEPARATOR, Usage
 from domain.prompts import Prompt
-from domain.small_talk import small_talk
+from domain.small_talk import last_question
 
 _WANTS_CODE = re.compile(r"\b(code|function|class|method|snippet|script|implement\w*)\b", re.I)
 _WANTS_COMMAND = re.compile(
@@ -213,14 +213,7 @@ def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
     """The question's stems with their weights, and the previous question's at `weight`
     when this one is short or points back at it ("Thanks!" in between is no question)."""
     asked = dict.fromkeys(stems(prompt.question), 1.0)
-    before = next(
-        (
-            m.content
-            for m in reversed(prompt.history)
-            if m.role is Role.USER and small_talk(m.content) is None
-        ),
-        None,
-    )
+    before = last_question(prompt.history)
     if before and (len(asked) <= 4 or _REFERS_BACK.search(prompt.question)):
         for term in stems(before):
             asked.setdefault(term, weight)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from domain.prompts import PromptSource
+from domain.tables import cells, table_of
 
 
 class Kind(enum.Enum):
@@ -60,8 +61,6 @@ _COMMAND = re.compile(
     r"REFRESH|TRUNCATE|COPY|BEGIN|COMMIT|SET|SHOW)\b.*;$"
 )
 _SEPARATORS = re.compile(r"[|»›·•]")
-# Between a table row's cells, as the parsers write them.
-_CELL = re.compile(r"\s\|\s")
 _NAVIGATION = re.compile(r"^(prev|next|up|home|top|previous|contents|table of contents)\b", re.I)
 _SECTION_NUMBER = re.compile(r"(^|\s)\d+(\.\d+)+\.?(?=\s)")
 _MIN_WORDS = 4
@@ -129,17 +128,16 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
 
 def table_rows(paragraph: str) -> list[str]:
     """A table's data rows, each as its cells after their column's header ("city: Ghent;
-    manager: Pieter Claes."), when the paragraph is a table as the parsers write one: a
-    header line and rows of as many cells, split by " | ". Otherwise none."""
-    lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
-    if len(lines) < 2 or not all(_CELL.search(line) for line in lines):
+    manager: Pieter Claes."); none when the paragraph is no table."""
+    table = table_of(paragraph)
+    if table is None:
         return []
-    header, *body = ([cell.strip() for cell in _CELL.split(line)] for line in lines)
-    if not all(header) or any(len(row) != len(header) for row in body):
+    header = cells(table[0])
+    if not all(header):
         return []
     return [
         "; ".join(f"{name}: {cell}" for name, cell in zip(header, row, strict=True) if cell) + "."
-        for row in body
+        for row in map(cells, table[1])
         if any(row)
     ]
 

@@ -7,8 +7,8 @@ import math
 import re
 from collections.abc import Sequence
 
-from domain.models import Message, Role
-from domain.small_talk import small_talk
+from domain.models import Message
+from domain.small_talk import last_question
 
 # A question this short, or one pointing back, leans on the one before it: by a pronoun
 # ("it", "one"), or by an adverb that presupposes something said before ("again", "too",
@@ -24,15 +24,7 @@ _WORD = re.compile(r"\w+")
 
 def previous_question(message: str, history: Sequence[Message]) -> str | None:
     """The visitor's previous question when `message` leans on it, else None."""
-    # "Thanks!" said in between is no question to lean on.
-    before = next(
-        (
-            m.content
-            for m in reversed(history)
-            if m.role is Role.USER and small_talk(m.content) is None
-        ),
-        None,
-    )
+    before = last_question(history)
     if not before or before.strip() == message.strip():
         return None
     if len(_WORD.findall(message)) <= SHORT_WORDS or _REFERS_BACK.search(message):
