@@ -52,7 +52,7 @@ from adapters.vectorstore.edge import EdgeVectorStore  # noqa: E402
 from adapters.vectorstore.retrieval import Tuning  # noqa: E402
 from application.answer_cache import AnswerCache  # noqa: E402
 from application.chat.question import ChatPolicy  # noqa: E402
-from application.chat.retrieval import closer_look  # noqa: E402
+from application.chat.retrieval import a_sentence_near  # noqa: E402
 from application.chat.retrieval import covered as holds_every_word  # noqa: E402
 from application.ingestion.allowance import (  # noqa: E402
     IngestionAllowance,
@@ -343,19 +343,10 @@ async def best_similarities(
         covered.append(holds_every_word(hits, policy.min_coverage))
         # Where the default floor says no, the chat's closer look at the hits' sentences.
         if best[-1] < policy.min_score and not covered[-1]:
-            looked.append(await a_sentence_near(indexed, vector, hits, policy.min_sentence_score))
+            looked.append(
+                await a_sentence_near(indexed.embedder, vector, hits, policy.min_sentence_score)
+            )
     return best, covered, looked
-
-
-async def a_sentence_near(
-    indexed: Indexed, vector: Sequence[float], hits: Sequence[ScoredChunk], floor: float
-) -> bool:
-    sentences = closer_look(hits)
-    if not sentences:
-        return False
-    rows = np.asarray([vector, *await indexed.embedder.embed(sentences)], dtype=np.float64)
-    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
-    return bool((rows[1:] @ rows[0]).max() >= floor)
 
 
 async def hit_similarities(

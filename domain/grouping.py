@@ -3,14 +3,10 @@ answer, so that "how do I reset my password" and "forgot my password" count as o
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from operator import mul
 
-
-def _unit(vector: Sequence[float]) -> list[float]:
-    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
-    return [x / norm for x in vector]
+from domain.vectors import unit
 
 
 def group_by_similarity(
@@ -24,7 +20,7 @@ def group_by_similarity(
     Leaders only, not every member: N items and G groups cost N x G dot products, and a
     group cannot drift, one member at a time, far from what its leader asked."""
     order = sorted(range(len(vectors)), key=lambda i: -weights[i])
-    units = [_unit(v) for v in vectors]
+    units = [unit(v) for v in vectors]
     groups: list[list[int]] = []
     for item in order:
         best, best_similarity = None, threshold

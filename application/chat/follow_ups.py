@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
 from domain.models import Message
 from domain.small_talk import last_question
+from domain.vectors import unit
 
 # A question this short, or one pointing back, leans on the one before it: by a pronoun
 # ("it", "one"), or by an adverb that presupposes something said before ("again", "too",
@@ -34,10 +34,5 @@ def previous_question(message: str, history: Sequence[Message]) -> str | None:
 
 def folded(vector: Sequence[float], context: Sequence[float], weight: float) -> list[float]:
     """The question's direction moved towards its context's by `weight`, as a unit vector."""
-    q, c = _unit(vector), _unit(context)
-    return _unit([a + weight * b for a, b in zip(q, c, strict=True)])
-
-
-def _unit(vector: Sequence[float]) -> list[float]:
-    norm = math.sqrt(sum(x * x for x in vector))
-    return [x / norm for x in vector] if norm else list(vector)
+    q, c = unit(vector), unit(context)
+    return unit([a + weight * b for a, b in zip(q, c, strict=True)])

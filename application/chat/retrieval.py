@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
@@ -18,6 +17,7 @@ from application.ports.spelling import Spelling
 from application.ports.vectors import SearchQuery, VectorStore
 from domain.errors import DependencyUnavailableError
 from domain.models import ScoredChunk
+from domain.vectors import cosine
 
 # The closer look reads at most this many sentences of the hits, each of at least a few
 # words and cut to the first few dozen (the embedding is the cost, on the refusal path only).
@@ -64,7 +64,9 @@ class Retrieval:
             if self._relevant(found):
                 draft.asked_as = corrected
                 return found
-        if self._relevant(hits) or await self._a_sentence_answers(query.vector, hits):
+        if self._relevant(hits) or await a_sentence_near(
+            self._embedder, query.vector, hits, self._policy.min_sentence_score
+        ):
             return hits
         return []
 
@@ -76,25 +78,6 @@ class Retrieval:
         if best is None:
             return False
         return best >= self._policy.min_score or covered(hits, self._policy.min_coverage)
-
-    async def _a_sentence_answers(
-        self, question: Sequence[float], hits: Sequence[ScoredChunk]
-    ) -> bool:
-        """A closer look before saying no: a short question gets a low cosine with a whole
-        section ("Is there a minimum contract?" against a section on cancelling, 0.22) even
-        where one of its sentences answers it ("There is no minimum term.", 0.53). The hits'
-        sentences are embedded with the question, and one near enough lets the answer
-        through; on the refusal path only, so an answered question never pays for it. The
-        question is read as it was searched (a follow-up with the question before it)."""
-        floor = self._policy.min_sentence_score
-        texts = closer_look(hits)
-        if floor > 1.0 or not texts:
-            return False
-        try:
-            read = await self._embedder.embed(texts)
-        except DependencyUnavailableError:
-            return False  # the floor has said no; nothing closer to look with
-        return max(_cosine(question, vector) for vector in read) >= floor
 
     async def _vector(self, text: str, like: SearchQuery) -> list[float]:
         """The vector of `text` searched as `like` was: with its context folded in."""
@@ -131,6 +114,26 @@ def covered(hits: Sequence[ScoredChunk], least: float) -> bool:
     return any(h.coverage is not None and h.coverage >= least for h in hits)
 
 
+async def a_sentence_near(
+    embedder: Embedder, question: Sequence[float], hits: Sequence[ScoredChunk], floor: float
+) -> bool:
+    """A closer look before saying no: a short question gets a low cosine with a whole
+    section ("Is there a minimum contract?" against a section on cancelling, 0.22) even
+    where one of its sentences answers it ("There is no minimum term.", 0.53). The hits'
+    sentences are embedded, and one with a cosine of at least `floor` with the question (its
+    vector as it was searched: a follow-up's with the question before it) lets the answer
+    through. Asked on
+    the refusal path only, so an answered question never pays for it; above 1, never."""
+    texts = closer_look(hits)
+    if floor > 1.0 or not texts:
+        return False
+    try:
+        read = await embedder.embed(texts)
+    except DependencyUnavailableError:
+        return False  # the floor has said no; nothing closer to look with
+    return max(cosine(question, vector) for vector in read) >= floor
+
+
 def closer_look(hits: Sequence[ScoredChunk]) -> list[str]:
     """The hits' sentences the closer look reads, best hit first."""
     found: list[str] = []
@@ -142,9 +145,3 @@ def closer_look(hits: Sequence[ScoredChunk]) -> list[str]:
                 if len(found) == CLOSER_LOOK_SENTENCES:
                     return found
     return found
-
-
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    norms = math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
-    return dot / norms if norms else 0.0

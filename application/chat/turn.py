@@ -110,22 +110,14 @@ class ChatTurn:
             # "Hi!" or "thanks!": answered as a person would, without searching the documents
             # (which would find nothing and say so) and without a model's tokens.
             yield SourcesFound(())
-            reply = reply_to(talk, admitted.widget.greeting)
-            draft.parts.append(reply)
-            draft.finish_reason = "stop"
-            timing.first_token()
-            yield TokenDelta(reply)
+            yield _said(reply_to(talk, admitted.widget.greeting), "stop", draft, timing)
             return
         hits = await steps.retrieval(admitted, draft)
         timing.retrieved()
         draft.sources = sources_of(hits)
         yield SourcesFound(draft.sources)
         if not hits:
-            no_answer = admitted.widget.no_answer_message
-            draft.parts.append(no_answer)
-            draft.finish_reason = FINISH_NO_ANSWER
-            timing.first_token()
-            yield TokenDelta(no_answer)
+            yield _said(admitted.widget.no_answer_message, FINISH_NO_ANSWER, draft, timing)
             return
         async for delta in steps.generation(admitted, hits, models, draft):
             timing.first_token()
@@ -159,3 +151,11 @@ class ChatTurn:
             finish_reason=finished.finish_reason,
             cached=finished.cached,
         )
+
+
+def _said(text: str, finish_reason: str, draft: Draft, timing: Timing) -> TokenDelta:
+    """An answer of one fixed text, no model asked: recorded, timed and sent whole."""
+    draft.parts.append(text)
+    draft.finish_reason = finish_reason
+    timing.first_token()
+    return TokenDelta(text)
