@@ -60,6 +60,8 @@ _OPENS_ON_PRONOUN = re.compile(
     r"(it|its|they|their|them|this|these|those|that|he|she|such)\b", re.I
 )
 # A question that leans on the one before: short, or pointing back at it.
+# A sentence that introduces what follows it: an example, a command, a list.
+_INTRODUCES = re.compile(r":[\"')\]]*$")
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
 
@@ -151,6 +153,14 @@ def _said(s: Sentence, chosen: Sequence[Sentence]) -> bool:
     """The same statement is quoted already, or said whole within one that is."""
     key = _key(s.text)
     return any(key in _key(c.text) or _key(c.text) in key for c in chosen)
+
+
+def _continuation(s: Sentence, by_order: Mapping[int, Sentence]) -> Sentence | None:
+    """What a sentence introducing something ("For example, to create a Hash index:") goes
+    on with: the next sentence of its source, when it may be quoted (a list of terms or
+    code the question did not ask for may not)."""
+    follows = by_order.get(s.order + 1)
+    return follows if follows is not None and follows.source == s.source else None
 
 
 def _opening(
@@ -354,16 +364,23 @@ class ExtractiveChatModel:
         if not strong_words and max(dense, default=0.0) < t.weak_dense:
             return []
         chosen: list[Sentence] = []
+        by_order = {s.order: s for s in found}
         for best in scored:
             if len(chosen) >= t.max_sentences or best.score < t.keep_ratio * scored[0].score:
                 break
+            said = (best.sentence,)
+            if _INTRODUCES.search(best.sentence.text):
+                # "To rename an existing column:" means nothing without the command after
+                # it: quoted with what it introduces, or not at all.
+                follows = _continuation(best.sentence, by_order)
+                if follows is None:
+                    continue
+                said = (best.sentence, follows)
             opening = _opening(best.sentence, unique, asked)
             # A sentence that goes on with its paragraph is read after the sentence the
             # paragraph opens with ("Reference logs, or "reflogs", record when..." before
             # "Reflogs are useful in..."), when that one is about the question too.
-            for group in (
-                ((opening, best.sentence), (best.sentence,)) if opening else ((best.sentence,),)
-            ):
+            for group in ((opening, *said), said) if opening else (said,):
                 new = [x for x in group if not _said(x, chosen)]
                 size = sum(len(x.text) for x in (*chosen, *new))
                 if len(chosen) + len(new) <= t.max_sentences and (

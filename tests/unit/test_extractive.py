@@ -637,3 +637,26 @@ async def test_a_data_table_answers_by_a_row_read_with_its_header() -> None:
     said = await answer(ExtractiveChatModel(HashEmbedder()), asked)
 
     assert said == "city: Ghent; manager: Pieter Claes. [1]"
+
+
+async def test_a_sentence_introducing_what_follows_is_quoted_with_it_or_not_at_all() -> None:
+    # "To rename an existing column:" was quoted without the command it introduces.
+    embedder = CosineEmbedder({"ALTER": 0.1, "To rename": 0.9, "Renaming a column keeps": 0.8})
+    how = prompt(
+        "How do I rename a column?",
+        "To rename an existing column:\n\nALTER TABLE films RENAME COLUMN kind TO genre;",
+    )
+    said = await answer(ExtractiveChatModel(embedder), how)
+    assert (
+        said
+        == "To rename an existing column: [1] ALTER TABLE films RENAME COLUMN kind TO genre; [1]"
+    )
+    # What follows is a command the question does not ask for: the introduction goes too.
+    what = prompt(
+        "What does renaming a column do?",
+        "Renaming a column keeps its data.\n\n"
+        "To rename an existing column:\n\nALTER TABLE films RENAME COLUMN kind TO genre;",
+    )
+    assert (
+        await answer(ExtractiveChatModel(embedder), what) == "Renaming a column keeps its data. [1]"
+    )
