@@ -97,9 +97,13 @@ class Tuning:
     # Added to a command or code line when the question asks for one.
     asked_kind_bonus: float = 0.2
     # The evidence is too weak to quote when no sentence covers this share of the
-    # question's words and none has this cosine with it.
+    # question's words and none has this cosine with it. The cosine is the relevance
+    # floor's closer look (`ChatPolicy.min_sentence_score`): a sentence near enough to let
+    # an answer past the floor is near enough to quote, and one below it is not (set from
+    # unrelated questions, whose nearest sentence was at 0.41 at most; 0.40 here quoted
+    # "Keep your coffee in the resealable bag ..." for "Do you sell coffee machines?").
     weak_lexical: float = 0.34
-    weak_dense: float = 0.4
+    weak_dense: float = 0.45
     # Sentences quoted with the best: within this share of its score, at most so many.
     keep_ratio: float = 0.85
     max_sentences: int = 4

@@ -127,6 +127,17 @@ async def test_weak_evidence_gets_the_no_answer_message() -> None:
     assert await answer(ExtractiveChatModel(), asked) == NO_ANSWER
 
 
+async def test_a_sentence_sharing_only_a_topic_word_is_too_far_to_quote() -> None:
+    # "Do you sell coffee machines?" quoted how to store coffee: a cosine of 0.43 on the
+    # one word "coffee". Below the closer look's floor (0.45) is too far to quote; at it, near
+    # enough, with no word in common ("Every box fits through a standard letterbox").
+    storage = "Keep your beans in the resealable bag they arrive in, in a dark cupboard."
+    asked = prompt("Do you sell coffee machines?", storage)
+    assert await answer(ExtractiveChatModel(CosineEmbedder({"beans": 0.43})), asked) == NO_ANSWER
+    near = await answer(ExtractiveChatModel(CosineEmbedder({"beans": 0.46})), asked)
+    assert near == f"{storage} [1]"
+
+
 async def test_a_name_the_question_spells_that_no_source_mentions_gets_the_no_answer_message() -> (
     None
 ):
