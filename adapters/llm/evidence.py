@@ -10,23 +10,14 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import Stemmer
 
+from domain.stop_words import STOP_WORDS
+
 _STEMMER = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
-# Question words and fillers: they say what kind of answer is wanted, not what about.
-STOPWORDS = frozenset(
-    """
-    a about after all also am an and any are as at be been before being but by can could
-    did do does doing done for from get gets had has have having how i if in into is it
-    its just me more most my no not of on once only or other our out over own please
-    same should so some such tell than that the their them then there these they this
-    those through to too under until up use used using very want was we were what when
-    where which while who whom why will with would you your yours
-    """.split()  # noqa: SIM905
-)
 
 
 def stems(text: str) -> list[str]:
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
     return _STEMMER.stemWords(words)  # type: ignore[no-any-return]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections import Counter
 from collections.abc import Sequence
 
@@ -11,8 +12,10 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from domain.abbreviations import ABBREVIATION, spelled_out
+from domain.stop_words import STOP_WORDS
 
 _WORD = re.compile(r"[A-Za-z]+")
+_LETTERS = frozenset(string.ascii_letters)
 # Shorter words are too often another word one letter off ("sell" and "self").
 _MIN_LETTERS = 4
 _STEMMER = Stemmer.Stemmer("english")
@@ -34,15 +37,19 @@ class EditDistanceSpelling:
     them ("SSO (single sign-on)"), which both searches then find."""
 
     def corrected(self, text: str, known: Sequence[str]) -> str:
-        counts = Counter(_WORD.findall(" ".join(known).lower()))
-        text = _spelled_out(text, known, counts)
+        said = " ".join(known).lower()
+        text = _spelled_out(text, known, said)
         unknown = {
             word.lower()
             for word in _WORD.findall(text)
-            if _may_be_a_slip(word) and word.lower() not in counts
+            if _may_be_a_slip(word) and not _says(said, word.lower())
         }
-        if not unknown:  # most questions: no need to stem what the chunks say
+        if not unknown:  # most questions: no need to count and stem what the chunks say
             return text
+        # Only words opening on a letter an unknown word opens on: slips seldom hit the
+        # first letter, and Snowball changes only a word's ending.
+        openings = {word[0] for word in unknown}
+        counts = Counter(w for w in _WORD.findall(said) if w[0] in openings)
         vocabulary = list(counts)
         # Each stem the known texts use, as their most used word of it.
         forms: dict[str, str] = {}
@@ -93,10 +100,25 @@ def _within(word: str, candidates: list[str], limit: int, counts: Counter[str]) 
     return min(near)[2] if near else None
 
 
-def _spelled_out(text: str, known: Sequence[str], counts: Counter[str]) -> str:
+def _says(said: str, word: str) -> bool:
+    """`said` (lower case) has `word` as a whole word, as `_WORD` reads it: counting every
+    word of the chunks cost more than the rest of a correction, for a question that is
+    almost always spelled right."""
+    start = said.find(word)
+    while start != -1:
+        end = start + len(word)
+        if (start == 0 or said[start - 1] not in _LETTERS) and (
+            end == len(said) or said[end] not in _LETTERS
+        ):
+            return True
+        start = said.find(word, start + 1)
+    return False
+
+
+def _spelled_out(text: str, known: Sequence[str], said: str) -> str:
     def expand(match: re.Match[str]) -> str:
         word = match.group()
-        if word.lower() in counts:
+        if _says(said, word.lower()):
             return word
         words = next(filter(None, (spelled_out(word, k) for k in known)), None)
         return f"{word} ({words})" if words else word
@@ -105,7 +127,10 @@ def _spelled_out(text: str, known: Sequence[str], counts: Counter[str]) -> str:
 
 
 def _may_be_a_slip(word: str) -> bool:
-    """Long enough to tell, and not a name spelled in mixed case."""
-    return len(word) >= _MIN_LETTERS and not (
-        any(c.isupper() for c in word[1:]) and not word.isupper()
+    """Long enough to tell, no question word ("does" is one edit from "dose"), and not a
+    name spelled in mixed case."""
+    return (
+        len(word) >= _MIN_LETTERS
+        and word.lower() not in STOP_WORDS
+        and not (any(c.isupper() for c in word[1:]) and not word.isupper())
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from adapters.spelling.edits import EditDistanceSpelling
+from adapters.spelling.edits import _WORD, EditDistanceSpelling, _says
 
 KNOWN = (
     "Every kettle comes with a two-year warranty against manufacturing faults.",
@@ -71,3 +73,19 @@ def test_an_abbreviation_the_documents_spell_out_is_searched_with_their_words() 
     )
     # One they use as it is stays as it is.
     assert EditDistanceSpelling().corrected("What is the SLA?", known) == "What is the SLA?"
+
+
+def test_a_question_word_is_no_slip_of_a_word_the_documents_use() -> None:
+    # "will" is one edit from "well": "The lantern well not turn on" was searched.
+    known = ("Charge it well before the first use.", "A dose of descaler lasts a month.")
+    for asked in ("The lantern will not turn on, what should I do?", "How often does it need it?"):
+        assert EditDistanceSpelling().corrected(asked, known) == asked
+
+
+@given(
+    st.text(alphabet="ab .-é\n", max_size=40),
+    st.text(alphabet="ab", min_size=1, max_size=4),
+)
+def test_a_word_is_said_when_the_texts_have_it_whole(said: str, word: str) -> None:
+    # The quick check before counting every word agrees with counting them.
+    assert _says(said, word) == (word in set(_WORD.findall(said)))
