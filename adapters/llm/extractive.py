@@ -11,9 +11,10 @@ introduced in quotation marks) or states the default it asks for counts more. Co
 are quoted only when the question asks for them; navigation, tables of contents, bare
 headings and cut fragments never are, and no sentence twice; a sentence that goes on with
 its paragraph comes after the sentence the paragraph opens with, when that one is about the
-question too. When even the best sentence is weak evidence, or the question names something
-(a product or a tool: "GitLab", "macOS", "pg_upgrade") that no source mentions, the answer is
-the widget's no-answer message.
+question too, and one that introduces what follows it ("To rename a column:") comes with
+what follows or not at all. When even the best sentence is weak evidence, or the question
+names something (a product or a tool: "GitLab", "macOS", "pg_upgrade") that no source
+mentions, the answer is the widget's no-answer message.
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ _YES_OR_NO = re.compile(r"(yes|no)\b", re.I)
 _OPENS_ON_PRONOUN = re.compile(
     r"(it|its|they|their|them|this|these|those|that|he|she|such)\b", re.I
 )
-# A question that leans on the one before: short, or pointing back at it.
 # A sentence that introduces what follows it: an example, a command, a list.
 _INTRODUCES = re.compile(r":[\"')\]]*$")
+# A question that leans on the one before: short, or pointing back at it.
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
 
