@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters.parsing import content_types as ct
-from adapters.parsing.plaintext import plausible_title
+from adapters.parsing.plaintext import plausible_title, reads_like_title
 from domain.models import Element
 
 # Layout furniture, not content: a running header repeats on every page and would end up
@@ -19,21 +19,27 @@ from domain.models import Element
 _FURNITURE = frozenset({"Header", "Footer", "PageNumber", "PageBreak", "Image"})
 _PAGE_NUMBER = re.compile(r"[-–\s]*(page\s*)?(\d+|[ivx]{1,6})(\s*(of|/)\s*\d+)?[-–\s]*", re.I)
 _DIGITS = re.compile(r"\d+")
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
 # Types without heading markup, whose titles unstructured guesses from a line's shape (plain
 # text no longer goes through unstructured: adapters/parsing/plaintext.py reads it).
 _GUESSED_TITLES = frozenset({ct.PDF})
+# What unstructured sends to text from such a type although the line reads like a heading:
+# its title test rejects a line with a verb ("Lost access", "Frequently asked questions").
+# A PDF's line is read by its shape, as a plain-text page's is.
+_TEXT_CATEGORIES = frozenset({"NarrativeText", "UncategorizedText"})
+# A line of links ("Home | Shop | FAQ | Contact") or a footer's parts: no heading.
+_SEPARATORS = re.compile(r"\s[|·•]\s")
 # The link glyph documentation sites put after each heading and caption (Sphinx, MkDocs:
 # <a class="headerlink">¶</a>), which would otherwise end every section name.
 _PERMALINKS = "¶🔗 "
 
 
-def _plausible_title(text: str) -> bool:
-    """unstructured takes any short verb-less line for a title ("Thanks for reading.",
-    "same paragraph." from a broken line); a heading does not end a sentence, nor start
-    in lower case."""
-    first_letter = next((c for c in text if c.isalpha()), "")
-    return not _SENTENCE_END.search(text) and not first_letter.islower()
+def _guessed(category: str, text: str) -> str:
+    """A PDF's title or text, by the line's shape where unstructured guessed it."""
+    if category == "Title" and (not plausible_title(text) or len(_SEPARATORS.findall(text)) >= 2):
+        return "NarrativeText"
+    if category in _TEXT_CATEGORIES and reads_like_title(text) and not _SEPARATORS.search(text):
+        return "Title"
+    return category
 
 
 def _normalized(text: str) -> str:
@@ -97,8 +103,8 @@ def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
             continue
         metadata = element.metadata
         page = metadata.page_number
-        if category == "Title" and content_type in _GUESSED_TITLES and not plausible_title(text):
-            category = "NarrativeText"
+        if content_type in _GUESSED_TITLES:
+            category = _guessed(category, text)
         if category == "Title":
             depth = metadata.category_depth
             level = depth + 1 if depth is not None else None

@@ -152,7 +152,7 @@ def plausible_title(text: str) -> bool:
     return not _SENTENCE_END.search(text) and not first_letter.islower()
 
 
-def _reads_like_title(text: str) -> bool:
+def reads_like_title(text: str) -> bool:
     """unstructured's test for a title, less its verb check (a tagger's work): at most 12
     words, mostly letters, not a number, not ending in a comma (nor a colon: a lead-in),
     one sentence."""
@@ -186,7 +186,7 @@ def plain_elements(text: str, max_elements: int) -> list[Element]:
     bulleted = False
 
     def add(piece: str, title_allowed: bool = False) -> None:
-        title = title_allowed and not bulleted and _reads_like_title(piece)
+        title = title_allowed and not bulleted and reads_like_title(piece)
         elements.add(Element(text=piece, kind="title" if title else "text"))
 
     def close() -> None:

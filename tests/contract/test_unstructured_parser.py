@@ -233,6 +233,35 @@ async def test_pdf_running_headers_and_page_numbers_are_dropped_a_lone_top_line_
     assert elements[0].text == "Welcome" and elements[0].page == 1
 
 
+async def test_a_pdfs_headings_with_a_verb_are_titles_and_a_line_of_links_is_not(
+    parser: UnstructuredParser,
+) -> None:
+    # unstructured's title test refuses a line with a verb: "Lost access" and "Frequently
+    # asked questions" were text, and the chunker's readers took them for terms.
+    faq = pdf_bytes(
+        [
+            [
+                (10, 760, "Home | Shop | FAQ | Contact"),
+                (18, 720, "Frequently asked questions"),
+                (14, 690, "Lost access"),
+                (11, 660, "Use one of the ten recovery codes you saved when you turned it on."),
+                (11, 630, "How long does delivery take?"),
+                (11, 600, "Bikes are delivered within 5 to 7 working days."),
+            ]
+        ]
+    )
+    elements = await parser.parse(faq, ct.PDF)
+
+    assert [(e.text, e.kind) for e in elements] == [
+        ("Home | Shop | FAQ | Contact", "text"),
+        ("Frequently asked questions", "title"),
+        ("Lost access", "title"),
+        ("Use one of the ten recovery codes you saved when you turned it on.", "text"),
+        ("How long does delivery take?", "text"),  # the chunker makes it its answer's heading
+        ("Bikes are delivered within 5 to 7 working days.", "text"),
+    ]
+
+
 async def test_docx_heading_levels_lists_and_tables_without_its_page_header(
     parser: UnstructuredParser,
 ) -> None:
