@@ -26,6 +26,9 @@ _LEAD_MIN_WORDS = 4
 _LEAD_MAX_WORDS = 60
 _FIRST_SENTENCE = re.compile(r"^[A-Za-z][^\n]*?[.!?](?=\s+[A-Z(\"']|$)")
 _SYNTAX = re.compile(r"[\[\]{}<>|]")
+# One sentence asking something: no sentence ends before its question mark.
+_QUESTION = re.compile(r"^[^.!?]+\?[\"')\]]*$")
+_QUESTION_MAX_WORDS = 20
 # WordPiece splits English words into ~1.3 pieces on average; the embedder truncates
 # at 256 pieces, so a 200-token budget keeps every chunk fully embedded.
 _PIECES_PER_WORD = 1.3
@@ -59,16 +62,20 @@ def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
     # or deeper, not the path's first entries.
     open_headings: list[tuple[int, str]] = []
     current = _Section([], None)
-    for element in elements:
-        # A NUL extracted from a file is nothing its reader would miss, and could be stored
-        # nowhere a chunk goes (its text becomes a source of answers kept in PostgreSQL).
-        text = without_nul(element.text).strip()
-        if not text:
-            continue
-        if element.kind == "title":
+    # A NUL extracted from a file is nothing its reader would miss, and could be stored
+    # nowhere a chunk goes (its text becomes a source of answers kept in PostgreSQL).
+    parts = [(e, t) for e in elements if (t := without_nul(e.text).strip())]
+    for n, (element, text) in enumerate(parts):
+        asks = element.kind != "title" and _heads_its_answer(text, parts[n + 1 : n + 2])
+        if element.kind == "title" or asks:
             if current.paragraphs:
                 yield current
-            depth = element.level if element.level and element.level > 0 else 1
+            if asks:
+                # Under the open path, beside the question before it.
+                last = open_headings[-1] if open_headings else (0, "")
+                depth = last[0] if _QUESTION.match(last[1]) else last[0] + 1
+            else:
+                depth = element.level if element.level and element.level > 0 else 1
             while open_headings and open_headings[-1][0] >= depth:
                 open_headings.pop()
             open_headings.append((depth, text))
@@ -81,6 +88,16 @@ def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
         yield current
 
 
+def _heads_its_answer(text: str, following: Sequence[tuple[Element, str]]) -> bool:
+    """An FAQ's question set as a paragraph of its own (a PDF's, a plain-text page's, a
+    bold line's) heads the answer that follows it, as a question heading does in HTML:
+    so the answer is cited and read under its question."""
+    if not _QUESTION.match(text) or len(text.split()) > _QUESTION_MAX_WORDS or not following:
+        return False
+    after, after_text = following[0]
+    return after.kind != "title" and not _QUESTION.match(after_text)
+
+
 def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Section]:
     """Sections too short to stand alone and stating nothing open the next one: a heading
     over one line (a manual's NAME, a one-line SYNOPSIS) would be a chunk too small to rank
@@ -91,7 +108,11 @@ def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Secti
     for section in sections:
         if carried is not None:
             section.paragraphs = carried.paragraphs + section.paragraphs
-            section.opening = carried.opening or carried.heading
+            # Cited by the path that names both: a heading's short introduction opening
+            # its first subsection is that subsection's ("Orders > Can I collect my
+            # order?"), a sibling's is where it begins.
+            if carried.opening or not _within(section.heading, carried.heading):
+                section.opening = carried.opening or carried.heading
             section.page = carried.page if carried.page is not None else section.page
             carried = None
         if _says_nothing(section, min_words):
@@ -100,6 +121,10 @@ def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Secti
         yield section
     if carried is not None:
         yield carried
+
+
+def _within(heading: str | None, outer: str | None) -> bool:
+    return outer is None or bool(heading and heading.startswith(outer + SECTION_SEPARATOR))
 
 
 def _says_nothing(section: _Section, min_words: int) -> bool:

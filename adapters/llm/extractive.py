@@ -60,8 +60,10 @@ _YES_OR_NO = re.compile(r"(yes|no)\b", re.I)
 _OPENS_ON_PRONOUN = re.compile(
     r"(it|its|they|their|them|this|these|those|that|he|she|such)\b", re.I
 )
-# A sentence that introduces what follows it: an example, a command, a list.
-_INTRODUCES = re.compile(r":[\"')\]]*$")
+# A sentence that introduces what follows it (an example, a command, a list), or asks
+# what the next one answers (an FAQ's question run into its answer's paragraph): it says
+# nothing alone, and a question quoted back is no answer.
+_INTRODUCES = re.compile(r"[:?][\"')\]]*$")
 # A question that leans on the one before: short, or pointing back at it.
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
@@ -165,7 +167,9 @@ def _continuation(s: Sentence, by_order: Mapping[int, Sentence]) -> Sentence | N
     on with: the next sentence of its source, when it may be quoted (a list of terms or
     code the question did not ask for may not)."""
     follows = by_order.get(s.order + 1)
-    return follows if follows is not None and follows.source == s.source else None
+    if follows is None or follows.source != s.source or _INTRODUCES.search(follows.text):
+        return None
+    return follows
 
 
 def _opening(
@@ -268,7 +272,14 @@ class ExtractiveChatModel:
         for s in sentences(prompt.sources):
             if s.kind in allowed and (Kind.CODE in wanted or not symbolic(quoted(s))):
                 unique.setdefault(_key(s.text), s)  # the first copy: the best-ranked source
-        found = list(unique.values())
+        by_order = {s.order: s for s in unique.values()}
+        # A sentence introducing what does not follow it, or asking what nothing after it
+        # answers, is never quoted: it sets no bar for the others and vouches for nothing.
+        found = [
+            s
+            for s in unique.values()
+            if not _INTRODUCES.search(s.text) or _continuation(s, by_order)
+        ]
         asked = _asked(prompt, t.context_weight)
         if not found or not asked or _unmentioned(prompt):
             return []
@@ -369,18 +380,16 @@ class ExtractiveChatModel:
         if not strong_words and max(dense, default=0.0) < t.weak_dense:
             return []
         chosen: list[Sentence] = []
-        by_order = {s.order: s for s in found}
         for best in scored:
             if len(chosen) >= t.max_sentences or best.score < t.keep_ratio * scored[0].score:
                 break
             said = (best.sentence,)
             if _INTRODUCES.search(best.sentence.text):
                 # "To rename an existing column:" means nothing without the command after
-                # it: quoted with what it introduces, or not at all.
+                # it, nor "Can I pay by invoice?" without its answer: quoted with what
+                # follows, or not at all.
                 follows = _continuation(best.sentence, by_order)
-                if follows is None:
-                    continue
-                said = (best.sentence, follows)
+                said = (best.sentence, follows) if follows else said
             opening = _opening(best.sentence, unique, asked)
             # A sentence that goes on with its paragraph is read after the sentence the
             # paragraph opens with ("Reference logs, or "reflogs", record when..." before

@@ -240,3 +240,68 @@ def test_a_table_too_long_for_one_chunk_is_cut_between_rows_under_its_header() -
     assert len(result) > 1 and all(estimate_tokens(c.text) <= 130 for c in result)
     assert all(c.text.splitlines()[0] == header for c in result)
     assert [line for c in result for line in c.text.splitlines()[1:]] == rows
+
+
+def test_a_question_set_as_a_paragraph_heads_its_answer() -> None:
+    # A PDF's FAQ gives its questions as text: each answer is cited under its question,
+    # beside the question before it, within the open heading.
+    result = chunks(
+        [
+            Element(text="Orders", kind="title", level=2),
+            Element(text="How long does delivery take?"),
+            Element(text="Bikes are delivered within 5 to 7 working days."),
+            Element(text="Can I collect my order?"),
+            Element(text="Yes, from our Leeds workshop on weekdays."),
+            Element(text="Returns", kind="title", level=2),
+            Element(text="You have 30 days to return an unridden bike."),
+        ],
+        min_section_tokens=0,
+    )
+
+    assert [(c.section, c.text) for c in result] == [
+        (
+            "Orders › How long does delivery take?",
+            "Bikes are delivered within 5 to 7 working days.",
+        ),
+        ("Orders › Can I collect my order?", "Yes, from our Leeds workshop on weekdays."),
+        ("Returns", "You have 30 days to return an unridden bike."),
+    ]
+
+
+def test_a_question_with_no_answer_after_it_stays_text() -> None:
+    # Questions in a row (a checklist), or one closing its section, head nothing.
+    result = chunks(
+        [
+            Element(text="Before you buy", kind="title"),
+            Element(text="Do you ride on roads?"),
+            Element(text="Do you ride off road?"),
+            Element(text="Our staff will help you choose."),
+            Element(text="What is your height?"),
+            Element(text="Sizes", kind="title"),
+            Element(text="Frames come in three sizes."),
+        ],
+        min_section_tokens=0,
+    )
+
+    assert [c.section for c in result] == [
+        "Before you buy",
+        "Before you buy › Do you ride off road?",
+        "Sizes",
+    ]
+    assert result[0].text == "Do you ride on roads?"
+    assert result[1].text == "Our staff will help you choose.\n\nWhat is your height?"
+
+
+def test_a_headings_short_introduction_is_cited_by_its_first_subsection() -> None:
+    # "Orders" alone says nothing; merged into its first subsection, the chunk is cited
+    # by the path that names both.
+    result = chunks(
+        [
+            Element(text="Orders", kind="title", level=1),
+            Element(text="Frequently asked"),
+            Element(text="Delivery", kind="title", level=2),
+            Element(text="Bikes are delivered within 5 to 7 working days."),
+        ],
+    )
+
+    assert [c.section for c in result] == ["Orders › Delivery"]

@@ -671,3 +671,26 @@ async def test_a_sentence_introducing_what_follows_is_quoted_with_it_or_not_at_a
     assert (
         await answer(ExtractiveChatModel(embedder), what) == "Renaming a column keeps its data. [1]"
     )
+
+
+async def test_a_question_in_the_text_is_quoted_with_its_answer_never_alone() -> None:
+    # A PDF's FAQ ran its questions into the text: "How long does delivery take?" was the
+    # whole answer to "How long does delivery take?".
+    embedder = CosineEmbedder({"How long does": 0.95, "Bikes are": 0.6, "Accessories": 0.3})
+    faq = prompt(
+        "How long does delivery take?",
+        "How long does delivery take? Bikes are delivered within 5 to 7 working days. "
+        "Accessories arrive in 2 days.",
+    )
+    assert await answer(ExtractiveChatModel(embedder), faq) == (
+        "How long does delivery take? [1] Bikes are delivered within 5 to 7 working days. [1]"
+    )
+    # A question followed by nothing of its source, or by another question, answers nothing.
+    alone = prompt(
+        "How long does delivery take?",
+        "Bikes are delivered within 5 to 7 working days.",
+        "How long does delivery take? How long do returns take?",
+    )
+    assert await answer(ExtractiveChatModel(embedder), alone) == (
+        "Bikes are delivered within 5 to 7 working days. [1]"
+    )
