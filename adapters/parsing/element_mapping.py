@@ -85,6 +85,7 @@ def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
     elements = list(elements)
     furniture = _positional_furniture(elements) if content_type == ct.PDF else set()
     result: list[Element] = []
+    heights: list[float | None] = []  # a PDF title's height on its page, for its depth
     for element in elements:
         category = element.category
         if category in ("Header", "Footer") and content_type == ct.PDF:
@@ -109,6 +110,34 @@ def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
             depth = metadata.category_depth
             level = depth + 1 if depth is not None else None
             result.append(Element(text=text, kind="title", page=page, level=level))
+            heights.append(_height(element) if content_type in _GUESSED_TITLES else None)
         else:
             result.append(Element(text=text, page=page))
-    return result
+            heights.append(None)
+    return _levels_by_size(result, heights) if content_type in _GUESSED_TITLES else result
+
+
+def _height(element: Any) -> float | None:
+    """The height of an element's box on its page: a one-line title's is its type's size."""
+    coordinates = getattr(element.metadata, "coordinates", None)
+    points = getattr(coordinates, "points", None)
+    if not points or len(points) < 2:
+        return None
+    return abs(float(points[1][1]) - float(points[0][1]))
+
+
+def _levels_by_size(elements: list[Element], heights: list[float | None]) -> list[Element]:
+    """A PDF's titles, depth by their type's size: the largest at 1, the next at 2 ("API ›
+    Rate limits" rather than "Rate limits"); unstructured gives no depth for a PDF. A title
+    whose size is not known, or a document with titles of one size, keeps its depth
+    unknown."""
+    sizes = sorted({round(h) for h in heights if h}, reverse=True)
+    if len(sizes) < 2:
+        return elements
+    rank = {size: n for n, size in enumerate(sizes, 1)}
+    return [
+        Element(text=e.text, kind=e.kind, page=e.page, level=rank[round(h)])
+        if e.kind == "title" and h
+        else e
+        for e, h in zip(elements, heights, strict=True)
+    ]

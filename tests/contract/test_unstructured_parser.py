@@ -233,7 +233,7 @@ async def test_pdf_running_headers_and_page_numbers_are_dropped_a_lone_top_line_
     assert elements[0].text == "Welcome" and elements[0].page == 1
 
 
-async def test_a_pdfs_headings_with_a_verb_are_titles_and_a_line_of_links_is_not(
+async def test_a_pdfs_headings_are_ranked_by_size_and_a_line_of_links_is_no_heading(
     parser: UnstructuredParser,
 ) -> None:
     # unstructured's title test refuses a line with a verb: "Lost access" and "Frequently
@@ -252,13 +252,15 @@ async def test_a_pdfs_headings_with_a_verb_are_titles_and_a_line_of_links_is_not
     )
     elements = await parser.parse(faq, ct.PDF)
 
-    assert [(e.text, e.kind) for e in elements] == [
-        ("Home | Shop | FAQ | Contact", "text"),
-        ("Frequently asked questions", "title"),
-        ("Lost access", "title"),
-        ("Use one of the ten recovery codes you saved when you turned it on.", "text"),
-        ("How long does delivery take?", "text"),  # the chunker makes it its answer's heading
-        ("Bikes are delivered within 5 to 7 working days.", "text"),
+    # A PDF marks no heading's depth: its titles are ranked by their type's size.
+    assert [(e.text, e.kind, e.level) for e in elements] == [
+        ("Home | Shop | FAQ | Contact", "text", None),
+        ("Frequently asked questions", "title", 1),
+        ("Lost access", "title", 2),
+        ("Use one of the ten recovery codes you saved when you turned it on.", "text", None),
+        # the chunker makes it its answer's heading
+        ("How long does delivery take?", "text", None),
+        ("Bikes are delivered within 5 to 7 working days.", "text", None),
     ]
 
 
