@@ -6,6 +6,7 @@ Runs in the parser's child process, on objects unstructured made there.
 from __future__ import annotations
 
 import re
+import statistics
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +20,11 @@ from domain.models import Element
 _FURNITURE = frozenset({"Header", "Footer", "PageNumber", "PageBreak", "Image"})
 _PAGE_NUMBER = re.compile(r"[-–\s]*(page\s*)?(\d+|[ivx]{1,6})(\s*(of|/)\s*\d+)?[-–\s]*", re.I)
 _DIGITS = re.compile(r"\d+")
+# A page's top and bottom margins, as a share of its height, where running headers sit.
+_MARGIN = 0.1
+# A title taller than this many times the document's typical title is a block of lines
+# unstructured took for one (a table's rows, code): text, not a heading.
+_ONE_LINE = 1.5
 # Types without heading markup, whose titles unstructured guesses from a line's shape (plain
 # text no longer goes through unstructured: adapters/parsing/plaintext.py reads it).
 _GUESSED_TITLES = frozenset({ct.PDF})
@@ -35,7 +41,11 @@ _PERMALINKS = "¶🔗 "
 
 def _guessed(category: str, text: str) -> str:
     """A PDF's title or text, by the line's shape where unstructured guessed it."""
-    if category == "Title" and (not plausible_title(text) or len(_SEPARATORS.findall(text)) >= 2):
+    if category == "Title" and (
+        not plausible_title(text)
+        or text.endswith(":")  # a lead-in ("Syntax:", "Examples:"), as in plain text
+        or len(_SEPARATORS.findall(text)) >= 2
+    ):
         return "NarrativeText"
     if category in _TEXT_CATEGORIES and reads_like_title(text) and not _SEPARATORS.search(text):
         return "Title"
@@ -67,16 +77,27 @@ def _table_text(element: Any) -> str:
 
 
 def _positional_furniture(elements: list[Any]) -> set[int]:
-    """The PDF headers and footers to drop. unstructured calls any line in a page's top or
-    bottom margin a header or footer by position alone, which would also drop a title set
-    high on its page; only what repeats across pages, or is a page number, is furniture."""
-    margin = [e for e in elements if e.category in ("Header", "Footer")]
+    """The PDF headers and footers to drop: what repeats across pages, or is a page number,
+    in a page's top or bottom margin. unstructured calls a line there a header or footer by
+    position alone, which would also drop a title set high on its page, and misses many (a
+    manual's running title, which cut every page's text into a section of its own)."""
+    margin = [e for e in elements if e.category in ("Header", "Footer") or _in_margin(e)]
     repeats = Counter(_normalized(e.text) for e in margin)
     return {
         id(e)
         for e in margin
         if repeats[_normalized(e.text)] > 1 or _PAGE_NUMBER.fullmatch(e.text.strip())
     }
+
+
+def _in_margin(element: Any) -> bool:
+    coordinates = getattr(element.metadata, "coordinates", None)
+    points = getattr(coordinates, "points", None)
+    page_height = getattr(getattr(coordinates, "system", None), "height", None)
+    if not points or not page_height:
+        return False
+    top, bottom = min(p[1] for p in points), max(p[1] for p in points)
+    return bottom < _MARGIN * page_height or top > (1 - _MARGIN) * page_height
 
 
 def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
@@ -88,9 +109,9 @@ def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
     heights: list[float | None] = []  # a PDF title's height on its page, for its depth
     for element in elements:
         category = element.category
+        if id(element) in furniture:
+            continue
         if category in ("Header", "Footer") and content_type == ct.PDF:
-            if id(element) in furniture:
-                continue
             # Kept: classify it as if it sat mid-page (title or text by its wording).
             category = element_from_text(element.text).category
         elif category in _FURNITURE:
@@ -127,17 +148,24 @@ def _height(element: Any) -> float | None:
 
 
 def _levels_by_size(elements: list[Element], heights: list[float | None]) -> list[Element]:
-    """A PDF's titles, depth by their type's size: the largest at 1, the next at 2 ("API ›
-    Rate limits" rather than "Rate limits"); unstructured gives no depth for a PDF. A title
-    whose size is not known, or a document with titles of one size, keeps its depth
-    unknown."""
-    sizes = sorted({round(h) for h in heights if h}, reverse=True)
-    if len(sizes) < 2:
+    """A PDF's titles, depth by their type's size: the largest at 1, the next at 2 ("API >
+    Rate limits" rather than "Rate limits"); unstructured gives no depth for a PDF. A
+    "title" much taller than the document's typical one is several lines, which no heading
+    is (a table's row, code): text. A title whose size is not known, or a document with
+    titles of one size, keeps its depth unknown."""
+    known = [h for h in heights if h]
+    if not known:
         return elements
-    rank = {size: n for n, size in enumerate(sizes, 1)}
-    return [
-        Element(text=e.text, kind=e.kind, page=e.page, level=rank[round(h)])
-        if e.kind == "title" and h
-        else e
-        for e, h in zip(elements, heights, strict=True)
-    ]
+    tallest = _ONE_LINE * statistics.median(known)
+    sizes = sorted({round(h) for h in known if h <= tallest}, reverse=True)
+    rank = {size: n for n, size in enumerate(sizes, 1)} if len(sizes) > 1 else {}
+    result = []
+    for element, height in zip(elements, heights, strict=True):
+        if element.kind != "title" or not height:
+            result.append(element)
+        elif height > tallest:
+            result.append(Element(text=element.text, page=element.page))
+        else:
+            level = rank.get(round(height))
+            result.append(Element(text=element.text, kind="title", page=element.page, level=level))
+    return result

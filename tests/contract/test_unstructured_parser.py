@@ -264,6 +264,31 @@ async def test_a_pdfs_headings_are_ranked_by_size_and_a_line_of_links_is_no_head
     ]
 
 
+async def test_a_pdfs_running_title_and_page_numbers_go_and_a_lead_in_is_no_heading(
+    parser: UnstructuredParser,
+) -> None:
+    # A manual's running title, which unstructured took for a title on every page, cut
+    # each page into a section of its own; "Syntax:" cut a command's entry in two.
+    def page(number: int, command: str) -> list[tuple[int, int, str]]:
+        return [
+            (10, 736, "gnuplot 5.4"),  # in the top margin, on every page
+            (12, 700, command),
+            (11, 670, f"The {command.lower()} terminal writes a picture file."),
+            (10, 640, "Syntax:"),
+            (10, 620, f"set terminal {command.lower()} size 640,480"),
+            (10, 40, str(270 + number)),  # in the bottom margin
+        ]
+
+    elements = await parser.parse(
+        pdf_bytes([page(1, "Png"), page(2, "Jpeg"), page(3, "Svg")]), ct.PDF
+    )
+
+    assert "gnuplot 5.4" not in texts(elements)
+    assert not any(e.text.isdigit() for e in elements)
+    assert [e.text for e in elements if e.kind == "title"] == ["Png", "Jpeg", "Svg"]
+    assert ("Syntax:", "text") in [(e.text, e.kind) for e in elements]
+
+
 async def test_docx_heading_levels_lists_and_tables_without_its_page_header(
     parser: UnstructuredParser,
 ) -> None:
