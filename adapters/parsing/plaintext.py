@@ -145,11 +145,26 @@ _MAX_TITLE_WORDS = 12
 _MAX_TITLE_CHARS = 200
 
 
+# Words a sentence cannot stop on: a line ending on one is a sentence cut at a line's end
+# ("A simple graph can be formatted using", above the example it introduces).
+_DANGLING = frozenset(
+    "a an the of to for with by from and or but nor as using into than that which whose is "
+    "are was were be its their your our".split()
+)
+
+
 def plausible_title(text: str) -> bool:
     """A heading does not end a sentence, nor start in lower case ("Thanks for reading.",
-    "same paragraph." from a broken line are no titles)."""
+    "same paragraph." from a broken line are no titles), nor stop on a word that needs
+    another after it; and it has a word (a letter alone is a formula's)."""
     first_letter = next((c for c in text if c.isalpha()), "")
-    return not _SENTENCE_END.search(text) and not first_letter.islower()
+    words = text.split()
+    return (
+        not _SENTENCE_END.search(text)
+        and not first_letter.islower()
+        and (not words or words[-1].lower() not in _DANGLING)
+        and sum(c.isalpha() for c in text) >= 2
+    )
 
 
 def reads_like_title(text: str) -> bool:

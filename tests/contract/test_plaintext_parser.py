@@ -155,6 +155,15 @@ async def test_an_upper_case_heading_with_a_dash_is_a_title(parser: PlainTextPar
     ]
 
 
+async def test_a_line_cut_from_its_sentence_is_no_title(parser: PlainTextParser) -> None:
+    # A manual's "A simple graph can be formatted using" above its example became a
+    # heading, and the example's section was named by half a sentence.
+    text = b"Examples\n\nA simple graph can be formatted using\n\nset terminal gpic\n\nZ\n"
+    elements = await parser.parse(text, ct.PLAIN)
+
+    assert titles(elements) == [("Examples", None)]
+
+
 async def test_text_without_blank_lines_is_a_paragraph_per_line(
     parser: PlainTextParser,
 ) -> None:
