@@ -104,14 +104,18 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
         if _is_name_line(paragraph):
             name, first = paragraph.strip(), False  # a text opening with it opens whole
             continue
+        texts = _split(paragraph)
         if _is_label(paragraph):
             # Consecutive terms name one item ("-q", "--quiet"); a term after a
             # description starts the next item.
             label = f"{label}, {paragraph}" if labels_open else paragraph
             labels_open = True
         else:
+            if labels_open and texts and classify(texts[0]) in (Kind.CODE, Kind.COMMAND):
+                # Code under it: the "term" was a synopsis's first line ("set terminal
+                # png" above its options), which the prose after it does not describe.
+                label = ""
             labels_open = False
-        texts = _split(paragraph)
         for n, sentence in enumerate(texts):
             kind = classify(sentence)
             if first and kind is Kind.PROSE and _WORD.match(sentence) and sentence[0].islower():

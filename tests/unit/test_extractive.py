@@ -264,6 +264,21 @@ async def test_a_synopsis_term_is_read_but_not_quoted() -> None:
     assert said == "Incorporates changes from a remote repository into the current branch. [1]"
 
 
+async def test_a_synopsis_first_line_above_its_options_is_no_term() -> None:
+    # A PDF manual's "set terminal png" line, above its options, was quoted as the term of
+    # every sentence after them: "set terminal png: To save the current plot to a file, ...".
+    asked = prompt(
+        "How do I save the current plot to a file?",
+        "set terminal png\n\n{{no}enhanced} {{no}transparent} {{no}interlace} {{no}truecolor} "
+        "{rounded|butt} {linewidth <lw>} {size <x>,<y>}\n\n"
+        "To save the current plot to a file, left click in the display window.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "To save the current plot to a file, left click in the display window. [1]"
+
+
 async def test_a_pages_name_line_is_no_term() -> None:
     asked = prompt(
         "How do I throw away uncommitted changes?",
