@@ -88,20 +88,27 @@ _COMMAND_OPENING = re.compile(
 def manual_pages(cache: Path) -> dict[str, tuple[str, Path]]:
     """manual → (package file it came from, folder of its pages), downloaded once."""
     found = {}
+    for manual, (package, folder) in PACKAGES.items():
+        deb, tree = debian_tree(package, cache)
+        found[manual] = (deb, tree / folder)
+    return found
+
+
+def debian_tree(package: str, cache: Path) -> tuple[str, Path]:
+    """A Debian package's files: (the package file's name, the folder it is extracted to),
+    downloaded with apt-get and extracted once."""
     debs = cache / "debian"
     debs.mkdir(parents=True, exist_ok=True)
-    for manual, (package, folder) in PACKAGES.items():
-        deb = next(iter(sorted(debs.glob(f"{package}_*.deb"))), None)
-        if deb is None:
-            print(f"apt-get download {package} (into {debs})", flush=True)
-            subprocess.run(["apt-get", "download", package], cwd=debs, check=True)
-            deb = next(iter(sorted(debs.glob(f"{package}_*.deb"))))
-        tree = debs / deb.stem
-        if not (tree / folder).is_dir():
-            shutil.rmtree(tree, ignore_errors=True)
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
-        found[manual] = (deb.name, tree / folder)
-    return found
+    deb = next(iter(sorted(debs.glob(f"{package}_*.deb"))), None)
+    if deb is None:
+        print(f"apt-get download {package} (into {debs})", flush=True)
+        subprocess.run(["apt-get", "download", package], cwd=debs, check=True)
+        deb = next(iter(sorted(debs.glob(f"{package}_*.deb"))))
+    tree = debs / deb.stem
+    if not (tree / "usr").is_dir():
+        shutil.rmtree(tree, ignore_errors=True)
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
+    return deb.name, tree
 
 
 def pages_of(manual: str) -> list[str]:

@@ -7,9 +7,10 @@ answer states the fact (all its phrases, case and spacing aside); the no-answer 
 a question the pages do not answer; and the no-answer message where they do (a refusal the
 visitor did not deserve). Tidyflow's questions chose the rules; Brewbox's are held out.
 
-Then the same pages are uploaded as PDF, printed by a headless Chromium (when one is
-installed; `apt-get install chromium`): a site owner's manual or price list is more often
-a PDF than Markdown, and a PDF says nothing of its headings but their look.
+Then the same pages are uploaded as a word processor saves them (DOCX, by python-docx) and
+as PDF, printed by a headless Chromium (when one is installed; `apt-get install
+chromium`): a site owner's manual or price list is more often a PDF or a DOCX than
+Markdown, and a PDF says nothing of its headings but their look.
 
     .venv/bin/python bench/site_eval.py [--show] [--no-doc]
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import shutil
 import subprocess
 import sys
@@ -54,7 +56,8 @@ BEFORE = {"tidyflow": (17, 2, 3), "brewbox": (16, 3, 2)}
 
 
 # How a page is uploaded: as written (Markdown, or HTML), or printed as a PDF.
-AS_WRITTEN, AS_PDF = "as written", "as PDF"
+AS_WRITTEN, AS_PDF, AS_DOCX = "as written", "as PDF", "as DOCX"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 
 
@@ -87,7 +90,40 @@ def pages(site: str, upload: str, work: Path) -> list[Page]:
             else Page("", p.read_bytes(), "text/html")  # a page is titled by its <title>
             for p in written
         ]
+    if upload == AS_DOCX:
+        return [Page(f"{p.stem}.docx", as_docx(p), DOCX) for p in written]
     return [Page(f"{p.stem}.pdf", printed(p, work), "application/pdf") for p in written]
+
+
+def as_docx(page: Path) -> bytes:
+    """The page as a word processor would save it: its headings in heading styles, its
+    list items as bullets, the rest as paragraphs (python-docx, which the DOCX parser
+    brings)."""
+    import docx
+    from lxml import html as lxml_html
+
+    document = docx.Document()
+    if page.suffix == ".md":
+        for block in page.read_text().split("\n\n"):
+            line = " ".join(block.replace("**", "").replace("`", "").split())
+            level = len(line) - len(line.lstrip("#"))
+            if level:
+                document.add_heading(line[level:].strip(), level=level)
+            elif line.startswith("- "):
+                for item in block.splitlines():
+                    document.add_paragraph(item.lstrip("- ").strip(), style="List Bullet")
+            elif line:
+                document.add_paragraph(line)
+    else:
+        for node in lxml_html.fromstring(page.read_bytes()).iter("h1", "h2", "h3", "p", "li"):
+            text = " ".join(node.text_content().split())
+            if node.tag.startswith("h"):
+                document.add_heading(text, level=int(node.tag[1]))
+            else:
+                document.add_paragraph(text, style="List Bullet" if node.tag == "li" else None)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 def printed(page: Path, work: Path) -> bytes:
@@ -165,8 +201,9 @@ def render(results: dict[str, list[Outcome]], seconds: float) -> str:
         "the questions a visitor asks of them (bench/site_set.py), some of which the pages do "
         "not answer. Tidyflow's chose the rules and Brewbox's are held out; Lumen's were asked "
         "while two rules for FAQ pages were written, so they are no test of those. Then the "
-        "same pages printed as PDF by a headless Chromium and uploaded as PDF: a PDF marks no "
-        "heading but by its look, and its FAQ's questions come as text.",
+        "same pages saved as DOCX (python-docx: heading styles, bullets, paragraphs) and "
+        "printed as PDF by a headless Chromium, uploaded as such: a PDF marks no heading but "
+        "by its look, and its FAQ's questions come as text.",
         "",
         "| site | uploaded | answerable | fact stated | refused though answerable "
         "| not answerable | no-answer message |",
@@ -212,7 +249,7 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print every answer")
     args = parser.parse_args()
     started = time.monotonic()
-    uploads = (AS_WRITTEN, AS_PDF) if chromium() else (AS_WRITTEN,)
+    uploads = (AS_WRITTEN, AS_DOCX, AS_PDF) if chromium() else (AS_WRITTEN, AS_DOCX)
     results = {upload: asyncio.run(run(upload)) for upload in uploads}
     if args.show:
         for upload, outcomes in results.items():
