@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from adapters.parsing import content_types as ct
+from adapters.parsing.pdf_tables import Table
 from adapters.parsing.plaintext import plausible_title, reads_like_title
 from domain.models import Element
 
@@ -100,16 +101,28 @@ def _in_margin(element: Any) -> bool:
     return bottom < _MARGIN * page_height or top > (1 - _MARGIN) * page_height
 
 
-def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
+def to_domain(
+    elements: Iterable[Any], content_type: str, tables: Sequence[Table] = ()
+) -> list[Element]:
+    """`tables`: a PDF's tables read cell by cell (adapters/parsing/pdf_tables.py); each
+    stands, as one table element, where the first of the elements inside it stood."""
     from unstructured.partition.text import element_from_text
 
     elements = list(elements)
     furniture = _positional_furniture(elements) if content_type == ct.PDF else set()
     result: list[Element] = []
     heights: list[float | None] = []  # a PDF title's height on its page, for its depth
+    placed: set[int] = set()
     for element in elements:
         category = element.category
         if id(element) in furniture:
+            continue
+        table = _table_of(element, tables)
+        if table is not None:
+            if id(table) not in placed:
+                placed.add(id(table))
+                result.append(Element(text=table.text(), page=table.page))
+                heights.append(None)
             continue
         if category in ("Header", "Footer") and content_type == ct.PDF:
             # Kept: classify it as if it sat mid-page (title or text by its wording).
@@ -136,6 +149,19 @@ def to_domain(elements: Iterable[Any], content_type: str) -> list[Element]:
             result.append(Element(text=text, page=page))
             heights.append(None)
     return _levels_by_size(result, heights) if content_type in _GUESSED_TITLES else result
+
+
+def _table_of(element: Any, tables: Sequence[Table]) -> Table | None:
+    """The table the element's box is centred in, if any."""
+    if not tables:
+        return None
+    points = getattr(getattr(element.metadata, "coordinates", None), "points", None)
+    if not points:
+        return None
+    x = sum(float(p[0]) for p in points) / len(points)
+    y = sum(float(p[1]) for p in points) / len(points)
+    page = element.metadata.page_number
+    return next((t for t in tables if t.page == page and t.holds(x, y)), None)
 
 
 def _height(element: Any) -> float | None:

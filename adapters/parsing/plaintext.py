@@ -148,8 +148,12 @@ _MAX_TITLE_CHARS = 200
 # Words a sentence cannot stop on: a line ending on one is a sentence cut at a line's end
 # ("A simple graph can be formatted using", above the example it introduces).
 _DANGLING = frozenset(
-    "a an the of to for with by from and or but nor as using into than that which whose is "
-    "are was were be its their your our".split()
+    {
+        *("a", "an", "the", "its", "their", "your", "our"),
+        *("of", "to", "for", "with", "by", "from", "into", "as", "using", "than"),
+        *("and", "or", "but", "nor", "that", "which", "whose"),
+        *("is", "are", "was", "were", "be"),
+    }
 )
 
 

@@ -21,6 +21,7 @@ from adapters.parsing.element_mapping import to_domain
 from adapters.parsing.failure_reasons import reason_for
 from adapters.parsing.limits import ParseLimits
 from adapters.parsing.pdf_limits import bomb_reason
+from adapters.parsing.pdf_tables import ruled_tables
 from adapters.parsing.plaintext import decode_text
 from domain.models import Element
 
@@ -294,7 +295,8 @@ def _partition(content: bytes, content_type: str, limits: ParseLimits) -> list[E
             f"the limit of {limits.max_elements}",
             "max_elements",
         )
-    elements = to_domain(raw, content_type)
+    tables = ruled_tables(content) if content_type == ct.PDF else []
+    elements = to_domain(raw, content_type, tables)
     if elements:
         return elements
     if content_type == ct.PDF:

@@ -27,7 +27,7 @@ from adapters.parsing.sniffing import identify
 from adapters.parsing.unstructured_parser import UnstructuredParser
 from domain.errors import ParseError, UnsupportedMediaTypeError
 from domain.models import Element
-from tests.support.documents import with_zero_part, zip_bytes
+from tests.support.documents import pdf_with_a_ruled_table, with_zero_part, zip_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -287,6 +287,29 @@ async def test_a_pdfs_running_title_and_page_numbers_go_and_a_lead_in_is_no_head
     assert not any(e.text.isdigit() for e in elements)
     assert [e.text for e in elements if e.kind == "title"] == ["Png", "Jpeg", "Svg"]
     assert ("Syntax:", "text") in [(e.text, e.kind) for e in elements]
+
+
+async def test_a_pdfs_ruled_table_is_read_cell_by_cell(parser: UnstructuredParser) -> None:
+    # A price list printed to PDF came as a run of cells ("Model Capacity Price Kestrel 5
+    # 1.2 litres 39 ...") with a row taken for a heading.
+    rows = [
+        ["Model", "Capacity", "Price"],
+        ["Kestrel 5", "1.2 litres", "39 pounds"],
+        ["Kestrel 9", "1.7 litres", "89 pounds"],
+    ]
+    pdf = pdf_with_a_ruled_table("Price list", rows, "All prices include VAT.")
+
+    elements = await parser.parse(pdf, ct.PDF)
+
+    assert [(e.text, e.kind) for e in elements] == [
+        ("Price list", "title"),
+        (
+            "Model | Capacity | Price\nKestrel 5 | 1.2 litres | 39 pounds\n"
+            "Kestrel 9 | 1.7 litres | 89 pounds",
+            "text",
+        ),
+        ("All prices include VAT.", "text"),
+    ]
 
 
 async def test_docx_heading_levels_lists_and_tables_without_its_page_header(
