@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import markdown
 from answer_eval import Service, build_service, states
 from retrieval_eval import heading, publish
-from site_set import BREWBOX, LUMEN, TIDYFLOW, SiteQuestion
+from site_set import BREWBOX, KESTREL, LUMEN, TIDYFLOW, SiteQuestion
 
 from application.chat.answer_question import AnswerQuestion
 from application.chat.question import Question as Asked
@@ -48,6 +48,7 @@ SETS = {
     "tidyflow": ("tuning", TIDYFLOW),
     "brewbox": ("held out", BREWBOX),
     "lumen": ("seen", LUMEN),
+    "kestrel": ("tables, new", KESTREL),
 }
 # Before any rule was chosen on these sets (commit f05f1fc, measured by this bench on
 # 2026-12-06): fact stated, refused though answerable, no-answer message where the pages
@@ -59,6 +60,8 @@ BEFORE = {"tidyflow": (17, 2, 3), "brewbox": (16, 3, 2)}
 AS_WRITTEN, AS_PDF, AS_DOCX = "as written", "as PDF", "as DOCX"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
+# Tables ruled, as a site styles them (a browser draws none by default).
+_TABLES = "table { border-collapse: collapse } th, td { border: 1px solid #888; padding: 4px }"
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,8 @@ def pages(site: str, upload: str, work: Path) -> list[Page]:
 
 def as_docx(page: Path) -> bytes:
     """The page as a word processor would save it: its headings in heading styles, its
-    list items as bullets, the rest as paragraphs (python-docx, which the DOCX parser
-    brings)."""
+    list items as bullets, its tables as tables, the rest as paragraphs (python-docx, which
+    the DOCX parser brings)."""
     import docx
     from lxml import html as lxml_html
 
@@ -109,6 +112,17 @@ def as_docx(page: Path) -> bytes:
             level = len(line) - len(line.lstrip("#"))
             if level:
                 document.add_heading(line[level:].strip(), level=level)
+            elif line.startswith("|"):
+                rows = [
+                    [cell.strip() for cell in row.strip().strip("|").split("|")]
+                    for row in block.splitlines()
+                    if row.strip() and not set(row.strip()) <= set("|-: ")
+                ]
+                table = document.add_table(rows=len(rows), cols=len(rows[0]))
+                table.style = "Table Grid"
+                for cells, row in zip(table.rows, rows, strict=True):
+                    for cell, text in zip(cells.cells, row, strict=True):
+                        cell.text = text
             elif line.startswith("- "):
                 for item in block.splitlines():
                     document.add_paragraph(item.lstrip("- ").strip(), style="List Bullet")
@@ -130,7 +144,10 @@ def printed(page: Path, work: Path) -> bytes:
     """The page as Chromium prints it: Markdown rendered to HTML first, as a site would."""
     if page.suffix == ".md":
         body = markdown.markdown(page.read_text(), extensions=["tables"])
-        html = f"<html><head><meta charset='utf-8'><title>{page.stem}</title></head><body>{body}"
+        html = (
+            f"<html><head><meta charset='utf-8'><title>{page.stem}</title><style>{_TABLES}"
+            f"</style></head><body>{body}"
+        )
     else:
         html = page.read_text()
     source, target = work / f"{page.stem}.html", work / f"{page.stem}.pdf"

@@ -7,7 +7,9 @@ them: the shape of document most widgets are fed, which the manuals of bench/ans
 are not. Both sets were written before any rule was chosen on them; Tidyflow's was asked
 first and chose the rules, Brewbox's is held out. Lumen, a bike shop's FAQ as one HTML page
 (questions as headings), was asked while two rules for FAQ pages were written: it keeps
-them working, it does not test them.
+them working, it does not test them. Kestrel, a kettle maker's price list (three tables)
+and care page, was written with its questions after every rule of the other sets, to see
+tables read as a visitor asks of them; no rule was chosen on it.
 """
 
 from __future__ import annotations
@@ -90,4 +92,19 @@ LUMEN = (
     SiteQuestion("How long does it take to charge?", ("4 hours",)),
     SiteQuestion("Can I return a bike I rode?", ("unridden",)),
     SiteQuestion("Do you have a shop in London?", None),
+)
+
+KESTREL = (
+    SiteQuestion("How much is the Kestrel 9?", ("£89",)),
+    SiteQuestion("What is the capacity of the Kestrel 7?", ("1.5 litres",)),
+    SiteQuestion("How long is the warranty on the Kestrel 9?", ("5 years",)),
+    SiteQuestion("How much does a limescale filter cost?", ("£6",)),
+    SiteQuestion("Does the lid hinge fit the Kestrel 5?", ("kestrel 7 and kestrel 9",)),
+    SiteQuestion("Is the shop open on Sunday?", ("closed",)),
+    SiteQuestion("What time does the shop open on Saturday?", ("10:00",)),
+    SiteQuestion("How much is delivery?", ("£4.50",)),
+    SiteQuestion("How often should I descale the kettle?", ("every 60 days",)),
+    SiteQuestion("How do I make a warranty claim?", ("support@kestrel.example",)),
+    SiteQuestion("Do you sell teapots?", None),
+    SiteQuestion("Can I pay in instalments?", None),
 )
