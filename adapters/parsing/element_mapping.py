@@ -92,13 +92,22 @@ def _positional_furniture(elements: list[Any]) -> set[int]:
 
 
 def _in_margin(element: Any) -> bool:
-    coordinates = getattr(element.metadata, "coordinates", None)
-    points = getattr(coordinates, "points", None)
-    page_height = getattr(getattr(coordinates, "system", None), "height", None)
-    if not points or not page_height:
+    box = _box(element)
+    page_height = getattr(getattr(element.metadata.coordinates, "system", None), "height", 0)
+    if box is None or not page_height:
         return False
-    top, bottom = min(p[1] for p in points), max(p[1] for p in points)
+    _, top, _, bottom = box
     return bottom < _MARGIN * page_height or top > (1 - _MARGIN) * page_height
+
+
+def _box(element: Any) -> tuple[float, float, float, float] | None:
+    """An element's box on its page (left, top, right, bottom, from the top-left corner),
+    when unstructured measured it (it does for a PDF)."""
+    points = getattr(getattr(element.metadata, "coordinates", None), "points", None)
+    if not points:
+        return None
+    xs, ys = [float(p[0]) for p in points], [float(p[1]) for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def to_domain(
@@ -153,24 +162,19 @@ def to_domain(
 
 def _table_of(element: Any, tables: Sequence[Table]) -> Table | None:
     """The table the element's box is centred in, if any."""
-    if not tables:
+    box = _box(element) if tables else None
+    if box is None:
         return None
-    points = getattr(getattr(element.metadata, "coordinates", None), "points", None)
-    if not points:
-        return None
-    x = sum(float(p[0]) for p in points) / len(points)
-    y = sum(float(p[1]) for p in points) / len(points)
+    left, top, right, bottom = box
     page = element.metadata.page_number
+    x, y = (left + right) / 2, (top + bottom) / 2
     return next((t for t in tables if t.page == page and t.holds(x, y)), None)
 
 
 def _height(element: Any) -> float | None:
     """The height of an element's box on its page: a one-line title's is its type's size."""
-    coordinates = getattr(element.metadata, "coordinates", None)
-    points = getattr(coordinates, "points", None)
-    if not points or len(points) < 2:
-        return None
-    return abs(float(points[1][1]) - float(points[0][1]))
+    box = _box(element)
+    return box[3] - box[1] if box else None
 
 
 def _levels_by_size(elements: list[Element], heights: list[float | None]) -> list[Element]:
