@@ -12,11 +12,15 @@ means laying the page out again, so only pages drawn with enough lines for a gri
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass
 
 # A ruled table of two rows and two columns is drawn with six lines at least (or a
 # rectangle per cell); a page's frame or a rule under its header is not.
 _MIN_PATHS = 6
+# Laying pages out again costs ~45 ms a page: past this, the pages left keep the text
+# unstructured read, so a long drawn document still parses within PARSE_TIMEOUT_SECONDS.
+_BUDGET_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,11 @@ def _tables(content: bytes, pages: list[int]) -> list[Table]:
     import pdfplumber
 
     found = []
+    deadline = time.monotonic() + _BUDGET_SECONDS
     with pdfplumber.open(io.BytesIO(content), pages=pages) as pdf:
         for page in pdf.pages:
+            if time.monotonic() > deadline:
+                break
             for table in page.find_tables():
                 rows = tuple(
                     tuple(" ".join((cell or "").split()) for cell in row) for row in table.extract()
