@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 # A ruled table of two rows and two columns is drawn with six lines at least (or a
@@ -41,11 +42,14 @@ class Table:
         return "\n".join(" | ".join(cell.replace("|", "/") for cell in row) for row in self.rows)
 
 
-def ruled_tables(content: bytes) -> list[Table]:
+def ruled_tables(content: bytes, read: Collection[int]) -> list[Table]:
     """The tables of at least two rows and two columns on the pages drawn with a grid's
-    lines; none when the file defeats either reader (the text is read all the same)."""
+    lines, among the pages `read` (those unstructured read text from: a table has text,
+    and a page it could not read, such as one that inflates past the child's memory, is
+    not opened again); none when the file defeats either reader (the text is read all
+    the same)."""
     try:
-        pages = _drawn_pages(content)
+        pages = _drawn_pages(content, read)
         if not pages:
             return []
         return _tables(content, pages)
@@ -53,14 +57,14 @@ def ruled_tables(content: bytes) -> list[Table]:
         return []  # still gives its text through unstructured
 
 
-def _drawn_pages(content: bytes) -> list[int]:
+def _drawn_pages(content: bytes, read: Collection[int]) -> list[int]:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     document = pdfium.PdfDocument(content)
     try:
         drawn = []
-        for number in range(len(document)):
+        for number in sorted(n - 1 for n in read if 1 <= n <= len(document)):
             page = document[number]
             try:
                 paths = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2)

@@ -295,7 +295,8 @@ def _partition(content: bytes, content_type: str, limits: ParseLimits) -> list[E
             f"the limit of {limits.max_elements}",
             "max_elements",
         )
-    tables = ruled_tables(content) if content_type == ct.PDF else []
+    read = {e.metadata.page_number for e in raw} if content_type == ct.PDF else set()
+    tables = ruled_tables(content, read) if read else []
     elements = to_domain(raw, content_type, tables)
     if elements:
         return elements

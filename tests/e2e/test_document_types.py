@@ -61,7 +61,12 @@ FILES: dict[str, bytes] = {
 TITLES = {"shipping.html": "Shipping"}
 # question → (file that must be the first source, its section, its page)
 QUESTIONS: dict[str, tuple[str, str | None, int | None]] = {
-    "The widget does not appear, what should I check?": ("manual.pdf", "Troubleshooting", 2),
+    # A PDF's titles rank by their size: the 16-point one sits under the 20-point one.
+    "The widget does not appear, what should I check?": (
+        "manual.pdf",
+        "Installation Guide › Troubleshooting",
+        2,
+    ),
     "How long is the kettle warranty?": ("warranty.docx", "Warranty › Kettles", None),
     "How much did revenue grow in the third quarter?": ("results.pptx", None, 1),
     "How long does express shipping to Lisbon take?": ("shipping.html", "Shipping", None),

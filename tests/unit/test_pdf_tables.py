@@ -13,7 +13,7 @@ ROWS = [["Part", "Price"], ["Limescale filter", "6 pounds"], ["Lid hinge", "12 p
 
 
 def test_a_ruled_table_gives_its_rows_and_where_it_stands() -> None:
-    [table] = ruled_tables(pdf_with_a_ruled_table("Spare parts", ROWS, "Prices include VAT."))
+    [table] = ruled_tables(pdf_with_a_ruled_table("Spare parts", ROWS, "Prices include VAT."), {1})
 
     assert table.page == 1
     assert table.rows == tuple(tuple(row) for row in ROWS)
@@ -22,11 +22,19 @@ def test_a_ruled_table_gives_its_rows_and_where_it_stands() -> None:
 
 
 def test_a_page_drawn_with_no_lines_is_not_laid_out_again() -> None:
-    assert ruled_tables(pdf_bytes([[(12, 700, "Model Price Kestrel 5 39 pounds")]])) == []
+    assert ruled_tables(pdf_bytes([[(12, 700, "Model Price Kestrel 5 39 pounds")]]), {1}) == []
+
+
+def test_a_page_no_text_was_read_from_is_not_opened_again() -> None:
+    # A page unstructured could not read (one that inflates past the child's memory gave
+    # no element) made pdfium abort the child when it was opened.
+    table = pdf_with_a_ruled_table("Spare parts", ROWS, "Prices include VAT.")
+
+    assert ruled_tables(table, set()) == []
 
 
 def test_a_file_neither_reader_can_read_gives_no_tables() -> None:
-    assert ruled_tables(b"%PDF-1.4 this is no PDF") == []
+    assert ruled_tables(b"%PDF-1.4 this is no PDF", {1}) == []
 
 
 def test_past_its_time_budget_the_pages_left_keep_their_text(
@@ -34,4 +42,6 @@ def test_past_its_time_budget_the_pages_left_keep_their_text(
 ) -> None:
     monkeypatch.setattr(pdf_tables, "_BUDGET_SECONDS", -1.0)
 
-    assert ruled_tables(pdf_with_a_ruled_table("Spare parts", ROWS, "Prices include VAT.")) == []
+    assert (
+        ruled_tables(pdf_with_a_ruled_table("Spare parts", ROWS, "Prices include VAT."), {1}) == []
+    )
