@@ -128,11 +128,11 @@ def _within(heading: str | None, outer: str | None) -> bool:
 
 
 def _says_nothing(section: _Section, min_words: int) -> bool:
-    """Short and without a sentence: a name line, a synopsis, a label. A short section
-    that states something ("Every kettle has a two-year warranty.") answers on its own and
-    keeps its own citation."""
+    """Short and without a sentence or a table: a name line, a synopsis, a label. A short
+    section that states something ("Every kettle has a two-year warranty.", a price list's
+    table of spare parts) answers on its own and keeps its own citation."""
     short = sum(len(p.split()) for p in section.paragraphs) < min_words
-    return short and not any(_SENTENCE_END.search(p) for p in section.paragraphs)
+    return short and not any(_SENTENCE_END.search(p) or table_of(p) for p in section.paragraphs)
 
 
 def summary_of(elements: Sequence[Element]) -> str | None:

@@ -74,6 +74,23 @@ def test_a_short_section_that_states_something_stands_alone() -> None:
     assert [c.section for c in result] == ["Warranty", "Refunds"]
 
 
+def test_a_short_section_holding_a_table_stands_alone() -> None:
+    # A price list's spare parts were cited under the kettles' heading above them.
+    result = chunks(
+        [
+            Element(text="Kettles", kind="title", level=2),
+            Element(text="Model | Price\nKestrel 5 | £39\nKestrel 9 | £89"),
+            Element(text="Spare parts", kind="title", level=2),
+            Element(text="Part | Price\nLimescale filter | £6"),
+        ]
+    )
+
+    assert [(c.section, c.text.splitlines()[0]) for c in result] == [
+        ("Kettles", "Model | Price"),
+        ("Spare parts", "Part | Price"),
+    ]
+
+
 def test_the_next_sections_later_chunks_keep_its_heading() -> None:
     long = [Element(text=f"Paragraph {n} of the description, long enough.") for n in range(40)]
     result = chunks(
