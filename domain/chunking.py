@@ -26,8 +26,9 @@ _LEAD_MIN_WORDS = 4
 _LEAD_MAX_WORDS = 60
 _FIRST_SENTENCE = re.compile(r"^[A-Za-z][^\n]*?[.!?](?=\s+[A-Z(\"']|$)")
 _SYNTAX = re.compile(r"[\[\]{}<>|]")
-# One sentence asking something: no sentence ends before its question mark.
-_QUESTION = re.compile(r"^[^.!?]+\?[\"')\]]*$")
+# One sentence asking something: opening on a capital, no sentence ending before its
+# question mark, three words at least ("%G?", a format's placeholder, asks nothing).
+_QUESTION = re.compile(r"^[A-Z][^.!?]*\s\S+\s[^.!?]*\?[\"')\]]*$")
 _QUESTION_MAX_WORDS = 20
 # WordPiece splits English words into ~1.3 pieces on average; the embedder truncates
 # at 256 pieces, so a 200-token budget keeps every chunk fully embedded.

@@ -286,7 +286,8 @@ def test_a_question_set_as_a_paragraph_heads_its_answer() -> None:
 
 
 def test_a_question_with_no_answer_after_it_stays_text() -> None:
-    # Questions in a row (a checklist), or one closing its section, head nothing.
+    # Questions in a row (a checklist), one closing its section, or a placeholder ending in
+    # a question mark ("%G?" above its meaning in git's pretty formats) head nothing.
     result = chunks(
         [
             Element(text="Before you buy", kind="title"),
@@ -294,6 +295,9 @@ def test_a_question_with_no_answer_after_it_stays_text() -> None:
             Element(text="Do you ride off road?"),
             Element(text="Our staff will help you choose."),
             Element(text="What is your height?"),
+            Element(text="Formats", kind="title"),
+            Element(text="%G?"),
+            Element(text="Shows whether the signature is good."),
             Element(text="Sizes", kind="title"),
             Element(text="Frames come in three sizes."),
         ],
@@ -303,6 +307,7 @@ def test_a_question_with_no_answer_after_it_stays_text() -> None:
     assert [c.section for c in result] == [
         "Before you buy",
         "Before you buy › Do you ride off road?",
+        "Formats",
         "Sizes",
     ]
     assert result[0].text == "Do you ride on roads?"
