@@ -4,9 +4,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # Between a row's cells.
 _CELL = re.compile(r"\s\|\s")
+
+
+def row_text(cells: Iterable[str]) -> str:
+    """A row as every parser writes it into a document's text (read back by `cells`)."""
+    return " | ".join(cells)
 
 
 def table_of(paragraph: str) -> tuple[str, list[str]] | None:

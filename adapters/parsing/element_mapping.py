@@ -15,6 +15,7 @@ from adapters.parsing import content_types as ct
 from adapters.parsing.pdf_tables import Table
 from adapters.parsing.plaintext import plausible_title, reads_like_title
 from domain.models import Element
+from domain.tables import row_text
 
 # Layout furniture, not content: a running header repeats on every page and would end up
 # in every chunk; page breaks carry no text.
@@ -73,7 +74,7 @@ def _table_text(element: Any) -> str:
     for row in table.iter("tr"):
         cells = [" ".join(cell.text_content().split()) for cell in row if cell.tag in ("td", "th")]
         if any(cells):
-            rows.append(" | ".join(cells))
+            rows.append(row_text(cells))
     return "\n".join(rows) or str(element.text)
 
 
@@ -93,8 +94,10 @@ def _positional_furniture(elements: list[Any]) -> set[int]:
 
 def _in_margin(element: Any) -> bool:
     box = _box(element)
+    if box is None:
+        return False
     page_height = getattr(getattr(element.metadata.coordinates, "system", None), "height", 0)
-    if box is None or not page_height:
+    if not page_height:
         return False
     _, top, _, bottom = box
     return bottom < _MARGIN * page_height or top > (1 - _MARGIN) * page_height

@@ -16,6 +16,8 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from domain.tables import row_text
+
 # A ruled table of two rows and two columns is drawn with six lines at least (or a
 # rectangle per cell); a page's frame or a rule under its header is not.
 _MIN_PATHS = 6
@@ -39,7 +41,7 @@ class Table:
 
     def text(self) -> str:
         """A row a line, cells split by " | " (a bar inside a cell would split it)."""
-        return "\n".join(" | ".join(cell.replace("|", "/") for cell in row) for row in self.rows)
+        return "\n".join(row_text(cell.replace("|", "/") for cell in row) for row in self.rows)
 
 
 def ruled_tables(content: bytes, read: Collection[int]) -> list[Table]:

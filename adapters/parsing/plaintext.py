@@ -30,6 +30,7 @@ from adapters.parsing import content_types as ct
 from adapters.parsing import sniffing
 from domain.errors import ParseError, UnsupportedMediaTypeError
 from domain.models import Element
+from domain.tables import row_text
 
 SUPPORTED = frozenset({ct.PLAIN, ct.MARKDOWN})
 # Larger texts are parsed on a thread, so the event loop is not held for their pass.
@@ -294,7 +295,7 @@ def _marked_up(text: str) -> str:
 
 def _row(line: str) -> str:
     cells = line.strip().removeprefix("|").removesuffix("|").split("|")
-    return " | ".join(_inline(cell) for cell in cells)
+    return row_text(_inline(cell) for cell in cells)
 
 
 def _heading_text(rest: str) -> str:
