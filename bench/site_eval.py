@@ -101,57 +101,49 @@ def pages(site: str, upload: str, work: Path) -> list[Page]:
 def as_docx(page: Path) -> bytes:
     """The page as a word processor would save it: its headings in heading styles, its
     list items as bullets, its tables as tables, the rest as paragraphs (python-docx, which
-    the DOCX parser brings)."""
+    the DOCX parser brings), from the page's HTML."""
     import docx
     from lxml import html as lxml_html
 
     document = docx.Document()
-    if page.suffix == ".md":
-        for block in page.read_text().split("\n\n"):
-            line = " ".join(block.replace("**", "").replace("`", "").split())
-            level = len(line) - len(line.lstrip("#"))
-            if level:
-                document.add_heading(line[level:].strip(), level=level)
-            elif line.startswith("|"):
-                rows = [
-                    [cell.strip() for cell in row.strip().strip("|").split("|")]
-                    for row in block.splitlines()
-                    if row.strip() and not set(row.strip()) <= set("|-: ")
-                ]
-                table = document.add_table(rows=len(rows), cols=len(rows[0]))
-                table.style = "Table Grid"
-                for cells, row in zip(table.rows, rows, strict=True):
-                    for cell, text in zip(cells.cells, row, strict=True):
-                        cell.text = text
-            elif line.startswith("- "):
-                for item in block.splitlines():
-                    document.add_paragraph(item.lstrip("- ").strip(), style="List Bullet")
-            elif line:
-                document.add_paragraph(line)
-    else:
-        for node in lxml_html.fromstring(page.read_bytes()).iter("h1", "h2", "h3", "p", "li"):
-            text = " ".join(node.text_content().split())
-            if node.tag.startswith("h"):
-                document.add_heading(text, level=int(node.tag[1]))
-            else:
-                document.add_paragraph(text, style="List Bullet" if node.tag == "li" else None)
+    tree = lxml_html.fromstring(html_of(page))
+    for node in tree.iter("h1", "h2", "h3", "p", "li", "table"):
+        if node.tag == "table":
+            rows = [
+                [" ".join(c.text_content().split()) for c in tr if c.tag in ("th", "td")]
+                for tr in node.iter("tr")
+            ]
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            table.style = "Table Grid"
+            for cells, row in zip(table.rows, rows, strict=True):
+                for cell, text in zip(cells.cells, row, strict=True):
+                    cell.text = text
+            continue
+        text = " ".join(node.text_content().split())
+        if node.tag.startswith("h"):
+            document.add_heading(text, level=int(node.tag[1]))
+        else:
+            document.add_paragraph(text, style="List Bullet" if node.tag == "li" else None)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
 
 
+def html_of(page: Path) -> str:
+    """An HTML page as it is; a Markdown page rendered as a site would, tables ruled."""
+    if page.suffix != ".md":
+        return page.read_text()
+    body = markdown.markdown(page.read_text(), extensions=["tables"])
+    return (
+        f"<html><head><meta charset='utf-8'><title>{page.stem}</title><style>{_TABLES}"
+        f"</style></head><body>{body}"
+    )
+
+
 def printed(page: Path, work: Path) -> bytes:
-    """The page as Chromium prints it: Markdown rendered to HTML first, as a site would."""
-    if page.suffix == ".md":
-        body = markdown.markdown(page.read_text(), extensions=["tables"])
-        html = (
-            f"<html><head><meta charset='utf-8'><title>{page.stem}</title><style>{_TABLES}"
-            f"</style></head><body>{body}"
-        )
-    else:
-        html = page.read_text()
+    """The page as Chromium prints it."""
     source, target = work / f"{page.stem}.html", work / f"{page.stem}.pdf"
-    source.write_text(html)
+    source.write_text(html_of(page))
     subprocess.run(
         [chromium() or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
          "--no-pdf-header-footer", f"--print-to-pdf={target}", source.as_uri()],
