@@ -135,6 +135,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retrieval_dense_weight: float = 0.7
     retrieval_feedback: bool = True
     retrieval_follow_up_weight: float = 0.8
+    retrieval_conversation_page_bonus: float = 0.03
     condense_follow_ups: bool = False
     metrics_enabled: bool = True
     # When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.
@@ -161,6 +162,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("RETRIEVAL_DENSE_WEIGHT must be between 0 and 1")
         if not 0.0 <= self.retrieval_follow_up_weight <= 1.0:
             raise SettingsError("RETRIEVAL_FOLLOW_UP_WEIGHT must be between 0 and 1")
+        if not 0.0 <= self.retrieval_conversation_page_bonus <= 1.0:
+            raise SettingsError("RETRIEVAL_CONVERSATION_PAGE_BONUS must be between 0 and 1")
         for name in LIMIT_FIELDS:
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")

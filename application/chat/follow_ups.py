@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from uuid import UUID
 
-from domain.models import Message
-from domain.small_talk import last_question
+from domain.models import Message, Role, ScoredChunk
+from domain.small_talk import last_question, small_talk
 from domain.vectors import unit
 
 # A question this short, or one pointing back, leans on the one before it: by a pronoun
@@ -30,6 +31,27 @@ def previous_question(message: str, history: Sequence[Message]) -> str | None:
     if len(_WORD.findall(message)) <= SHORT_WORDS or _REFERS_BACK.search(message):
         return before
     return None
+
+
+def page_answered(history: Sequence[Message]) -> UUID | None:
+    """The document the answer to the visitor's previous question came from first: the
+    page a follow-up about "it" is most likely still about."""
+    asked = None
+    for n in range(len(history) - 1, -1, -1):
+        m = history[n]
+        if m.role is Role.USER and small_talk(m.content) is None:
+            asked = n
+            break
+    if asked is None:
+        return None
+    answer = next((m for m in history[asked + 1 :] if m.role is Role.ASSISTANT), None)
+    return answer.sources[0].document_id if answer is not None and answer.sources else None
+
+
+def staying(hits: Sequence[ScoredChunk], page: UUID, bonus: float) -> list[ScoredChunk]:
+    """The hits reordered as if each chunk of `page` scored `bonus` more (its score as
+    reported unchanged); ties keep the search's order."""
+    return sorted(hits, key=lambda h: -(h.score + (bonus if h.chunk.document_id == page else 0.0)))
 
 
 def folded(vector: Sequence[float], context: Sequence[float], weight: float) -> list[float]:

@@ -37,6 +37,12 @@ class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     # share of the follow-up's); 0 searches the follow-up alone. Chosen on the even-numbered
     # follow-up pairs of bench/answer_eval.py (docs/benchmarks.md, issue 15 round 4).
     follow_up_weight: float = 0.8
+    # In a conversation, the chunks of the page the previous answer came from first count
+    # this much more in the fused score (a good hit scores about 0.5 to 0.8); 0 leaves
+    # the order to the search. Chosen on bench/answer_eval.py (docs/benchmarks.md, issue
+    # 15 round 10): 0.02 to 0.04 keep a follow-up on its page, 0.08 keeps "And how do I
+    # restore it?" on pg_dump's page after a question about pg_dump.
+    conversation_page_bonus: float = 0.03
     # With a generative model, a follow-up is first rewritten by the plan's first model into
     # a standalone question, which is searched instead (billed as that model's usage).
     condense_follow_ups: bool = False

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from uuid import UUID
 
 import msgspec
 
 from application.chat.condensing import Condensing
 from application.chat.draft import Draft
-from application.chat.follow_ups import folded, previous_question
+from application.chat.follow_ups import folded, page_answered, previous_question, staying
 from application.chat.question import AdmittedQuestion, ChatPolicy
 from application.chat.question_vectors import QuestionVectors
 from application.ports.models import Embedder
@@ -24,6 +25,8 @@ from domain.vectors import cosine
 CLOSER_LOOK_SENTENCES = 24
 _MIN_WORDS = 3
 _MAX_WORDS = 48
+# Candidates beyond the widget's top k that the conversation's page may lift into it.
+CONVERSATION_POOL = 5
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])|\n\s*\n")
 
 
@@ -48,7 +51,8 @@ class Retrieval:
         """The best chunks, or none when even the best is too far from the question."""
         widget = admitted.widget
         query = await self.query(admitted, draft)
-        hits = await self._vectors.search(widget.id, query, widget.top_k)
+        page = self._page_leaned_on(admitted)
+        hits = await self._search(widget.id, query, widget.top_k, page)
         # A misspelt word ("waranty") takes the question's embedding far from the section
         # that spells it right (0.18 against 0.58), BM25 finds no such word, and the answer's
         # sentences are chosen by the words: the chunks found mostly hold it, spelled right.
@@ -60,7 +64,7 @@ class Retrieval:
             again = msgspec.structs.replace(
                 query, text=corrected, vector=await self._vector(corrected, query)
             )
-            found = await self._vectors.search(widget.id, again, widget.top_k)
+            found = await self._search(widget.id, again, widget.top_k, page)
             if self._relevant(found):
                 draft.asked_as = corrected
                 return found
@@ -69,6 +73,25 @@ class Retrieval:
         ):
             return hits
         return []
+
+    def _page_leaned_on(self, admitted: AdmittedQuestion) -> UUID | None:
+        """The page the previous answer came from first, in a conversation."""
+        if self._policy.conversation_page_bonus <= 0.0:
+            return None
+        return page_answered(admitted.history)
+
+    async def _search(
+        self, widget_id: UUID, query: SearchQuery, limit: int, page: UUID | None
+    ) -> list[ScoredChunk]:
+        if page is None:
+            return await self._vectors.search(widget_id, query, limit)
+        # A question in a conversation stays on the page the conversation is on unless
+        # another is clearly better. Every question, not only those that read as follow-ups:
+        # "How do I preview what would be deleted?" after "What does git clean do?" neither
+        # is short nor points back, yet asks about git clean. A new subject's page wins by
+        # more than the bonus (docs/benchmarks.md, issue 15 round 10).
+        found = await self._vectors.search(widget_id, query, limit + CONVERSATION_POOL)
+        return staying(found, page, self._policy.conversation_page_bonus)[:limit]
 
     def _relevant(self, hits: list[ScoredChunk]) -> bool:
         # The floor gates the answer as a whole, on the dense cosine: fused scores rank the

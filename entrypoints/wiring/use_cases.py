@@ -100,6 +100,7 @@ class PolicyProvider(Provider):
             min_coverage=settings.retrieval_min_coverage,
             min_sentence_score=settings.retrieval_min_sentence_score,
             follow_up_weight=settings.retrieval_follow_up_weight,
+            conversation_page_bonus=settings.retrieval_conversation_page_bonus,
             condense_follow_ups=settings.condense_follow_ups,
             prices=settings.prices,
             budget=PromptBudget(

@@ -7,12 +7,15 @@ import uuid
 from collections.abc import AsyncIterator
 
 from application.chat.answer_question import AnswerQuestion
-from application.chat.follow_ups import folded, previous_question
+from application.chat.follow_ups import folded, page_answered, previous_question, staying
 from application.chat.question import ChatPolicy, Question
-from domain.models import Message, Plan, Role, Usage
+from application.ports.vectors import SearchQuery
+from domain.models import Chunk, Message, Plan, Role, ScoredChunk, Source, Usage
 from domain.prompts import Prompt
 from testkit.entities import EPOCH
 from testkit.fakes.core import FakeApp
+from testkit.fakes.embedder import HashEmbedder
+from testkit.fakes.vectorstore import MemoryVectorStore
 from tests.unit.conftest import add_document, make_widget
 
 ARRAYS = (
@@ -25,9 +28,18 @@ READLINE = (
 )
 
 
-def message(role: Role, content: str) -> Message:
+def message(role: Role, content: str, *pages: uuid.UUID) -> Message:
+    sources = tuple(
+        Source(index=n, document_id=page, title="", snippet="", score=0.5)
+        for n, page in enumerate(pages, start=1)
+    )
     return Message(
-        id=uuid.uuid4(), conversation_id=uuid.uuid4(), role=role, content=content, created_at=EPOCH
+        id=uuid.uuid4(),
+        conversation_id=uuid.uuid4(),
+        role=role,
+        content=content,
+        created_at=EPOCH,
+        sources=sources,
     )
 
 
@@ -163,3 +175,105 @@ def test_a_thank_you_in_between_is_no_question_to_lean_on() -> None:
         message(Role.ASSISTANT, "You're welcome!"),
     ]
     assert previous_question("And how do I list its keys?", history) == history[0].content
+
+
+# --- the conversation's page ---------------------------------------------------------------
+
+CLEAN = (
+    "# git clean\n\ngit clean removes untracked files from the working tree. Use -n, "
+    "--dry-run to show what would be done without removing anything."
+)
+RM = (
+    "# git rm\n\ngit rm removes files from the index. A file deleted with git rm is gone "
+    "from the next commit: --dry-run shows what would be deleted."
+)
+
+
+class FixedScores(MemoryVectorStore):
+    """Ranks as the in-memory store does, then scores each hit by its page's title: a
+    margin as small as a real search's between two near pages, which the fake's own scores
+    are not."""
+
+    def __init__(self, dimension: int, scores: dict[str, float]) -> None:
+        super().__init__(dimension)
+        self.scores = scores
+
+    async def search(self, widget_id: uuid.UUID, query: SearchQuery, limit: int):  # type: ignore[no-untyped-def]
+        found = await super().search(widget_id, query, limit)
+        rescored = [ScoredChunk(h.chunk, self.scores[h.chunk.title], h.similarity) for h in found]
+        return sorted(rescored, key=lambda h: -h.score)
+
+
+async def follow_up_titles(bonus: float, scores: dict[str, float]) -> tuple[list[str], list[str]]:
+    """The follow-up's sources in the conversation of "What does git clean do?", and alone."""
+    store = FixedScores(HashEmbedder().dimension, {"git clean": 0.9, "git rm": 0.3})
+    policy = ChatPolicy(min_score=0.0, conversation_page_bonus=bonus)
+    app = FakeApp(chat_policy=policy, vectors=store)
+    widget = await make_widget(app)
+    await add_document(app, widget, CLEAN, title="git clean")
+    await add_document(app, widget, RM, title="git rm")
+    first = await ask(app, widget, "What does git clean do?")
+    assert first.sources[0].title == "git clean"
+    store.scores = scores
+    # Seven words and no pronoun: not a follow-up by its words, yet about git clean.
+    follow_up = "How do I preview what would be deleted?"
+    then = await ask(app, widget, follow_up, first.conversation_id)
+    alone = await ask(app, widget, follow_up)
+    return [s.title for s in then.sources], [s.title for s in alone.sources]
+
+
+async def test_a_question_in_a_conversation_stays_on_its_page_when_another_is_barely_better() -> (
+    None
+):
+    then, alone = await follow_up_titles(0.03, {"git clean": 0.69, "git rm": 0.70})
+
+    assert then == ["git clean", "git rm"]
+    assert alone == ["git rm", "git clean"]  # the page is the conversation's, not the words'
+
+
+async def test_without_the_bonus_the_barely_better_page_comes_first() -> None:
+    then, _ = await follow_up_titles(0.0, {"git clean": 0.69, "git rm": 0.70})
+
+    assert then == ["git rm", "git clean"]
+
+
+async def test_a_clearly_better_page_wins_over_the_conversations() -> None:
+    then, _ = await follow_up_titles(0.03, {"git clean": 0.60, "git rm": 0.70})
+
+    assert then == ["git rm", "git clean"]
+
+
+def test_the_page_leaned_on_is_the_first_source_of_the_answer_to_the_last_question() -> None:
+    clean, rm, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    history = [
+        message(Role.USER, "How do I remove a file from git?"),
+        message(Role.ASSISTANT, "With git rm. [1]", other),
+        message(Role.USER, "What does git clean do?"),
+        message(Role.ASSISTANT, "It removes untracked files. [1]", clean, rm),
+        message(Role.USER, "Thanks!"),
+        message(Role.ASSISTANT, "You're welcome!"),
+    ]
+
+    assert page_answered(history) == clean
+    assert page_answered(history[:2]) == other
+    assert page_answered(history[:3]) is None  # not answered yet
+    assert page_answered([]) is None
+    no_answer = [message(Role.USER, "Do you sell helmets?"), message(Role.ASSISTANT, "Sorry.")]
+    assert page_answered(no_answer) is None
+
+
+def test_staying_reorders_without_changing_the_reported_scores() -> None:
+    page, other = uuid.uuid4(), uuid.uuid4()
+
+    def hit(document: uuid.UUID, score: float) -> ScoredChunk:
+        chunk = Chunk(
+            id=uuid.uuid4(), widget_id=page, document_id=document, index=0, text="", title=""
+        )
+        return ScoredChunk(chunk, score)
+
+    hits = [hit(other, 0.70), hit(page, 0.69), hit(other, 0.60)]
+
+    stayed = staying(hits, page, 0.03)
+
+    assert [h.score for h in stayed] == [0.69, 0.70, 0.60]
+    assert staying(hits, page, 0.0) == hits
