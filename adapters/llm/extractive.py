@@ -41,6 +41,8 @@ _WANTS_COMMAND = re.compile(
     re.I,
 )
 _PLACEHOLDERS = re.compile(r"[\[\]<>{}|]")
+# An option's spellings, which read as code by their dashes: "-a, --annotate".
+_ALIASES = re.compile(r"--?[a-z][\w-]*(?:, --?[a-z][\w-]*)+", re.I)
 # A term a sentence introduces: a few plain words in quotation marks ('Reference logs, or
 # "reflogs", record ...'); what a question asking what something is wants.
 _INTRODUCED = re.compile(r"[\"“]([A-Za-z][A-Za-z -]{0,30})[\"”]")
@@ -121,12 +123,13 @@ class _Scored:
     sentence: Sentence
 
 
-def quoted(s: Sentence) -> str:
+def quoted(s: Sentence, *, aliases: bool = True) -> str:
     """The sentence as the answer says it: after the term it defines when that is a plain
-    term ("--soft", "work_mem (integer)"); a synopsis or an option with placeholders
-    would open the answer with code."""
+    term ("--soft", "work_mem (integer)") or an option's spellings ("-a, --annotate"); a
+    synopsis or an option with placeholders would open the answer with code."""
     plain = classify(s.label) is Kind.NOISE and not _PLACEHOLDERS.search(s.label)
-    return f"{s.label}: {s.text}" if s.label and plain else s.text
+    shown = plain or (aliases and bool(_ALIASES.fullmatch(s.label)))
+    return f"{s.label}: {s.text}" if s.label and shown else s.text
 
 
 def _in_context(s: Sentence, heading: str) -> str:
@@ -195,6 +198,25 @@ def _defines(s: Sentence, spelled: frozenset[str], introduced: frozenset[str]) -
     return bool(introduced) and any(
         introduced & set(stems(term)) for term in _INTRODUCED.findall(s.text)
     )
+
+
+def _pointers(
+    found: Sequence[Sentence], pointing: Sequence[int], asked: frozenset[str]
+) -> dict[int, tuple[int, ...]]:
+    """For each sentence of `pointing`, the descriptions of the options it spells that the
+    question does not: the first sentence under each term that names one."""
+    described: dict[str, int] = {}
+    for i, s in enumerate(found):
+        if s.label and s.kind is Kind.PROSE:
+            for term in _SPELLED_TERM.findall(s.label):
+                described.setdefault(term.lower(), i)
+    pointers = {}
+    for i in pointing:
+        spelled = {term.lower() for term in _SPELLED_TERM.findall(found[i].text)} - asked
+        targets = tuple(sorted({described[x] for x in spelled if x in described} - {i}))
+        if targets:
+            pointers[i] = targets
+    return pointers
 
 
 def named(question: str) -> list[str]:
@@ -270,7 +292,10 @@ class ExtractiveChatModel:
         allowed = {Kind.PROSE} | wanted
         unique: dict[str, Sentence] = {}
         for s in sentences(prompt.sources):
-            if s.kind in allowed and (Kind.CODE in wanted or not symbolic(quoted(s))):
+            # Read with a plain term only: an option's spellings are punctuation enough to
+            # make "-q, --quiet: Be quiet." look like code.
+            readable = Kind.CODE in wanted or not symbolic(quoted(s, aliases=False))
+            if s.kind in allowed and readable:
                 unique.setdefault(_key(s.text), s)  # the first copy: the best-ranked source
         by_order = {s.order: s for s in unique.values()}
         # A sentence introducing what does not follow it, or asking what nothing after it
@@ -354,34 +379,52 @@ class ExtractiveChatModel:
             range(len(found)),
             key=lambda i: (-(lexical[i] + t.title_weight * heading[i] + defines[i]), i),
         )[: t.candidates]
+        # What the likeliest sentences point to ("see the -a and -s options", "git commit
+        # --amend --no-edit amends a commit ..."): the description of each option they spell
+        # is read in the same batch, and counts as a definition if they are quoted.
+        pointers = _pointers(found, shortlist, spelled)
+        extra = sorted({i for targets in pointers.values() for i in targets} - set(shortlist))
+        read = shortlist + extra[: t.candidates]
         dense = await self._cosines(
             prompt.question,
             [
                 " ".join(_in_context(found[i], leaves[found[i].source]).split()[: t.embedded_words])
-                for i in shortlist
+                for i in read
             ],
         )
+        score = {
+            i: t.lexical_weight * lexical[i]
+            + t.title_weight * heading[i]
+            + (t.dense_weight * dense[n] if dense else 0.0)
+            + (t.asked_kind_bonus if found[i].kind in wanted else 0.0)
+            + (t.lead_bonus if found[i].lead_of else 0.0)
+            + defines[i]
+            for n, i in enumerate(read)
+        }
+        # Quoted: the sentences within `keep_ratio` of the best before what it points to
+        # counts, which lifts the descriptions pointed to without raising the bar.
+        bar = t.keep_ratio * max(score[i] for i in shortlist)
+        pointed = {
+            target
+            for i in shortlist
+            if score[i] >= bar
+            for target in pointers.get(i, ())
+            if target in score
+        }
         scored = sorted(
             (
-                _Scored(
-                    t.lexical_weight * lexical[i]
-                    + t.title_weight * heading[i]
-                    + (t.dense_weight * dense[n] if dense else 0.0)
-                    + (t.asked_kind_bonus if found[i].kind in wanted else 0.0)
-                    + (t.lead_bonus if found[i].lead_of else 0.0)
-                    + defines[i],
-                    found[i],
-                )
-                for n, i in enumerate(shortlist)
+                _Scored(score[i] + (t.defines_bonus if i in pointed else 0.0), found[i])
+                for i in read
+                if i in shortlist or i in pointed
             ),
             key=lambda s: (-s.score, s.sentence.order),
         )
         strong_words = max(lexical[i] for i in shortlist) >= t.weak_lexical
-        if not strong_words and max(dense, default=0.0) < t.weak_dense:
+        if not strong_words and max(dense[: len(shortlist)], default=0.0) < t.weak_dense:
             return []
         chosen: list[Sentence] = []
         for best in scored:
-            if len(chosen) >= t.max_sentences or best.score < t.keep_ratio * scored[0].score:
+            if len(chosen) >= t.max_sentences or best.score < bar:
                 break
             said = (best.sentence,)
             if _INTRODUCES.search(best.sentence.text):

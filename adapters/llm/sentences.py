@@ -67,6 +67,9 @@ _MIN_WORDS = 4
 # A definition-list term is a short line: an option, a setting, a command form; a line
 # naming a page and what it is for ("git-revert - Revert some existing commits") is not.
 _LABEL_MAX_WORDS = 6
+# ... but a line of plain words under a term is its description, though it ends on no stop
+# ("-a", "--annotate", "Make an unsigned, annotated tag object").
+_DESCRIPTION = re.compile(r"[A-Z][a-z]+(?:,? [a-z][a-z'-]*| \([a-z][^()]*\)){2,}")
 _NAME_LINE = re.compile(r"\s[-—–]\s")
 _NAME_LINE_OPENING = re.compile(r"^[^\s—–]+(?: [^\s—–]+){0,3} [-—–] \S")
 _NAME_LINE_MAX_WORDS = 24
@@ -105,7 +108,8 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
             name, first = paragraph.strip(), False  # a text opening with it opens whole
             continue
         texts = _split(paragraph)
-        if _is_label(paragraph):
+        describes = labels_open and bool(_DESCRIPTION.fullmatch(paragraph.strip()))
+        if _is_label(paragraph) and not describes:
             # Consecutive terms name one item ("-q", "--quiet"); a term after a
             # description starts the next item.
             label = f"{label}, {paragraph}" if labels_open else paragraph
@@ -117,7 +121,7 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
                 label = ""
             labels_open = False
         for n, sentence in enumerate(texts):
-            kind = classify(sentence)
+            kind = Kind.PROSE if describes else classify(sentence)
             if first and kind is Kind.PROSE and _WORD.match(sentence) and sentence[0].islower():
                 kind = Kind.NOISE  # a chunk opening mid-sentence: the tail of the one before
             first = False

@@ -252,6 +252,64 @@ async def test_an_option_is_quoted_with_its_description() -> None:
     assert said.startswith("--gentle: Keeps the water below the boil")
 
 
+async def test_a_description_that_ends_on_no_stop_is_read_as_one_not_as_another_term() -> None:
+    # git's option lists: "-a", "--annotate", "Make an unsigned, annotated tag object". Read
+    # as a third term, the description was never quoted, and the next option's ("-s") was
+    # read as describing "-a" too.
+    asked = prompt(
+        "What does the --annotate option make?",
+        "-a\n\n--annotate\n\nMake an unsigned, annotated tag object\n\n"
+        "-s\n\n--sign\n\nMake a GPG-signed tag, using the default key.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "-a, --annotate: Make an unsigned, annotated tag object [1]"
+
+
+OPTIONS = (
+    "-a\n\n--annotate\n\nMake an unsigned, annotated tag object\n\n"
+    "-f\n\n--force\n\nReplace an existing tag with the given name.\n\n"
+    "-l\n\n--list\n\nList the tags and their annotations."
+)
+# The embedder's reading, as it was for git-tag's page: the option's description is about
+# as near the question as the sentence pointing to it, but not within reach of it alone.
+TAG_COSINES = {
+    "For more information": 0.75,
+    "Make an unsigned": 0.75,
+    "Annotated tags are meant": 0.3,
+    "Replace an existing": 0.3,
+    "List the tags": 0.3,
+}
+
+
+async def test_the_description_of_an_option_a_quoted_sentence_points_to_is_quoted_too() -> None:
+    # "For more information about creating annotated tags see the -a and -s options": the
+    # visitor asked how to create one, and the -a option's description says it.
+    model = ExtractiveChatModel(CosineEmbedder(TAG_COSINES))
+    pointing = (
+        "Annotated tags are meant for release.\n\n"
+        "For more information about creating annotated tags see the -a option of kettle-tag."
+    )
+
+    said = await answer(model, prompt("How do I create an annotated tag?", pointing, OPTIONS))
+
+    assert "-a, --annotate: Make an unsigned, annotated tag object [2]" in said
+    assert "Replace an existing tag" not in said  # pointed to by nothing quoted
+
+
+async def test_an_option_nothing_points_to_is_no_better_than_its_neighbours() -> None:
+    model = ExtractiveChatModel(CosineEmbedder(TAG_COSINES))
+    pointing = (
+        "Annotated tags are meant for release.\n\n"
+        "For more information about creating annotated tags see the options of kettle-tag."
+    )
+
+    said = await answer(model, prompt("How do I create an annotated tag?", pointing, OPTIONS))
+
+    assert "Make an unsigned" not in said
+
+
 async def test_a_synopsis_term_is_read_but_not_quoted() -> None:
     asked = prompt(
         "What does git pull do?",
