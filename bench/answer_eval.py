@@ -576,6 +576,9 @@ ROUND_3 = {"tuning": (18, 15, 18, 0, 0), "held out": (19, 13, 18, 0, 0), "follow
 # The same after round 4 (main at 7cd2f04, the round-5 base, measured by this bench on
 # 2026-12-06 at 04:33 UTC with a fresh ingestion).
 ROUND_4 = {"tuning": (18, 15, 17, 0, 0), "held out": (18, 13, 18, 0, 0), "follow-ups": (20, 7)}
+# The same after round 9 (main at a299dbc, the round-10 base, measured by this bench on
+# 2026-12-06 at 14:47 UTC with a fresh ingestion).
+ROUND_9 = {"tuning": (18, 16, 17, 0, 0), "held out": (18, 15, 18, 0, 0), "follow-ups": (19, 7)}
 
 
 def _share(xs: Sequence[bool]) -> str:
@@ -642,6 +645,7 @@ def render(r: Results, seconds: float) -> str:
             f"{sum(o.code_first for o in part)} |"
         )
     earlier = (
+        ("round 9, a299dbc", ROUND_9),
         ("round 4, 7cd2f04", ROUND_4),
         ("round 3, 57a7874", ROUND_3),
         ("round 2, 5ba906c", ROUND_2),
@@ -690,7 +694,9 @@ def render(r: Results, seconds: float) -> str:
         f"Follow-ups ({len(r.follow)} pairs, the follow-up alone ambiguous): right page first "
         f"with the conversation {_share(with_context)}; the same follow-up asked alone "
         f"{_share(alone)}; by half (even-numbered pairs chose the context weight): "
-        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 4 (7cd2f04): "
+        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 9 (a299dbc): "
+        f"{ROUND_9['follow-ups'][0]}/22 with the conversation, {ROUND_9['follow-ups'][1]}/22 "
+        "alone. Round 4 (7cd2f04): "
         f"{ROUND_4['follow-ups'][0]}/22 with the conversation, {ROUND_4['follow-ups'][1]}/22 "
         "alone. Round 3 (57a7874): "
         f"{ROUND_3['follow-ups'][0]}/22 with the conversation, {ROUND_3['follow-ups'][1]}/22 "

@@ -47,6 +47,8 @@ def test_values_are_parsed_into_their_types() -> None:
         ({"MAX_UPLOAD_BYTES": "-1"}, "MAX_UPLOAD_BYTES"),
         ({"PARSE_IDLE_SECONDS": "-5"}, "PARSE_IDLE_SECONDS"),
         ({"RETRIEVAL_MIN_SENTENCE_SCORE": "nan"}, "RETRIEVAL_MIN_SENTENCE_SCORE"),
+        ({"RETRIEVAL_CONVERSATION_PAGE_BONUS": "-0.1"}, "RETRIEVAL_CONVERSATION_PAGE_BONUS"),
+        ({"RETRIEVAL_CONVERSATION_PAGE_BONUS": "nan"}, "RETRIEVAL_CONVERSATION_PAGE_BONUS"),
         ({"ENVIRONMENT": "production"}, "ADMIN_TOKEN"),
     ],
 )
