@@ -8,10 +8,11 @@ from collections.abc import Iterator, Sequence
 from uuid import UUID
 
 from domain.models import SECTION_SEPARATOR, Chunk, Element, without_nul
-from domain.tables import table_of
+from domain.tables import cells, table_of
 
 _CHUNK_NAMESPACE = uuid.UUID("6f1c1f9e-8d2a-4c55-9a53-3c1b6a0e2f11")
 _WORD = re.compile(r"\S+")
+_NAVIGATION = re.compile(r"(prev(ious)?|next|up|home|top|contents)?", re.I)
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s|$)")
 # A name line: a page's name, a dash, what it is for ("git-revert - Revert some existing
 # commits", "VACUUM — garbage-collect and optionally analyze a database"), as manual pages
@@ -106,6 +107,8 @@ def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Secti
     begins, by the short section's heading and page; the next section's later chunks
     keep their own heading."""
     carried: _Section | None = None
+    # Held back one step: a document's last words, when they say nothing, close it.
+    before: _Section | None = None
     for section in sections:
         if carried is not None:
             section.paragraphs = carried.paragraphs + section.paragraphs
@@ -119,9 +122,18 @@ def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Secti
         if _says_nothing(section, min_words):
             carried = section
             continue
-        yield section
-    if carried is not None:
-        yield carried
+        if before is not None:
+            yield before
+        before = section
+    if carried is not None and before is not None:
+        # A manual's "SEE ALSO gitignore(5)" and "Part of the git(1) suite", a page's
+        # navigation footer: alone, they were a chunk that ranked by the page's summary
+        # alone and was handed to the model (and shown the visitor) as a source.
+        before.paragraphs.extend(carried.paragraphs)
+    elif carried is not None:
+        before = carried  # all the document says: kept, however little
+    if before is not None:
+        yield before
 
 
 def _within(heading: str | None, outer: str | None) -> bool:
@@ -133,7 +145,14 @@ def _says_nothing(section: _Section, min_words: int) -> bool:
     section that states something ("Every kettle has a two-year warranty.", a price list's
     table of spare parts) answers on its own and keeps its own citation."""
     short = sum(len(p.split()) for p in section.paragraphs) < min_words
-    return short and not any(_SENTENCE_END.search(p) or table_of(p) for p in section.paragraphs)
+    return short and not any(_SENTENCE_END.search(p) or _data(p) for p in section.paragraphs)
+
+
+def _data(paragraph: str) -> bool:
+    """A table that holds data, not a page's links to the pages beside it ("Prev | Up |
+    Next" over "CREATE CONVERSION | Home | CREATE DATABASE")."""
+    table = table_of(paragraph)
+    return table is not None and not all(_NAVIGATION.fullmatch(c) for c in cells(table[0]))
 
 
 def summary_of(elements: Sequence[Element]) -> str | None:

@@ -55,10 +55,36 @@ def test_a_section_too_short_to_stand_alone_opens_the_next() -> None:
         (
             "NAME",  # cited where it begins
             "git-pull - Fetch from and integrate with another repository\n\n"
-            f"git pull [<options>]\n\n{description}",
+            f"git pull [<options>]\n\n{description}\n\n"
+            # The last section has nothing to open: it closes the one before. Alone, it
+            # was a chunk ranking by the page's summary and shown as a source.
+            "Part of the git suite",
         ),
-        ("GIT", "Part of the git suite"),  # the last section has nothing to open
     ]
+
+
+def test_a_navigation_footer_is_no_table_of_data() -> None:
+    # A PostgreSQL manual page ends on its "See Also" line and a table of links to the
+    # pages beside it; together they were a chunk of their own.
+    body = " ".join(["ANALYZE collects statistics about the contents of tables."] * 8)
+    result = chunks(
+        [
+            Element(text="Description", kind="title", level=1),
+            Element(text=body),
+            Element(text="See Also", kind="title", level=1),
+            Element(text="VACUUM"),
+            Element(text="Prev | Up | Next\nEXECUTE | Home | FETCH"),
+        ]
+    )
+
+    assert [c.section for c in result] == ["Description"]
+    assert result[0].text.endswith("Prev | Up | Next\nEXECUTE | Home | FETCH")
+
+
+def test_a_document_that_says_only_a_little_keeps_it() -> None:
+    result = chunks([Element(text="Opening hours", kind="title"), Element(text="9 to 5")])
+
+    assert [(c.section, c.text) for c in result] == [("Opening hours", "9 to 5")]
 
 
 def test_a_short_section_that_states_something_stands_alone() -> None:
