@@ -48,12 +48,14 @@ def estimate_tokens(text: str) -> int:
 
 
 class _Section:
-    def __init__(self, headings: list[str], page: int | None) -> None:
+    def __init__(
+        self, headings: list[str], page: int | None, paragraphs: list[str] | None = None
+    ) -> None:
         self.heading = SECTION_SEPARATOR.join(headings) if headings else None
         # The heading of a short section this one's first chunk opens with, if any.
         self.opening: str | None = None
         self.page = page
-        self.paragraphs: list[str] = []
+        self.paragraphs: list[str] = paragraphs or []
 
 
 def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
@@ -218,6 +220,16 @@ def _pack(paragraphs: list[str], max_words: int, overlap_words: int) -> Iterator
         yield "\n\n".join(buffer)
 
 
+def _closed(pieces: Iterator[str], min_words: int) -> list[str]:
+    """The pieces of a section, the last joining the one before when it says nothing (a
+    footer after a paragraph long enough to be windowed)."""
+    packed = list(pieces)
+    last = packed[-1].split("\n\n") if packed else []
+    if len(packed) > 1 and _says_nothing(_Section([], None, last), min_words):
+        packed[-2:] = [f"{packed[-2]}\n\n{packed[-1]}"]
+    return packed
+
+
 def _table_windows(paragraph: str, max_words: int) -> list[str]:
     """A table too long for one chunk, cut between rows, each piece under the header row:
     a row read without its header ("Ghent | Pieter Claes") says nothing of what its cells
@@ -262,7 +274,9 @@ def chunk_elements(
         # A section's later chunks are read with the sentence it opens with: "A foreign key
         # constraint specifies..." defines what the chunks after it go on about.
         lead = _lead(section.paragraphs[:_LEAD_WITHIN]) if section.heading else None
-        for n, text in enumerate(_pack(section.paragraphs, max_words, overlap_words)):
+        for n, text in enumerate(
+            _closed(_pack(section.paragraphs, max_words, overlap_words), min_words)
+        ):
             index = len(chunks)
             about = "\n".join(filter(None, (summary, lead if n > 0 else None))) or None
             chunks.append(

@@ -81,6 +81,21 @@ def test_a_navigation_footer_is_no_table_of_data() -> None:
     assert result[0].text.endswith("Prev | Up | Next\nEXECUTE | Home | FETCH")
 
 
+def test_a_footer_after_a_paragraph_too_long_for_one_chunk_closes_its_last_window() -> None:
+    long = " ".join(f"word{n}" for n in range(400)) + "."
+    result = chunks(
+        [
+            Element(text="Description", kind="title", level=1),
+            Element(text=long),
+            Element(text="GIT", kind="title", level=1),
+            Element(text="Part of the git suite"),
+        ]
+    )
+
+    assert len(result) > 1
+    assert result[-1].text.endswith("word399.\n\nPart of the git suite")
+
+
 def test_a_document_that_says_only_a_little_keeps_it() -> None:
     result = chunks([Element(text="Opening hours", kind="title"), Element(text="9 to 5")])
 
