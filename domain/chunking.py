@@ -68,7 +68,9 @@ def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
     current = _Section([], None)
     # A NUL extracted from a file is nothing its reader would miss, and could be stored
     # nowhere a chunk goes (its text becomes a source of answers kept in PostgreSQL).
-    parts = [(e, t) for e in elements if (t := without_nul(e.text).strip())]
+    # A table of links to the pages beside this one ("Prev | Up | Next" over "UPDATE |
+    # Home | VALUES") is furniture: kept, it lent its neighbours' names to a chunk.
+    parts = [(e, t) for e in elements if (t := without_nul(e.text).strip()) and not _navigation(t)]
     for n, (element, text) in enumerate(parts):
         asks = element.kind != "title" and _heads_its_answer(text, parts[n + 1 : n + 2])
         if element.kind == "title" or asks:
@@ -147,14 +149,15 @@ def _says_nothing(section: _Section, min_words: int) -> bool:
     section that states something ("Every kettle has a two-year warranty.", a price list's
     table of spare parts) answers on its own and keeps its own citation."""
     short = sum(len(p.split()) for p in section.paragraphs) < min_words
-    return short and not any(_SENTENCE_END.search(p) or _data(p) for p in section.paragraphs)
+    return short and not any(_SENTENCE_END.search(p) or table_of(p) for p in section.paragraphs)
 
 
-def _data(paragraph: str) -> bool:
-    """A table that holds data, not a page's links to the pages beside it ("Prev | Up |
-    Next" over "CREATE CONVERSION | Home | CREATE DATABASE")."""
+def _navigation(paragraph: str) -> bool:
+    """A table of a page's links to the pages beside it: "Prev | Up | Next" over
+    "CREATE CONVERSION | Home | CREATE DATABASE"."""
     table = table_of(paragraph)
-    return table is not None and not all(_NAVIGATION.fullmatch(c) for c in cells(table[0]))
+    header = cells(table[0]) if table is not None else []
+    return any(header) and all(_NAVIGATION.fullmatch(c) for c in header)
 
 
 def summary_of(elements: Sequence[Element]) -> str | None:
