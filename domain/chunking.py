@@ -48,14 +48,12 @@ def estimate_tokens(text: str) -> int:
 
 
 class _Section:
-    def __init__(
-        self, headings: list[str], page: int | None, paragraphs: list[str] | None = None
-    ) -> None:
+    def __init__(self, headings: list[str], page: int | None) -> None:
         self.heading = SECTION_SEPARATOR.join(headings) if headings else None
         # The heading of a short section this one's first chunk opens with, if any.
         self.opening: str | None = None
         self.page = page
-        self.paragraphs: list[str] = paragraphs or []
+        self.paragraphs: list[str] = []
 
 
 def _sections(elements: Sequence[Element]) -> Iterator[_Section]:
@@ -123,15 +121,15 @@ def _standalone(sections: Iterator[_Section], min_words: int) -> Iterator[_Secti
                 section.opening = carried.opening or carried.heading
             section.page = carried.page if carried.page is not None else section.page
             carried = None
-        if _says_nothing(section, min_words):
+        if _says_nothing(section.paragraphs, min_words):
             carried = section
             continue
         if before is not None:
             yield before
         before = section
     if carried is not None and before is not None:
-        # A manual's "SEE ALSO gitignore(5)" and "Part of the git(1) suite", a page's
-        # navigation footer: alone, they were a chunk that ranked by the page's summary
+        # A manual's "SEE ALSO gitignore(5)" and "Part of the git(1) suite", a reference
+        # page's "See Also" line: alone, they were a chunk that ranked by the page's summary
         # alone and was handed to the model (and shown the visitor) as a source.
         before.paragraphs.extend(carried.paragraphs)
     elif carried is not None:
@@ -144,12 +142,12 @@ def _within(heading: str | None, outer: str | None) -> bool:
     return outer is None or bool(heading and heading.startswith(outer + SECTION_SEPARATOR))
 
 
-def _says_nothing(section: _Section, min_words: int) -> bool:
+def _says_nothing(paragraphs: Sequence[str], min_words: int) -> bool:
     """Short and without a sentence or a table: a name line, a synopsis, a label. A short
     section that states something ("Every kettle has a two-year warranty.", a price list's
     table of spare parts) answers on its own and keeps its own citation."""
-    short = sum(len(p.split()) for p in section.paragraphs) < min_words
-    return short and not any(_SENTENCE_END.search(p) or table_of(p) for p in section.paragraphs)
+    short = sum(len(p.split()) for p in paragraphs) < min_words
+    return short and not any(_SENTENCE_END.search(p) or table_of(p) for p in paragraphs)
 
 
 def _navigation(paragraph: str) -> bool:
@@ -227,8 +225,7 @@ def _closed(pieces: Iterator[str], min_words: int) -> list[str]:
     """The pieces of a section, the last joining the one before when it says nothing (a
     footer after a paragraph long enough to be windowed)."""
     packed = list(pieces)
-    last = packed[-1].split("\n\n") if packed else []
-    if len(packed) > 1 and _says_nothing(_Section([], None, last), min_words):
+    if len(packed) > 1 and _says_nothing(packed[-1].split("\n\n"), min_words):
         packed[-2:] = [f"{packed[-2]}\n\n{packed[-1]}"]
     return packed
 
