@@ -61,11 +61,17 @@ class _Said(Protocol):
 def last_question(history: Sequence[_Said]) -> str | None:
     """The visitor's last message that is not small talk: what a follow-up may lean on
     ("Thanks!" in between is no question)."""
+    at = last_question_at(history)
+    return None if at is None else history[at].content
+
+
+def last_question_at(history: Sequence[_Said]) -> int | None:
+    """Where `last_question` stands in the history, if anywhere."""
     return next(
         (
-            m.content
-            for m in reversed(history)
-            if m.role is Role.USER and small_talk(m.content) is None
+            n
+            for n in range(len(history) - 1, -1, -1)
+            if history[n].role is Role.USER and small_talk(history[n].content) is None
         ),
         None,
     )

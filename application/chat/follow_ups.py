@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from domain.models import Message, Role, ScoredChunk
-from domain.small_talk import last_question, small_talk
+from domain.small_talk import last_question, last_question_at
 from domain.vectors import unit
 
 # A question this short, or one pointing back, leans on the one before it: by a pronoun
@@ -36,12 +36,7 @@ def previous_question(message: str, history: Sequence[Message]) -> str | None:
 def page_answered(history: Sequence[Message]) -> UUID | None:
     """The document the answer to the visitor's previous question came from first: the
     page a follow-up about "it" is most likely still about."""
-    asked = None
-    for n in range(len(history) - 1, -1, -1):
-        m = history[n]
-        if m.role is Role.USER and small_talk(m.content) is None:
-            asked = n
-            break
+    asked = last_question_at(history)
     if asked is None:
         return None
     answer = next((m for m in history[asked + 1 :] if m.role is Role.ASSISTANT), None)
