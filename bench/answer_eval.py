@@ -737,11 +737,18 @@ def render(r: Results, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cache", type=Path, default=CACHE, help="where the manuals are kept")
+def answers_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options every answer bench takes: its docstring's first paragraph as its
+    description, --no-doc and --show."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--no-doc", action="store_true", help="print only; leave the doc alone")
     parser.add_argument("--show", action="store_true", help="print every answer")
+    return parser
+
+
+def main() -> None:
+    parser = answers_arguments(__doc__)
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the manuals are kept")
     parser.add_argument(
         "--keep-index",
         type=Path,

@@ -16,7 +16,6 @@ last eight were written after, and asked once (unseen). No rule was chosen on an
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import tempfile
@@ -27,7 +26,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answer_eval import CACHE, Service, ask, build_service, debian_tree, states
+from answer_eval import (
+    CACHE,
+    Service,
+    answers_arguments,
+    ask,
+    build_service,
+    debian_tree,
+    states,
+)
 from retrieval_eval import heading, publish
 
 from application.ingestion.processing import ProcessDocument
@@ -166,10 +173,8 @@ def render(r: Run, seconds: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = answers_arguments(__doc__)
     parser.add_argument("--cache", type=Path, default=CACHE, help="where the package is kept")
-    parser.add_argument("--no-doc", action="store_true", help="print only; leave the doc alone")
-    parser.add_argument("--show", action="store_true", help="print every answer")
     args = parser.parse_args()
     started = time.monotonic()
     result = asyncio.run(run(args.cache))

@@ -17,7 +17,6 @@ Markdown, and a PDF says nothing of its headings but their look.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import io
 import shutil
@@ -32,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import markdown
-from answer_eval import Service, build_service, states
+from answer_eval import Service, answers_arguments, build_service, states
 from retrieval_eval import heading, publish
 from site_set import BREWBOX, KESTREL, LUMEN, TIDYFLOW, SiteQuestion
 
@@ -253,10 +252,7 @@ def render(results: dict[str, list[Outcome]], seconds: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--no-doc", action="store_true", help="print only; leave the doc alone")
-    parser.add_argument("--show", action="store_true", help="print every answer")
-    args = parser.parse_args()
+    args = answers_arguments(__doc__).parse_args()
     started = time.monotonic()
     uploads = (AS_WRITTEN, AS_DOCX, AS_PDF) if chromium() else (AS_WRITTEN, AS_DOCX)
     results = {upload: asyncio.run(run(upload)) for upload in uploads}
