@@ -52,6 +52,7 @@ from application.chat.limits import LimitPolicy, PlanLimits  # noqa: E402
 from application.chat.question import ChatPolicy  # noqa: E402
 from application.chat.question import Question as Asked  # noqa: E402
 from application.chat.retrieval import covered as holds_every_word  # noqa: E402
+from application.chat.retrieval import names_in  # noqa: E402
 from application.ingestion.policy import IngestionPolicy  # noqa: E402
 from application.ingestion.processing import ProcessDocument  # noqa: E402
 from application.ingestion.submission import NewDocument, SubmitDocument  # noqa: E402
@@ -466,6 +467,8 @@ class Beyond(NamedTuple):
     # what the relevance floor saw: a hit near enough by its cosine; one holding every word
     near: bool
     covered: bool
+    # it names something no page of the widget mentions (`RETRIEVAL_REFUSE_UNHEARD_OF_NAMES`)
+    unheard_of: bool
 
 
 async def beyond_the_documents(service: Service, widgets: dict[str, Widget]) -> list[Beyond]:
@@ -483,6 +486,10 @@ async def beyond_the_documents(service: Service, widgets: dict[str, Widget]) -> 
                 )
                 near = any((h.similarity or 0.0) >= policy.min_score for h in hits)
                 covered = holds_every_word(hits, policy.min_coverage)
+                named = names_in(text, [h.chunk.in_context() for h in hits])
+                unheard_of = bool(named) and bool(
+                    await service.app.vectors.unused_words(widget.id, named)
+                )
                 asked.append(
                     Beyond(
                         text,
@@ -492,6 +499,7 @@ async def beyond_the_documents(service: Service, widgets: dict[str, Widget]) -> 
                         or answer.answer == widget.no_answer_message,
                         near,
                         covered,
+                        unheard_of,
                     )
                 )
     return asked
@@ -612,12 +620,15 @@ def beyond_lines(beyond: Sequence[Beyond]) -> list[str]:
         refused = sum(b.refused for b in asked)
         by_cosine = sum(not b.near for b in asked)
         by_both = sum(not (b.near or b.covered) for b in asked)
+        by_name = sum(b.unheard_of for b in asked)
         answered = "; ".join(f"{b.text!r}: {b.answer[:100]!r}" for b in asked if not b.refused)
         lines += [
             f"- {name} ({n}): the no-answer message for **{refused}/{n}**; the relevance floor "
             f"alone refuses {by_cosine}/{n} on the cosine, {by_both}/{n} once a hit holding "
             "every word the question asks passes too (`RETRIEVAL_MIN_COVERAGE`), before its "
-            "closer look at the hits' sentences (`RETRIEVAL_MIN_SENTENCE_SCORE`). Answered "
+            "closer look at the hits' sentences (`RETRIEVAL_MIN_SENTENCE_SCORE`); "
+            f"{by_name}/{n} name something no page of the manual mentions "
+            "(`RETRIEVAL_REFUSE_UNHEARD_OF_NAMES`). Answered "
             f"anyway: {answered or 'none'}.",
         ]
     return [

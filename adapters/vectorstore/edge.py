@@ -60,6 +60,7 @@ from adapters.vectorstore.retrieval import (
     Tuning,
     plan,
     run,
+    unused,
 )
 from adapters.vectorstore.sparse import encode_chunk
 from application.ports.vectors import SearchQuery, Vector
@@ -158,6 +159,13 @@ class EdgeVectorStore:
             return self._nearest(widget_id, step, met)
 
         return run(plan(query, limit, self._tuning), execute)
+
+    async def unused_words(self, widget_id: UUID, words: Sequence[str]) -> list[str]:
+        return await self._call(self._unused, widget_id, words)
+
+    def _unused(self, widget_id: UUID, words: Sequence[str]) -> list[str]:
+        met: dict[PointId, UUID] = {}
+        return run(unused(words), lambda step: self._nearest(widget_id, step, met))
 
     def _nearest(
         self, widget_id: UUID, searches: tuple[Nearest, ...], met: dict[PointId, UUID]

@@ -153,6 +153,18 @@ def plan(query: SearchQuery, limit: int, tuning: Tuning) -> Plan[list[ScoredChun
     return (yield from _scored((yield from steps), frozenset(own.indices)))
 
 
+def unused(words: Sequence[str]) -> Plan[list[str]]:
+    """The words no chunk searched holds as a BM25 term (stemmed: "licensed" finds
+    "license"): one sparse search of one hit for each, in one batch. A stop word has no
+    term to look for and is never unused."""
+    asked = [(word, encode_question(word, counted=False)) for word in words]
+    asked = [(word, terms) for word, terms in asked if terms.indices]
+    if not asked:
+        return []
+    found: list[list[Hit]] = yield tuple(Nearest(SPARSE, terms, 1) for _, terms in asked)
+    return [word for (word, _), hits in zip(asked, found, strict=True) if not hits]
+
+
 def sparse_question(query: SearchQuery, counted: bool = True) -> Sparse:
     """The question's BM25 terms, with those of its context at the context's weight: each
     context term at most that weight, and all of them together at most that share of the

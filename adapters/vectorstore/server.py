@@ -36,6 +36,7 @@ from adapters.vectorstore.retrieval import (
     Tuning,
     plan,
     run_async,
+    unused,
 )
 from adapters.vectorstore.sparse import encode_chunk
 from application.ports.vectors import SearchQuery, Vector
@@ -153,6 +154,13 @@ class QdrantVectorStore:
 
         with _translated("search"):
             return await run_async(plan(query, limit, self._tuning), execute)
+
+    async def unused_words(self, widget_id: UUID, words: Sequence[str]) -> list[str]:
+        async def execute(step: Step) -> Any:
+            return await self._nearest(widget_id, step)
+
+        with _translated("search"):
+            return await run_async(unused(words), execute)
 
     async def _nearest(self, widget_id: UUID, searches: tuple[Nearest, ...]) -> list[list[Hit]]:
         live = changes.live(widget_id)

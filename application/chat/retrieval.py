@@ -18,6 +18,7 @@ from application.ports.spelling import Spelling
 from application.ports.vectors import SearchQuery, VectorStore
 from domain.errors import DependencyUnavailableError
 from domain.models import ScoredChunk
+from domain.stop_words import STOP_WORDS
 from domain.vectors import cosine
 
 # The closer look reads at most this many sentences of the hits, each of at least a few
@@ -27,6 +28,7 @@ _MIN_WORDS = 3
 _MAX_WORDS = 48
 # Candidates beyond the widget's top k that the conversation's page may lift into it.
 CONVERSATION_POOL = 5
+_WORD = re.compile(r"[^\W_]+")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])|\n\s*\n")
 
 
@@ -67,12 +69,25 @@ class Retrieval:
             found = await self._search(widget.id, again, widget.top_k, page)
             if self._relevant(found):
                 draft.asked_as = corrected
-                return found
+                return await self._unless_unheard_of(widget.id, corrected, found)
         if self._relevant(hits) or await a_sentence_near(
             self._embedder, query.vector, hits, self._policy.min_sentence_score
         ):
-            return hits
+            return await self._unless_unheard_of(widget.id, query.text, hits)
         return []
+
+    async def _unless_unheard_of(
+        self, widget_id: UUID, text: str, hits: list[ScoredChunk]
+    ) -> list[ScoredChunk]:
+        """No sources when the question names something the widget's documents never
+        mention: "How do I use PostgreSQL with Django?" finds pages on PostgreSQL that say
+        nothing of Django, and an answer from them would only look like one."""
+        if not self._policy.refuse_unheard_of_names:
+            return hits
+        named = names_in(text, [h.chunk.in_context() for h in hits])
+        if named and await self._vectors.unused_words(widget_id, named):
+            return []
+        return hits
 
     def _page_leaned_on(self, admitted: AdmittedQuestion) -> UUID | None:
         """The page the previous answer came from first, in a conversation."""
@@ -130,6 +145,23 @@ class Retrieval:
     async def _folded(self, vector: list[float], context: str, weight: float) -> list[float]:
         # Cached: the earlier question was embedded when it was asked.
         return folded(vector, await self._question_vectors.embed(context), weight)
+
+
+def names_in(question: str, found: Sequence[str]) -> list[str]:
+    """The question's words that look like names (a capital past its first word, or inside
+    a word: "Django", "pgBouncer"), that no text found says as they are. Not numbers, and not
+    abbreviations: "SSO" and "2FA" are how visitors ask about what documents spell out."""
+    words = _WORD.findall(question)
+    said = {word.lower() for text in found for word in _WORD.findall(text)}
+    return [
+        word
+        for n, word in enumerate(words)
+        if any(c.isupper() for c in word[1 if n == 0 else 0 :])
+        and not word.isupper()
+        and not word.isdigit()
+        and word.lower() not in STOP_WORDS
+        and word.lower() not in said
+    ]
 
 
 def covered(hits: Sequence[ScoredChunk], least: float) -> bool:

@@ -64,6 +64,11 @@ class VectorStore(Protocol):
         self, widget_id: UUID, query: SearchQuery, limit: int
     ) -> list[ScoredChunk]: ...
 
+    async def unused_words(self, widget_id: UUID, words: Sequence[str]) -> list[str]:
+        """Those of `words` that no live chunk of the widget holds, as search matches words
+        (in any form: "licensed" is held where "license" is; stop words are never unused)."""
+        ...
+
     async def delete_document(self, widget_id: UUID, document_id: UUID) -> None:
         """Its live and staged chunks."""
         ...

@@ -99,6 +99,7 @@ class PolicyProvider(Provider):
             min_score=settings.retrieval_min_score,
             min_coverage=settings.retrieval_min_coverage,
             min_sentence_score=settings.retrieval_min_sentence_score,
+            refuse_unheard_of_names=settings.retrieval_refuse_unheard_of_names,
             follow_up_weight=settings.retrieval_follow_up_weight,
             conversation_page_bonus=settings.retrieval_conversation_page_bonus,
             condense_follow_ups=settings.condense_follow_ups,

@@ -14,7 +14,17 @@ from uuid import UUID
 
 from adapters.vectorstore import changes
 from adapters.vectorstore.common import Sparse, check_search, check_stage, payload, staged
-from adapters.vectorstore.retrieval import Fetch, Hit, Nearest, Step, Stored, Tuning, plan, run
+from adapters.vectorstore.retrieval import (
+    Fetch,
+    Hit,
+    Nearest,
+    Step,
+    Stored,
+    Tuning,
+    plan,
+    run,
+    unused,
+)
 from adapters.vectorstore.sparse import encode_chunk
 from application.ports.vectors import SearchQuery, Vector
 from domain.errors import VectorStoreUnavailableError
@@ -56,6 +66,10 @@ class MemoryVectorStore:
             return [self._nearest(widget_id, search) for search in step]
 
         return run(plan(query, limit, self.tuning), execute)
+
+    async def unused_words(self, widget_id: UUID, words: Sequence[str]) -> list[str]:
+        self._check_available()
+        return run(unused(words), lambda step: [self._nearest(widget_id, s) for s in step])
 
     def _nearest(self, widget_id: UUID, step: Nearest) -> list[Hit]:
         searched = changes.live(widget_id)

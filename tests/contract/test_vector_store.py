@@ -402,6 +402,23 @@ async def test_a_question_of_stop_words_only(store: VectorStore) -> None:
     assert [hit.similarity for hit in hybrid] == [pytest.approx(1.0)]
 
 
+async def test_unused_words_are_those_no_live_chunk_of_the_widget_holds(
+    store: VectorStore,
+) -> None:
+    widget, other, document = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    kestrel = make_chunk(widget, document, 0, text="Descale the Kestrel often")
+    await index(store, [kestrel], [axis(0)])
+    # Said only by another widget's chunk, and by a chunk staged but not yet published.
+    await index(store, [make_chunk(other, uuid.uuid4(), 0, text="Patroni")], [axis(1)])
+    await store.stage([make_chunk(widget, uuid.uuid4(), 0, text="Django")], [axis(2)])
+
+    asked = ["Kestrel", "descaled", "handbook", "Patroni", "Django", "the"]
+    # "descaled" is held as "Descale" is (search's stemming); "handbook" by the chunk's
+    # title; "the" is a stop word, never unused.
+    assert await store.unused_words(widget, asked) == ["Patroni", "Django"]
+    assert await store.unused_words(widget, []) == []
+
+
 async def test_a_chunk_scores_the_same_in_every_store(tmp_path: Path) -> None:
     stores: list[MemoryVectorStore | EdgeVectorStore | QdrantVectorStore] = [
         MemoryVectorStore(DIM),
