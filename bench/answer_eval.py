@@ -627,8 +627,8 @@ def beyond_lines(beyond: Sequence[Beyond]) -> list[str]:
             f"alone refuses {by_cosine}/{n} on the cosine, {by_both}/{n} once a hit holding "
             "every word the question asks passes too (`RETRIEVAL_MIN_COVERAGE`), before its "
             "closer look at the hits' sentences (`RETRIEVAL_MIN_SENTENCE_SCORE`); "
-            f"{by_name}/{n} name something no page of the manual mentions "
-            "(`RETRIEVAL_REFUSE_UNHEARD_OF_NAMES`). Answered "
+            f"{by_name}/{n} name something no page of the manual mentions (refused with "
+            "`RETRIEVAL_REFUSE_UNHEARD_OF_NAMES` on; off by default). Answered "
             f"anyway: {answered or 'none'}.",
         ]
     return [

@@ -132,7 +132,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retrieval_min_score: float = 0.3
     retrieval_min_coverage: float = 1.0
     retrieval_min_sentence_score: float = 0.45
-    retrieval_refuse_unheard_of_names: bool = True
+    retrieval_refuse_unheard_of_names: bool = False
     retrieval_dense_weight: float = 0.7
     retrieval_feedback: bool = True
     retrieval_follow_up_weight: float = 0.8

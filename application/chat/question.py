@@ -34,8 +34,10 @@ class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     min_sentence_score: float = 0.45
     # Whatever the hits, a question naming something no document of the widget mentions
     # ("Django", "Patroni"; not an abbreviation, which documents spell out) gets the
-    # no-answer message (docs/benchmarks.md, issue 15 round 11).
-    refuse_unheard_of_names: bool = True
+    # no-answer message. Off unless asked for: a visitor's own names (a shop, a person, a
+    # host: "How do I clone a repo from GitLab?") would be refused too (docs/benchmarks.md,
+    # issue 15 round 11).
+    refuse_unheard_of_names: bool = False
     # A follow-up leaning on the previous question is searched with that question folded
     # in at this weight (1 is the follow-up's own; its words together weigh at most this
     # share of the follow-up's); 0 searches the follow-up alone. Chosen on the even-numbered

@@ -1,6 +1,6 @@
-"""A question naming something the widget's documents never mention gets the no-answer
-message, however near its other words come: "How do I use PostgreSQL with Django?" finds
-pages on PostgreSQL, and an answer from them would only look like one."""
+"""With the setting on, a question naming something the widget's documents never mention
+gets the no-answer message, however near its other words come: "How do I use PostgreSQL
+with Django?" finds pages on PostgreSQL, and an answer from them would only look like one."""
 
 from __future__ import annotations
 
@@ -33,14 +33,14 @@ class Counting(MemoryVectorStore):
         return await super().unused_words(widget_id, words)
 
 
-async def shop(**policy: object) -> tuple[FakeApp, Widget, ScriptedModel, Counting]:
+async def shop(refuse: bool = True) -> tuple[FakeApp, Widget, ScriptedModel, Counting]:
     model = ScriptedModel("openai:gpt-4o-mini")
     store = Counting()
     # Every hit passes the relevance floor: only the names decide.
     app = FakeApp(
         models={Plan.FREE: [model]},
         vectors=store,
-        chat_policy=ChatPolicy(min_score=-1.0, **policy),  # type: ignore[arg-type]
+        chat_policy=ChatPolicy(min_score=-1.0, refuse_unheard_of_names=refuse),
     )
     widget = await make_widget(app, no_answer_message=NO_ANSWER)
     await add_document(app, widget, HANDBOOK)
@@ -97,11 +97,12 @@ async def test_abbreviations_first_words_and_numbers_are_not_names() -> None:
     ]
 
 
-async def test_refusing_unheard_of_names_can_be_turned_off() -> None:
-    app, widget, model, _ = await shop(refuse_unheard_of_names=False)
+async def test_unheard_of_names_are_answered_unless_the_widget_asks_for_refusals() -> None:
+    # Off by default: "How do I clone a repo from GitLab?" is answered by git clone's page.
+    app, widget, model, store = await shop(refuse=ChatPolicy().refuse_unheard_of_names)
 
     assert await ask(app, widget, "Do refunds from the Porto warehouse take long?") != NO_ANSWER
-    assert len(model.prompts) == 1
+    assert len(model.prompts) == 1 and store.asked == []
 
 
 @pytest.mark.parametrize("unused", [[], ["Porto"]])
