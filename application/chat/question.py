@@ -35,7 +35,7 @@ class ChatPolicy(msgspec.Struct, frozen=True, kw_only=True):
     # Whatever the hits, a question naming something no document of the widget mentions
     # ("Django", "Patroni"; not an abbreviation, which documents spell out) gets the
     # no-answer message. Off unless asked for: a visitor's own names (a shop, a person, a
-    # host: "How do I clone a repo from GitLab?") would be refused too (docs/benchmarks.md,
+    # host: "How do I clone a repository from Bitbucket?") would be refused too (docs/benchmarks.md,
     # issue 15 round 11).
     refuse_unheard_of_names: bool = False
     # A follow-up leaning on the previous question is searched with that question folded

@@ -98,7 +98,7 @@ async def test_abbreviations_first_words_and_numbers_are_not_names() -> None:
 
 
 async def test_unheard_of_names_are_answered_unless_the_widget_asks_for_refusals() -> None:
-    # Off by default: "How do I clone a repo from GitLab?" is answered by git clone's page.
+    # Off by default: "How do I clone a repository from Bitbucket?" is answered by git clone's page.
     app, widget, model, store = await shop(refuse=ChatPolicy().refuse_unheard_of_names)
 
     assert await ask(app, widget, "Do refunds from the Porto warehouse take long?") != NO_ANSWER
