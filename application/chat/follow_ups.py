@@ -9,15 +9,21 @@ from uuid import UUID
 
 from domain.models import Message, Role, ScoredChunk
 from domain.small_talk import last_question, last_question_at
+from domain.stop_words import STOP_WORDS
 from domain.vectors import unit
 
-# A question this short, or one pointing back, leans on the one before it: by a pronoun
-# ("it", "one"), or by an adverb that presupposes something said before ("again", "too",
-# "later": "How do I get the changes back later?" after a question about git stash).
+# A question pointing back leans on the one before it: by a pronoun ("it", "one"), by an
+# adverb that presupposes something said before ("again", "too", "later": "How do I get
+# the changes back later?" after a question about git stash), or by opening on what it adds
+# to ("And the keys?", "What about tags?"). So does a short one that names at most one
+# thing ("Any limits?"); one that names two says what it is about ("What does git pull
+# do?" after a question about branches).
 SHORT_WORDS = 6
+SHORT_NAMES = 1
 _REFERS_BACK = re.compile(
     r"\b(it|its|it's|them|they|their|that|this|those|these|one|ones|there|also|instead|"
-    r"same|else|other|another|again|too|later|then|afterwards)\b",
+    r"same|else|other|another|again|too|later|then|afterwards)\b"
+    r"|^\W*(and|or|but|what about|how about)\b",
     re.I,
 )
 _WORD = re.compile(r"\w+")
@@ -28,9 +34,14 @@ def previous_question(message: str, history: Sequence[Message]) -> str | None:
     before = last_question(history)
     if not before or before.strip() == message.strip():
         return None
-    if len(_WORD.findall(message)) <= SHORT_WORDS or _REFERS_BACK.search(message):
+    if _REFERS_BACK.search(message) or _short(_WORD.findall(message)):
         return before
     return None
+
+
+def _short(words: Sequence[str]) -> bool:
+    named = [word for word in words if word.lower() not in STOP_WORDS]
+    return len(words) <= SHORT_WORDS and len(named) <= SHORT_NAMES
 
 
 def page_answered(history: Sequence[Message]) -> UUID | None:

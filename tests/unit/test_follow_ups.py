@@ -110,6 +110,19 @@ def test_only_a_short_or_pointing_back_question_leans_on_the_one_before() -> Non
     assert previous_question("And the keys?", []) is None
 
 
+def test_a_short_question_naming_two_things_stands_alone() -> None:
+    history = [
+        message(Role.USER, "How do I rename a branch in git?"),
+        message(Role.ASSISTANT, "With git branch -m. [1]"),
+    ]
+    # Five words, but "git pull" says what it is about: searched with the branch question
+    # folded in, it found git-branch's page (the answer eval's one-conversation set).
+    assert previous_question("What does git pull do?", history) is None
+    # Short and naming one thing at most, or opening on what it adds to: a follow-up.
+    for follow_up in ("Any limits?", "What about tags?", "And the remote branches?"):
+        assert previous_question(follow_up, history) == history[0].content, follow_up
+
+
 def test_the_context_moves_the_question_towards_it_without_replacing_it() -> None:
     moved = folded([1.0, 0.0], [0.0, 1.0], 0.5)
 
