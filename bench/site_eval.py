@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import markdown
 from answer_eval import Service, answers_arguments, build_service, states
 from retrieval_eval import heading, publish
-from site_set import BREWBOX, KESTREL, LUMEN, TIDYFLOW, SiteQuestion
+from site_set import BREWBOX, KESTREL, LUMEN, OWN_NAMES, TIDYFLOW, SiteQuestion
 
 from application.chat.answer_question import AnswerQuestion
 from application.chat.question import Question as Asked
@@ -69,6 +69,7 @@ class Outcome:
     question: SiteQuestion
     answer: str
     refused: bool
+    own_name: bool = False  # one of OWN_NAMES: the visitor names something of their own
 
     @property
     def stated(self) -> bool:
@@ -181,7 +182,9 @@ async def run(upload: str) -> list[Outcome]:
             outcomes = []
             for site, (_, questions) in SETS.items():
                 widget = await ingest(service, site, upload, Path(work))
-                for q in questions:
+                asked = [(q, False) for q in questions]
+                asked += [(q, True) for q in OWN_NAMES.get(site, ())]
+                for q, own_name in asked:
                     turn = await service.get(AnswerQuestion).start(
                         Asked(widget=widget, message=q.text)
                     )
@@ -190,7 +193,7 @@ async def run(upload: str) -> list[Outcome]:
                         answer.finish_reason == "no_answer"
                         or answer.answer == widget.no_answer_message
                     )
-                    outcomes.append(Outcome(site, q, answer.answer, refused))
+                    outcomes.append(Outcome(site, q, answer.answer, refused, own_name))
             return outcomes
         finally:
             await service.close()
@@ -219,7 +222,7 @@ def render(results: dict[str, list[Outcome]], seconds: float) -> str:
     ]
     for site, (half, _) in SETS.items():
         for upload, outcomes in results.items():
-            mine = [o for o in outcomes if o.site == site]
+            mine = [o for o in outcomes if o.site == site and not o.own_name]
             answerable = [o for o in mine if o.question.phrases is not None]
             beyond = [o for o in mine if o.question.phrases is None]
             lines.append(
@@ -231,12 +234,27 @@ def render(results: dict[str, list[Outcome]], seconds: float) -> str:
         if site not in BEFORE:
             continue
         stated, refused, honest = BEFORE[site]
-        mine = [o for o in results[AS_WRITTEN] if o.site == site]
+        mine = [o for o in results[AS_WRITTEN] if o.site == site and not o.own_name]
         n = sum(o.question.phrases is not None for o in mine)
         lines.append(
             f"| {site} ({half}), before, f05f1fc | {AS_WRITTEN} | {n} | {stated} | {refused} "
             f"| {len(mine) - n} | {honest} |"
         )
+    own = {upload: [o for o in outcomes if o.own_name] for upload, outcomes in results.items()}
+    lines += [
+        "",
+        "Answerable questions in which the visitor names something of their own beside what "
+        'they ask (`OWN_NAMES` in bench/site_set.py: "My manager Priya invited me as a guest, '
+        'do guests count as paid users?"; two a site, written after the rest): fact stated '
+        + ", ".join(
+            f"{sum(o.stated for o in mine)}/{len(mine)} {upload}" for upload, mine in own.items()
+        )
+        + "; the no-answer message for "
+        + ", ".join(
+            f"{sum(o.refused for o in mine)}/{len(mine)} {upload}" for upload, mine in own.items()
+        )
+        + ".",
+    ]
     if AS_PDF not in results:
         lines += ["", "Not uploaded as PDF: no Chromium was found to print the pages."]
     for upload, outcomes in results.items():

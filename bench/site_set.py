@@ -108,3 +108,45 @@ KESTREL = (
     SiteQuestion("Do you sell teapots?", None),
     SiteQuestion("Can I pay in instalments?", None),
 )
+
+
+# Answerable questions in which the visitor names something of their own beside what they
+# ask (a person, a shop, a town, where they heard of it): no page mentions those names, and
+# the answer must not hang on them. Written on 2026-12-06 after the setting that refuses
+# questions naming what no document mentions was built (off by default), before either
+# setting was measured on them; each asks a fact its site's questions above ask too.
+OWN_NAMES = {
+    "tidyflow": (
+        SiteQuestion(
+            "My manager Priya invited me as a guest, do guests count as paid users?",
+            ("do not count as paid users",),
+        ),
+        SiteQuestion(
+            "We are moving our team over from Basecamp, how much does the Team plan cost?",
+            ("$12 per user per month",),
+        ),
+    ),
+    "brewbox": (
+        SiteQuestion(
+            "I am buying a bag as a present for my dad Gerald, how long does delivery take?",
+            ("1 to 2 working days",),
+        ),
+        SiteQuestion(
+            "My flatmate Tom says you roast on Fridays, when do you actually roast?",
+            ("every monday and thursday",),
+        ),
+    ),
+    "lumen": (
+        SiteQuestion(
+            "I tried one of your bikes at the Harrogate cycle show, how far can the e-bike go?",
+            ("80 km",),
+        ),
+        SiteQuestion(
+            "My son Oliver is 175 cm tall, what size does he need?", ("170 to 180 cm a medium",)
+        ),
+    ),
+    "kestrel": (
+        SiteQuestion("My Kestrel 9 came from Currys, how long is the warranty?", ("5 years",)),
+        SiteQuestion("I live in Swindon, how much is delivery?", ("£4.50",)),
+    ),
+}
