@@ -15,11 +15,11 @@ from domain.vectors import unit
 # A question pointing back leans on the one before it: by a pronoun ("it", "one"), by an
 # adverb that presupposes something said before ("again", "too", "later": "How do I get
 # the changes back later?" after a question about git stash), or by opening on what it adds
-# to ("And the keys?", "What about tags?"). So does a short one that names at most one
-# thing ("Any limits?"); one that names two says what it is about ("What does git pull
-# do?" after a question about branches).
+# to ("And the keys?", "What about tags?"). So does a short one with at most one word
+# that is not a stop word ("Any limits?"); one with two says what it is about ("What does
+# git pull do?" after a question about branches).
 SHORT_WORDS = 6
-SHORT_NAMES = 1
+SHORT_CONTENT_WORDS = 1
 _REFERS_BACK = re.compile(
     r"\b(it|its|it's|them|they|their|that|this|those|these|one|ones|there|also|instead|"
     r"same|else|other|another|again|too|later|then|afterwards)\b"
@@ -40,8 +40,8 @@ def previous_question(message: str, history: Sequence[Message]) -> str | None:
 
 
 def _short(words: Sequence[str]) -> bool:
-    named = [word for word in words if word.lower() not in STOP_WORDS]
-    return len(words) <= SHORT_WORDS and len(named) <= SHORT_NAMES
+    content = [word for word in words if word.lower() not in STOP_WORDS]
+    return len(words) <= SHORT_WORDS and len(content) <= SHORT_CONTENT_WORDS
 
 
 def page_answered(history: Sequence[Message]) -> UUID | None:
