@@ -14,6 +14,7 @@ from application.chat.question import ChatPolicy, Question
 from application.chat.retrieval import names_in
 from domain.models import Plan, Widget
 from testkit.fakes.core import FakeApp
+from testkit.fakes.embedder import HashEmbedder
 from testkit.fakes.models import ScriptedModel
 from testkit.fakes.vectorstore import MemoryVectorStore
 from tests.unit.conftest import HANDBOOK, add_document, make_widget
@@ -25,7 +26,7 @@ class Counting(MemoryVectorStore):
     """The in-memory store, remembering which words it was asked about."""
 
     def __init__(self) -> None:
-        super().__init__(384)
+        super().__init__(HashEmbedder().dimension)  # the fake app's embedder
         self.asked: list[list[str]] = []
 
     async def unused_words(self, widget_id: UUID, words: Sequence[str]) -> list[str]:
