@@ -34,6 +34,10 @@ _QUESTION_MAX_WORDS = 20
 # WordPiece splits English words into ~1.3 pieces on average; the embedder truncates
 # at 256 pieces, so a 200-token budget keeps every chunk fully embedded.
 _PIECES_PER_WORD = 1.3
+# A definition-list term ("-d, --delete", "work_mem (integer)"), and how many in a row
+# name one item.
+_TERM_MAX_WORDS = 8
+_TERMS_CARRIED = 3
 
 
 def chunk_id(document_id: UUID, index: int, revision: int = 1) -> UUID:
@@ -198,27 +202,87 @@ def _windows(words: list[str], size: int, overlap: int) -> Iterator[list[str]]:
 
 
 def _pack(paragraphs: list[str], max_words: int, overlap_words: int) -> Iterator[str]:
-    """Whole paragraphs while they fit; a paragraph too long alone is windowed."""
+    """Whole paragraphs while they fit; a paragraph too long alone is windowed. A chunk
+    that opens inside a description opens with the terms it describes."""
     buffer: list[str] = []
     size = 0
-    for paragraph in paragraphs:
+    for paragraph, described in zip(paragraphs, _described(paragraphs), strict=True):
         words = paragraph.split()
         if len(words) > max_words:
-            if buffer:
-                yield "\n\n".join(buffer)
-                buffer, size = [], 0
-            yield from _table_windows(paragraph, max_words) or (
-                " ".join(window) for window in _windows(words, max_words, overlap_words)
-            )
+            terms = _trailing_terms(buffer)
+            if len(buffer) > len(terms):
+                yield "\n\n".join(buffer[: len(buffer) - len(terms)])
+            buffer, size = [], 0
+            heads = terms or described
+            pieces = _table_windows(paragraph, max_words) or [
+                " ".join(window)
+                for window in _windows(words, max_words - _words(heads), overlap_words)
+            ]
+            yield from ("\n\n".join([*heads, piece]) for piece in pieces)
             continue
         if size + len(words) > max_words and buffer:
-            yield "\n\n".join(buffer)
-            tail = buffer[-1].split()[-overlap_words:] if overlap_words else []
-            buffer, size = ([" ".join(tail)] if tail else []), len(tail)
+            # "--squash" and "--no-squash" over one description: cut after the first term,
+            # the next chunk opened on "--no-squash" alone and the answer said that
+            # "--no-squash" produces a squashed merge. Cut inside a description, the next
+            # chunk said "The default value is 2.0" of no setting in particular.
+            terms = _trailing_terms(buffer)
+            if terms and len(buffer) > len(terms):
+                yield "\n\n".join(buffer[: len(buffer) - len(terms)])
+                buffer = terms
+            else:
+                yield "\n\n".join(buffer)
+                tail = buffer[-1].split()[-overlap_words:] if overlap_words else []
+                # The overlap read under its terms too: it says "The default value is
+                # 2.0" as well.
+                buffer = described + ([" ".join(tail)] if tail else [])
+            size = _words(buffer)
         buffer.append(paragraph)
         size += len(words)
     if buffer:
         yield "\n\n".join(buffer)
+
+
+def _described(paragraphs: list[str]) -> list[list[str]]:
+    """For each paragraph, the definition-list terms it goes on describing ("work_mem
+    (integer)" over the paragraphs until the next term), or none."""
+    run: list[str] = []
+    terms: list[str] = []
+    found: list[list[str]] = []
+    for paragraph in paragraphs:
+        if _term(paragraph):
+            run.append(paragraph)
+            found.append([])
+            continue
+        if run:
+            # "For example:" introduces; more terms in a row are a list's items.
+            listed = len(run) > _TERMS_CARRIED or run[-1].rstrip().endswith(":")
+            terms, run = ([] if listed else run), []
+        found.append(terms)
+    return found
+
+
+def _trailing_terms(paragraphs: list[str]) -> list[str]:
+    """The definition-list terms the paragraphs end on ("-q", "--quiet"): each one short
+    line that is no sentence and no table. More in a row are a list's items, which stay
+    with the line that introduces them."""
+    n = len(paragraphs)
+    while n > 0 and _term(paragraphs[n - 1]):
+        n -= 1
+    return paragraphs[n:] if len(paragraphs) - n <= _TERMS_CARRIED else []
+
+
+def _term(paragraph: str) -> bool:
+    line = paragraph.strip()
+    return (
+        "\n" not in line
+        and len(line.split()) <= _TERM_MAX_WORDS
+        and not _SENTENCE_END.search(line)
+        and table_of(line) is None
+    )
+
+
+def _words(paragraphs: list[str]) -> int:
+    return sum(len(p.split()) for p in paragraphs)
 
 
 def _closed(pieces: Iterator[str], min_words: int) -> list[str]:

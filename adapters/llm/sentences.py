@@ -109,7 +109,8 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
             continue
         texts = _split(paragraph)
         describes = labels_open and bool(_DESCRIPTION.fullmatch(paragraph.strip()))
-        if _is_label(paragraph) and not describes:
+        term = _is_label(paragraph) and not describes
+        if term:
             # Consecutive terms name one item ("-q", "--quiet"); a term after a
             # description starts the next item.
             label = f"{label}, {paragraph}" if labels_open else paragraph
@@ -124,7 +125,9 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
             kind = Kind.PROSE if describes else classify(sentence)
             if first and kind is Kind.PROSE and _WORD.match(sentence) and sentence[0].islower():
                 kind = Kind.NOISE  # a chunk opening mid-sentence: the tail of the one before
-            first = False
+            # A chunk may open on the terms it describes, then on the overlap with the one
+            # before: the text after them is the one that may open mid-sentence.
+            first = first and term
             context = "" if labels_open else label
             topic = texts[0] if n > 0 else ""
             lead_of = name if kind is Kind.PROSE else ""

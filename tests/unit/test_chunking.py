@@ -369,3 +369,59 @@ def test_a_headings_short_introduction_is_cited_by_its_first_subsection() -> Non
     )
 
     assert [c.section for c in result] == ["Orders › Delivery"]
+
+
+def test_terms_a_chunk_would_end_on_open_the_next_with_their_description() -> None:
+    # "--squash" and "--no-squash" name one description: cut between them, the next chunk
+    # opened on "--no-squash" alone and the answer said "--no-squash" squashes.
+    before = Element(text=" ".join(["Earlier options are described here."] * 5))
+    terms = [Element(text="--squash"), Element(text="--no-squash")]
+    description = Element(text="Produce the working tree as if a real merge happened.")
+    result = chunks([before, *terms, description], max_tokens=40, overlap_tokens=10)
+
+    assert [c.text.split("\n\n") for c in result] == [
+        [before.text],
+        ["--squash", "--no-squash", description.text],
+    ]
+
+
+def test_a_list_a_chunk_would_end_on_stays_with_its_introduction() -> None:
+    items = [Element(text=name) for name in ("Linux", "macOS", "Windows", "FreeBSD")]
+    intro = Element(text="It runs on these systems, each tested before a release:")
+    after = Element(text=" ".join(["Installing takes a minute on each of them."] * 3))
+    result = chunks([intro, *items, after], max_tokens=40, overlap_tokens=0)
+
+    assert result[0].text.split("\n\n") == [intro.text, *(i.text for i in items)]
+    assert result[1].text == after.text
+
+
+def test_terms_before_a_paragraph_too_long_for_one_chunk_open_its_first_window() -> None:
+    before = Element(text="Options are described below.")
+    long = Element(text=" ".join(f"w{n}" for n in range(100)))
+    result = chunks([before, Element(text="-v, --verbose"), long], max_tokens=40)
+
+    assert result[0].text == before.text
+    assert result[1].text.startswith("-v, --verbose\n\nw0 w1")
+    assert all(estimate_tokens(c.text) <= 40 for c in result)
+
+
+def test_a_chunk_opening_inside_a_description_opens_with_its_term() -> None:
+    # Cut inside hash_mem_multiplier's description, the next chunk said "The default value
+    # is 2.0" of no setting, and was quoted for "What is the default value of work_mem?".
+    term = Element(text="hash_mem_multiplier (floating point)")
+    described = [Element(text=" ".join(["Used to compute a limit."] * 6)) for _ in range(3)]
+    default = Element(text="The default value is 2.0.")
+    result = chunks([term, *described, default], max_tokens=60, overlap_tokens=10)
+
+    assert len(result) > 1
+    assert all(c.text.startswith(f"{term.text}\n\n") for c in result)
+    assert result[-1].text.endswith(default.text)
+
+
+def test_a_list_introduced_by_a_colon_lends_no_term_to_the_chunks_after_it() -> None:
+    intro = Element(text="For example:")
+    prose = [Element(text=" ".join(["The example shows a merge."] * 6)) for _ in range(3)]
+    result = chunks([intro, *prose], max_tokens=60, overlap_tokens=0)
+
+    assert len(result) > 1
+    assert not any(c.text.startswith(intro.text) for c in result[1:])

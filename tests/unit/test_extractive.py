@@ -234,6 +234,21 @@ async def test_a_sentence_is_read_with_the_term_it_defines() -> None:
     assert said == "descale_interval (integer): The default value is sixty days. [1]"
 
 
+async def test_a_chunk_opening_on_its_term_then_mid_sentence_quotes_no_fragment() -> None:
+    # The chunker opens a chunk cut inside a description with its term, then the overlap
+    # with the chunk before: the overlap's first words are the tail of a sentence, and its
+    # whole sentences are the term's.
+    asked = prompt(
+        "What is the default value of boil_limit?",
+        "boil_limit (integer)\n\nreset to the default value of boil_limit when cleaned. "
+        "The default value is 100 degrees.\n\nRaise it only at sea level.",
+    )
+
+    said = await answer(ExtractiveChatModel(), asked)
+
+    assert said == "boil_limit (integer): The default value is 100 degrees. [1]"
+
+
 async def test_an_option_is_quoted_with_its_description() -> None:
     page = (
         "kettlectl boil [<mode>] [<litres>]\n\nThis form heats the tank to the set point.\n\n"
