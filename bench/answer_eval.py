@@ -77,6 +77,8 @@ _SPACES = re.compile(r"\s+")
 # What a code fragment opens with: a definition, an import, a shell prompt, a brace or a
 # statement end, or a line with more symbols than words.
 _CODE_OPENING = re.compile(r"^(def |class |import |from \S+ import |#include|[{}])|[{}]\s*$|\"\"\"")
+# The spellings of an option the answer puts before its description ("-v, --verbose: ").
+_OPTION_TERM = re.compile(r"^-{1,2}[\w\[\]=<>.-]+(, -{1,2}[\w\[\]=<>.-]+)*: (?=[A-Z])")
 # What a line to type opens with: a shell prompt, a command and its options, SQL.
 _COMMAND_OPENING = re.compile(
     r"^(\$ |[a-z][\w.-]* [^.]*--?[a-z])|^(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b.*;$"
@@ -288,6 +290,10 @@ def asked_for(question: str) -> set[str]:
 def opening(answer: str) -> str | None:
     """ "code" or "command" when the answer's first quoted sentence is one."""
     first = _CITATION.sub("", re.split(r"(?<=\])\s+", answer.strip())[0]).strip()
+    # An option's spellings before the sentence that describes it are the term it defines,
+    # not code: "--autosquash, --no-autosquash: The recommended way to ..." was counted as
+    # code by its dashes alone.
+    first = _OPTION_TERM.sub("", first, count=1)
     symbols = sum(not c.isalnum() and not c.isspace() for c in first)
     if _CODE_OPENING.search(first) or symbols > len(first.split()):
         return "code"
