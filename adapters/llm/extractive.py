@@ -49,6 +49,10 @@ _INTRODUCED = re.compile(r"[\"“]([A-Za-z][A-Za-z -]{0,30})[\"”]")
 _ASKS_WHAT_IT_IS = re.compile(r"^\s*what\s+(is|are)\b|\bmean(s|ing)?\b|\bdefin", re.I)
 # A question asking for a default, and a sentence that states one.
 _DEFAULT = re.compile(r"\bdefault(s|ed)?\b", re.I)
+# Asked where, a sentence naming a place answers: a preposition before a name ("Our servers
+# are in Frankfurt", "from farms in Colombia", "at our Leeds workshop").
+_WHERE = re.compile(r"^\s*where\b", re.I)
+_PLACE = re.compile(r"\b(?:in|at|from|near)\s+(?:the\s+|our\s+)?[A-Z][a-z]")
 # A term spelled as a reader types it: an option, a setting, a dotted name.
 _SPELLED_TERM = re.compile(r"(?<![\w-])(?:--?[a-z][\w-]*|[a-z]\w*(?:[_.][a-z0-9]\w*)+)", re.I)
 # What a question names, as it is spelled: a product or a tool ("GitLab", "LFS", "macOS",
@@ -97,6 +101,8 @@ class Tuning:
     defines_bonus: float = 0.15
     # Added to a sentence that states a default when the question asks for one.
     default_bonus: float = 0.15
+    # Added to a sentence that names a place when the question asks where.
+    place_bonus: float = 0.15
     # Added to the first sentence of a section whose headings say every word asked.
     opening_bonus: float = 0.15
     # Added to a command or code line when the question asks for one.
@@ -359,6 +365,11 @@ class ExtractiveChatModel:
         if _DEFAULT.search(prompt.question):
             defines = [
                 d + (t.default_bonus if _DEFAULT.search(s.text) else 0.0)
+                for d, s in zip(defines, found, strict=True)
+            ]
+        if _WHERE.search(prompt.question):
+            defines = [
+                d + (t.place_bonus if _PLACE.search(s.text) else 0.0)
                 for d, s in zip(defines, found, strict=True)
             ]
         # A section whose headings say every word asked ("API", "Rate limits" for "What is the

@@ -562,6 +562,34 @@ async def test_asked_for_a_default_the_sentence_stating_it_is_quoted() -> None:
     assert "The name of the heating mode" in plain
 
 
+async def test_asked_where_the_sentence_naming_a_place_is_quoted() -> None:
+    # "Where is my data stored?" shares "data" with the sentences on encryption and export,
+    # and nothing with the one that says where.
+    asked = prompt(
+        "Where is my data stored?",
+        "All data is encrypted at rest. Our servers are in Frankfurt, Germany. "
+        "You can export all your data at any time.",
+    )
+    embedder = CosineEmbedder({"All data": 0.5, "Our servers": 0.45, "You can export": 0.4})
+
+    said, plain = await with_and_without(asked, embedder, "place_bonus")
+
+    assert said == "Our servers are in Frankfurt, Germany. [1]"
+    assert plain == "All data is encrypted at rest. [1]"
+
+
+async def test_a_place_counts_only_when_the_question_asks_where() -> None:
+    asked = prompt(
+        "How is my data stored?",
+        "All data is encrypted at rest. Our servers are in Frankfurt, Germany.",
+    )
+    embedder = CosineEmbedder({"All data": 0.5, "Our servers": 0.45})
+
+    said, plain = await with_and_without(asked, embedder, "place_bonus")
+
+    assert said == plain == "All data is encrypted at rest. [1]"
+
+
 async def test_a_sentence_is_read_under_the_heading_that_names_what_is_asked() -> None:
     # "Each token may make 100 requests per minute." says nothing of rate limits; its
     # heading does. The embedder is told so only when it is read with the heading.
