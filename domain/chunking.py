@@ -210,13 +210,16 @@ def _pack(paragraphs: list[str], max_words: int, overlap_words: int) -> Iterator
         words = paragraph.split()
         if len(words) > max_words:
             terms = _trailing_terms(buffer)
-            if len(buffer) > len(terms):
-                yield "\n\n".join(buffer[: len(buffer) - len(terms)])
-            buffer, size = [], 0
             heads = terms or described
-            pieces = _table_windows(paragraph, max_words) or [
-                " ".join(window)
-                for window in _windows(words, max_words - _words(heads), overlap_words)
+            if _words(heads) > max_words // 4:
+                heads, terms = [], []  # a budget too small to repeat them in every window
+            kept = buffer[: len(buffer) - len(terms)]
+            if kept:
+                yield "\n\n".join(kept)
+            buffer, size = [], 0
+            room = max_words - _words(heads)
+            pieces = _table_windows(paragraph, room) or [
+                " ".join(window) for window in _windows(words, room, overlap_words)
             ]
             yield from ("\n\n".join([*heads, piece]) for piece in pieces)
             continue

@@ -425,3 +425,13 @@ def test_a_list_introduced_by_a_colon_lends_no_term_to_the_chunks_after_it() -> 
 
     assert len(result) > 1
     assert not any(c.text.startswith(intro.text) for c in result[1:])
+
+
+def test_terms_too_long_to_repeat_in_every_window_stay_where_they_were() -> None:
+    terms = Element(text="-a, --all, --everything-at-once")
+    long = Element(text=" ".join(f"w{n}" for n in range(60)))
+    result = chunks([Element(text="Intro here."), terms, long], max_tokens=8, overlap_tokens=2)
+
+    assert result[0].text == f"Intro here.\n\n{terms.text}"
+    assert not any(terms.text in c.text for c in result[1:])
+    assert {w for c in result for w in c.text.split()} >= set(long.text.split())
