@@ -593,6 +593,9 @@ ROUND_4 = {"tuning": (18, 15, 17, 0, 0), "held out": (18, 13, 18, 0, 0), "follow
 # The same after round 9 (main at a299dbc, the round-10 base, measured by this bench on
 # 2026-12-06 at 14:47 UTC with a fresh ingestion).
 ROUND_9 = {"tuning": (18, 16, 17, 0, 0), "held out": (18, 15, 18, 0, 0), "follow-ups": (19, 7)}
+# The same after round 11 (main at f15d6eb, the round-12 base, measured by this bench on
+# 2026-12-06 at 18:00 UTC with a fresh ingestion).
+ROUND_11 = {"tuning": (18, 17, 17, 0, 0), "held out": (18, 16, 18, 0, 0), "follow-ups": (20, 7)}
 
 
 def _share(xs: Sequence[bool]) -> str:
@@ -662,6 +665,7 @@ def render(r: Results, seconds: float) -> str:
             f"{sum(o.code_first for o in part)} |"
         )
     earlier = (
+        ("round 11, f15d6eb", ROUND_11),
         ("round 9, a299dbc", ROUND_9),
         ("round 4, 7cd2f04", ROUND_4),
         ("round 3, 57a7874", ROUND_3),
@@ -711,7 +715,9 @@ def render(r: Results, seconds: float) -> str:
         f"Follow-ups ({len(r.follow)} pairs, the follow-up alone ambiguous): right page first "
         f"with the conversation {_share(with_context)}; the same follow-up asked alone "
         f"{_share(alone)}; by half (even-numbered pairs chose the context weight): "
-        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 9 (a299dbc): "
+        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 11 (f15d6eb): "
+        f"{ROUND_11['follow-ups'][0]}/22 with the conversation, {ROUND_11['follow-ups'][1]}/22 "
+        "alone. Round 9 (a299dbc): "
         f"{ROUND_9['follow-ups'][0]}/22 with the conversation, {ROUND_9['follow-ups'][1]}/22 "
         "alone. Round 4 (7cd2f04): "
         f"{ROUND_4['follow-ups'][0]}/22 with the conversation, {ROUND_4['follow-ups'][1]}/22 "
