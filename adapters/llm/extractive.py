@@ -361,17 +361,17 @@ class ExtractiveChatModel:
         )
         defines = [t.defines_bonus if _defines(s, spelled, introduced) else 0.0 for s in found]
         # Asked for a default, a sentence saying what the default is answers; one about the
-        # setting's meaning does not ("The name of the index method to be used.").
-        if _DEFAULT.search(prompt.question):
-            defines = [
-                d + (t.default_bonus if _DEFAULT.search(s.text) else 0.0)
-                for d, s in zip(defines, found, strict=True)
-            ]
-        if _WHERE.search(prompt.question):
-            defines = [
-                d + (t.place_bonus if _PLACE.search(s.text) else 0.0)
-                for d, s in zip(defines, found, strict=True)
-            ]
+        # setting's meaning does not ("The name of the index method to be used."). Asked
+        # where, a sentence naming a place does.
+        for asks, says, bonus in (
+            (_DEFAULT, _DEFAULT, t.default_bonus),
+            (_WHERE, _PLACE, t.place_bonus),
+        ):
+            if asks.search(prompt.question):
+                defines = [
+                    d + (bonus if says.search(s.text) else 0.0)
+                    for d, s in zip(defines, found, strict=True)
+                ]
         # A section whose headings say every word asked ("API", "Rate limits" for "What is the
         # API rate limit?") opens with what the question wants ("Each token may make 100
         # requests per minute.", which says none of those words).
