@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
+
+# A title that is only the file a document came in (what a title falls back to when its
+# owner gave none and the document holds none): the formats the service takes.
+_FILE_NAME = re.compile(
+    r"(?P<stem>.+)\.(?:pdf|docx|pptx|xlsx|csv|html?|md|markdown|txt|text)", re.IGNORECASE
+)
+_NAME_SEPARATORS = re.compile(r"[\s_.-]+")
+
+
+def searchable_title(title: str) -> str:
+    """A title as search reads it: a file name without its extension, its separators read
+    as spaces ("security.docx" is "security", "q3_price-list.pdf" is "q3 price list"). The
+    extension says nothing of what the document is about, yet the embedder reads it with
+    every chunk: "Where is my data stored?" met the same section at a cosine of 0.33 from
+    "security.md" and 0.27 from "security.docx", under the relevance floor's 0.3."""
+    found = _FILE_NAME.fullmatch(title.strip())
+    if found is None:
+        return title
+    return _NAME_SEPARATORS.sub(" ", found["stem"]).strip() or title
 
 
 class DocumentStatus(enum.StrEnum):
@@ -86,7 +106,7 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
         """What search sees of a chunk, by words and by meaning: its text is often silent
         on the names its document's title and section heading carry, and on what the
         document is for."""
-        parts = (self.title, self.about(), self.section, self.text)
+        parts = (searchable_title(self.title), self.about(), self.section, self.text)
         return "\n".join(part for part in parts if part)
 
 

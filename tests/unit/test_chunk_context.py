@@ -5,11 +5,13 @@ very name a question asks about, and on what its page is for."""
 from __future__ import annotations
 
 import msgspec
+import pytest
 
 from adapters.vectorstore.sparse import encode_chunk
 from application.chat.answer_question import AnswerQuestion
 from application.chat.question import Question
 from domain.models import Plan
+from domain.models.documents import searchable_title
 from testkit.fakes.core import FakeApp
 from testkit.fakes.models import ScriptedModel
 from tests.unit.conftest import add_document, make_widget
@@ -81,3 +83,33 @@ async def test_the_model_is_handed_what_a_sources_document_is_for() -> None:
     assert all(s.about.startswith(f"{name}\n{lead}\n") and s.about in s.block("x") for s in deep)
     # The chunk that says it itself is not handed it twice.
     assert all((s.about + s.text).count(lead) == 1 for s in sources)
+
+
+async def test_a_file_name_title_is_searched_without_its_extension(app: FakeApp) -> None:
+    # An upload with no title is titled by its file name; ".docx" beside every chunk took
+    # "Where is my data stored?" under the relevance floor, where ".md" did not.
+    widget = await make_widget(app)
+
+    await add_document(
+        app, widget, "# Data\n\nOur servers are in Frankfurt.", title="data_policy.docx"
+    )
+
+    [embedded] = app.embedder.calls[-1]
+    assert embedded.splitlines()[0] == "data policy"
+    [(chunk, _, _)] = app.vectors.points.values()
+    assert chunk.title == "data_policy.docx"  # what the owner uploaded, as sources show it
+
+
+@pytest.mark.parametrize(
+    ("title", "searched"),
+    [
+        ("security.md", "security"),
+        ("Q3_price-list.PDF", "Q3 price list"),
+        ("8.1. Numeric Types", "8.1. Numeric Types"),
+        ("git-commit(1)", "git-commit(1)"),
+        ("Release notes 2.4", "Release notes 2.4"),
+        (".pdf", ".pdf"),
+    ],
+)
+def test_only_a_file_name_loses_its_extension(title: str, searched: str) -> None:
+    assert searchable_title(title) == searched
