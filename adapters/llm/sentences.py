@@ -76,6 +76,10 @@ _NAME_LINE_MAX_WORDS = 24
 # A line to type is one command: longer, or with several prompts, it is a flattened block.
 _MAX_COMMAND_CHARS = 160
 _PROMPT = re.compile(r"(^|\s)\$\s")
+# A root prompt is a comment's mark too: a line opening on one and holding another is a
+# flattened block of commented code ("# plot all values in row with index N # plot columns
+# 3 to 7 for all rows"), where "$ git add . # stage it" is one command and its comment.
+_ROOT_PROMPT = re.compile(r"(^|\s)#\s")
 _PLACEHOLDER = re.compile(r"[\[<][^\]>]*[\]>]")
 
 
@@ -214,7 +218,8 @@ def symbolic(text: str) -> bool:
 def classify(text: str) -> Kind:
     words = _WORD.findall(text)
     if _COMMAND.search(text):
-        block = len(text) > _MAX_COMMAND_CHARS or len(_PROMPT.findall(text)) > 1
+        prompts = _ROOT_PROMPT if text.startswith("# ") else _PROMPT
+        block = len(text) > _MAX_COMMAND_CHARS or len(prompts.findall(text)) > 1
         # A synopsis ("git switch [<options>] <branch>") shows a syntax, not a command.
         synopsis = len(_PLACEHOLDER.findall(text)) >= 2
         return Kind.CODE if block or synopsis else Kind.COMMAND

@@ -493,6 +493,15 @@ def test_lines_are_told_apart() -> None:
     assert classify("Use git stash when you want a clean working directory.") is Kind.PROSE
 
 
+def test_commented_lines_run_together_are_code_not_a_command() -> None:
+    # A PDF's flattened example: two comments, quoted as if a root prompt's command.
+    comments = "# plot all values in row with index N # plot columns 3 to 7 for all rows"
+    assert classify(comments) is Kind.CODE
+    assert classify("# apt-get install gnuplot") is Kind.COMMAND
+    assert classify("$ git add . # stage everything") is Kind.COMMAND
+    assert classify("$ git add file.txt $ git commit") is Kind.CODE
+
+
 async def with_and_without(asked: Prompt, embedder: CosineEmbedder, bonus: str) -> tuple[str, str]:
     """The one-sentence answer, and the same with the named bonus of `Tuning` at 0."""
     said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=1)), asked)
