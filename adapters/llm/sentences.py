@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from domain.prompts import PromptSource
+from domain.stop_words import STOP_WORDS
 from domain.tables import cells, table_of
 
 
@@ -67,6 +68,9 @@ _MIN_WORDS = 4
 # A definition-list term is a short line: an option, a setting, a command form; a line
 # naming a page and what it is for ("git-revert - Revert some existing commits") is not.
 _LABEL_MAX_WORDS = 6
+# ... nor a call with several arguments: a prototype above code ("int fwrite_matrix(file,m,
+# nrl,nch)"), whose next lines are no description of it as a term's are.
+_SIGNATURE = re.compile(r"\w\([^()]*,[^()]*\)")
 # ... but a line of plain words under a term is its description, though it ends on no stop
 # ("-a", "--annotate", "Make an unsigned, annotated tag object").
 _DESCRIPTION = re.compile(r"[A-Z][a-z]+(?:,? [a-z][a-z'-]*| \([a-z][^()]*\)){2,}")
@@ -127,8 +131,13 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
             labels_open = False
         for n, sentence in enumerate(texts):
             kind = Kind.PROSE if describes else classify(sentence)
-            if first and kind is Kind.PROSE and _WORD.match(sentence) and sentence[0].islower():
-                kind = Kind.NOISE  # a chunk opening mid-sentence: the tail of the one before
+            # A chunk opening mid-sentence: the tail of the one before. Anywhere, one opening
+            # on a function word ("will plot rows of the matrix, ...", after a flattened
+            # example) is the tail of a sentence cut by what came before it; a command's
+            # name ("psql is ...") opens a sentence in lower case.
+            opening = _WORD.match(sentence) if kind is Kind.PROSE else None
+            if opening and sentence[0].islower() and (first or opening[0] in STOP_WORDS):
+                kind = Kind.NOISE
             # A chunk may open on the terms it describes, then on the overlap with the one
             # before: the text after them is the one that may open mid-sentence.
             first = first and term
@@ -183,6 +192,7 @@ def _is_label(paragraph: str) -> bool:
         and not _NAVIGATION.match(line)
         and not _SECTION_NUMBER.search(line)  # a table of contents' entry
         and len(_SEPARATORS.findall(line)) < 2
+        and not _SIGNATURE.search(line)
     )
 
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from adapters.llm.extractive import ExtractiveChatModel, Tuning, named
-from adapters.llm.sentences import Kind, classify
+from adapters.llm.sentences import Kind, classify, sentences
 from domain.models import Role
 from domain.prompts import PastMessage, Prompt, PromptSource
 from testkit.fakes.embedder import HashEmbedder
@@ -491,6 +491,20 @@ def test_lines_are_told_apart() -> None:
     assert classify("def create(self, env_dir):") is Kind.CODE
     assert classify("Getting Started") is Kind.NOISE
     assert classify("Use git stash when you want a clean working directory.") is Kind.PROSE
+
+
+def test_a_prototype_is_no_term_its_next_lines_describe() -> None:
+    # "int fwrite_matrix(file,m,nrl,nrl,ncl,nch,row_title,column_title): will plot rows of
+    # the matrix, ..." opened an answer: a C prototype read as a definition-list term.
+    text = (
+        "int fwrite_matrix(file,m,nrl,ncl)\n\nWrites the matrix to the file.\n\n"
+        "work_mem (integer)\n\nSets the base maximum amount of memory."
+    )
+    read = {s.text: s for s in sentences((PromptSource(index=1, title="Manual", text=text),))}
+
+    assert read["int fwrite_matrix(file,m,nrl,ncl)"].kind in (Kind.CODE, Kind.NOISE)
+    assert read["Writes the matrix to the file."].label == ""
+    assert read["Sets the base maximum amount of memory."].label == "work_mem (integer)"
 
 
 def test_commented_lines_run_together_are_code_not_a_command() -> None:
