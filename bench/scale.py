@@ -659,13 +659,15 @@ def run(sizes: Sizes, work: Path, profile: Path | None = None) -> Results:
     return results
 
 
-def run_bare(sizes: Sizes, work: Path) -> Results:
+def run_bare(sizes: Sizes, work: Path, workers: int = 1) -> Results:
     """The same streams against bench/bare_relay.py: the floor that granian, Litestar's
-    `Stream` and the OpenAI SDK set, with none of our code."""
+    `Stream` and the OpenAI SDK set, with none of our code; on several workers, the relay's
+    share of a multi-worker deployment (granian spreads the connections)."""
     results = Results(sizes, done_expected=False)
     standin = StandIn(work)
     env = {"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": standin.url + "/v1"}
-    granian = [str(BIN / "granian"), "--interface", "asgi", "--workers", "1", "--loop", "uvloop"]
+    granian = [str(BIN / "granian"), "--interface", "asgi", "--workers", str(workers)]
+    granian += ["--loop", "uvloop"]
     relay = Server("bare-relay", [*granian, "--working-dir", "bench", "bare_relay:app"], env, work)
     try:
         with running(relay, "/health/ready"):
@@ -825,10 +827,11 @@ def render(r: Results, seconds: float, load: float) -> str:
     return "\n".join(lines)
 
 
-def render_bare(r: Results) -> str:
+def render_bare(r: Results, workers: int = 1) -> str:
     _, reasons = _failures(r)
     lines = [
-        "bench/bare_relay.py (granian, Litestar's Stream, the OpenAI SDK on aiohttp):",
+        "bench/bare_relay.py (granian, Litestar's Stream, the OpenAI SDK on aiohttp), "
+        f"{workers} worker{'s' if workers > 1 else ''}:",
         "",
         "| measurement | value |",
         "|---|---:|",
@@ -846,6 +849,10 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=0.0, help="start the streams over S s")
     parser.add_argument("--write", action="store_true", help="rewrite docs/benchmarks.md")
     parser.add_argument("--tokens", type=int, help="tokens per concurrent stream")
+    parser.add_argument("--rate", type=float, help="the provider's tokens/s per stream (20)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="granian workers of the bare relay (--bare)"
+    )
     parser.add_argument(
         "--bare", action="store_true", help="the streams only, against bench/bare_relay.py"
     )
@@ -858,11 +865,13 @@ def main() -> None:
         sizes = Sizes(**{**sizes.__dict__, "streams": args.streams})
     if args.tokens:
         sizes = Sizes(**{**sizes.__dict__, "tokens": args.tokens})
+    if args.rate:
+        sizes = Sizes(**{**sizes.__dict__, "rate": args.rate})
     sizes = Sizes(**{**sizes.__dict__, "ramp": args.ramp})
     work = Path(tempfile.mkdtemp(prefix="chatconnect-scale-"))
     started, load = time.monotonic(), os.getloadavg()[0]
     if args.bare:
-        print("\n" + render_bare(run_bare(sizes, work)) + "\n")
+        print("\n" + render_bare(run_bare(sizes, work, args.workers), args.workers) + "\n")
         shutil.rmtree(work, ignore_errors=True)
         return
     try:
