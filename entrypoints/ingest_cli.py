@@ -24,24 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from adapters.fetching.failures import in_words
+from domain.models.documents import DOCUMENT_EXTENSIONS
 
 if TYPE_CHECKING:
     import httpx
     from tqdm import tqdm
 
-# What the service takes (routes and parser); anything else is skipped with a message.
-EXTENSIONS = (
-    ".pdf",
-    ".docx",
-    ".html",
-    ".htm",
-    ".md",
-    ".markdown",
-    ".txt",
-    ".pptx",
-    ".xlsx",
-    ".csv",
-)
+# What the service takes; anything else is skipped with a message.
+EXTENSIONS = DOCUMENT_EXTENSIONS
 DONE = frozenset({"ready", "failed"})
 UPLOAD_ATTEMPTS = 3
 # Ids per status request: the service takes up to 1,000.

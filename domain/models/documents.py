@@ -9,10 +9,24 @@ from uuid import UUID
 
 import msgspec
 
+# The files the service takes (its routes and parser), by their extensions.
+DOCUMENT_EXTENSIONS = (
+    ".pdf",
+    ".docx",
+    ".html",
+    ".htm",
+    ".md",
+    ".markdown",
+    ".txt",
+    ".pptx",
+    ".xlsx",
+    ".csv",
+)
 # A title that is only the file a document came in (what a title falls back to when its
-# owner gave none and the document holds none): the formats the service takes.
+# owner gave none and the document holds none).
 _FILE_NAME = re.compile(
-    r"(?P<stem>.+)\.(?:pdf|docx|pptx|xlsx|csv|html?|md|markdown|txt|text)", re.IGNORECASE
+    r"(?P<stem>.+)(?:" + "|".join(re.escape(e) for e in DOCUMENT_EXTENSIONS) + ")",
+    re.IGNORECASE,
 )
 _NAME_SEPARATORS = re.compile(r"[\s_.-]+")
 
