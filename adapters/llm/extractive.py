@@ -360,6 +360,15 @@ class ExtractiveChatModel:
             else frozenset()
         )
         defines = [t.defines_bonus if _defines(s, spelled, introduced) else 0.0 for s in found]
+        # A table's row is about what its first cell names: asked about the Kestrel 9, its
+        # row ("Model: Kestrel 9; Price: £89.") defines it, a spare part's that fits it
+        # ("Part: Lid hinge; Fits: Kestrel 7 and Kestrel 9; ...") does not.
+        own_words = {term for term, w in asked.items() if w >= 1.0}
+        keys = [frozenset(stems(s.key)) for s in found]
+        defines = [
+            d + (t.defines_bonus if key and key <= own_words else 0.0)
+            for d, key in zip(defines, keys, strict=True)
+        ]
         # Asked for a default, a sentence saying what the default is answers; one about the
         # setting's meaning does not ("The name of the index method to be used."). Asked
         # where, a sentence naming a place does.

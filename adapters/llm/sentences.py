@@ -39,6 +39,9 @@ class Sentence(NamedTuple):
     # subject does, which rarely names the subject ("Incorporates changes from a remote
     # repository into the current branch.").
     lead_of: str = ""
+    # A table row's first cell: what the row is about ("Kestrel 9" in "Model: Kestrel 9;
+    # Price: £89.").
+    key: str = ""
 
 
 # A sentence ends at . ! or ? before a space and what can open a sentence; abbreviations
@@ -108,8 +111,8 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
         if rows:
             # A data table (a CSV, a price list) answers by its rows, each read with the
             # header above it: "city: Ghent; manager: Pieter Claes."
-            for row in rows:
-                found.append(Sentence(row, index, len(found), Kind.PROSE))
+            for row, key in rows:
+                found.append(Sentence(row, index, len(found), Kind.PROSE, key=key))
             first = False
             continue
         if _is_name_line(paragraph):
@@ -150,9 +153,9 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
     return name
 
 
-def table_rows(paragraph: str) -> list[str]:
+def table_rows(paragraph: str) -> list[tuple[str, str]]:
     """A table's data rows, each as its cells after their column's header ("city: Ghent;
-    manager: Pieter Claes."); none when the paragraph is no table."""
+    manager: Pieter Claes.") with its first cell; none when the paragraph is no table."""
     table = table_of(paragraph)
     if table is None:
         return []
@@ -160,7 +163,11 @@ def table_rows(paragraph: str) -> list[str]:
     if not all(header):
         return []
     return [
-        "; ".join(f"{name}: {cell}" for name, cell in zip(header, row, strict=True) if cell) + "."
+        (
+            "; ".join(f"{name}: {cell}" for name, cell in zip(header, row, strict=True) if cell)
+            + ".",
+            row[0],
+        )
         for row in map(cells, table[1])
         if any(row)
     ]

@@ -789,6 +789,21 @@ async def test_a_data_table_answers_by_a_row_read_with_its_header() -> None:
     assert said == "city: Ghent; manager: Pieter Claes. [1]"
 
 
+async def test_a_row_is_about_what_its_first_cell_names() -> None:
+    # "How much is the Kestrel 9?" opened on a spare part's £12 from the parts table, which
+    # names the Kestrel 9 among the kettles it fits, before the kettle's own £89.
+    parts = "Part | Fits | Price\nLid hinge | Kestrel 7 and Kestrel 9 | £12"
+    kettles = "Model | Capacity | Price\nKestrel 7 | 1.5 litres | £59\nKestrel 9 | 1.7 litres | £89"
+    # The embedder finds both rows equally near: the row's key is what tells them apart.
+    embedder = CosineEmbedder({"Lid hinge": 0.6, "Kestrel 9; Capacity": 0.6, "£59": 0.3})
+
+    said = await answer(
+        ExtractiveChatModel(embedder), prompt("How much is the Kestrel 9?", parts, kettles)
+    )
+
+    assert said == "Model: Kestrel 9; Capacity: 1.7 litres; Price: £89. [2]"
+
+
 async def test_a_sentence_introducing_what_follows_is_quoted_with_it_or_not_at_all() -> None:
     # "To rename an existing column:" was quoted without the command it introduces.
     embedder = CosineEmbedder({"ALTER": 0.1, "To rename": 0.9, "Renaming a column keeps": 0.8})
