@@ -363,10 +363,10 @@ class ExtractiveChatModel:
         # A table's row is about what its first cell names: asked about the Kestrel 9, its
         # row ("Model: Kestrel 9; Price: £89.") defines it, a spare part's that fits it
         # ("Part: Lid hinge; Fits: Kestrel 7 and Kestrel 9; ...") does not.
-        own_words = {term for term, w in asked.items() if w >= 1.0}
+        own = {term for term, w in asked.items() if w >= 1.0}
         keys = [frozenset(stems(s.key)) for s in found]
         defines = [
-            d + (t.defines_bonus if key and key <= own_words else 0.0)
+            d + (t.defines_bonus if key and key <= own else 0.0)
             for d, key in zip(defines, keys, strict=True)
         ]
         # Asked for a default, a sentence saying what the default is answers; one about the
@@ -384,7 +384,6 @@ class ExtractiveChatModel:
         # A section whose headings say every word asked ("API", "Rate limits" for "What is the
         # API rate limit?") opens with what the question wants ("Each token may make 100
         # requests per minute.", which says none of those words).
-        own = {term for term, w in asked.items() if w >= 1.0}
         titled = {src.index for src in prompt.sources if own and own <= set(stems(src.section))}
         opening: dict[int, int] = {}
         for s in found:
