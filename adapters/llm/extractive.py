@@ -195,11 +195,18 @@ def _opening(
     return opening if points_back or asked.keys() & set(stems(opening.text)) else None
 
 
-def _defines(s: Sentence, spelled: frozenset[str], introduced: frozenset[str]) -> bool:
+def _defines(
+    s: Sentence, spelled: frozenset[str], introduced: frozenset[str], own: frozenset[str]
+) -> bool:
     """The sentence defines a term the question names: it describes an option or setting
-    the question spells (`spelled`: "--soft", "work_mem"), or introduces one of the words
-    `introduced` in quotation marks ('Reference logs, or "reflogs", record ...')."""
+    the question spells (`spelled`: "--soft", "work_mem"), introduces one of the words
+    `introduced` in quotation marks ('Reference logs, or "reflogs", record ...'), or is a
+    table's row whose first cell says only words the question asks (`own`): asked about the
+    Kestrel 9, its row ("Model: Kestrel 9; Price: £89.") defines it, a spare part's that
+    fits it ("Part: Lid hinge; Fits: Kestrel 7 and Kestrel 9; ...") does not."""
     if s.label and spelled & {t.lower() for t in _SPELLED_TERM.findall(s.label)}:
+        return True
+    if s.key and (key := frozenset(stems(s.key))) and key <= own:
         return True
     return bool(introduced) and any(
         introduced & set(stems(term)) for term in _INTRODUCED.findall(s.text)
@@ -353,22 +360,10 @@ class ExtractiveChatModel:
         ]
         heading = [overlap(asked, weights, titles.get(s.source, frozenset())) for s in found]
         spelled = frozenset(x.lower() for x in _SPELLED_TERM.findall(prompt.question))
+        own = frozenset(term for term, w in asked.items() if w >= 1.0)
         # Asked what something is, a sentence introducing one of the question's own words.
-        introduced = (
-            frozenset(term for term, w in asked.items() if w >= 1.0)
-            if _ASKS_WHAT_IT_IS.search(prompt.question)
-            else frozenset()
-        )
-        defines = [t.defines_bonus if _defines(s, spelled, introduced) else 0.0 for s in found]
-        # A table's row is about what its first cell names: asked about the Kestrel 9, its
-        # row ("Model: Kestrel 9; Price: £89.") defines it, a spare part's that fits it
-        # ("Part: Lid hinge; Fits: Kestrel 7 and Kestrel 9; ...") does not.
-        own = {term for term, w in asked.items() if w >= 1.0}
-        keys = [frozenset(stems(s.key)) for s in found]
-        defines = [
-            d + (t.defines_bonus if key and key <= own else 0.0)
-            for d, key in zip(defines, keys, strict=True)
-        ]
+        introduced = own if _ASKS_WHAT_IT_IS.search(prompt.question) else frozenset()
+        defines = [t.defines_bonus if _defines(s, spelled, introduced, own) else 0.0 for s in found]
         # Asked for a default, a sentence saying what the default is answers; one about the
         # setting's meaning does not ("The name of the index method to be used."). Asked
         # where, a sentence naming a place does.
