@@ -127,6 +127,7 @@ class Tuning:
 class _Scored:
     score: float
     sentence: Sentence
+    at: int
 
 
 def quoted(s: Sentence, *, aliases: bool = True) -> str:
@@ -427,7 +428,7 @@ class ExtractiveChatModel:
         }
         scored = sorted(
             (
-                _Scored(score[i] + (t.defines_bonus if i in pointed else 0.0), found[i])
+                _Scored(score[i] + (t.defines_bonus if i in pointed else 0.0), found[i], i)
                 for i in read
                 if i in shortlist or i in pointed
             ),
@@ -447,11 +448,17 @@ class ExtractiveChatModel:
                 # follows, or not at all.
                 follows = _continuation(best.sentence, by_order)
                 said = (best.sentence, follows) if follows else said
+            # A sentence spelling an option the question does not ("If this option is
+            # specified together with --amend, ...") is read with what that option does.
+            described = tuple(found[x] for x in pointers.get(best.at, ()) if x in score)[:1]
             opening = _opening(best.sentence, unique, asked)
             # A sentence that goes on with its paragraph is read after the sentence the
             # paragraph opens with ("Reference logs, or "reflogs", record when..." before
             # "Reflogs are useful in..."), when that one is about the question too.
-            for group in ((opening, *said), said) if opening else (said,):
+            lead = (opening,) if opening else ()
+            for group in dict.fromkeys(
+                ((*lead, *said, *described), (*lead, *said), (*said, *described), said)
+            ):
                 new = [x for x in group if not _said(x, chosen)]
                 size = sum(len(x.text) for x in (*chosen, *new))
                 if len(chosen) + len(new) <= t.max_sentences and (

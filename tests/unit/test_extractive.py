@@ -325,6 +325,27 @@ async def test_an_option_nothing_points_to_is_no_better_than_its_neighbours() ->
     assert "Make an unsigned" not in said
 
 
+async def test_a_quoted_sentence_is_read_with_the_option_it_builds_on() -> None:
+    # git-commit's "-o, --only" entry answered "change the message of my last commit" by
+    # its "... together with --amend, ... amend the last commit ...", and never said what
+    # --amend does: its description shares no word the question asks but "commit".
+    model = ExtractiveChatModel(
+        CosineEmbedder({"If this option": 0.6, "Replace the tip": 0.3, "Make a commit": 0.3})
+    )
+    entries = (
+        "--amend\n\nReplace the tip of the current branch by creating a new commit.\n\n"
+        "-o\n\n--only\n\nMake a commit of the paths given only.\n\n"
+        "If this option is specified together with --amend, no paths need to be given, which "
+        "can be used to amend the last commit and change its message."
+    )
+
+    said = await answer(model, prompt("How do I change the message of my last commit?", entries))
+
+    assert "If this option is specified together with --amend" in said
+    assert "--amend: Replace the tip of the current branch" in said
+    assert said.index("--amend: Replace") < said.index("If this option")  # reading order
+
+
 async def test_a_synopsis_term_is_read_but_not_quoted() -> None:
     asked = prompt(
         "What does git pull do?",
