@@ -44,9 +44,10 @@ class Sentence(NamedTuple):
     key: str = ""
 
 
-# A sentence ends at . ! or ? before a space and what can open a sentence; abbreviations
-# and initials are joined back below.
-_BREAK = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[`<$]?[A-Z0-9-])")
+# A sentence ends at . ! or ? before a space and what can open a sentence, with the quote or
+# bracket it closes ("(Without --cached, ... index.)"); abbreviations and initials are
+# joined back below.
+_BREAK = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[`<$]?[A-Z0-9-])")
 _ABBREVIATION = re.compile(
     r"(\b(e\.g|i\.e|etc|vs|cf|al|approx|fig|no|vol|ch|sec)\.|\b[A-Z]\.)$", re.I
 )

@@ -190,6 +190,25 @@ async def test_sentences_stay_whole_and_in_reading_order() -> None:
     )
 
 
+def test_a_sentence_keeps_the_bracket_or_quote_it_closes() -> None:
+    # git's tutorial: "(Without --cached, git diff will show you ... index.) You can also
+    # ..." was quoted with its opening bracket and without the one that closes it.
+    text = (
+        "(Without --cached, git diff shows the changes not yet added to the index.) You can "
+        'also get a summary. The manual says "run it twice." Then it stops, etc.) Done.'
+    )
+
+    found = [s.text for s in sentences((PromptSource(index=1, title="Manual", text=text),))]
+
+    assert found == [
+        "(Without --cached, git diff shows the changes not yet added to the index.)",
+        "You can also get a summary.",
+        'The manual says "run it twice."',
+        "Then it stops, etc.)",
+        "Done.",
+    ]
+
+
 async def test_the_candidate_sentences_are_embedded_in_one_bounded_batch() -> None:
     embedder = HashEmbedder()
     many = " ".join(f"Kettle model {n} boils water in {n} minutes." for n in range(100))
