@@ -21,6 +21,27 @@ def stems(text: str) -> list[str]:
     return _STEMMER.stemWords(words)  # type: ignore[no-any-return]
 
 
+def joined(question: str) -> dict[str, list[str]]:
+    """The words a manual may write as one of two the question asks ("xrange" for "range of
+    the x axis", "linespoints" for "lines and points"), each with the stems of its parts."""
+    words = [w for w in _WORD.findall(question.lower()) if w not in STOP_WORDS]
+    return {
+        first + second: _STEMMER.stemWords([first, second])
+        for first in words
+        for second in words
+        if first != second
+    }
+
+
+def stems_joined(text: str, parts: Mapping[str, list[str]]) -> list[str]:
+    """The text's stems, and for each word it writes as two of the question's, those two."""
+    found = stems(text)
+    if parts:
+        for word in _WORD.findall(text.lower()):
+            found.extend(parts.get(word, ()))
+    return found
+
+
 def rarity(documents: Sequence[frozenset[str]], terms: Iterable[str]) -> dict[str, float]:
     """Each term's inverse document frequency among the candidates (BM25's, kept positive);
     a term no candidate has weighs as one only a single candidate has."""

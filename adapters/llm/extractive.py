@@ -25,7 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adapters.llm.evidence import overlap, overlap_in_context, rarity, stems
+from adapters.llm.evidence import (
+    joined,
+    overlap,
+    overlap_in_context,
+    rarity,
+    stems,
+    stems_joined,
+)
 from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
 from domain.abbreviations import ABBREVIATION, spelled_out
@@ -322,8 +329,9 @@ class ExtractiveChatModel:
         asked = _asked(prompt, t.context_weight)
         if not found or not asked or _unmentioned(prompt):
             return []
-        terms = [frozenset(stems(s.text)) for s in found]
-        labels = [frozenset(stems(s.label)) for s in found]
+        parts = joined(prompt.question)
+        terms = [frozenset(stems_joined(s.text, parts)) for s in found]
+        labels = [frozenset(stems_joined(s.label, parts)) for s in found]
         titles = {src.index: frozenset(stems(src.heading())) for src in prompt.sources}
         # The heading a sentence sits under, read with it when it names what is asked ("Rate
         # limits" tells what "Each token may make 100 requests per minute." is about, where a
@@ -359,7 +367,10 @@ class ExtractiveChatModel:
             )
             for s, ts, ls in zip(found, terms, labels, strict=True)
         ]
-        heading = [overlap(asked, weights, titles.get(s.source, frozenset())) for s in found]
+        headings = {
+            src.index: frozenset(stems_joined(src.heading(), parts)) for src in prompt.sources
+        }
+        heading = [overlap(asked, weights, headings[s.source]) for s in found]
         spelled = frozenset(x.lower() for x in _SPELLED_TERM.findall(prompt.question))
         own = frozenset(term for term, w in asked.items() if w >= 1.0)
         # Asked what something is, a sentence introducing one of the question's own words.

@@ -682,6 +682,30 @@ async def test_a_sentence_is_read_under_the_heading_that_names_what_is_asked() -
     assert said == "Each token may make 100 requests per minute. [1]"
 
 
+async def test_a_word_written_as_two_the_question_asks_counts_as_both() -> None:
+    # gnuplot's manual: "How do I set the range of the x axis?" is "set xrange", whose
+    # section never says "axis"; its siblings say "y axis" and "x2 (top) axis" and won.
+    embedder = CosineEmbedder({"xrange": 0.61, "yrange": 0.68, "x2range": 0.68})
+    sections = {
+        "Xrange": "The set xrange command sets the horizontal range that will be displayed.",
+        "Yrange": "The set yrange command sets the vertical range displayed on the y axis.",
+        "X2range": "The set x2range command sets the range displayed on the x2 (top) axis.",
+    }
+    asked = Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question="How do I set the range of the x axis?",
+        sources=tuple(
+            PromptSource(index=n, title="gnuplot.pdf", section=f"Set-show › {name}", text=text)
+            for n, (name, text) in enumerate(sections.items(), 1)
+        ),
+    )
+
+    said = await answer(ExtractiveChatModel(embedder), asked)
+
+    assert said.startswith("The set xrange command sets the horizontal range")
+
+
 async def test_a_sentence_opening_on_a_pronoun_is_quoted_after_the_one_it_points_back_to() -> None:
     asked = prompt(
         "Which plan has audit logs?",
