@@ -596,6 +596,9 @@ ROUND_9 = {"tuning": (18, 16, 17, 0, 0), "held out": (18, 15, 18, 0, 0), "follow
 # The same after round 11 (main at f15d6eb, the round-12 base, measured by this bench on
 # 2026-12-06 at 18:00 UTC with a fresh ingestion).
 ROUND_11 = {"tuning": (18, 17, 17, 0, 0), "held out": (18, 16, 18, 0, 0), "follow-ups": (20, 7)}
+# The same after round 13 (main at 5d8ac9a, the round-14 base, measured by this bench on
+# 2026-12-06 at 22:50 UTC with a fresh ingestion).
+ROUND_13 = {"tuning": (18, 16, 17, 0, 0), "held out": (18, 16, 18, 0, 0), "follow-ups": (20, 7)}
 
 
 def _share(xs: Sequence[bool]) -> str:
@@ -665,6 +668,7 @@ def render(r: Results, seconds: float) -> str:
             f"{sum(o.code_first for o in part)} |"
         )
     earlier = (
+        ("round 13, 5d8ac9a", ROUND_13),
         ("round 11, f15d6eb", ROUND_11),
         ("round 9, a299dbc", ROUND_9),
         ("round 4, 7cd2f04", ROUND_4),
@@ -715,7 +719,9 @@ def render(r: Results, seconds: float) -> str:
         f"Follow-ups ({len(r.follow)} pairs, the follow-up alone ambiguous): right page first "
         f"with the conversation {_share(with_context)}; the same follow-up asked alone "
         f"{_share(alone)}; by half (even-numbered pairs chose the context weight): "
-        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 11 (f15d6eb): "
+        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 13 (5d8ac9a): "
+        f"{ROUND_13['follow-ups'][0]}/22 with the conversation, {ROUND_13['follow-ups'][1]}/22 "
+        "alone. Round 11 (f15d6eb): "
         f"{ROUND_11['follow-ups'][0]}/22 with the conversation, {ROUND_11['follow-ups'][1]}/22 "
         "alone. Round 9 (a299dbc): "
         f"{ROUND_9['follow-ups'][0]}/22 with the conversation, {ROUND_9['follow-ups'][1]}/22 "
