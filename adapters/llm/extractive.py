@@ -282,6 +282,119 @@ def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
     return asked
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    """The sentences an answer may quote: each once, the copy of the best-ranked source."""
+
+    found: list[Sentence]
+    unique: dict[str, Sentence]
+    by_order: dict[int, Sentence]
+    wanted: frozenset[Kind]
+
+
+def _candidates(prompt: Prompt) -> _Candidates:
+    wanted: frozenset[Kind] = frozenset()
+    if _WANTS_CODE.search(prompt.question):
+        wanted = frozenset({Kind.CODE, Kind.COMMAND})
+    elif _WANTS_COMMAND.search(prompt.question):
+        wanted = frozenset({Kind.COMMAND})
+    allowed = {Kind.PROSE} | wanted
+    unique: dict[str, Sentence] = {}
+    for s in sentences(prompt.sources):
+        # Read with a plain term only: an option's spellings are punctuation enough to
+        # make "-q, --quiet: Be quiet." look like code.
+        readable = Kind.CODE in wanted or not symbolic(quoted(s, aliases=False))
+        if s.kind in allowed and readable:
+            unique.setdefault(_key(s.text), s)  # the first copy: the best-ranked source
+    by_order = {s.order: s for s in unique.values()}
+    # A sentence introducing what does not follow it, or asking what nothing after it
+    # answers, is never quoted: it sets no bar for the others and vouches for nothing.
+    found = [
+        s for s in unique.values() if not _INTRODUCES.search(s.text) or _continuation(s, by_order)
+    ]
+    return _Candidates(found, unique, by_order, wanted)
+
+
+def _bonuses(
+    prompt: Prompt,
+    found: Sequence[Sentence],
+    spelled: frozenset[str],
+    own: frozenset[str],
+    t: Tuning,
+) -> list[float]:
+    """What each sentence scores for saying what the question asks for besides its words:
+    a definition of what it names, a default, a place, a titled section's opening."""
+    # Asked what something is, a sentence introducing one of the question's own words.
+    introduced = own if _ASKS_WHAT_IT_IS.search(prompt.question) else frozenset()
+    defines = [t.defines_bonus if _defines(s, spelled, introduced, own) else 0.0 for s in found]
+    # Asked for a default, a sentence saying what the default is answers; one about the
+    # setting's meaning does not ("The name of the index method to be used."). Asked
+    # where, a sentence naming a place does.
+    for asks, says, bonus in (
+        (_DEFAULT, _DEFAULT, t.default_bonus),
+        (_WHERE, _PLACE, t.place_bonus),
+    ):
+        if asks.search(prompt.question):
+            defines = [
+                d + (bonus if says.search(s.text) else 0.0)
+                for d, s in zip(defines, found, strict=True)
+            ]
+    # A section whose headings say every word asked ("API", "Rate limits" for "What is the
+    # API rate limit?") opens with what the question wants ("Each token may make 100
+    # requests per minute.", which says none of those words).
+    titled = {src.index for src in prompt.sources if own and own <= set(stems(src.section))}
+    opening: dict[int, int] = {}
+    for s in found:
+        if s.source in titled and s.kind is Kind.PROSE:
+            opening.setdefault(s.source, s.order)
+    defines = [
+        d + (t.opening_bonus if opening.get(s.source) == s.order else 0.0)
+        for d, s in zip(defines, found, strict=True)
+    ]
+    return defines
+
+
+def _quoted(
+    scored: Sequence[_Scored],
+    bar: float,
+    candidates: _Candidates,
+    asked: Mapping[str, float],
+    described: Mapping[int, tuple[int, ...]],
+    t: Tuning,
+) -> list[Sentence]:
+    """The best sentences down to the bar, each with what it cannot be read without, within
+    the answer's bounds, in reading order."""
+    found, unique, by_order = candidates.found, candidates.unique, candidates.by_order
+    chosen: list[Sentence] = []
+    for best in scored:
+        if len(chosen) >= t.max_sentences or best.score < bar:
+            break
+        said = (best.sentence,)
+        if _INTRODUCES.search(best.sentence.text):
+            # "To rename an existing column:" means nothing without the command after
+            # it, nor "Can I pay by invoice?" without its answer: quoted with what
+            # follows, or not at all.
+            follows = _continuation(best.sentence, by_order)
+            said = (best.sentence, follows) if follows else said
+        # A sentence spelling an option the question does not ("If this option is
+        # specified together with --amend, ...") is read with what that option does.
+        options = tuple(found[x] for x in described.get(best.at, ()))
+        opening = _opening(best.sentence, unique, asked)
+        # A sentence that goes on with its paragraph is read after the sentence the
+        # paragraph opens with ("Reference logs, or "reflogs", record when..." before
+        # "Reflogs are useful in..."), when that one is about the question too.
+        lead = (opening,) if opening else ()
+        for group in dict.fromkeys(
+            ((*lead, *said, *options), (*lead, *said), (*said, *options), said)
+        ):
+            new = [x for x in group if not _said(x, chosen)]
+            size = sum(len(x.text) for x in (*chosen, *new))
+            if len(chosen) + len(new) <= t.max_sentences and (not chosen or size <= t.max_chars):
+                chosen.extend(new)
+                break
+    return sorted(chosen, key=lambda s: s.order)
+
+
 class ExtractiveChatModel:
     name = "extractive"
 
@@ -305,27 +418,8 @@ class ExtractiveChatModel:
     async def choose(self, prompt: Prompt) -> list[Sentence]:
         """The sentences to quote, in reading order; none when the evidence is weak."""
         t = self._tuning
-        wanted: set[Kind] = set()
-        if _WANTS_CODE.search(prompt.question):
-            wanted = {Kind.CODE, Kind.COMMAND}
-        elif _WANTS_COMMAND.search(prompt.question):
-            wanted = {Kind.COMMAND}
-        allowed = {Kind.PROSE} | wanted
-        unique: dict[str, Sentence] = {}
-        for s in sentences(prompt.sources):
-            # Read with a plain term only: an option's spellings are punctuation enough to
-            # make "-q, --quiet: Be quiet." look like code.
-            readable = Kind.CODE in wanted or not symbolic(quoted(s, aliases=False))
-            if s.kind in allowed and readable:
-                unique.setdefault(_key(s.text), s)  # the first copy: the best-ranked source
-        by_order = {s.order: s for s in unique.values()}
-        # A sentence introducing what does not follow it, or asking what nothing after it
-        # answers, is never quoted: it sets no bar for the others and vouches for nothing.
-        found = [
-            s
-            for s in unique.values()
-            if not _INTRODUCES.search(s.text) or _continuation(s, by_order)
-        ]
+        candidates = _candidates(prompt)
+        found, wanted = candidates.found, candidates.wanted
         asked = _asked(prompt, t.context_weight)
         if not found or not asked or _unmentioned(prompt):
             return []
@@ -373,33 +467,7 @@ class ExtractiveChatModel:
         heading = [overlap(asked, weights, headings[s.source]) for s in found]
         spelled = frozenset(x.lower() for x in _SPELLED_TERM.findall(prompt.question))
         own = frozenset(term for term, w in asked.items() if w >= 1.0)
-        # Asked what something is, a sentence introducing one of the question's own words.
-        introduced = own if _ASKS_WHAT_IT_IS.search(prompt.question) else frozenset()
-        defines = [t.defines_bonus if _defines(s, spelled, introduced, own) else 0.0 for s in found]
-        # Asked for a default, a sentence saying what the default is answers; one about the
-        # setting's meaning does not ("The name of the index method to be used."). Asked
-        # where, a sentence naming a place does.
-        for asks, says, bonus in (
-            (_DEFAULT, _DEFAULT, t.default_bonus),
-            (_WHERE, _PLACE, t.place_bonus),
-        ):
-            if asks.search(prompt.question):
-                defines = [
-                    d + (bonus if says.search(s.text) else 0.0)
-                    for d, s in zip(defines, found, strict=True)
-                ]
-        # A section whose headings say every word asked ("API", "Rate limits" for "What is the
-        # API rate limit?") opens with what the question wants ("Each token may make 100
-        # requests per minute.", which says none of those words).
-        titled = {src.index for src in prompt.sources if own and own <= set(stems(src.section))}
-        opening: dict[int, int] = {}
-        for s in found:
-            if s.source in titled and s.kind is Kind.PROSE:
-                opening.setdefault(s.source, s.order)
-        defines = [
-            d + (t.opening_bonus if opening.get(s.source) == s.order else 0.0)
-            for d, s in zip(defines, found, strict=True)
-        ]
+        defines = _bonuses(prompt, found, spelled, own, t)
         # The cheap score picks the few worth embedding; source rank breaks its ties.
         shortlist = sorted(
             range(len(found)),
@@ -448,36 +516,8 @@ class ExtractiveChatModel:
         strong_words = max(lexical[i] for i in shortlist) >= t.weak_lexical
         if not strong_words and max(dense[: len(shortlist)], default=0.0) < t.weak_dense:
             return []
-        chosen: list[Sentence] = []
-        for best in scored:
-            if len(chosen) >= t.max_sentences or best.score < bar:
-                break
-            said = (best.sentence,)
-            if _INTRODUCES.search(best.sentence.text):
-                # "To rename an existing column:" means nothing without the command after
-                # it, nor "Can I pay by invoice?" without its answer: quoted with what
-                # follows, or not at all.
-                follows = _continuation(best.sentence, by_order)
-                said = (best.sentence, follows) if follows else said
-            # A sentence spelling an option the question does not ("If this option is
-            # specified together with --amend, ...") is read with what that option does.
-            described = tuple(found[x] for x in pointers.get(best.at, ()) if x in score)[:1]
-            opening = _opening(best.sentence, unique, asked)
-            # A sentence that goes on with its paragraph is read after the sentence the
-            # paragraph opens with ("Reference logs, or "reflogs", record when..." before
-            # "Reflogs are useful in..."), when that one is about the question too.
-            lead = (opening,) if opening else ()
-            for group in dict.fromkeys(
-                ((*lead, *said, *described), (*lead, *said), (*said, *described), said)
-            ):
-                new = [x for x in group if not _said(x, chosen)]
-                size = sum(len(x.text) for x in (*chosen, *new))
-                if len(chosen) + len(new) <= t.max_sentences and (
-                    not chosen or size <= t.max_chars
-                ):
-                    chosen.extend(new)
-                    break
-        return sorted(chosen, key=lambda s: s.order)
+        described = {i: tuple(x for x in pointers.get(i, ()) if x in score)[:1] for i in read}
+        return _quoted(scored, bar, candidates, asked, described, t)
 
     async def _cosines(self, question: str, texts: Sequence[str]) -> list[float]:
         """Each text's cosine with the question, in one batch; none without an embedder or
