@@ -14,6 +14,7 @@ from domain.stop_words import STOP_WORDS
 
 _STEMMER = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+_JOINED_WORDS = 24
 
 
 def stems(text: str) -> list[str]:
@@ -25,8 +26,12 @@ def joined(question: str) -> dict[str, list[str]]:
     """The words a manual may write as one of two the question asks ("xrange" for "range of
     the x axis", "linespoints" for "lines and points"), each with the stems of its parts."""
     words = [w for w in _WORD.findall(question.lower()) if w not in STOP_WORDS]
+    # Pairs grow as the square of the words: a question's first few dozen are plenty, and a
+    # visitor's pasted page would otherwise cost more than the answer.
+    words = list(dict.fromkeys(words))[:_JOINED_WORDS]
+    stemmed = dict(zip(words, _STEMMER.stemWords(words), strict=True))
     return {
-        first + second: _STEMMER.stemWords([first, second])
+        first + second: [stemmed[first], stemmed[second]]
         for first in words
         for second in words
         if first != second
