@@ -11,7 +11,9 @@ the fact is in the sources handed to a model (the ceiling for an LLM). The first
 questions were asked while the PDF reading rules of 2026-12-06 were written (seen); the
 last eight were written after, and asked once (unseen). No rule was chosen on answers.
 
-    .venv/bin/python bench/pdf_eval.py [--show] [--no-doc]
+    .venv/bin/python bench/pdf_eval.py [--show] [--no-doc] [--prompts FILE]
+
+With --prompts, each question's prompt is written to FILE too, for bench/answer_replay.py.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import msgspec
 from answer_eval import (
     CACHE,
     Service,
@@ -40,6 +43,7 @@ from retrieval_eval import heading, publish
 from application.ingestion.processing import ProcessDocument
 from application.ingestion.submission import NewDocument, SubmitDocument
 from domain.models import Widget
+from domain.prompts import Prompt
 from testkit.entities import a_widget
 
 PACKAGE, PDF = "gnuplot-doc", "usr/share/doc/gnuplot/gnuplot.pdf"
@@ -85,6 +89,7 @@ class Outcome:
     stated: bool
     in_sources: bool
     cited: tuple[str, ...]  # the sections of the first three sources
+    prompt: Prompt | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ async def run(cache: Path) -> Run:
                         holds(asked.answer.answer, q.phrases),
                         holds(sources, q.phrases),
                         tuple(s.section or "" for s in asked.answer.sources[:3]),
+                        asked.prompt,
                     )
                 )
             return Run(package, chunks, seconds, outcomes)
@@ -175,9 +181,25 @@ def render(r: Run, seconds: float) -> str:
 def main() -> None:
     parser = answers_arguments(__doc__)
     parser.add_argument("--cache", type=Path, default=CACHE, help="where the package is kept")
+    parser.add_argument(
+        "--prompts", type=Path, help="also write each question's prompt here (JSON), to study"
+    )
     args = parser.parse_args()
     started = time.monotonic()
     result = asyncio.run(run(args.cache))
+    if args.prompts:
+        args.prompts.write_bytes(
+            msgspec.json.encode(
+                [
+                    {
+                        "half": "seen" if n < SEEN else "unseen",
+                        "question": o.question,
+                        "prompt": o.prompt,
+                    }
+                    for n, o in enumerate(result.outcomes)
+                ]
+            )
+        )
     if args.show:
         for o in result.outcomes:
             print(f"{'OK' if o.stated else '--'} {o.question.text}\n    {o.answer}")
