@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import msgspec
+import pdf_eval
 from answer_eval import states
 
 from adapters.embeddings.onnx import OnnxEmbedder
@@ -40,7 +41,7 @@ class Replayed(msgspec.Struct, frozen=True):
 def holds(answer: str, phrases: Sequence[Any]) -> bool:
     """answer_eval's phrases must all be said; pdf_eval's are sets, one of which must be."""
     if phrases and not isinstance(phrases[0], str):
-        return any(states(answer, alternative) for alternative in phrases)
+        return pdf_eval.holds(answer, phrases)
     return states(answer, phrases)
 
 

@@ -38,13 +38,11 @@ def joined(question: str) -> dict[str, list[str]]:
     }
 
 
-def stems_joined(text: str, parts: Mapping[str, list[str]]) -> list[str]:
-    """The text's stems, and for each word it writes as two of the question's, those two."""
-    found = stems(text)
-    if parts:
-        for word in _WORD.findall(text.lower()):
-            found.extend(parts.get(word, ()))
-    return found
+def joined_in(text: str, parts: Mapping[str, list[str]]) -> list[str]:
+    """For each word the text writes as two of the question's (`joined`), those two."""
+    if not parts:
+        return []
+    return [stem for word in _WORD.findall(text.lower()) for stem in parts.get(word, ())]
 
 
 def rarity(documents: Sequence[frozenset[str]], terms: Iterable[str]) -> dict[str, float]:

@@ -27,11 +27,11 @@ import numpy as np
 
 from adapters.llm.evidence import (
     joined,
+    joined_in,
     overlap,
     overlap_in_context,
     rarity,
     stems,
-    stems_joined,
 )
 from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
@@ -359,12 +359,12 @@ def _quoted(
     bar: float,
     candidates: _Candidates,
     asked: Mapping[str, float],
-    described: Mapping[int, tuple[int, ...]],
+    described: Mapping[int, tuple[Sentence, ...]],
     t: Tuning,
 ) -> list[Sentence]:
     """The best sentences down to the bar, each with what it cannot be read without, within
     the answer's bounds, in reading order."""
-    found, unique, by_order = candidates.found, candidates.unique, candidates.by_order
+    unique, by_order = candidates.unique, candidates.by_order
     chosen: list[Sentence] = []
     for best in scored:
         if len(chosen) >= t.max_sentences or best.score < bar:
@@ -378,7 +378,7 @@ def _quoted(
             said = (best.sentence, follows) if follows else said
         # A sentence spelling an option the question does not ("If this option is
         # specified together with --amend, ...") is read with what that option does.
-        options = tuple(found[x] for x in described.get(best.at, ()))
+        options = described.get(best.at, ())
         opening = _opening(best.sentence, unique, asked)
         # A sentence that goes on with its paragraph is read after the sentence the
         # paragraph opens with ("Reference logs, or "reflogs", record when..." before
@@ -424,8 +424,8 @@ class ExtractiveChatModel:
         if not found or not asked or _unmentioned(prompt):
             return []
         parts = joined(prompt.question)
-        terms = [frozenset(stems_joined(s.text, parts)) for s in found]
-        labels = [frozenset(stems_joined(s.label, parts)) for s in found]
+        terms = [frozenset(stems(s.text) + joined_in(s.text, parts)) for s in found]
+        labels = [frozenset(stems(s.label) + joined_in(s.label, parts)) for s in found]
         titles = {src.index: frozenset(stems(src.heading())) for src in prompt.sources}
         # The heading a sentence sits under, read with it when it names what is asked ("Rate
         # limits" tells what "Each token may make 100 requests per minute." is about, where a
@@ -461,8 +461,11 @@ class ExtractiveChatModel:
             )
             for s, ts, ls in zip(found, terms, labels, strict=True)
         ]
+        # Read with the words run together, unlike the rarity above: every sentence under an
+        # "Xrange" heading would make "x" common.
         headings = {
-            src.index: frozenset(stems_joined(src.heading(), parts)) for src in prompt.sources
+            src.index: titles[src.index] | frozenset(joined_in(src.heading(), parts))
+            for src in prompt.sources
         }
         heading = [overlap(asked, weights, headings[s.source]) for s in found]
         spelled = frozenset(x.lower() for x in _SPELLED_TERM.findall(prompt.question))
@@ -516,7 +519,9 @@ class ExtractiveChatModel:
         strong_words = max(lexical[i] for i in shortlist) >= t.weak_lexical
         if not strong_words and max(dense[: len(shortlist)], default=0.0) < t.weak_dense:
             return []
-        described = {i: tuple(x for x in pointers.get(i, ()) if x in score)[:1] for i in read}
+        described = {
+            i: tuple(found[x] for x in pointers.get(i, ()) if x in score)[:1] for i in read
+        }
         return _quoted(scored, bar, candidates, asked, described, t)
 
     async def _cosines(self, question: str, texts: Sequence[str]) -> list[float]:
