@@ -38,6 +38,11 @@ _PIECES_PER_WORD = 1.3
 # name one item.
 _TERM_MAX_WORDS = 8
 _TERMS_CARRIED = 3
+# A line of code names nothing that follows: a statement ("SELECT SUM(value) FROM mytab
+# WHERE class = 2;"), a prompt's command ("$ git bisect run", "alice$ cd project"), a
+# history graph ("I---X"). Read as terms, such lines opened every later chunk of their
+# section, and the sources a model is handed quoted them for no reason.
+_CODE_LINE = re.compile(r";$|^\S*[$#] |\s\$ |\S-{3,}\S")
 
 
 def chunk_id(document_id: UUID, index: int, revision: int = 1) -> UUID:
@@ -280,6 +285,7 @@ def _term(paragraph: str) -> bool:
         "\n" not in line
         and len(line.split()) <= _TERM_MAX_WORDS
         and not _SENTENCE_END.search(line)
+        and not _CODE_LINE.search(line)
         and table_of(line) is None
     )
 

@@ -435,3 +435,17 @@ def test_terms_too_long_to_repeat_in_every_window_stay_where_they_were() -> None
     assert result[0].text == f"Intro here.\n\n{terms.text}"
     assert not any(terms.text in c.text for c in result[1:])
     assert {w for c in result for w in c.text.split()} >= set(long.text.split())
+
+
+def test_a_line_of_code_is_no_term_the_chunks_after_it_open_with() -> None:
+    # transaction-iso's "SELECT SUM(value) FROM mytab WHERE class = 2;" was read as a term
+    # and opened the next ten chunks of its section, each a source quoting it for nothing.
+    prose = [Element(text=" ".join(["Serializable transactions may fail."] * 6)) for _ in range(3)]
+    for code in ("SELECT SUM(value) FROM mytab WHERE class = 2;", "$ git bisect run test.sh"):
+        result = chunks([Element(text=code), *prose], max_tokens=60, overlap_tokens=0)
+
+        assert len(result) > 1
+        assert not any(code in c.text for c in result[1:])
+    # A history graph cut from its example, likewise.
+    result = chunks([Element(text="I---X"), *prose], max_tokens=60, overlap_tokens=0)
+    assert not any("I---X" in c.text for c in result[1:])
