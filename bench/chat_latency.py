@@ -435,10 +435,11 @@ def _versions() -> str:
     )
 
 
-def _cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown CPU"
 
 
@@ -481,7 +482,7 @@ def render(r: Results, seconds: float) -> str:
         "## Chat latency (foundation)",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
-        f"({_cpu()}, {platform.system()}), shared with other work and noisy: compare figures "
+        f"({cpu_model()}, {platform.system()}), shared with other work and noisy: compare figures "
         f"within one run. {_versions()}. The run took {seconds / 60:.0f} min.",
         "",
         "```",

@@ -57,6 +57,7 @@ from chat_latency import (
     ROOT,
     UNLIMITED,
     Server,
+    cpu_model,
     free_port,
     running,
     stop_embedded_postgres,
@@ -659,23 +660,34 @@ def run(sizes: Sizes, work: Path, profile: Path | None = None) -> Results:
     return results
 
 
-def run_bare(sizes: Sizes, work: Path, workers: int = 1) -> Results:
-    """The same streams against bench/bare_relay.py: the floor that granian, Litestar's
-    `Stream` and the OpenAI SDK set, with none of our code; on several workers, the relay's
-    share of a multi-worker deployment (granian spreads the connections)."""
+def run_bare(sizes: Sizes, work: Path, workers: int = 1, rag: bool = False) -> Results:
+    """The same phases against bench/bare_relay.py: the floor that granian, Litestar and the
+    OpenAI SDK set, with none of our code; with `rag`, the floor of the service's whole job
+    (the question's embedding and a dense top-5 search in Qdrant Edge before the chat call);
+    on several workers, the relay's share of a multi-worker deployment (granian spreads the
+    connections)."""
     results = Results(sizes, done_expected=False)
     standin = StandIn(work)
     env = {"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": standin.url + "/v1"}
+    if rag:  # as many chunks as the service's run ingests
+        env["BARE_RAG"] = str(sizes.documents * 10)
     granian = [str(BIN / "granian"), "--interface", "asgi", "--workers", str(workers)]
     granian += ["--loop", "uvloop"]
     relay = Server("bare-relay", [*granian, "--working-dir", "bench", "bare_relay:app"], env, work)
     try:
+        standin.configure(first_token_ms=0, tokens=20, tokens_per_second=0)
         with running(relay, "/health/ready"):
             assert relay._process is not None
             root = psutil.Process(relay._process.pid)
             time.sleep(2)
             results.idle_rss = rss_table(root, work)
             questions = corpus.questions(sizes.documents, 200)
+            if workers == 1:  # the per-chat figures are one worker's
+                measure_json(results, relay.port, "", questions, CpuMeter(root, work))
+                standin.configure(
+                    first_token_ms=sizes.first_token_ms, tokens=20, tokens_per_second=0
+                )
+                measure_ttft(results, relay.port, "", questions, standin)
             measure_streams(results, relay.port, "", questions, standin, root, work)
     finally:
         standin.stop()
@@ -770,7 +782,7 @@ def render(r: Results, seconds: float, load: float) -> str:
     lines = [
         "## Performance at scale with hosted models (issue 19)",
         "",
-        f"Measured {now} on 2 cores (AMD EPYC, Linux), load average {load:.1f} when the run "
+        f"Measured {now} on 2 cores ({cpu_model()}, Linux), load average {load:.1f} when the run "
         f"started; the cores may be shared with other work: compare figures within one run. "
         f"Python {platform.python_version()}, granian "
         f"{version('granian')}, openai {version('openai')} on aiohttp {version('aiohttp')}. "
@@ -827,16 +839,33 @@ def render(r: Results, seconds: float, load: float) -> str:
     return "\n".join(lines)
 
 
-def render_bare(r: Results, workers: int = 1) -> str:
+def render_bare(r: Results, workers: int = 1, rag: bool = False) -> str:
     _, reasons = _failures(r)
+    what = (
+        "the question's embedding and a dense top-5 search in Qdrant Edge over "
+        f"{r.sizes.documents * 10:,} chunks, then "
+        if rag
+        else ""
+    )
     lines = [
-        "bench/bare_relay.py (granian, Litestar's Stream, the OpenAI SDK on aiohttp), "
+        f"bench/bare_relay.py ({what}granian, Litestar, the OpenAI SDK on aiohttp), "
         f"{workers} worker{'s' if workers > 1 else ''}:",
         "",
         "| measurement | value |",
         "|---|---:|",
-        *stream_rows(r),
     ]
+    if r.json_1 and r.json_50 and r.bare_50:
+        lines += [
+            f"| chat JSON, 1 client: req/s, p50 | {r.json_1.rps:.0f}, {r.json_1.p50_ms:.1f} ms |",
+            f"| server CPU per chat (1 client, {r.cpu_chats} chats) | {r.cpu_per_chat_ms:.2f} ms |",
+            f"| chat JSON, 50 clients: req/s | {r.json_50.rps:.0f} |",
+            f"| same run, bare `GET /health` at 50 clients | {r.bare_50.rps:.0f} req/s |",
+            f"| chat JSON at 50 clients against the bare endpoint | "
+            f"1/{r.bare_50.rps / r.json_50.rps:.0f} |",
+            f"| TTFT over the stand-in's own, p50 / p99 ({len(r.ttft_over)} streams) | "
+            f"{_ms(r.ttft_over, 50)} / {_ms(r.ttft_over, 99)} ms |",
+        ]
+    lines += stream_rows(r)
     if reasons:
         lines += ["", "Failed streams: " + "; ".join(f"{n}× {why}" for why, n in reasons.items())]
     return "\n".join(lines)
@@ -854,7 +883,12 @@ def main() -> None:
         "--workers", type=int, default=1, help="granian workers of the bare relay (--bare)"
     )
     parser.add_argument(
-        "--bare", action="store_true", help="the streams only, against bench/bare_relay.py"
+        "--bare", action="store_true", help="the same phases against bench/bare_relay.py"
+    )
+    parser.add_argument(
+        "--rag",
+        action="store_true",
+        help="with --bare: each question embedded and searched (dense top 5) first",
     )
     parser.add_argument(
         "--profile", type=Path, help="a flame graph (SVG) of the service, by py-spy"
@@ -871,7 +905,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="chatconnect-scale-"))
     started, load = time.monotonic(), os.getloadavg()[0]
     if args.bare:
-        print("\n" + render_bare(run_bare(sizes, work, args.workers), args.workers) + "\n")
+        bare = run_bare(sizes, work, args.workers, args.rag)
+        print("\n" + render_bare(bare, args.workers, args.rag) + "\n")
         shutil.rmtree(work, ignore_errors=True)
         return
     try:

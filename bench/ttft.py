@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import json
 import platform
@@ -40,7 +39,16 @@ from pathlib import Path
 import corpus
 import httpx
 import load
-from chat_latency import BIN, ROOT, UNLIMITED, Server, running, stop_embedded_postgres, write_doc
+from chat_latency import (
+    BIN,
+    ROOT,
+    UNLIMITED,
+    Server,
+    cpu_model,
+    running,
+    stop_embedded_postgres,
+    write_doc,
+)
 
 sys.path.insert(0, str(ROOT))
 from testkit.llm_stubs import Reply, StubServer
@@ -269,7 +277,7 @@ def render(setups: list[Setup], chunks: int, sizes: Sizes, seconds: float) -> st
     lines = [
         "## Time to first token: overhead over the provider",
         "",
-        f"Measured {now} on {platform.machine()} ({_cpu()}) with 2 cores shared with other "
+        f"Measured {now} on {platform.machine()} ({cpu_model()}) with 2 cores shared with other "
         f"work (noisy: compare figures within one run). Python {platform.python_version()}, "
         f"openai {version('openai')}, granian {version('granian')}. The run took "
         f"{seconds / 60:.0f} min.",
@@ -310,14 +318,6 @@ def render(setups: list[Setup], chunks: int, sizes: Sizes, seconds: float) -> st
         f"bookkeeping add {ours_ms:.2f} ms.",
     ]
     return "\n".join(lines)
-
-
-def _cpu() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:
