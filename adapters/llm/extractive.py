@@ -77,6 +77,13 @@ _OPENS_ON_PRONOUN = re.compile(
 # what the next one answers (an FAQ's question run into its answer's paragraph): it says
 # nothing alone, and a question quoted back is no answer.
 _INTRODUCES = re.compile(r"[:?][\"')\]]*$")
+# Asked how to do something, the action asked for: "add" in "How do I add a column to an
+# existing table?" (past an adverb: "How do I quickly remove ...").
+_ACTION = re.compile(
+    r"^\s*how\s+(?:(?:do|can|could|should|would|will|may)\s+(?:i|we|you|one)|to)\s+"
+    r"(?:[a-z]+ly\s+)?([a-z]+)",
+    re.I,
+)
 # A question that leans on the one before: short, or pointing back at it.
 _REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
@@ -271,6 +278,13 @@ def _unmentioned(prompt: Prompt) -> list[str]:
     ]
 
 
+def _action(question: str) -> str | None:
+    """The stem of the verb a how-to question asks to do, if it asks one."""
+    match = _ACTION.match(question)
+    found = stems(match.group(1)) if match else []
+    return found[0] if found else None
+
+
 def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
     """The question's stems with their weights, and the previous question's at `weight`
     when this one is short or points back at it ("Thanks!" in between is no question)."""
@@ -448,6 +462,12 @@ class ExtractiveChatModel:
             [ts | ls | titles[s.source] for s, ts, ls in zip(found, terms, labels, strict=True)],
             asked,
         )
+        # The action tells procedures on one thing apart ("To add a column ...:", not "To
+        # rename an existing column:"), however common it is among them: it weighs as much
+        # as the rarest word asked, where some sentence says it.
+        action = _action(prompt.question)
+        if action in weights and any(action in ts for ts in terms):
+            weights[action] = max(weights.values())
         lexical = [
             overlap_in_context(
                 asked,

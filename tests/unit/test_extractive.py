@@ -912,3 +912,30 @@ async def test_a_question_in_the_text_is_quoted_with_its_answer_never_alone() ->
     assert await answer(ExtractiveChatModel(embedder), alone) == (
         "Bikes are delivered within 5 to 7 working days. [1]"
     )
+
+
+async def test_asked_how_to_do_something_the_action_tells_procedures_apart() -> None:
+    # "How do I add a column to an existing table?" quoted "To rename an existing column:":
+    # among ALTER TABLE's examples "add" is common and "existing" rare, so the qualifier
+    # outweighed the action the visitor asked for.
+    examples = "\n\n".join(
+        [
+            "To add a column of type varchar to a table:",
+            "ALTER TABLE distributors ADD COLUMN address varchar(30);",
+            "To add a check constraint to a table:",
+            "ALTER TABLE distributors ADD CONSTRAINT zipchk CHECK (char_length(zipcode) = 5);",
+            "To add a foreign key constraint to a table:",
+            "ALTER TABLE distributors ADD CONSTRAINT distfk FOREIGN KEY (address) REFERENCES a;",
+            "To rename an existing column:",
+            "ALTER TABLE distributors RENAME COLUMN address TO city;",
+        ]
+    )
+    embedder = CosineEmbedder({"ALTER": 0.5, "To ": 0.6})
+
+    said = await answer(
+        ExtractiveChatModel(embedder),
+        prompt("How do I add a column to an existing table?", examples),
+    )
+
+    assert said.startswith("ALTER TABLE distributors ADD COLUMN address varchar(30); [1]")
+    assert "RENAME" not in said
