@@ -939,3 +939,18 @@ async def test_asked_how_to_do_something_the_action_tells_procedures_apart() -> 
 
     assert said.startswith("ALTER TABLE distributors ADD COLUMN address varchar(30); [1]")
     assert "RENAME" not in said
+
+
+def test_a_synopsis_term_is_counted_without_its_brackets() -> None:
+    # ALTER TABLE's "ADD [ COLUMN ] [ IF NOT EXISTS ]" is nine tokens and five words: counted
+    # by its tokens it was no term, and "This form adds a new column to the table" was read
+    # as said of nothing (the held-out "add a column" question missed it).
+    text = (
+        "ADD [ COLUMN ] [ IF NOT EXISTS ]\n\nThis form adds a new column to the table.\n\n"
+        'GIT_AUTHOR_NAME\n\n(nb "<", ">" and "\\n"s are stripped)\n\nThe name is the author\'s.'
+    )
+    found = {s.text: s.label for s in sentences((PromptSource(index=1, title="M", text=text),))}
+
+    assert found["This form adds a new column to the table."] == "ADD [ COLUMN ] [ IF NOT EXISTS ]"
+    # A remark in brackets of as many words is still no term.
+    assert found["The name is the author's."] == ""
