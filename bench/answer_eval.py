@@ -599,6 +599,8 @@ ROUND_11 = {"tuning": (18, 17, 17, 0, 0), "held out": (18, 16, 18, 0, 0), "follo
 # The same after round 13 (main at 5d8ac9a, the round-14 base, measured by this bench on
 # 2026-12-06 at 22:50 UTC with a fresh ingestion).
 ROUND_13 = {"tuning": (18, 16, 17, 0, 0), "held out": (18, 16, 18, 0, 0), "follow-ups": (20, 7)}
+# Round 14's last commit, 82fdf45, measured again by a fresh ingestion on 2026-12-07.
+ROUND_14 = {"tuning": (18, 17, 17, 0, 0), "held out": (18, 16, 18, 0, 0), "follow-ups": (20, 7)}
 
 
 def _share(xs: Sequence[bool]) -> str:
@@ -668,6 +670,7 @@ def render(r: Results, seconds: float) -> str:
             f"{sum(o.code_first for o in part)} |"
         )
     earlier = (
+        ("round 14, 82fdf45", ROUND_14),
         ("round 13, 5d8ac9a", ROUND_13),
         ("round 11, f15d6eb", ROUND_11),
         ("round 9, a299dbc", ROUND_9),
@@ -719,7 +722,9 @@ def render(r: Results, seconds: float) -> str:
         f"Follow-ups ({len(r.follow)} pairs, the follow-up alone ambiguous): right page first "
         f"with the conversation {_share(with_context)}; the same follow-up asked alone "
         f"{_share(alone)}; by half (even-numbered pairs chose the context weight): "
-        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 13 (5d8ac9a): "
+        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 14 (82fdf45): "
+        f"{ROUND_14['follow-ups'][0]}/22 with the conversation, {ROUND_14['follow-ups'][1]}/22 "
+        "alone. Round 13 (5d8ac9a): "
         f"{ROUND_13['follow-ups'][0]}/22 with the conversation, {ROUND_13['follow-ups'][1]}/22 "
         "alone. Round 11 (f15d6eb): "
         f"{ROUND_11['follow-ups'][0]}/22 with the conversation, {ROUND_11['follow-ups'][1]}/22 "

@@ -37,6 +37,8 @@ _PIECES_PER_WORD = 1.3
 # A definition-list term ("-d, --delete", "work_mem (integer)"), and how many in a row
 # name one item.
 _TERM_MAX_WORDS = 8
+# A synopsis's brackets and bars ("ADD [ COLUMN ] [ IF NOT EXISTS ]") are no words of a term.
+_SYNOPSIS_MARKS = frozenset({"[", "]", "{", "}", "|", "...", "…"})
 _TERMS_CARRIED = 3
 # A line of code names nothing that follows: a statement ("SELECT SUM(value) FROM mytab
 # WHERE class = 2;"), a prompt's command ("$ git bisect run", "alice$ cd project"), a
@@ -279,11 +281,16 @@ def _trailing_terms(paragraphs: list[str]) -> list[str]:
     return paragraphs[n:] if len(paragraphs) - n <= _TERMS_CARRIED else []
 
 
+def term_words(line: str) -> int:
+    """How many words a definition-list term says, its synopsis's brackets not counted."""
+    return sum(w not in _SYNOPSIS_MARKS for w in line.split())
+
+
 def _term(paragraph: str) -> bool:
     line = paragraph.strip()
     return (
         "\n" not in line
-        and len(line.split()) <= _TERM_MAX_WORDS
+        and term_words(line) <= _TERM_MAX_WORDS
         and not _SENTENCE_END.search(line)
         and not _CODE_LINE.search(line)
         and table_of(line) is None

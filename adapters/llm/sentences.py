@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from domain.chunking import term_words
 from domain.prompts import PromptSource
 from domain.stop_words import STOP_WORDS
 from domain.tables import cells, table_of
@@ -72,8 +73,6 @@ _MIN_WORDS = 4
 # A definition-list term is a short line: an option, a setting, a command form; a line
 # naming a page and what it is for ("git-revert - Revert some existing commits") is not.
 _LABEL_MAX_WORDS = 6
-# A synopsis's brackets and bars ("ADD [ COLUMN ] [ IF NOT EXISTS ]") are no words of a term.
-_SYNOPSIS_MARKS = frozenset({"[", "]", "{", "}", "|", "...", "…"})
 # ... nor a call with several arguments: a prototype above code ("int fwrite_matrix(file,m,
 # nrl,nch)"), whose next lines are no description of it as a term's are.
 _SIGNATURE = re.compile(r"\w\([^()]*,[^()]*\)")
@@ -196,7 +195,7 @@ def _is_label(paragraph: str) -> bool:
     line = paragraph.strip()
     return (
         "\n" not in line
-        and sum(w not in _SYNOPSIS_MARKS for w in line.split()) <= _LABEL_MAX_WORDS
+        and term_words(line) <= _LABEL_MAX_WORDS
         and not _NAME_LINE.search(line)
         and not _TERMINAL.search(line)
         and not _NAVIGATION.match(line)

@@ -449,3 +449,14 @@ def test_a_line_of_code_is_no_term_the_chunks_after_it_open_with() -> None:
     # A history graph cut from its example, likewise.
     result = chunks([Element(text="I---X"), *prose], max_tokens=60, overlap_tokens=0)
     assert not any("I---X" in c.text for c in result[1:])
+
+
+def test_a_synopsis_term_is_counted_without_its_brackets() -> None:
+    # "ADD [ COLUMN ] [ IF NOT EXISTS ]" says five words in nine tokens: a term a chunk would
+    # end on opens the next with its description, as "-q, --quiet" does.
+    before = Element(text=" ".join(["Earlier forms are described here."] * 4))
+    term = Element(text="ADD [ COLUMN ] [ IF NOT EXISTS ]")
+    description = Element(text="This form adds a new column to the table.")
+    result = chunks([before, term, description], max_tokens=40, overlap_tokens=10)
+
+    assert [c.text.split("\n\n") for c in result] == [[before.text], [term.text, description.text]]
