@@ -465,29 +465,39 @@ class ExtractiveChatModel:
         # The action tells procedures on one thing apart ("To add a column ...:", not "To
         # rename an existing column:"), however common it is among them: it weighs as much
         # as the rarest word asked, where some sentence says it.
+        # Only in the ranking: how much of the question the sentences say, which decides
+        # whether the evidence is too weak to quote, is read with the words' own weights
+        # ("How do I delete my GitHub account?" must not pass on git's many deletions).
+        ranking = dict(weights)
         action = _action(prompt.question)
         if action in weights and any(action in ts for ts in terms):
-            weights[action] = max(weights.values())
-        lexical = [
-            overlap_in_context(
-                asked,
-                weights,
-                ts,
-                (
-                    (ls, t.label_weight),
-                    (frozenset(stems(s.topic)), t.topic_weight),
-                    (frozenset(stems(s.lead_of)), t.lead_weight),
-                ),
+            ranking[action] = max(weights.values())
+        contexts = [
+            (
+                (ls, t.label_weight),
+                (frozenset(stems(s.topic)), t.topic_weight),
+                (frozenset(stems(s.lead_of)), t.lead_weight),
             )
-            for s, ts, ls in zip(found, terms, labels, strict=True)
+            for s, ls in zip(found, labels, strict=True)
         ]
+        said_share = [
+            overlap_in_context(asked, weights, ts, c) for ts, c in zip(terms, contexts, strict=True)
+        ]
+        lexical = (
+            said_share
+            if ranking == weights
+            else [
+                overlap_in_context(asked, ranking, ts, c)
+                for ts, c in zip(terms, contexts, strict=True)
+            ]
+        )
         # Read with the words run together, unlike the rarity above: every sentence under an
         # "Xrange" heading would make "x" common.
         headings = {
             src.index: titles[src.index] | frozenset(joined_in(src.heading(), parts))
             for src in prompt.sources
         }
-        heading = [overlap(asked, weights, headings[s.source]) for s in found]
+        heading = [overlap(asked, ranking, headings[s.source]) for s in found]
         spelled = frozenset(x.lower() for x in _SPELLED_TERM.findall(prompt.question))
         own = frozenset(term for term, w in asked.items() if w >= 1.0)
         defines = _bonuses(prompt, found, spelled, own, t)
@@ -536,7 +546,7 @@ class ExtractiveChatModel:
             ),
             key=lambda s: (-s.score, s.sentence.order),
         )
-        strong_words = max(lexical[i] for i in shortlist) >= t.weak_lexical
+        strong_words = max(said_share[i] for i in shortlist) >= t.weak_lexical
         if not strong_words and max(dense[: len(shortlist)], default=0.0) < t.weak_dense:
             return []
         described = {

@@ -954,3 +954,22 @@ def test_a_synopsis_term_is_counted_without_its_brackets() -> None:
     assert found["This form adds a new column to the table."] == "ADD [ COLUMN ] [ IF NOT EXISTS ]"
     # A remark in brackets of as many words is still no term.
     assert found["The name is the author's."] == ""
+
+
+async def test_the_action_asked_for_does_not_make_weak_evidence_strong() -> None:
+    # "How do I delete my GitHub account?" was answered from git's pages once "delete"
+    # weighed as much as the rarest word: a weight for ranking, not evidence of an answer.
+    pages = "\n\n".join(
+        [
+            "Deleting a branch of the repository needs -d.",
+            "Deleted files leave the repository at the next commit.",
+            "A repository keeps deleted objects until they are pruned.",
+            "Tags are deleted from a repository with -d.",
+        ]
+    )
+    said = await answer(
+        ExtractiveChatModel(CosineEmbedder(dict.fromkeys(["Delet", "A repo", "Tags"], 0.1))),
+        prompt("How do I delete a repository hosted in the cloud?", pages),
+    )
+
+    assert said == NO_ANSWER
