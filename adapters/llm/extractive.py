@@ -462,16 +462,6 @@ class ExtractiveChatModel:
             [ts | ls | titles[s.source] for s, ts, ls in zip(found, terms, labels, strict=True)],
             asked,
         )
-        # The action tells procedures on one thing apart ("To add a column ...:", not "To
-        # rename an existing column:"), however common it is among them: it weighs as much
-        # as the rarest word asked, where some sentence says it.
-        # Only in the ranking: how much of the question the sentences say, which decides
-        # whether the evidence is too weak to quote, is read with the words' own weights
-        # ("How do I delete my GitHub account?" must not pass on git's many deletions).
-        ranking = dict(weights)
-        action = _action(prompt.question)
-        if action in weights and any(action in ts for ts in terms):
-            ranking[action] = max(weights.values())
         contexts = [
             (
                 (ls, t.label_weight),
@@ -480,17 +470,23 @@ class ExtractiveChatModel:
             )
             for s, ls in zip(found, labels, strict=True)
         ]
-        said_share = [
-            overlap_in_context(asked, weights, ts, c) for ts, c in zip(terms, contexts, strict=True)
-        ]
-        lexical = (
-            said_share
-            if ranking == weights
-            else [
-                overlap_in_context(asked, ranking, ts, c)
-                for ts, c in zip(terms, contexts, strict=True)
-            ]
-        )
+
+        def shares(by: Mapping[str, float]) -> list[float]:
+            pairs = zip(terms, contexts, strict=True)
+            return [overlap_in_context(asked, by, ts, c) for ts, c in pairs]
+
+        # How much of the question each sentence says decides whether the evidence is too
+        # weak to quote. For ranking them, the action a how-to asks for tells procedures on
+        # one thing apart ("To add a column ...:", not "To rename an existing column:"),
+        # however common it is among them: it weighs as much as the rarest word asked, where
+        # some sentence says it. Not for the weakness: "How do I delete my GitHub account?"
+        # must not pass on git's many deletions.
+        said_share = shares(weights)
+        ranking = dict(weights)
+        action = _action(prompt.question)
+        if action in weights and any(action in ts for ts in terms):
+            ranking[action] = max(weights.values())
+        lexical = shares(ranking) if ranking != weights else said_share
         # Read with the words run together, unlike the rarity above: every sentence under an
         # "Xrange" heading would make "x" common.
         headings = {
