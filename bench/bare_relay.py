@@ -19,8 +19,10 @@ hybrid plan, the limits, the history and the bookkeeping.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -52,6 +54,9 @@ client = openai.AsyncOpenAI(
 
 
 RAG_CHUNKS = int(os.environ.get("BARE_RAG", "0"))
+# The stand-in's embedding size (text-embedding-3-small's).
+DIMENSION = 1536
+WIDGET = UUID(int=1)
 
 
 class _Embedding(msgspec.Struct):
@@ -63,9 +68,6 @@ class _Embeddings(msgspec.Struct):
 
 
 _embeddings = msgspec.json.Decoder(_Embeddings).decode
-# The stand-in's embedding size (text-embedding-3-small's).
-DIMENSION = 1536
-WIDGET = UUID(int=1)
 
 
 class _Index:
@@ -73,7 +75,8 @@ class _Index:
     vector alone (the one search a retrieval-augmented answer cannot do without)."""
 
     def __init__(self, count: int) -> None:
-        self.store = EdgeVectorStore(tempfile.mkdtemp(prefix="bare-rag-"), DIMENSION)
+        self._path = Path(tempfile.mkdtemp(prefix="bare-rag-"))
+        self.store = EdgeVectorStore(self._path, DIMENSION)
         self._count = count
 
     async def fill(self) -> None:
@@ -87,6 +90,10 @@ class _Index:
         ]
         await self.store.stage(batch, vectors.tolist())
         await self.store.publish(WIDGET, document, self._count)
+
+    async def close(self) -> None:
+        await self.store.close()
+        shutil.rmtree(self._path, ignore_errors=True)
 
     async def sources(self, question: str) -> str:
         response = await client.post(
@@ -153,4 +160,9 @@ async def _fill() -> None:
         await index.fill()
 
 
-app = Litestar([relay, answer, ready, health], on_startup=[_fill])
+async def _close() -> None:
+    if index is not None:
+        await index.close()
+
+
+app = Litestar([relay, answer, ready, health], on_startup=[_fill], on_shutdown=[_close])
