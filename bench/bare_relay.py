@@ -33,7 +33,7 @@ import openai
 from litestar import Litestar, get, post
 from litestar.response import Stream
 
-from adapters.embeddings.openai import vector_of
+from adapters.embeddings.openai import vectors_in
 from adapters.llm.openai import send_chat
 from adapters.llm.openai_stream import chunks
 from adapters.vectorstore.edge import EdgeVectorStore
@@ -57,17 +57,6 @@ RAG_CHUNKS = int(os.environ.get("BARE_RAG", "0"))
 # The stand-in's embedding size (text-embedding-3-small's).
 DIMENSION = 1536
 WIDGET = UUID(int=1)
-
-
-class _Embedding(msgspec.Struct):
-    embedding: list[float] | str
-
-
-class _Embeddings(msgspec.Struct):
-    data: list[_Embedding]
-
-
-_embeddings = msgspec.json.Decoder(_Embeddings).decode
 
 
 class _Index:
@@ -106,7 +95,7 @@ class _Index:
             options={"security": {"bearer_auth": True}},
             cast_to=httpx2.Response,
         )
-        vector = vector_of(_embeddings(response.content).data[0].embedding)
+        [vector] = vectors_in(response.content)
         query = SearchQuery(text=question, vector=vector, mode=RetrievalMode.DENSE)
         hits = await self.store.search(WIDGET, query, 5)
         return "\n\n".join(f"[{n}] {h.chunk.title}\n{h.chunk.text}" for n, h in enumerate(hits, 1))

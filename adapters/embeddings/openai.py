@@ -45,6 +45,12 @@ class _Embeddings(msgspec.Struct):
 _decode = msgspec.json.Decoder(_Embeddings).decode
 
 
+def vectors_in(body: bytes) -> list[list[float]]:
+    """The vectors of an embeddings response, in the order of its inputs."""
+    data = sorted(_decode(body).data, key=lambda e: e.index)
+    return [vector_of(item.embedding) for item in data]
+
+
 def vector_of(embedding: list[float] | str) -> list[float]:
     if isinstance(embedding, str):
         # A body cut mid-vector is a ValueError here, like JSON that does not parse.
@@ -122,8 +128,7 @@ class OpenAIEmbedder:
                             options={"security": {"bearer_auth": True}},
                             cast_to=httpx2.Response,
                         )
-                        data = sorted(_decode(response.content).data, key=lambda e: e.index)
-                        vectors = [vector_of(item.embedding) for item in data]
+                        vectors = vectors_in(response.content)
                     except Exception as error:
                         raise from_sdk(error, PROVIDER, openai) from error
         except ProviderError as error:
