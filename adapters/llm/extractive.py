@@ -285,6 +285,20 @@ def _action(question: str) -> str | None:
     return found[0] if found else None
 
 
+def _with_action(
+    weights: dict[str, float], question: str, terms: Sequence[frozenset[str]]
+) -> dict[str, float]:
+    """The weights a how-to question's sentences are ranked by: its action tells procedures
+    on one thing apart ("To add a column ...:", not "To rename an existing column:"),
+    however common it is among them, so it weighs as much as the rarest word asked where
+    some sentence says it. Only for ranking: "How do I delete my GitHub account?" must not
+    pass the weak-evidence line on git's many deletions. `weights` itself when unchanged."""
+    action = _action(question)
+    if action not in weights or not any(action in ts for ts in terms):
+        return weights
+    return {**weights, action: max(weights.values())}
+
+
 def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
     """The question's stems with their weights, and the previous question's at `weight`
     when this one is short or points back at it ("Thanks!" in between is no question)."""
@@ -476,17 +490,10 @@ class ExtractiveChatModel:
             return [overlap_in_context(asked, by, ts, c) for ts, c in pairs]
 
         # How much of the question each sentence says decides whether the evidence is too
-        # weak to quote. For ranking them, the action a how-to asks for tells procedures on
-        # one thing apart ("To add a column ...:", not "To rename an existing column:"),
-        # however common it is among them: it weighs as much as the rarest word asked, where
-        # some sentence says it. Not for the weakness: "How do I delete my GitHub account?"
-        # must not pass on git's many deletions.
+        # weak to quote, by the words' own weights; the ranking weighs the action asked for.
         said_share = shares(weights)
-        ranking = dict(weights)
-        action = _action(prompt.question)
-        if action in weights and any(action in ts for ts in terms):
-            ranking[action] = max(weights.values())
-        lexical = shares(ranking) if ranking != weights else said_share
+        ranking = _with_action(weights, prompt.question, terms)
+        lexical = shares(ranking) if ranking is not weights else said_share
         # Read with the words run together, unlike the rarity above: every sentence under an
         # "Xrange" heading would make "x" common.
         headings = {
