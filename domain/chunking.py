@@ -186,6 +186,15 @@ def summary_of(elements: Sequence[Element]) -> str | None:
     return None
 
 
+def subject_of(chunk: Chunk) -> str | None:
+    """The name line of the chunk's document ("git-revert - Revert some existing
+    commits"), when its summary opens with one; a section's opening sentence is none."""
+    first = chunk.summary.partition("\n")[0] if chunk.summary else ""
+    if _NAME_LINE.match(first) and not _SENTENCE_END.search(first):
+        return first
+    return None
+
+
 def _lead(paragraphs: Sequence[str]) -> str | None:
     """The first sentence of prose among these paragraphs: not a synopsis, not a list."""
     for paragraph in paragraphs:

@@ -16,3 +16,10 @@ def unit(vector: Sequence[float]) -> list[float]:
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     norms = math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
     return sum(map(mul, a, b)) / norms if norms else 0.0
+
+
+def folded(vector: Sequence[float], toward: Sequence[float], weight: float) -> list[float]:
+    """The vector's direction moved towards another's by `weight`, as a unit vector: a
+    follow-up towards the question before it, a chunk towards what its page is for."""
+    a, b = unit(vector), unit(toward)
+    return unit([x + weight * y for x, y in zip(a, b, strict=True)])

@@ -10,7 +10,6 @@ from uuid import UUID
 from domain.models import Message, Role, ScoredChunk
 from domain.small_talk import last_question, last_question_at
 from domain.stop_words import STOP_WORDS
-from domain.vectors import unit
 
 # A question pointing back leans on the one before it: by a pronoun ("it", "one"), by an
 # adverb that presupposes something said before ("again", "too", "later": "How do I get
@@ -58,9 +57,3 @@ def staying(hits: Sequence[ScoredChunk], page: UUID, bonus: float) -> list[Score
     """The hits reordered as if each chunk of `page` scored `bonus` more (its score as
     reported unchanged); ties keep the search's order."""
     return sorted(hits, key=lambda h: -(h.score + (bonus if h.chunk.document_id == page else 0.0)))
-
-
-def folded(vector: Sequence[float], context: Sequence[float], weight: float) -> list[float]:
-    """The question's direction moved towards its context's by `weight`, as a unit vector."""
-    q, c = unit(vector), unit(context)
-    return unit([a + weight * b for a, b in zip(q, c, strict=True)])

@@ -10,7 +10,7 @@ import msgspec
 
 from application.chat.condensing import Condensing
 from application.chat.draft import Draft
-from application.chat.follow_ups import folded, page_answered, previous_question, staying
+from application.chat.follow_ups import page_answered, previous_question, staying
 from application.chat.question import AdmittedQuestion, ChatPolicy
 from application.chat.question_vectors import QuestionVectors
 from application.ports.models import Embedder
@@ -19,7 +19,7 @@ from application.ports.vectors import SearchQuery, VectorStore
 from domain.errors import DependencyUnavailableError
 from domain.models import ScoredChunk
 from domain.stop_words import STOP_WORDS
-from domain.vectors import cosine
+from domain.vectors import cosine, folded
 
 # The closer look reads at most this many sentences of the hits, each of at least a few
 # words and cut to the first few dozen (the embedding is the cost, on the refusal path only).

@@ -12,6 +12,9 @@ class IngestionPolicy(msgspec.Struct, frozen=True, kw_only=True):
     # A section shorter than this opens the next one instead of being a chunk alone.
     chunk_min_section_tokens: int = 50
     embed_batch: int = 32
+    # How far a chunk's vector leans towards its page's name line, when the page has one
+    # (a manual page's "git-revert - Revert some existing commits"); 0 leaves it alone.
+    subject_weight: float = 0.6
     max_attempts: int = 3
     retry_base_seconds: float = 2.0
     # Well inside the queue's lease, so one missed beat does not lose the job.

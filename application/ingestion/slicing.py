@@ -15,7 +15,9 @@ from application.ports.models import Embedder
 from application.ports.system import Clock
 from application.ports.telemetry import Telemetry
 from application.ports.vectors import VectorStore
+from domain.chunking import subject_of
 from domain.models import Chunk, Document, DocumentStatus, Stage
+from domain.vectors import folded
 
 
 class Turn:
@@ -137,11 +139,14 @@ class SlicedEmbedding:
         done, embedding, indexing = start_at, 0.0, 0.0
         async with self._turns.turn(widget_id) as turn:
             slice_began = self._clock.monotonic()
+            subject = await self._subject(chunks[start_at:], policy.subject_weight)
             for start in range(start_at, total, batch):
                 part = chunks[start : start + batch]
                 began = self._clock.monotonic()
                 # With its title and section, as BM25 sees it (docs/benchmarks.md).
                 vectors = await self._embedder.embed([c.in_context() for c in part])
+                if subject is not None:
+                    vectors = [folded(v, subject, policy.subject_weight) for v in vectors]
                 embedded = self._clock.monotonic()
                 # Staged: invisible to answers until the whole document is in.
                 await self._vectors.stage(part, vectors)
@@ -159,3 +164,15 @@ class SlicedEmbedding:
                     slice_began = self._clock.monotonic()
         self._telemetry.stage_completed(Stage.EMBEDDING, embedding)
         return done, indexing
+
+    async def _subject(self, chunks: list[Chunk], weight: float) -> list[float] | None:
+        """The vector of the name line every chunk of the document carries, if it has one:
+        each chunk's vector leans towards it. A chunk deep in git-revert's options never
+        says what the page is for, and a question in other words ("undo a commit that was
+        pushed") finds the name line nearer than any of the page's chunks
+        (docs/benchmarks.md, issue 15 round 16)."""
+        line = subject_of(chunks[0]) if chunks and weight > 0.0 else None
+        if line is None:
+            return None
+        [vector] = await self._embedder.embed([line])
+        return vector

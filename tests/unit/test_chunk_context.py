@@ -12,6 +12,7 @@ from application.chat.answer_question import AnswerQuestion
 from application.chat.question import Question
 from domain.models import Plan
 from domain.models.documents import searchable_title
+from domain.vectors import cosine, folded
 from testkit.fakes.core import FakeApp
 from testkit.fakes.models import ScriptedModel
 from tests.unit.conftest import add_document, make_widget
@@ -59,6 +60,37 @@ async def test_every_chunk_is_searched_with_what_its_document_is_for(app: FakeAp
         "Option 0 changes the way the tool works.",  # what its section opens with
         "OPTIONS",
     ]
+
+
+async def test_a_chunks_vector_leans_towards_its_pages_name_line(app: FakeApp) -> None:
+    # "How do I undo a commit that was already pushed?" is nearer git-revert's name line
+    # than any of its chunks; each chunk's vector is moved towards that line's.
+    widget = await make_widget(app)
+    name = "git-revert - Revert some existing commits"
+    options = "\n\n".join(f"Option {n} changes the way the tool works." for n in range(30))
+    text = f"# NAME\n\n{name}\n\n# OPTIONS\n\n{options}"
+
+    await add_document(app, widget, text, title="git-revert(1)")
+
+    [line] = await app.embedder.embed([name])
+    weight = app.ingestion_policy.subject_weight
+    assert weight > 0.0
+    points = list(app.vectors.points.values())
+    assert len(points) > 1
+    for chunk, stored, _ in points:
+        [own] = await app.embedder.embed([chunk.in_context()])
+        assert stored == pytest.approx(folded(own, line, weight))
+        assert cosine(stored, line) > cosine(own, line)
+
+
+async def test_a_page_without_a_name_line_keeps_its_chunks_vectors(app: FakeApp) -> None:
+    widget = await make_widget(app)
+
+    await add_document(app, widget, "# Cleaning\n\nDescale it every 60 days.", title="Kestrel 9")
+
+    [(chunk, stored, _)] = app.vectors.points.values()
+    [own] = await app.embedder.embed([chunk.in_context()])
+    assert stored == pytest.approx(own)
 
 
 async def test_the_model_is_handed_what_a_sources_document_is_for() -> None:

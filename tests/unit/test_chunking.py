@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from domain.chunking import chunk_elements, chunk_id, estimate_tokens
+from domain.chunking import chunk_elements, chunk_id, estimate_tokens, subject_of
 from domain.models import Element
 
 WIDGET, DOCUMENT = uuid.uuid4(), uuid.uuid4()
@@ -180,6 +180,10 @@ def test_a_pages_name_line_is_every_chunks_summary() -> None:
     assert all(
         c.summary == f"{page}\nParagraph 0 of the options, long enough." for c in options[1:]
     )
+    # What the page is, without what it does: the line every chunk's vector leans towards.
+    assert {subject_of(c) for c in result} == {
+        "VACUUM — garbage-collect and optionally analyze a database"
+    }
 
 
 def test_a_document_without_a_name_line_has_no_summary() -> None:
@@ -209,6 +213,7 @@ def test_a_long_sections_later_chunks_are_read_with_its_opening_sentence() -> No
     assert len(result) > 2 and result[0].text.startswith(opening)
     assert result[0].summary is None  # it says so itself
     assert all(c.summary == opening and c.about() == opening for c in result[1:])
+    assert all(subject_of(c) is None for c in result)  # a sentence is no name line
 
 
 def test_chunks_stay_within_the_token_budget_and_overlap() -> None:

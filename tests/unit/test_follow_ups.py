@@ -7,11 +7,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 from application.chat.answer_question import AnswerQuestion
-from application.chat.follow_ups import folded, page_answered, previous_question, staying
+from application.chat.follow_ups import page_answered, previous_question, staying
 from application.chat.question import ChatPolicy, Question
 from application.ports.vectors import SearchQuery
 from domain.models import Chunk, Message, Plan, Role, ScoredChunk, Source, Usage
 from domain.prompts import Prompt
+from domain.vectors import folded
 from testkit.entities import EPOCH
 from testkit.fakes.core import FakeApp
 from testkit.fakes.embedder import HashEmbedder
