@@ -601,6 +601,9 @@ ROUND_11 = {"tuning": (18, 17, 17, 0, 0), "held out": (18, 16, 18, 0, 0), "follo
 ROUND_13 = {"tuning": (18, 16, 17, 0, 0), "held out": (18, 16, 18, 0, 0), "follow-ups": (20, 7)}
 # Round 14's last commit, 82fdf45, measured again by a fresh ingestion on 2026-12-07.
 ROUND_14 = {"tuning": (18, 17, 17, 0, 0), "held out": (18, 16, 18, 0, 0), "follow-ups": (20, 7)}
+# Round 15's last commit, 0c525a3, the round-16 base, measured by a fresh ingestion on
+# 2026-12-07 at 03:05 UTC.
+ROUND_15 = {"tuning": (18, 17, 17, 0, 0), "held out": (18, 17, 18, 0, 0), "follow-ups": (19, 7)}
 
 
 def _share(xs: Sequence[bool]) -> str:
@@ -670,6 +673,7 @@ def render(r: Results, seconds: float) -> str:
             f"{sum(o.code_first for o in part)} |"
         )
     earlier = (
+        ("round 15, 0c525a3", ROUND_15),
         ("round 14, 82fdf45", ROUND_14),
         ("round 13, 5d8ac9a", ROUND_13),
         ("round 11, f15d6eb", ROUND_11),
@@ -722,7 +726,9 @@ def render(r: Results, seconds: float) -> str:
         f"Follow-ups ({len(r.follow)} pairs, the follow-up alone ambiguous): right page first "
         f"with the conversation {_share(with_context)}; the same follow-up asked alone "
         f"{_share(alone)}; by half (even-numbered pairs chose the context weight): "
-        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 14 (82fdf45): "
+        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 15 (0c525a3): "
+        f"{ROUND_15['follow-ups'][0]}/22 with the conversation, {ROUND_15['follow-ups'][1]}/22 "
+        "alone. Round 14 (82fdf45): "
         f"{ROUND_14['follow-ups'][0]}/22 with the conversation, {ROUND_14['follow-ups'][1]}/22 "
         "alone. Round 13 (5d8ac9a): "
         f"{ROUND_13['follow-ups'][0]}/22 with the conversation, {ROUND_13['follow-ups'][1]}/22 "
