@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from uuid import UUID
 
+from domain.callouts import with_callouts_read
 from domain.models import SECTION_SEPARATOR, Chunk, Element, without_nul
 from domain.tables import cells, table_of
 
@@ -357,6 +358,7 @@ def chunk_elements(
     max_words = max(1, int(max_tokens / _PIECES_PER_WORD))
     overlap_words = min(max_words // 2, int(overlap_tokens / _PIECES_PER_WORD))
     min_words = min(max_words // 2, int(min_section_tokens / _PIECES_PER_WORD))
+    elements = with_callouts_read(elements)
     summary = summary_of(elements)
     chunks: list[Chunk] = []
     for section in _standalone(_sections(elements), min_words):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from domain.callouts import with_callouts_read
 from domain.chunking import chunk_elements, chunk_id, estimate_tokens, subject_of
 from domain.models import Element
 
@@ -465,3 +466,43 @@ def test_a_synopsis_term_is_counted_without_its_brackets() -> None:
     result = chunks([before, term, description], max_tokens=40, overlap_tokens=10)
 
     assert [c.text.split("\n\n") for c in result] == [[before.text], [term.text, description.text]]
+
+
+def test_an_examples_callouts_are_read_as_terms_of_their_explanations() -> None:
+    # git-diff's examples: the list under the example says which line does what only by
+    # number; parsed, "Changes in the working tree not yet staged" stood alone.
+    result = chunks(
+        [
+            Element(text="EXAMPLES", kind="title", level=2),
+            Element(text="$ git diff <1> $ git diff --cached <2> $ git commit $ git diff HEAD <3>"),
+            Element(text="Changes in the working tree not yet staged for the next commit."),
+            Element(text="Changes between the index and your last commit."),
+            Element(text="Changes in the working tree since your last commit."),
+            Element(text="Numbered <1> and <3> are not callouts in order."),
+            Element(text="It stays as written."),
+        ],
+        min_section_tokens=0,
+    )
+
+    [chunk] = result
+    assert chunk.text.split("\n\n") == [
+        "$ git diff <1> $ git diff --cached <2> $ git commit $ git diff HEAD <3>",
+        "git diff",
+        "Changes in the working tree not yet staged for the next commit.",
+        "git diff --cached",
+        "Changes between the index and your last commit.",
+        "git diff HEAD",
+        "Changes in the working tree since your last commit.",
+        "Numbered <1> and <3> are not callouts in order.",
+        "It stays as written.",
+    ]
+
+
+def test_callouts_without_their_explanations_stay_as_written() -> None:
+    elements = [
+        Element(text="$ git init <1> $ git add . <2>"),
+        Element(text="Create the repository."),
+        Element(text="Next steps", kind="title", level=2),
+    ]
+
+    assert with_callouts_read(elements) == elements
