@@ -333,7 +333,13 @@ def _candidates(prompt: Prompt) -> _Candidates:
         # make "-q, --quiet: Be quiet." look like code.
         readable = Kind.CODE in wanted or not symbolic(quoted(s, aliases=False))
         if s.kind in allowed and readable:
-            unique.setdefault(_key(s.text), s)  # the first copy: the best-ranked source
+            # The first copy (the best-ranked source's), unless a later one is said after
+            # the term it describes: git-diff's "Changes in the working tree not yet
+            # staged" opens its EXAMPLES section, so later chunks carry it in their
+            # summary, and only the example's own chunk says it explains "git diff".
+            first = unique.setdefault(_key(s.text), s)
+            if quoted(s) != s.text and quoted(first) == first.text:
+                unique[_key(s.text)] = s
     by_order = {s.order: s for s in unique.values()}
     # A sentence introducing what does not follow it, or asking what nothing after it
     # answers, is never quoted: it sets no bar for the others and vouches for nothing.

@@ -83,6 +83,28 @@ async def test_a_sentence_in_several_sources_is_quoted_once() -> None:
     assert "[1]" in said
 
 
+async def test_a_sentence_is_quoted_where_it_is_said_after_its_term() -> None:
+    # git-diff's examples: a later chunk carries the section's first sentence in its
+    # summary, bare; the example's own chunk says which command it explains.
+    explained = "Changes in the working tree not yet staged for the next commit."
+    asked = Prompt(
+        system="",
+        no_answer=NO_ANSWER,
+        question="How do I see the changes I have not staged yet?",
+        sources=(
+            PromptSource(
+                index=1, title="git-diff(1)", text="Output diff in reverse.", about=explained
+            ),
+            PromptSource(index=2, title="git-diff(1)", text=f"git diff\n\n{explained}"),
+        ),
+    )
+
+    said = await answer(ExtractiveChatModel(HashEmbedder()), asked)
+
+    assert said.startswith(f"git diff: {explained} [2]")
+    assert said.count(explained) == 1
+
+
 async def test_code_is_not_quoted_unless_the_question_asks_for_it() -> None:
     sources = (
         'def create(self, env_dir): """Create a virtual environment in a directory."""',
