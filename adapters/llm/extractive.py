@@ -337,9 +337,10 @@ def _candidates(prompt: Prompt) -> _Candidates:
             # the term it describes: git-diff's "Changes in the working tree not yet
             # staged" opens its EXAMPLES section, so later chunks carry it in their
             # summary, and only the example's own chunk says it explains "git diff".
-            first = unique.setdefault(_key(s.text), s)
-            if quoted(s) != s.text and quoted(first) == first.text:
-                unique[_key(s.text)] = s
+            key = _key(s.text)
+            first = unique.setdefault(key, s)
+            if first is not s and quoted(s) != s.text and quoted(first) == first.text:
+                unique[key] = s
     by_order = {s.order: s for s in unique.values()}
     # A sentence introducing what does not follow it, or asking what nothing after it
     # answers, is never quoted: it sets no bar for the others and vouches for nothing.
