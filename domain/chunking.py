@@ -296,13 +296,18 @@ def term_words(line: str) -> int:
     return sum(w not in _SYNOPSIS_MARKS for w in line.split())
 
 
+def code_line(line: str) -> bool:
+    """A statement, a prompt's command or a history graph: code, which is no term."""
+    return bool(_CODE_LINE.search(line.strip()))
+
+
 def _term(paragraph: str) -> bool:
     line = paragraph.strip()
     return (
         "\n" not in line
         and term_words(line) <= _TERM_MAX_WORDS
         and not _SENTENCE_END.search(line)
-        and not _CODE_LINE.search(line)
+        and not code_line(line)
         and table_of(line) is None
     )
 

@@ -36,6 +36,7 @@ from adapters.llm.evidence import (
 from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
 from domain.abbreviations import ABBREVIATION, spelled_out
+from domain.chunking import code_line
 from domain.errors import DependencyUnavailableError
 from domain.models import SECTION_SEPARATOR, Usage
 from domain.prompts import Prompt
@@ -148,7 +149,9 @@ def quoted(s: Sentence, *, aliases: bool = True) -> str:
     """The sentence as the answer says it: after the term it defines when that is a plain
     term ("--soft", "work_mem (integer)") or an option's spellings ("-a, --annotate"); a
     synopsis or an option with placeholders would open the answer with code."""
-    plain = classify(s.label) is Kind.NOISE and not _PLACEHOLDERS.search(s.label)
+    kind = classify(s.label)
+    command = kind is Kind.COMMAND and not code_line(s.label)
+    plain = (kind is Kind.NOISE or command) and not _PLACEHOLDERS.search(s.label)
     shown = plain or (aliases and bool(_ALIASES.fullmatch(s.label)))
     return f"{s.label}: {s.text}" if s.label and shown else s.text
 

@@ -105,6 +105,20 @@ async def test_a_sentence_is_quoted_where_it_is_said_after_its_term() -> None:
     assert said.count(explained) == 1
 
 
+async def test_a_command_is_said_before_what_it_does_a_statement_is_not() -> None:
+    # An example's callouts become terms (domain/callouts.py): "git diff --cached" is what
+    # the visitor types; a statement ending on ";" above a sentence is an example, no term.
+    model = ExtractiveChatModel(HashEmbedder())
+    command = "git diff --cached\n\nChanges between the index and your last commit."
+    statement = "SELECT * FROM changes;\n\nThe changes between the index and the tree are listed."
+
+    said = await answer(model, prompt("How do I see the changes since my last commit?", command))
+    listed = await answer(model, prompt("How are the changes listed?", statement))
+
+    assert said.startswith("git diff --cached: Changes between the index and your last commit.")
+    assert listed.startswith("The changes between the index and the tree are listed.")
+
+
 async def test_code_is_not_quoted_unless_the_question_asks_for_it() -> None:
     sources = (
         'def create(self, env_dir): """Create a virtual environment in a directory."""',
