@@ -147,8 +147,9 @@ class _Scored:
 
 def quoted(s: Sentence, *, aliases: bool = True) -> str:
     """The sentence as the answer says it: after the term it defines when that is a plain
-    term ("--soft", "work_mem (integer)") or an option's spellings ("-a, --annotate"); a
-    synopsis or an option with placeholders would open the answer with code."""
+    term ("--soft", "work_mem (integer)"), a command ("git diff --cached") or an option's
+    spellings ("-a, --annotate"); a synopsis, an option with placeholders or a line of
+    code ("REFRESH MATERIALIZED VIEW order_summary;") would open the answer with code."""
     kind = classify(s.label)
     command = kind is Kind.COMMAND and not code_line(s.label)
     plain = (kind is Kind.NOISE or command) and not _PLACEHOLDERS.search(s.label)
