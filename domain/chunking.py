@@ -178,9 +178,7 @@ def summary_of(elements: Sequence[Element]) -> str | None:
     opening = list(elements[: _NAME_LINE_WITHIN + _LEAD_WITHIN])
     for n, element in enumerate(opening[:_NAME_LINE_WITHIN]):
         line = " ".join(without_nul(element.text).split())
-        if element.kind == "title" or len(line.split()) > _NAME_LINE_MAX_WORDS:
-            continue
-        if _NAME_LINE.match(line) and not _SENTENCE_END.search(line):
+        if element.kind != "title" and _is_name_line(line):
             body = [e.text for e in opening[n + 1 : n + 1 + _LEAD_WITHIN] if e.kind != "title"]
             lead = _lead(body)
             return f"{line}\n{lead}" if lead else line
@@ -191,9 +189,17 @@ def subject_of(chunk: Chunk) -> str | None:
     """The name line of the chunk's document ("git-revert - Revert some existing
     commits"), when its summary opens with one; a section's opening sentence is none."""
     first = chunk.summary.partition("\n")[0] if chunk.summary else ""
-    if _NAME_LINE.match(first) and not _SENTENCE_END.search(first):
-        return first
-    return None
+    return first if _is_name_line(first) else None
+
+
+def _is_name_line(line: str) -> bool:
+    """A name, a dash and what it is ("git-revert - Revert some existing commits"), on one
+    short line that is no sentence."""
+    return (
+        len(line.split()) <= _NAME_LINE_MAX_WORDS
+        and bool(_NAME_LINE.match(line))
+        and not _SENTENCE_END.search(line)
+    )
 
 
 def _lead(paragraphs: Sequence[str]) -> str | None:
