@@ -41,6 +41,7 @@ from domain.errors import DependencyUnavailableError
 from domain.models import SECTION_SEPARATOR, Usage
 from domain.prompts import Prompt
 from domain.small_talk import last_question
+from domain.vectors import folded
 
 _WANTS_CODE = re.compile(r"\b(code|function|class|method|snippet|script|implement\w*)\b", re.I)
 _WANTS_COMMAND = re.compile(
@@ -134,8 +135,11 @@ class Tuning:
     keep_ratio: float = 0.85
     max_sentences: int = 4
     max_chars: int = 600
-    # The previous question's words weigh this much when the follow-up leans on it.
+    # The previous question's words weigh this much when the follow-up leans on it, and
+    # its vector moves the follow-up's this far towards it (as retrieval's
+    # `ChatPolicy.follow_up_weight` does the searched vector).
     context_weight: float = 0.5
+    context_dense_weight: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -305,13 +309,22 @@ def _with_action(
 
 def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
     """The question's stems with their weights, and the previous question's at `weight`
-    when this one is short or points back at it ("Thanks!" in between is no question)."""
+    when this one leans on it."""
     asked = dict.fromkeys(stems(prompt.question), 1.0)
-    before = last_question(prompt.history)
-    if before and (len(asked) <= 4 or _REFERS_BACK.search(prompt.question)):
+    before = _leaned_on(prompt)
+    if before:
         for term in stems(before):
             asked.setdefault(term, weight)
     return asked
+
+
+def _leaned_on(prompt: Prompt) -> str | None:
+    """The previous question when this one is short or points back at it ("Thanks!" in
+    between is no question)."""
+    before = last_question(prompt.history)
+    if before and (len(set(stems(prompt.question))) <= 4 or _REFERS_BACK.search(prompt.question)):
+        return before
+    return None
 
 
 @dataclass(frozen=True)
@@ -528,6 +541,7 @@ class ExtractiveChatModel:
         read = shortlist + extra[: t.candidates]
         dense = await self._cosines(
             prompt.question,
+            _leaned_on(prompt),
             [
                 " ".join(_in_context(found[i], leaves[found[i].source]).split()[: t.embedded_words])
                 for i in read
@@ -568,17 +582,25 @@ class ExtractiveChatModel:
         }
         return _quoted(scored, bar, candidates, asked, described, t)
 
-    async def _cosines(self, question: str, texts: Sequence[str]) -> list[float]:
+    async def _cosines(
+        self, question: str, before: str | None, texts: Sequence[str]
+    ) -> list[float]:
         """Each text's cosine with the question, in one batch; none without an embedder or
-        when it fails (the shared words still choose)."""
+        when it fails (the shared words still choose). A follow-up leaning on the question
+        `before` it is read as retrieval searched it, moved towards that one: "How do I take
+        it away again?" alone is near no sentence of the REVOKE page it found."""
         if self._embedder is None or not texts:
             return []
+        asked = [question] if before is None else [question, before]
         try:
-            vectors = await self._embedder.embed([question, *texts])
+            vectors = await self._embedder.embed([*asked, *texts])
         except DependencyUnavailableError:
             return []
         rows = np.asarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(rows, axis=1)
         norms[norms == 0.0] = 1.0
         units = rows / norms[:, None]
-        return [float(x) for x in units[1:] @ units[0]]
+        toward = units[0]
+        if before is not None:
+            toward = np.asarray(folded(units[0], units[1], self._tuning.context_dense_weight))
+        return [float(x) for x in units[len(asked) :] @ toward]
