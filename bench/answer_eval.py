@@ -604,6 +604,22 @@ ROUND_14 = {"tuning": (18, 17, 17, 0, 0), "held out": (18, 16, 18, 0, 0), "follo
 # Round 15's last commit, 0c525a3, the round-16 base, measured by a fresh ingestion on
 # 2026-12-07 at 03:05 UTC.
 ROUND_15 = {"tuning": (18, 17, 17, 0, 0), "held out": (18, 17, 18, 0, 0), "follow-ups": (19, 7)}
+# Round 16's last commit, b07195c, the round-17 base, measured on 2026-12-07 at 05:35 UTC
+# with a fresh ingestion.
+ROUND_16 = {"tuning": (20, 17, 18, 0, 0), "held out": (19, 17, 18, 0, 0), "follow-ups": (18, 10)}
+# Every earlier round's row, newest first.
+EARLIER = (
+    ("round 16, b07195c", ROUND_16),
+    ("round 15, 0c525a3", ROUND_15),
+    ("round 14, 82fdf45", ROUND_14),
+    ("round 13, 5d8ac9a", ROUND_13),
+    ("round 11, f15d6eb", ROUND_11),
+    ("round 9, a299dbc", ROUND_9),
+    ("round 4, 7cd2f04", ROUND_4),
+    ("round 3, 57a7874", ROUND_3),
+    ("round 2, 5ba906c", ROUND_2),
+    ("round 1, 2b9bab4", ROUND_1),
+)
 
 
 def _share(xs: Sequence[bool]) -> str:
@@ -672,18 +688,7 @@ def render(r: Results, seconds: float) -> str:
             f"{sum(o.no_answer for o in part)} | {sum(o.repeats for o in part)} | "
             f"{sum(o.code_first for o in part)} |"
         )
-    earlier = (
-        ("round 15, 0c525a3", ROUND_15),
-        ("round 14, 82fdf45", ROUND_14),
-        ("round 13, 5d8ac9a", ROUND_13),
-        ("round 11, f15d6eb", ROUND_11),
-        ("round 9, a299dbc", ROUND_9),
-        ("round 4, 7cd2f04", ROUND_4),
-        ("round 3, 57a7874", ROUND_3),
-        ("round 2, 5ba906c", ROUND_2),
-        ("round 1, 2b9bab4", ROUND_1),
-    )
-    for label, before in (*earlier, ("before, 5c4df69", BEFORE)):
+    for label, before in (*EARLIER, ("before, 5c4df69", BEFORE)):
         for half in ("tuning", "held out"):
             first, stated, present, repeats, code = before[half]  # type: ignore[misc]
             rows.append(
@@ -726,25 +731,14 @@ def render(r: Results, seconds: float) -> str:
         f"Follow-ups ({len(r.follow)} pairs, the follow-up alone ambiguous): right page first "
         f"with the conversation {_share(with_context)}; the same follow-up asked alone "
         f"{_share(alone)}; by half (even-numbered pairs chose the context weight): "
-        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. Round 15 (0c525a3): "
-        f"{ROUND_15['follow-ups'][0]}/22 with the conversation, {ROUND_15['follow-ups'][1]}/22 "
-        "alone. Round 14 (82fdf45): "
-        f"{ROUND_14['follow-ups'][0]}/22 with the conversation, {ROUND_14['follow-ups'][1]}/22 "
-        "alone. Round 13 (5d8ac9a): "
-        f"{ROUND_13['follow-ups'][0]}/22 with the conversation, {ROUND_13['follow-ups'][1]}/22 "
-        "alone. Round 11 (f15d6eb): "
-        f"{ROUND_11['follow-ups'][0]}/22 with the conversation, {ROUND_11['follow-ups'][1]}/22 "
-        "alone. Round 9 (a299dbc): "
-        f"{ROUND_9['follow-ups'][0]}/22 with the conversation, {ROUND_9['follow-ups'][1]}/22 "
-        "alone. Round 4 (7cd2f04): "
-        f"{ROUND_4['follow-ups'][0]}/22 with the conversation, {ROUND_4['follow-ups'][1]}/22 "
-        "alone. Round 3 (57a7874): "
-        f"{ROUND_3['follow-ups'][0]}/22 with the conversation, {ROUND_3['follow-ups'][1]}/22 "
-        "alone. Round 2 (5ba906c): "
-        f"{ROUND_2['follow-ups'][0]}/22 with the conversation, {ROUND_2['follow-ups'][1]}/22 "
-        "alone. Round 1 (2b9bab4): "
-        f"{ROUND_1['follow-ups'][0]}/22 with the conversation, {ROUND_1['follow-ups'][1]}/22 "
-        f"alone. Before (5c4df69, no context): {BEFORE['follow-ups']}/22.",
+        f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. "
+        + " ".join(
+            f"{label.split(', ')[0].capitalize()} ({label.split(', ')[1]}): "
+            f"{before['follow-ups'][0]}/22 with the conversation, "
+            f"{before['follow-ups'][1]}/22 alone."
+            for label, before in EARLIER
+        )
+        + f" Before (5c4df69, no context): {BEFORE['follow-ups']}/22.",
         "",
         "The same questions asked one after another in one conversation per manual (a "
         "visitor changing the subject; from each manual's second question on): right page "
