@@ -272,38 +272,12 @@ async def test_a_follow_up_is_read_with_the_question_before_it() -> None:
     assert said == "Descale the Kestrel 9 every 60 days. [2]"
 
 
-class KeyedEmbedder:
-    """Each text's vector chosen by the first of `vectors`' keys it holds (else the last
-    axis): where a question and a sentence stand, set by the test."""
-
-    def __init__(self, vectors: Mapping[str, tuple[float, float, float]]) -> None:
-        self._vectors = vectors
-
-    @property
-    def model(self) -> str:
-        return "keyed-test"
-
-    @property
-    def dimension(self) -> int:
-        return 3
-
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return [
-            list(next((v for key, v in self._vectors.items() if key in text), (0.0, 0.0, 1.0)))
-            for text in texts
-        ]
-
-
 async def test_a_follow_up_is_embedded_with_the_question_before_it() -> None:
     # "How do I take it away again?" alone is far from the REVOKE page's sentence (0.3, and
     # no word shared); moved towards "How do I grant read access?", as retrieval searched
-    # it, it is near (0.73), and the page retrieval found is quoted, not refused.
-    embedder = KeyedEmbedder(
-        {
-            "take it away": (0.0, 1.0, 0.0),
-            "grant read access": (1.0, 0.0, 0.0),
-            "withdraws privileges": (0.8, 0.3, math.sqrt(1.0 - 0.8**2 - 0.3**2)),
-        }
+    # it, it is near (0.83), and the page retrieval found is quoted, not refused.
+    embedder = CosineEmbedder(
+        {"grant read access": 0.0, "withdraws privileges": 0.3, "Sequences": -0.5}
     )
     history = (
         PastMessage(Role.USER, "How do I grant read access on a table?"),
