@@ -607,18 +607,18 @@ ROUND_15 = {"tuning": (18, 17, 17, 0, 0), "held out": (18, 17, 18, 0, 0), "follo
 # Round 16's last commit, b07195c, the round-17 base, measured on 2026-12-07 at 05:35 UTC
 # with a fresh ingestion.
 ROUND_16 = {"tuning": (20, 17, 18, 0, 0), "held out": (19, 17, 18, 0, 0), "follow-ups": (18, 10)}
-# Every earlier round's row, newest first.
+# Every earlier round's figures, newest first, with the commit measured.
 EARLIER = (
-    ("round 16, b07195c", ROUND_16),
-    ("round 15, 0c525a3", ROUND_15),
-    ("round 14, 82fdf45", ROUND_14),
-    ("round 13, 5d8ac9a", ROUND_13),
-    ("round 11, f15d6eb", ROUND_11),
-    ("round 9, a299dbc", ROUND_9),
-    ("round 4, 7cd2f04", ROUND_4),
-    ("round 3, 57a7874", ROUND_3),
-    ("round 2, 5ba906c", ROUND_2),
-    ("round 1, 2b9bab4", ROUND_1),
+    ("round 16", "b07195c", ROUND_16),
+    ("round 15", "0c525a3", ROUND_15),
+    ("round 14", "82fdf45", ROUND_14),
+    ("round 13", "5d8ac9a", ROUND_13),
+    ("round 11", "f15d6eb", ROUND_11),
+    ("round 9", "a299dbc", ROUND_9),
+    ("round 4", "7cd2f04", ROUND_4),
+    ("round 3", "57a7874", ROUND_3),
+    ("round 2", "5ba906c", ROUND_2),
+    ("round 1", "2b9bab4", ROUND_1),
 )
 
 
@@ -688,11 +688,11 @@ def render(r: Results, seconds: float) -> str:
             f"{sum(o.no_answer for o in part)} | {sum(o.repeats for o in part)} | "
             f"{sum(o.code_first for o in part)} |"
         )
-    for label, before in (*EARLIER, ("before, 5c4df69", BEFORE)):
+    for name, commit, before in (*EARLIER, ("before", "5c4df69", BEFORE)):
         for half in ("tuning", "held out"):
             first, stated, present, repeats, code = before[half]  # type: ignore[misc]
             rows.append(
-                f"| {half}, {label} | 22 | {first}/22 ({first / 22:.0%}) | "
+                f"| {half}, {name}, {commit} | 22 | {first}/22 ({first / 22:.0%}) | "
                 f"{stated}/22 ({stated / 22:.0%}) | {present}/22 ({present / 22:.0%}) | 0 | "
                 f"{repeats} | {code} |"
             )
@@ -733,10 +733,9 @@ def render(r: Results, seconds: float) -> str:
         f"{_share(alone)}; by half (even-numbered pairs chose the context weight): "
         f"{_share(with_context[0::2])} and {_share(with_context[1::2])}. "
         + " ".join(
-            f"{label.split(', ')[0].capitalize()} ({label.split(', ')[1]}): "
-            f"{before['follow-ups'][0]}/22 with the conversation, "
-            f"{before['follow-ups'][1]}/22 alone."
-            for label, before in EARLIER
+            f"{name.capitalize()} ({commit}): {before['follow-ups'][0]}/22 with the "
+            f"conversation, {before['follow-ups'][1]}/22 alone."
+            for name, commit, before in EARLIER
         )
         + f" Before (5c4df69, no context): {BEFORE['follow-ups']}/22.",
         "",

@@ -307,11 +307,10 @@ def _with_action(
     return {**weights, action: max(weights.values())}
 
 
-def _asked(prompt: Prompt, weight: float) -> dict[str, float]:
-    """The question's stems with their weights, and the previous question's at `weight`
-    when this one leans on it."""
+def _asked(prompt: Prompt, before: str | None, weight: float) -> dict[str, float]:
+    """The question's stems with their weights, and those of the question `before` it,
+    which it leans on, at `weight`."""
     asked = dict.fromkeys(stems(prompt.question), 1.0)
-    before = _leaned_on(prompt)
     if before:
         for term in stems(before):
             asked.setdefault(term, weight)
@@ -472,7 +471,8 @@ class ExtractiveChatModel:
         t = self._tuning
         candidates = _candidates(prompt)
         found, wanted = candidates.found, candidates.wanted
-        asked = _asked(prompt, t.context_weight)
+        before = _leaned_on(prompt)
+        asked = _asked(prompt, before, t.context_weight)
         if not found or not asked or _unmentioned(prompt):
             return []
         parts = joined(prompt.question)
@@ -541,7 +541,7 @@ class ExtractiveChatModel:
         read = shortlist + extra[: t.candidates]
         dense = await self._cosines(
             prompt.question,
-            _leaned_on(prompt),
+            before,
             [
                 " ".join(_in_context(found[i], leaves[found[i].source]).split()[: t.embedded_words])
                 for i in read
