@@ -307,21 +307,21 @@ def _with_action(
     return {**weights, action: max(weights.values())}
 
 
-def _asked(prompt: Prompt, before: str | None, weight: float) -> dict[str, float]:
-    """The question's stems with their weights, and those of the question `before` it,
+def _asked(own: Sequence[str], before: str | None, weight: float) -> dict[str, float]:
+    """The question's own stems with their weights, and those of the question `before` it,
     which it leans on, at `weight`."""
-    asked = dict.fromkeys(stems(prompt.question), 1.0)
+    asked = dict.fromkeys(own, 1.0)
     if before:
         for term in stems(before):
             asked.setdefault(term, weight)
     return asked
 
 
-def _leaned_on(prompt: Prompt) -> str | None:
-    """The previous question when this one is short or points back at it ("Thanks!" in
-    between is no question)."""
+def _leaned_on(prompt: Prompt, own: Sequence[str]) -> str | None:
+    """The previous question when this one (whose stems are `own`) is short or points back
+    at it ("Thanks!" in between is no question)."""
     before = last_question(prompt.history)
-    if before and (len(set(stems(prompt.question))) <= 4 or _REFERS_BACK.search(prompt.question)):
+    if before and (len(set(own)) <= 4 or _REFERS_BACK.search(prompt.question)):
         return before
     return None
 
@@ -471,8 +471,9 @@ class ExtractiveChatModel:
         t = self._tuning
         candidates = _candidates(prompt)
         found, wanted = candidates.found, candidates.wanted
-        before = _leaned_on(prompt)
-        asked = _asked(prompt, before, t.context_weight)
+        own = stems(prompt.question)
+        before = _leaned_on(prompt, own)
+        asked = _asked(own, before, t.context_weight)
         if not found or not asked or _unmentioned(prompt):
             return []
         parts = joined(prompt.question)
@@ -602,5 +603,7 @@ class ExtractiveChatModel:
         units = rows / norms[:, None]
         toward = units[0]
         if before is not None:
-            toward = np.asarray(folded(units[0], units[1], self._tuning.context_dense_weight))
+            # As lists: `folded` walks the floats in Python, three times faster than numpy's.
+            weight = self._tuning.context_dense_weight
+            toward = np.asarray(folded(units[0].tolist(), units[1].tolist(), weight))
         return [float(x) for x in units[len(asked) :] @ toward]
