@@ -56,8 +56,16 @@ _ALIASES = re.compile(r"--?[a-z][\w-]*(?:, --?[a-z][\w-]*)+", re.I)
 # "reflogs", record ...'); what a question asking what something is wants.
 _INTRODUCED = re.compile(r"[\"“]([A-Za-z][A-Za-z -]{0,30})[\"”]")
 _ASKS_WHAT_IT_IS = re.compile(r"^\s*what\s+(is|are)\b|\bmean(s|ing)?\b|\bdefin", re.I)
-# A question asking for a default, and a sentence that states one.
+# A question asking for a default, and a sentence that states one: "5432 by default", "it
+# defaults to 640x480", "The default value is 4MB", "Read Committed is the default isolation
+# level". A sentence naming a default it does not state ("The default sampling rate ... may
+# be changed by the set samples command.") says nothing of its value.
 _DEFAULT = re.compile(r"\bdefault(s|ed)?\b", re.I)
+_STATES_DEFAULT = re.compile(
+    r"\bby default\b|\bdefault(?:s|ed)? to\b|\b(?:is|are|was) (?:the |its |their )?default\b"
+    r"|\bdefault(?: [\w-]+){0,3} (?:is|are|was)\b|\(default\b|\bdefault:",
+    re.I,
+)
 # Asked where, a sentence naming a place answers: a preposition before a name ("Our servers
 # are in Frankfurt", "from farms in Colombia", "at our Leeds workshop").
 _WHERE = re.compile(r"^\s*where\b", re.I)
@@ -382,7 +390,7 @@ def _bonuses(
     # setting's meaning does not ("The name of the index method to be used."). Asked
     # where, a sentence naming a place does.
     for asks, says, bonus in (
-        (_DEFAULT, _DEFAULT, t.default_bonus),
+        (_DEFAULT, _STATES_DEFAULT, t.default_bonus),
         (_WHERE, _PLACE, t.place_bonus),
     ):
         if asks.search(prompt.question):

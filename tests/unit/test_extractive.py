@@ -684,6 +684,22 @@ async def test_asked_for_a_default_the_sentence_stating_it_is_quoted() -> None:
     assert "The name of the heating mode" in plain
 
 
+async def test_asked_for_a_default_a_sentence_naming_it_without_its_value_gets_no_bonus() -> None:
+    # Both say "default"; only the second says what the default is. With the bonus on
+    # every sentence saying the word, the first kept the lead the embedder gave it.
+    asked = prompt(
+        "What is the default number of samples?",
+        "The default sampling rate may be changed by the samples command. "
+        "By default, sampling is set to 100 points.",
+    )
+    embedder = CosineEmbedder({"The default sampling": 0.6, "By default, sampling": 0.5})
+
+    said, plain = await with_and_without(asked, embedder, "default_bonus")
+
+    assert said == "By default, sampling is set to 100 points. [1]"
+    assert plain.startswith("The default sampling rate")
+
+
 async def test_asked_where_the_sentence_naming_a_place_is_quoted() -> None:
     # "Where is my data stored?" shares "data" with the sentences on encryption and export,
     # and nothing with the one that says where.
