@@ -33,7 +33,7 @@ from adapters.llm.evidence import (
     rarity,
     stems,
 )
-from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
+from adapters.llm.sentences import ENDS_ON_COLON, Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
 from domain.abbreviations import ABBREVIATION, spelled_out
 from domain.chunking import code_line
@@ -210,6 +210,17 @@ def _continuation(s: Sentence, by_order: Mapping[int, Sentence]) -> Sentence | N
     if follows is None or follows.source != s.source or _INTRODUCES.search(follows.text):
         return None
     return follows
+
+
+def _introduction(s: Sentence, by_order: Mapping[int, Sentence]) -> Sentence | None:
+    """The sentence of the same source introducing a command or code line `s`, if one
+    does: the prose right before it, ending on a colon."""
+    if s.kind not in (Kind.COMMAND, Kind.CODE):
+        return None
+    before = by_order.get(s.order - 1)
+    if before is None or before.source != s.source or before.kind is not Kind.PROSE:
+        return None
+    return before if ENDS_ON_COLON.search(before.text) else None
 
 
 def _opening(
@@ -432,9 +443,15 @@ def _quoted(
         if _INTRODUCES.search(best.sentence.text):
             # "To rename an existing column:" means nothing without the command after
             # it, nor "Can I pay by invoice?" without its answer: quoted with what
-            # follows, or not at all.
+            # follows, or not at all (nor when that is said already, within another).
             follows = _continuation(best.sentence, by_order)
-            said = (best.sentence, follows) if follows else said
+            if follows is None or _said(follows, chosen):
+                continue
+            said = (best.sentence, follows)
+        elif (introduced := _introduction(best.sentence, by_order)) is not None:
+            # A line to type says what it does through the sentence introducing it ("To
+            # enable scaling log base 2 of the y axis:"): quoted after it.
+            said = (introduced, best.sentence)
         # A sentence spelling an option the question does not ("If this option is
         # specified together with --amend, ...") is read with what that option does.
         options = described.get(best.at, ())

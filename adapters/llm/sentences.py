@@ -90,6 +90,11 @@ _PROMPT = re.compile(r"(^|\s)\$\s")
 # 3 to 7 for all rows"), where "$ git add . # stage it" is one command and its comment.
 _ROOT_PROMPT = re.compile(r"(^|\s)#\s")
 _PLACEHOLDER = re.compile(r"[\[<][^\]>]*[\]>]")
+# A sentence introducing what follows it ("To enable scaling log base 2 of the y axis:"),
+# and a line that may be what it introduces: a short line opening on a lower-case word,
+# ending on no stop.
+ENDS_ON_COLON = re.compile(r":[\"')\]]*$")
+_TYPED = re.compile(r"[a-z][\w.-]*(?: \S+){0,11}(?<![.!?:])")
 
 
 def sentences(sources: tuple[PromptSource, ...]) -> list[Sentence]:
@@ -122,7 +127,13 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
             continue
         texts = _split(paragraph)
         describes = labels_open and bool(_DESCRIPTION.fullmatch(paragraph.strip()))
-        term = _is_label(paragraph) and not describes
+        # A short line after a sentence introducing it ("To enable scaling log base 2 of
+        # the y axis:") is what that sentence introduces, no term the next one describes;
+        # one opening in lower case is a line to type ("set logscale y 2") though it has
+        # no prompt, option or semicolon to tell it by.
+        introduced = _introduced(found, index)
+        typed = introduced and _TYPED.fullmatch(paragraph.strip()) is not None
+        term = _is_label(paragraph) and not describes and not introduced
         if term:
             # Consecutive terms name one item ("-q", "--quiet"); a term after a
             # description starts the next item.
@@ -136,6 +147,8 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
             labels_open = False
         for n, sentence in enumerate(texts):
             kind = Kind.PROSE if describes else classify(sentence)
+            if typed and kind is Kind.NOISE:
+                kind = Kind.CODE if len(_PLACEHOLDER.findall(sentence)) >= 2 else Kind.COMMAND
             # A chunk opening mid-sentence: the tail of the one before. Anywhere, one opening
             # on a function word ("will plot rows of the matrix, ...", after a flattened
             # example) is the tail of a sentence cut by what came before it; a command's
@@ -153,6 +166,17 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
                 name = ""
             found.append(Sentence(sentence, index, len(found), kind, context, topic, lead_of))
     return name
+
+
+def _introduced(found: list[Sentence], index: int) -> bool:
+    """The last sentence read, of this source, is prose introducing what follows it."""
+    last = found[-1] if found else None
+    return (
+        last is not None
+        and last.source == index
+        and last.kind is Kind.PROSE
+        and ENDS_ON_COLON.search(last.text) is not None
+    )
 
 
 def table_rows(paragraph: str) -> list[tuple[str, str]]:

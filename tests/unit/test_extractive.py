@@ -966,6 +966,52 @@ async def test_a_sentence_introducing_what_follows_is_quoted_with_it_or_not_at_a
     )
 
 
+def test_a_line_a_sentence_introduces_is_a_command_and_no_term() -> None:
+    # gnuplot's "set logscale y 2" has no prompt, option or semicolon: it read as a bare
+    # heading (never quoted) and as the term the next sentence describes.
+    text = (
+        "To enable scaling log base 2 of the y axis:\n\nset logscale y 2\n\n"
+        "To enable z and color log axes for a pm3d plot:\n\nset logscale zcb"
+    )
+    found = {s.text: s for s in sentences((PromptSource(index=1, title="M", text=text),))}
+
+    assert found["set logscale y 2"].kind is Kind.COMMAND
+    assert found["To enable z and color log axes for a pm3d plot:"].label == ""
+    # Not introduced, the same line is still no sentence.
+    alone = sentences((PromptSource(index=1, title="M", text="Scales.\n\nset logscale y 2"),))
+    assert [s.kind for s in alone if s.text == "set logscale y 2"] == [Kind.NOISE]
+
+
+async def test_a_command_is_quoted_after_the_sentence_introducing_it() -> None:
+    # The command says the asked words; what it does is said only by its introduction.
+    embedder = CosineEmbedder({"To enable": 0.3, "set logscale": 0.7, "Log scales": 0.2})
+    asked = prompt(
+        "How do I use a log scale on the y axis?",
+        "Log scales suit data spanning decades.\n\n"
+        "To enable scaling log base 2 of the y axis:\n\nset logscale y 2",
+    )
+
+    said = await answer(ExtractiveChatModel(embedder, Tuning(max_sentences=2)), asked)
+
+    assert said == "To enable scaling log base 2 of the y axis: [1] set logscale y 2 [1]"
+
+
+async def test_an_introduction_is_not_quoted_when_what_it_introduces_is_said_already() -> None:
+    # The command is said within a longer line already quoted; its introduction alone
+    # would end on a colon introducing nothing.
+    embedder = CosineEmbedder({"# Input": 0.9, "For instance": 0.8, "set datafile": 0.1})
+    asked = prompt(
+        "How do I read a file with semicolons as separators?",
+        "# Input file with semicolons as separators set datafile separator semicolon",
+        'For instance to read a file using semicolons as separators:\n\nset datafile separator ";"',
+    )
+
+    said = await answer(ExtractiveChatModel(embedder), asked)
+
+    assert said.startswith("# Input file with semicolons")
+    assert "For instance" not in said
+
+
 async def test_a_question_in_the_text_is_quoted_with_its_answer_never_alone() -> None:
     # A PDF's FAQ ran its questions into the text: "How long does delivery take?" was the
     # whole answer to "How long does delivery take?".
@@ -1012,7 +1058,10 @@ async def test_asked_how_to_do_something_the_action_tells_procedures_apart() -> 
         prompt("How do I add a column to an existing table?", examples),
     )
 
-    assert said.startswith("ALTER TABLE distributors ADD COLUMN address varchar(30); [1]")
+    assert said.startswith(
+        "To add a column of type varchar to a table: [1] "
+        "ALTER TABLE distributors ADD COLUMN address varchar(30); [1]"
+    )
     assert "RENAME" not in said
 
 
