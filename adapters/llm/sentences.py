@@ -94,7 +94,7 @@ _PLACEHOLDER = re.compile(r"[\[<][^\]>]*[\]>]")
 # and a line that may be what it introduces: a short line opening on a lower-case word,
 # ending on no stop.
 ENDS_ON_COLON = re.compile(r":[\"')\]]*$")
-_TYPED = re.compile(r"[a-z][\w.-]*(?: \S+){0,11}(?<![.!?:])")
+_TYPED = re.compile(r"[a-z][\w.-]*(?: \S+){0,23}(?<![.!?:])")
 
 
 def sentences(sources: tuple[PromptSource, ...]) -> list[Sentence]:
@@ -159,7 +159,7 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
             # A chunk may open on the terms it describes, then on the overlap with the one
             # before: the text after them is the one that may open mid-sentence.
             first = first and term
-            context = "" if labels_open else label
+            context = "" if labels_open or introduced else label
             topic = texts[0] if n > 0 else ""
             lead_of = name if kind is Kind.PROSE else ""
             if lead_of:

@@ -971,12 +971,21 @@ def test_a_line_a_sentence_introduces_is_a_command_and_no_term() -> None:
     # heading (never quoted) and as the term the next sentence describes.
     text = (
         "To enable scaling log base 2 of the y axis:\n\nset logscale y 2\n\n"
-        "To enable z and color log axes for a pm3d plot:\n\nset logscale zcb"
+        "To enable z and color log axes for a pm3d plot:\n\nset logscale zcb\n\n"
+        "This plots both with linespoints, in two point types:\n\n"
+        "plot sin(x) with linesp lt 1 pt 3, cos(x) with linesp lt 1 pt 4"
     )
     found = {s.text: s for s in sentences((PromptSource(index=1, title="M", text=text),))}
 
     assert found["set logscale y 2"].kind is Kind.COMMAND
+    assert found["plot sin(x) with linesp lt 1 pt 3, cos(x) with linesp lt 1 pt 4"].kind is (
+        Kind.COMMAND
+    )
     assert found["To enable z and color log axes for a pm3d plot:"].label == ""
+    # Nor does it carry the term above its introduction: its introduction says what it is.
+    under = "-f\n\nForce it. To force the kettle on at night:\n\nkettlectl boil -f at 23:00 now"
+    typed = sentences((PromptSource(index=1, title="M", text=under),))[-1]
+    assert (typed.kind, typed.label) == (Kind.COMMAND, "")
     # Not introduced, the same line is still no sentence.
     alone = sentences((PromptSource(index=1, title="M", text="Scales.\n\nset logscale y 2"),))
     assert [s.kind for s in alone if s.text == "set logscale y 2"] == [Kind.NOISE]
