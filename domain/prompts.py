@@ -85,6 +85,10 @@ class Prompt(msgspec.Struct, frozen=True, kw_only=True):
     question: str
     sources: tuple[PromptSource, ...] = ()
     history: tuple[PastMessage, ...] = ()
+    # The earlier question a follow-up was searched with ("How do I create a branch?" for
+    # "And how do I delete it?"), empty for a question searched alone: a model reads the
+    # history, an answerer that does not reads the follow-up with it, as it was searched.
+    context: str = ""
     # False for a task on the conversation itself (rewriting a follow-up): no sources, and
     # no rules about answering from them.
     grounded: bool = True

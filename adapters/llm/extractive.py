@@ -40,7 +40,6 @@ from domain.chunking import code_line
 from domain.errors import DependencyUnavailableError
 from domain.models import SECTION_SEPARATOR, Usage
 from domain.prompts import Prompt
-from domain.small_talk import last_question
 from domain.vectors import folded
 
 _WANTS_CODE = re.compile(r"\b(code|function|class|method|snippet|script|implement\w*)\b", re.I)
@@ -94,8 +93,6 @@ _ACTION = re.compile(
     r"(?:[a-z]+ly\s+)?([a-z]+)",
     re.I,
 )
-# A question that leans on the one before: short, or pointing back at it.
-_REFERS_BACK = re.compile(r"\b(it|its|it's|them|they|that|this|those|these|one|ones|there)\b", re.I)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -336,15 +333,6 @@ def _asked(own: Sequence[str], before: str | None, weight: float) -> dict[str, f
     return asked
 
 
-def _leaned_on(prompt: Prompt, own: Sequence[str]) -> str | None:
-    """The previous question when this one (whose stems are `own`) is short or points back
-    at it ("Thanks!" in between is no question)."""
-    before = last_question(prompt.history)
-    if before and (len(set(own)) <= 4 or _REFERS_BACK.search(prompt.question)):
-        return before
-    return None
-
-
 @dataclass(frozen=True)
 class _Candidates:
     """The sentences an answer may quote: each once, the copy of the best-ranked source."""
@@ -497,7 +485,8 @@ class ExtractiveChatModel:
         candidates = _candidates(prompt)
         found, wanted = candidates.found, candidates.wanted
         own = stems(prompt.question)
-        before = _leaned_on(prompt, own)
+        # The question a follow-up was searched with, read with it as retrieval read it.
+        before = prompt.context or None
         asked = _asked(own, before, t.context_weight)
         if not found or not asked or _unmentioned(prompt):
             return []

@@ -45,6 +45,8 @@ class Draft:
         # The question as it was found in the documents, when it differs from the visitor's
         # words (a misspelling put right): what the model is asked.
         self.asked_as: str | None = None
+        # The earlier question a follow-up was searched with, when it was.
+        self.context = ""
 
     @property
     def text(self) -> str:

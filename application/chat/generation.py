@@ -16,7 +16,10 @@ from domain.tokens import estimate_tokens
 
 
 def grounded_prompt(
-    admitted: AdmittedQuestion, hits: Sequence[ScoredChunk], asked_as: str | None = None
+    admitted: AdmittedQuestion,
+    hits: Sequence[ScoredChunk],
+    asked_as: str | None = None,
+    context: str = "",
 ) -> Prompt:
     widget = admitted.widget
     return Prompt(
@@ -36,6 +39,7 @@ def grounded_prompt(
             for n, hit in enumerate(hits, start=1)
         ),
         history=tuple(PastMessage(m.role, m.content) for m in admitted.history),
+        context=context,
     )
 
 
@@ -66,7 +70,7 @@ class Generation:
     ) -> AsyncIterator[str]:
         """The answer's deltas, also kept in the draft with what it costs. Falls over to the
         next model only while nothing has reached the visitor."""
-        prompt = grounded_prompt(admitted, hits, draft.asked_as)
+        prompt = grounded_prompt(admitted, hits, draft.asked_as, draft.context)
         plan = admitted.widget.plan
         failures: list[str] = []
         for model in models:

@@ -135,6 +135,7 @@ class Retrieval:
         weight = self._policy.follow_up_weight
         if context is None or weight <= 0.0:
             return SearchQuery(text=message, vector=vector)
+        draft.context = context
         return SearchQuery(
             text=message,
             vector=await self._folded(vector, context, weight),

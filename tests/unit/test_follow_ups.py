@@ -16,6 +16,7 @@ from domain.vectors import folded
 from testkit.entities import EPOCH
 from testkit.fakes.core import FakeApp
 from testkit.fakes.embedder import HashEmbedder
+from testkit.fakes.models import ScriptedModel
 from testkit.fakes.vectorstore import MemoryVectorStore
 from tests.unit.conftest import add_document, make_widget
 
@@ -80,6 +81,24 @@ RESTORE = (
     "# pg_restore\n\npg_restore restores a database from an archive file created by "
     "pg_dump. How do I restore it? Restore it with pg_restore -d dbname."
 )
+
+
+async def test_the_model_is_handed_the_question_a_follow_up_was_searched_with() -> None:
+    # The offline answerer reads a follow-up with what retrieval read it with, and nothing
+    # for a question that stands alone in the same conversation.
+    model = ScriptedModel("openai:gpt-4o-mini")
+    app = FakeApp(models={Plan.FREE: [model]}, chat_policy=ChatPolicy(min_score=0.0))
+    widget = await make_widget(app)
+    await add_document(app, widget, ARRAYS, title="Arrays")
+    first = await ask(app, widget, "How do I declare an associative array in bash?")
+
+    await ask(app, widget, "And how do I list its keys?", first.conversation_id)
+    follow_up = model.prompts[-1]
+    await ask(app, widget, "How do I bind a readline key to a command?", first.conversation_id)
+    standing_alone = model.prompts[-1]
+
+    assert follow_up.context == "How do I declare an associative array in bash?"
+    assert standing_alone.context == ""
 
 
 async def test_a_follow_up_finds_the_page_its_own_words_ask_for_not_the_previous_one() -> None:
