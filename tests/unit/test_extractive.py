@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import pytest
+
 from adapters.llm.extractive import ExtractiveChatModel, Tuning, named
 from adapters.llm.sentences import Kind, classify, sentences
 from domain.models import Role
@@ -683,35 +685,40 @@ async def test_a_quoted_term_is_no_definition_unless_asked_what_it_is() -> None:
     assert said == "The list command shows the paired kettles, one per line. [2]"
 
 
-async def test_asked_for_a_default_the_sentence_stating_it_is_quoted() -> None:
-    # The setting's meaning reads closer to the question; only the other says the default.
-    asked = prompt(
-        "Which mode does the kettle use by default?",
-        "mode (string)\n\nThe name of the heating mode the kettle uses. "
-        "The default mode is gentle.",
+@pytest.mark.parametrize(
+    ("question", "text", "cosines", "stated", "unstated"),
+    [
+        # The setting's meaning reads closer to the question; only the other says the
+        # default.
+        (
+            "Which mode does the kettle use by default?",
+            "mode (string)\n\nThe name of the heating mode the kettle uses. "
+            "The default mode is gentle.",
+            {"The name of": 0.6, "The default mode": 0.45},
+            "mode (string): The default mode is gentle. [1]",
+            "mode (string): The name of the heating mode",
+        ),
+        # Both say "default"; only the second says what it is. With the bonus on every
+        # sentence saying the word, the first kept the lead the embedder gave it.
+        (
+            "What is the default number of samples?",
+            "The default sampling rate may be changed by the samples command. "
+            "By default, sampling is set to 100 points.",
+            {"The default sampling": 0.6, "By default, sampling": 0.5},
+            "By default, sampling is set to 100 points. [1]",
+            "The default sampling rate",
+        ),
+    ],
+)
+async def test_asked_for_a_default_the_sentence_stating_it_is_quoted(
+    question: str, text: str, cosines: dict[str, float], stated: str, unstated: str
+) -> None:
+    said, plain = await with_and_without(
+        prompt(question, text), CosineEmbedder(cosines), "default_bonus"
     )
-    embedder = CosineEmbedder({"The name of": 0.6, "The default mode": 0.45})
 
-    said, plain = await with_and_without(asked, embedder, "default_bonus")
-
-    assert said == "mode (string): The default mode is gentle. [1]"
-    assert "The name of the heating mode" in plain
-
-
-async def test_asked_for_a_default_a_sentence_naming_it_without_its_value_gets_no_bonus() -> None:
-    # Both say "default"; only the second says what the default is. With the bonus on
-    # every sentence saying the word, the first kept the lead the embedder gave it.
-    asked = prompt(
-        "What is the default number of samples?",
-        "The default sampling rate may be changed by the samples command. "
-        "By default, sampling is set to 100 points.",
-    )
-    embedder = CosineEmbedder({"The default sampling": 0.6, "By default, sampling": 0.5})
-
-    said, plain = await with_and_without(asked, embedder, "default_bonus")
-
-    assert said == "By default, sampling is set to 100 points. [1]"
-    assert plain.startswith("The default sampling rate")
+    assert said == stated
+    assert plain.startswith(unstated)
 
 
 async def test_asked_where_the_sentence_naming_a_place_is_quoted() -> None:
