@@ -33,7 +33,7 @@ from adapters.llm.evidence import (
     rarity,
     stems,
 )
-from adapters.llm.sentences import ENDS_ON_COLON, Kind, Sentence, classify, sentences, symbolic
+from adapters.llm.sentences import Kind, Sentence, classify, sentences, symbolic
 from application.ports.models import Embedder
 from domain.abbreviations import ABBREVIATION, spelled_out
 from domain.chunking import code_line
@@ -210,14 +210,10 @@ def _continuation(s: Sentence, by_order: Mapping[int, Sentence]) -> Sentence | N
 
 
 def _introduction(s: Sentence, by_order: Mapping[int, Sentence]) -> Sentence | None:
-    """The sentence of the same source introducing a command or code line `s`, if one
-    does: the prose right before it, ending on a colon."""
-    if s.kind not in (Kind.COMMAND, Kind.CODE):
+    """The sentence introducing a command or code line `s`, if one does and may be quoted."""
+    if s.kind not in (Kind.COMMAND, Kind.CODE) or not s.introduced:
         return None
-    before = by_order.get(s.order - 1)
-    if before is None or before.source != s.source or before.kind is not Kind.PROSE:
-        return None
-    return before if ENDS_ON_COLON.search(before.text) else None
+    return by_order.get(s.order - 1)
 
 
 def _opening(

@@ -43,6 +43,9 @@ class Sentence(NamedTuple):
     # A table row's first cell: what the row is about ("Kestrel 9" in "Model: Kestrel 9;
     # Price: £89.").
     key: str = ""
+    # It is what the sentence before it introduces ("To enable scaling log base 2 of the y
+    # axis:" before "set logscale y 2").
+    introduced: bool = False
 
 
 # A sentence ends at . ! or ? before a space and what can open a sentence, with the quote or
@@ -93,7 +96,7 @@ _PLACEHOLDER = re.compile(r"[\[<][^\]>]*[\]>]")
 # A sentence introducing what follows it ("To enable scaling log base 2 of the y axis:"),
 # and a line that may be what it introduces: a short line opening on a lower-case word,
 # ending on no stop.
-ENDS_ON_COLON = re.compile(r":[\"')\]]*$")
+_ENDS_ON_COLON = re.compile(r":[\"')\]]*$")
 _TYPED = re.compile(r"[a-z][\w.-]*(?: \S+){0,23}(?<![.!?:])")
 
 
@@ -164,7 +167,18 @@ def _read(text: str, index: int, found: list[Sentence], name: str, *, whole: boo
             lead_of = name if kind is Kind.PROSE else ""
             if lead_of:
                 name = ""
-            found.append(Sentence(sentence, index, len(found), kind, context, topic, lead_of))
+            found.append(
+                Sentence(
+                    sentence,
+                    index,
+                    len(found),
+                    kind,
+                    context,
+                    topic,
+                    lead_of,
+                    introduced=introduced and n == 0,
+                )
+            )
     return name
 
 
@@ -175,7 +189,7 @@ def _introduced(found: list[Sentence], index: int) -> bool:
         last is not None
         and last.source == index
         and last.kind is Kind.PROSE
-        and ENDS_ON_COLON.search(last.text) is not None
+        and _ENDS_ON_COLON.search(last.text) is not None
     )
 
 

@@ -53,6 +53,7 @@ class Retrieval:
         """The best chunks, or none when even the best is too far from the question."""
         widget = admitted.widget
         query = await self.query(admitted, draft)
+        draft.context = query.context  # the model reads a follow-up with it too
         page = self._page_leaned_on(admitted)
         hits = await self._search(widget.id, query, widget.top_k, page)
         # A misspelt word ("waranty") takes the question's embedding far from the section
@@ -135,7 +136,6 @@ class Retrieval:
         weight = self._policy.follow_up_weight
         if context is None or weight <= 0.0:
             return SearchQuery(text=message, vector=vector)
-        draft.context = context
         return SearchQuery(
             text=message,
             vector=await self._folded(vector, context, weight),
