@@ -195,11 +195,12 @@ def subject_of(chunk: Chunk) -> str | None:
 def _is_name_line(line: str) -> bool:
     """A name, a dash and what it is ("git-revert - Revert some existing commits"), on one
     short line that is no sentence."""
-    return (
-        len(line.split()) <= _NAME_LINE_MAX_WORDS
-        and bool(_NAME_LINE.match(line))
-        and not _SENTENCE_END.search(line)
-    )
+    return name_line_shape(line) and not _SENTENCE_END.search(line)
+
+
+def name_line_shape(line: str) -> bool:
+    """A short line opening on a name of at most four words, a dash and what it is."""
+    return len(line.split()) <= _NAME_LINE_MAX_WORDS and bool(_NAME_LINE.match(line))
 
 
 def _lead(paragraphs: Sequence[str]) -> str | None:

@@ -480,10 +480,9 @@ class ExtractiveChatModel:
         t = self._tuning
         candidates = _candidates(prompt)
         found, wanted = candidates.found, candidates.wanted
-        own = stems(prompt.question)
         # The question a follow-up was searched with, read with it as retrieval read it.
         before = prompt.context or None
-        asked = _asked(own, before, t.context_weight)
+        asked = _asked(stems(prompt.question), before, t.context_weight)
         if not found or not asked or _unmentioned(prompt):
             return []
         parts = joined(prompt.question)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from domain.chunking import term_words
+from domain.chunking import name_line_shape, term_words
 from domain.prompts import PromptSource
 from domain.stop_words import STOP_WORDS
 from domain.tables import cells, table_of
@@ -83,8 +83,6 @@ _SIGNATURE = re.compile(r"\w\([^()]*,[^()]*\)")
 # ("-a", "--annotate", "Make an unsigned, annotated tag object").
 _DESCRIPTION = re.compile(r"[A-Z][a-z]+(?:,? [a-z][a-z'-]*| \([a-z][^()]*\)){2,}")
 _NAME_LINE = re.compile(r"\s[-—–]\s")
-_NAME_LINE_OPENING = re.compile(r"^[^\s—–]+(?: [^\s—–]+){0,3} [-—–] \S")
-_NAME_LINE_MAX_WORDS = 24
 # A line to type is one command: longer, or with several prompts, it is a flattened block.
 _MAX_COMMAND_CHARS = 160
 _PROMPT = re.compile(r"(^|\s)\$\s")
@@ -216,12 +214,7 @@ def table_rows(paragraph: str) -> list[tuple[str, str]]:
 def _is_name_line(paragraph: str) -> bool:
     """A page's name line: "git-pull - Fetch from and integrate with another repository"."""
     line = paragraph.strip()
-    return (
-        "\n" not in line
-        and len(line.split()) <= _NAME_LINE_MAX_WORDS
-        and bool(_NAME_LINE_OPENING.match(line))
-        and not _TERMINAL.search(line)
-    )
+    return "\n" not in line and name_line_shape(line) and not _TERMINAL.search(line)
 
 
 def _paragraphs(text: str) -> list[str]:
