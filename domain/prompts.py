@@ -89,6 +89,10 @@ class Prompt(msgspec.Struct, frozen=True, kw_only=True):
     # "And how do I delete it?"), empty for a question searched alone: a model reads the
     # history, an answerer that does not reads the follow-up with it, as it was searched.
     context: str = ""
+    # The question's vector as the search used it (a follow-up's moved towards `context`),
+    # empty when no search made one: an answerer that ranks sentences with the same
+    # embedding model reads the question with it instead of embedding it again.
+    vector: tuple[float, ...] = ()
     # False for a task on the conversation itself (rewriting a follow-up): no sources, and
     # no rules about answering from them.
     grounded: bool = True

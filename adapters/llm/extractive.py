@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from adapters.llm.evidence import (
     joined,
@@ -140,9 +141,9 @@ class Tuning:
     keep_ratio: float = 0.85
     max_sentences: int = 4
     max_chars: int = 600
-    # The previous question's words weigh this much when the follow-up leans on it, and
-    # its vector moves the follow-up's this far towards it (as retrieval's
-    # `ChatPolicy.follow_up_weight` does the searched vector).
+    # The previous question's words weigh this much when the follow-up leans on it, and,
+    # for a prompt without the vector it was searched with, its vector moves the
+    # follow-up's this far towards it (as retrieval's `ChatPolicy.follow_up_weight` does).
     context_weight: float = 0.5
     context_dense_weight: float = 0.8
 
@@ -550,7 +551,7 @@ class ExtractiveChatModel:
         extra = sorted({i for targets in pointers.values() for i in targets} - set(shortlist))
         read = shortlist + extra[: t.candidates]
         dense = await self._cosines(
-            prompt.question,
+            prompt,
             before,
             [
                 " ".join(_in_context(found[i], leaves[found[i].source]).split()[: t.embedded_words])
@@ -593,26 +594,37 @@ class ExtractiveChatModel:
         return _quoted(scored, bar, candidates, asked, described, t)
 
     async def _cosines(
-        self, question: str, before: str | None, texts: Sequence[str]
+        self, prompt: Prompt, before: str | None, texts: Sequence[str]
     ) -> list[float]:
         """Each text's cosine with the question, in one batch; none without an embedder or
-        when it fails (the shared words still choose). A follow-up leaning on the question
-        `before` it is read as retrieval searched it, moved towards that one: "How do I take
-        it away again?" alone is near no sentence of the REVOKE page it found."""
+        when it fails (the shared words still choose). The question is read as the search
+        read it: with the vector it was searched with, when the prompt carries it (embedded
+        already, by the same model), and a follow-up leaning on the question `before` it
+        moved towards that one: "How do I take it away again?" alone is near no sentence of
+        the REVOKE page it found."""
         if self._embedder is None or not texts:
             return []
-        asked = [question] if before is None else [question, before]
+        searched = prompt.vector
+        asked: list[str] = []
+        if not searched:
+            asked = [prompt.question] if before is None else [prompt.question, before]
         try:
             vectors = await self._embedder.embed([*asked, *texts])
         except DependencyUnavailableError:
             return []
-        rows = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(rows, axis=1)
-        norms[norms == 0.0] = 1.0
-        units = rows / norms[:, None]
-        toward = units[0]
-        if before is not None:
+        units = _units(np.asarray(vectors, dtype=np.float32))
+        if searched:
+            toward = _units(np.asarray([searched], dtype=np.float32))[0]
+        elif before is None:
+            toward = units[0]
+        else:
             # As lists: `folded` walks the floats in Python, three times faster than numpy's.
             weight = self._tuning.context_dense_weight
             toward = np.asarray(folded(units[0].tolist(), units[1].tolist(), weight))
         return [float(x) for x in units[len(asked) :] @ toward]
+
+
+def _units(rows: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    norms = np.linalg.norm(rows, axis=1)
+    norms[norms == 0.0] = 1.0
+    return rows / norms[:, None]

@@ -45,8 +45,10 @@ class Draft:
         # The question as it was found in the documents, when it differs from the visitor's
         # words (a misspelling put right): what the model is asked.
         self.asked_as: str | None = None
-        # The earlier question a follow-up was searched with, when it was.
+        # The earlier question a follow-up was searched with, when it was, and the vector
+        # the sources were found with.
         self.context = ""
+        self.vector: Sequence[float] = ()
 
     @property
     def text(self) -> str:

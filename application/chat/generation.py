@@ -20,6 +20,7 @@ def grounded_prompt(
     hits: Sequence[ScoredChunk],
     asked_as: str | None = None,
     context: str = "",
+    vector: Sequence[float] = (),
 ) -> Prompt:
     widget = admitted.widget
     return Prompt(
@@ -40,6 +41,7 @@ def grounded_prompt(
         ),
         history=tuple(PastMessage(m.role, m.content) for m in admitted.history),
         context=context,
+        vector=tuple(vector),
     )
 
 
@@ -70,7 +72,7 @@ class Generation:
     ) -> AsyncIterator[str]:
         """The answer's deltas, also kept in the draft with what it costs. Falls over to the
         next model only while nothing has reached the visitor."""
-        prompt = grounded_prompt(admitted, hits, draft.asked_as, draft.context)
+        prompt = grounded_prompt(admitted, hits, draft.asked_as, draft.context, draft.vector)
         plan = admitted.widget.plan
         failures: list[str] = []
         for model in models:

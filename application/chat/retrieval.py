@@ -53,7 +53,8 @@ class Retrieval:
         """The best chunks, or none when even the best is too far from the question."""
         widget = admitted.widget
         query = await self.query(admitted, draft)
-        draft.context = query.context  # the model reads a follow-up with it too
+        # The model reads a follow-up with its context too, and the question as searched.
+        draft.context, draft.vector = query.context, query.vector
         page = self._page_leaned_on(admitted)
         hits = await self._search(widget.id, query, widget.top_k, page)
         # A misspelt word ("waranty") takes the question's embedding far from the section
@@ -69,7 +70,7 @@ class Retrieval:
             )
             found = await self._search(widget.id, again, widget.top_k, page)
             if self._relevant(found):
-                draft.asked_as = corrected
+                draft.asked_as, draft.vector = corrected, again.vector
                 return await self._unless_unheard_of(widget.id, corrected, found)
         if self._relevant(hits) or await a_sentence_near(
             self._embedder, query.vector, hits, self._policy.min_sentence_score

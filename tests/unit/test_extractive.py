@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import msgspec
 import pytest
 
 from adapters.llm.extractive import ExtractiveChatModel, Tuning, named
@@ -57,6 +58,31 @@ class CosineEmbedder:
             c = next((v for key, v in self._cosines.items() if key in text), 1.0)
             vectors.append([c, math.sqrt(1.0 - c * c)])
         return vectors
+
+
+async def test_the_question_is_read_with_the_vector_it_was_searched_with() -> None:
+    # Retrieval embedded the question already (a follow-up's moved towards the one before):
+    # the answerer ranks the sentences against that vector and embeds only them.
+    embedded: list[str] = []
+
+    class Recording(CosineEmbedder):
+        async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+            embedded.extend(texts)
+            return await super().embed(texts)
+
+    embedder = Recording({"filter": 0.9, "tank": 0.2})
+    question = "How often do I clean the kettle?"
+    asked = prompt(question, "Clean the kettle filter monthly.", "Clean the kettle tank weekly.")
+    # CosineEmbedder's vectors are (c, sqrt(1 - c*c)): (1, 0) is near the filter sentence,
+    # (0, 1) near the tank one.
+    model = ExtractiveChatModel(embedder, Tuning(max_sentences=1))
+
+    near_filter = await answer(model, msgspec.structs.replace(asked, vector=(1.0, 0.0)))
+    near_tank = await answer(model, msgspec.structs.replace(asked, vector=(0.0, 1.0)))
+
+    assert near_filter == "Clean the kettle filter monthly. [1]"
+    assert near_tank == "Clean the kettle tank weekly. [2]"
+    assert embedded and question not in embedded
 
 
 async def test_a_question_in_one_inflection_finds_the_fact_in_another() -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
+import pytest
+
 from application.chat.answer_question import AnswerQuestion
 from application.chat.follow_ups import page_answered, previous_question, staying
 from application.chat.question import ChatPolicy, Question
@@ -99,6 +101,27 @@ async def test_the_model_is_handed_the_question_a_follow_up_was_searched_with() 
 
     assert follow_up.context == "How do I declare an associative array in bash?"
     assert standing_alone.context == ""
+
+
+async def test_the_model_is_handed_the_vector_the_sources_were_found_with() -> None:
+    # An answerer ranking sentences with the same embedding model reads the question as it
+    # was searched, a follow-up's vector moved towards the question before it, and need
+    # not embed it again.
+    model = ScriptedModel("openai:gpt-4o-mini")
+    app = FakeApp(models={Plan.FREE: [model]}, chat_policy=ChatPolicy(min_score=0.0))
+    widget = await make_widget(app)
+    await add_document(app, widget, ARRAYS, title="Arrays")
+    first_question, then = "How do I declare an associative array in bash?", "And its keys?"
+    first = await ask(app, widget, first_question)
+    alone = model.prompts[-1]
+
+    await ask(app, widget, then, first.conversation_id)
+    follow_up = model.prompts[-1]
+
+    asked, before, own = await app.embedder.embed([first_question, first_question, then])
+    assert alone.vector == pytest.approx(asked)
+    weight = ChatPolicy().follow_up_weight
+    assert follow_up.vector == pytest.approx(folded(own, before, weight))
 
 
 async def test_a_follow_up_finds_the_page_its_own_words_ask_for_not_the_previous_one() -> None:
